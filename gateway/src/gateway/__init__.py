@@ -1,0 +1,1 @@
+"""The gateway: the only process clients talk to."""

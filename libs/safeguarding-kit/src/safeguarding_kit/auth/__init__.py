@@ -1,0 +1,1 @@
+"""Who is calling: token verification, the typed principal, and role checks."""

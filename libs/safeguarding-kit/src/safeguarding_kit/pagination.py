@@ -1,0 +1,75 @@
+"""Cursor (keyset) pagination: ``limit`` and ``cursor`` in, ``items`` and
+``next_cursor`` out. The cursor is opaque to clients: the sort key of the last
+item returned, so pages stay stable while records are added.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from safeguarding_kit.problems import InvalidCursor
+
+T = TypeVar("T")
+MAX_LIMIT = 100
+
+LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (1-{MAX_LIMIT}).")]
+CursorParam = Annotated[
+    str | None,
+    Query(max_length=512, description="The `next_cursor` of the previous page; omit for the first page."),
+]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, newest first."""
+
+    items: list[T]
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+def encode_cursor(created_at: datetime, id_: uuid.UUID) -> str:
+    raw = json.dumps([created_at.isoformat(), str(id_)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The sort key in ``cursor``; :class:`InvalidCursor` (400) if it was not ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, id_ = json.loads(raw)
+        return datetime.fromisoformat(created), uuid.UUID(id_)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise InvalidCursor("The cursor is not one this API issued; start again without it.") from exc
+
+
+def paginate(
+    session: Session,
+    stmt: Select[Any],
+    *,
+    created_at: InstrumentedAttribute[datetime],
+    id_column: InstrumentedAttribute[uuid.UUID],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    """Rows of ``stmt`` newest first after ``cursor``, and the cursor of the next page."""
+    if cursor:
+        after_created, after_id = decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(created_at < after_created, and_(created_at == after_created, id_column < after_id))
+        )
+    rows = list(session.scalars(stmt.order_by(created_at.desc(), id_column.desc()).limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(getattr(last, created_at.key), getattr(last, id_column.key))

@@ -1,0 +1,187 @@
+"""RFC 9457 problem+json for every error a process answers.
+
+Domain errors subclass :class:`Problem` and are raised in the service layer; the
+handlers installed by :func:`install_problem_handlers` turn them, FastAPI's
+validation errors and Starlette's HTTP errors into ``application/problem+json``.
+Unexpected exceptions are answered by the request-context middleware in
+:mod:`safeguarding_kit.observability`: a bare 500 with no trace, and the request id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from safeguarding_kit.request_context import current_request_id
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:safeguarding:problem:"
+
+
+class FieldError(BaseModel):
+    detail: str = Field(examples=["Input should be a valid date"])
+    pointer: str | None = Field(
+        None, description="JSON pointer (RFC 6901, as a URI fragment) to the bad field in the body.",
+        examples=["#/child/date_of_birth"],
+    )
+    parameter: str | None = Field(None, description="Name of the bad query, path or header parameter.")
+    location: str | None = Field(None, description="Where the parameter is: query, path or header.")
+
+
+class ProblemDetails(BaseModel):
+    """The body of every error response (RFC 9457)."""
+
+    type: str = Field(examples=[PROBLEM_TYPE_BASE + "validation-error"])
+    title: str = Field(examples=["Your request is not valid"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["1 field is not valid; see errors."])
+    instance: str | None = Field(None, examples=["/api/v1/referrals"])
+    request_id: str | None = Field(None, examples=["4b5a1f9e-4f43-4a43-9f7b-1a5f8f0d2c11"])
+    errors: list[FieldError] | None = None
+
+
+class Problem(Exception):
+    """A domain error with its HTTP meaning. Subclass per error and set the class fields."""
+
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        errors: Sequence[FieldError] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = dict(headers or {})
+        self.errors = list(errors) if errors else None
+
+
+class NotFound(Problem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Unauthenticated(Problem):
+    status, slug, title = 401, "unauthenticated", "Authentication required"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+class Forbidden(Problem):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class Conflict(Problem):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class InvalidCursor(Problem):
+    status, slug, title = 400, "invalid-cursor", "Invalid cursor"
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    errors: Sequence[FieldError] | None = None,
+) -> JSONResponse:
+    body = ProblemDetails(
+        type=PROBLEM_TYPE_BASE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=instance,
+        request_id=current_request_id(),
+        errors=list(errors) if errors else None,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type=PROBLEM_JSON,
+    )
+
+
+def _json_pointer(path: Sequence[int | str]) -> str:
+    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return "#/" + "/".join(escaped) if path else "#"
+
+
+def field_errors(raw_errors: Sequence[Any]) -> list[FieldError]:
+    """Pydantic/FastAPI error dicts as problem+json field errors."""
+    out: list[FieldError] = []
+    for err in raw_errors:
+        loc = list(err.get("loc", ()))
+        where = loc[0] if loc else "body"
+        message = str(err.get("msg", "is not valid"))
+        if err.get("type") == "json_invalid":
+            out.append(FieldError(detail="The request body is not valid JSON: " + str(err.get("ctx", {}).get("error", "")).strip(), pointer="#"))
+        elif where == "body":
+            out.append(FieldError(detail=message, pointer=_json_pointer(loc[1:])))
+        else:
+            out.append(FieldError(detail=message, parameter=".".join(str(p) for p in loc[1:]), location=str(where)))
+    return out
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error the app answers problem+json."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(
+            exc.status, exc.slug, exc.title, exc.detail,
+            instance=request.url.path, headers=exc.headers, errors=exc.errors,
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = field_errors(exc.errors())
+        noun = "field is" if len(errors) == 1 else "fields are"
+        return problem_response(
+            422, "validation-error", "Your request is not valid",
+            f"{len(errors)} {noun} not valid; see errors.",
+            instance=request.url.path, errors=errors,
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
+        detail = exc.detail if isinstance(exc.detail, str) else phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "There is no resource at this path."
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not allowed on this path."
+        return problem_response(
+            exc.status_code, phrase.lower().replace(" ", "-"), phrase, detail,
+            instance=request.url.path, headers=getattr(exc, "headers", None) or {},
+        )
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries declaring problem+json for these statuses."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+        for status in statuses
+    }

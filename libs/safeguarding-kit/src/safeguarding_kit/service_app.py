@@ -1,0 +1,71 @@
+"""Build a service's FastAPI app with everything every service has alike:
+problem+json errors, request ids and metrics, token verification, the database,
+``/healthz``, ``/readyz`` and ``/metrics``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
+from safeguarding_kit.auth.verifier import TokenVerifier
+from safeguarding_kit.db import Database
+from safeguarding_kit.health import health_router
+from safeguarding_kit.observability import RequestContextMiddleware, configure_logging
+from safeguarding_kit.openapi import install_problem_openapi
+from safeguarding_kit.problems import install_problem_handlers
+from safeguarding_kit.settings import DatabaseSettings, Environment, ProcessSettings
+
+
+def verifier_http_client(settings: ProcessSettings) -> httpx.AsyncClient:
+    """The process's one client for fetching issuers' JWKS: short timeouts, no redirects."""
+    return httpx.AsyncClient(timeout=settings.jwks_fetch_timeout_seconds, follow_redirects=False)
+
+
+def create_service_app(
+    settings: DatabaseSettings,
+    *,
+    title: str,
+    version: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    openapi_tags: list[dict[str, Any]] | None = None,
+) -> FastAPI:
+    """A service app over its own database; routes get the session and the caller by dependency."""
+    configure_logging(settings.service_name, settings.log_level, json_lines=settings.log_json)
+    database = Database(settings.resolved_database_url(), pool_size=settings.database_pool_size)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.dev_issuer_enabled:
+            ensure_dev_key_pair(settings.dev_issuer_dir)
+        async with verifier_http_client(settings) as client:
+            app.state.token_verifier = TokenVerifier.from_settings(settings, client)
+            yield
+        database.dispose()
+
+    production = settings.environment is Environment.production
+    app = FastAPI(
+        title=title,
+        version=version,
+        description=description,
+        lifespan=lifespan,
+        openapi_tags=openapi_tags,
+        debug=False,
+        # Interactive docs are for development; the JSON spec stays for integrators.
+        docs_url=None if production else "/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    install_problem_handlers(app)
+    install_problem_openapi(app)
+    app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+    app.include_router(health_router({"database": database.ping}))
+    for router in routers:
+        app.include_router(router)
+    return app

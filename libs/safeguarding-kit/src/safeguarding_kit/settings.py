@@ -1,0 +1,120 @@
+"""Settings every process reads from its environment (pydantic-settings).
+
+Each process subclasses :class:`ProcessSettings`; every port, URL, secret and
+database URL comes from environment variables named after the fields
+(``DATABASE_URL``, ``TRUSTED_ISSUERS``...). One process, one environment: the
+variables carry no per-service prefix.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, HttpUrl, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from safeguarding_kit.auth.principal import AgencyType
+
+DEV_ISSUER = "http://localhost/dev-issuer"
+DEFAULT_AUDIENCE = "safeguarding-platform"
+
+# Asymmetric algorithms only: a shared-secret (HS*) algorithm next to a public
+# key is the classic key-confusion attack, and "none" is no signature at all.
+AsymmetricAlgorithm = Literal["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class IssuerConfig(BaseModel):
+    """One identity provider the platform trusts, with its algorithms pinned."""
+
+    issuer: str = Field(description="Exact `iss` value the provider puts in its tokens.")
+    audience: str = Field(DEFAULT_AUDIENCE, description="`aud` the tokens must carry.")
+    algorithms: list[AsymmetricAlgorithm] = Field(default_factory=lambda: ["RS256"], min_length=1)
+    jwks_url: HttpUrl | None = None
+    public_key_pem: str | None = None
+    public_key_file: Path | None = None
+    allowed_agency_types: list[AgencyType] | None = Field(
+        None,
+        description="Agency types this issuer may vouch for; None means any. A police IdP "
+        "should not be able to mint a health practitioner.",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one_key_source(self) -> IssuerConfig:
+        sources = [s for s in (self.jwks_url, self.public_key_pem, self.public_key_file) if s]
+        if len(sources) != 1:
+            raise ValueError(
+                f"issuer {self.issuer!r}: give exactly one of jwks_url, public_key_pem, public_key_file"
+            )
+        return self
+
+
+class ProcessSettings(BaseSettings):
+    """What every process needs; services and the gateway add their own fields."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    service_name: str = "safeguarding"
+    environment: Environment = Environment.development
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    data_dir: Path = Path("data")
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    trusted_issuers: list[IssuerConfig] = Field(default_factory=list)
+    dev_issuer_enabled: bool = Field(
+        True,
+        description="Trust the local development issuer whose key pair lives under DATA_DIR. "
+        "Refused in production.",
+    )
+    jwt_leeway_seconds: int = Field(10, ge=0, le=30)
+    jwks_cache_seconds: float = Field(300.0, gt=0, le=86400)
+    jwks_min_refetch_seconds: float = Field(5.0, ge=0, le=3600)
+    jwks_fetch_timeout_seconds: float = Field(3.0, gt=0, le=30)
+
+    @property
+    def dev_issuer_dir(self) -> Path:
+        return self.data_dir / "dev-issuer"
+
+    @model_validator(mode="after")
+    def _production_is_locked_down(self) -> ProcessSettings:
+        if self.environment is Environment.production:
+            if self.dev_issuer_enabled:
+                raise ValueError("DEV_ISSUER_ENABLED must be false in production")
+            if not self.trusted_issuers:
+                raise ValueError("TRUSTED_ISSUERS must name at least one issuer in production")
+        return self
+
+    def issuers(self) -> list[IssuerConfig]:
+        """The configured issuers, plus the development issuer when it is enabled."""
+        issuers = list(self.trusted_issuers)
+        if self.dev_issuer_enabled:
+            issuers.append(
+                IssuerConfig(
+                    issuer=DEV_ISSUER,
+                    algorithms=["RS256"],
+                    public_key_file=self.dev_issuer_dir / "public.pem",
+                )
+            )
+        return issuers
+
+
+class DatabaseSettings(ProcessSettings):
+    """A service that owns a database: SQLite under DATA_DIR unless DATABASE_URL says otherwise."""
+
+    database_url: str = ""
+    database_file: str = Field("service.db", description="SQLite file name under DATA_DIR when DATABASE_URL is empty.")
+    database_pool_size: int = Field(5, ge=1, le=100)
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / self.database_file).resolve()}"

@@ -1,0 +1,156 @@
+"""Pytest fixtures every service's tests share (loaded as a plugin by the root conftest).
+
+A service's ``conftest.py`` defines one fixture, ``service_spec``, saying how to
+build and migrate it; this plugin gives it a migrated database (SQLite by default,
+PostgreSQL when ``TEST_DATABASE_URL`` names a server: a database of its own,
+created and dropped here), a test client with a running lifespan, and real RS256
+tokens from a test issuer. Each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy.engine import make_url
+
+from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair, mint_token
+from safeguarding_kit.db import normalise_url
+from safeguarding_kit.migrations import upgrade_to_head
+from safeguarding_kit.settings import DatabaseSettings
+
+TEST_DATABASE_URL_ENV = "TEST_DATABASE_URL"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How the shared fixtures build one service."""
+
+    name: str
+    settings_class: type[DatabaseSettings]
+    create_app: Callable[[DatabaseSettings], FastAPI]
+    metadata: MetaData
+    migrations_dir: Path
+    version_table: str
+
+
+@contextmanager
+def provisioned_database(label: str, workdir: Path) -> Iterator[str]:
+    """A new empty database for ``label``: a SQLite file under ``workdir``, or a
+    PostgreSQL database on the ``TEST_DATABASE_URL`` server, dropped afterwards."""
+    server = os.environ.get(TEST_DATABASE_URL_ENV)
+    if not server:
+        yield f"sqlite:///{workdir / (label + '.db')}"
+        return
+    admin_url = make_url(normalise_url(server))
+    name = f"test_{label.replace('-', '_')}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def empty_tables(url: str, metadata: MetaData) -> None:
+    """Delete every row of the service's tables, children before parents."""
+    engine = create_engine(normalise_url(url))
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    engine.dispose()
+
+
+class TokenFactory:
+    """Real RS256 tokens from the test issuer (the dev issuer's mechanism, test keys)."""
+
+    def __init__(self, key_dir: Path) -> None:
+        self.key_dir = key_dir
+        self.private_pem = ensure_dev_key_pair(key_dir).read_bytes()
+
+    def __call__(
+        self,
+        agency: str = "sheffield-social-care",
+        agency_type: str = "social_care",
+        roles: Iterable[str] = ("practitioner",),
+        **overrides: Any,
+    ) -> str:
+        sub = overrides.pop("sub", f"worker@{agency}")
+        return mint_token(self.private_pem, sub=sub, agency=agency, agency_type=agency_type, roles=roles, **overrides)
+
+    def headers(self, *args: Any, **kwargs: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self(*args, **kwargs)}"}
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data folder of the processes under test (holds the test issuer's keys)."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def tokens(data_dir: Path) -> TokenFactory:
+    return TokenFactory(data_dir / "dev-issuer")
+
+
+class MigratedDatabases:
+    """One migrated database per service for the whole test run, dropped at its end."""
+
+    def __init__(self, workdir: Path) -> None:
+        self._workdir = workdir
+        self._stack = ExitStack()
+        self._urls: dict[str, str] = {}
+
+    def url_for(self, spec: ServiceSpec) -> str:
+        if spec.name not in self._urls:
+            url = self._stack.enter_context(provisioned_database(spec.name, self._workdir))
+            upgrade_to_head(spec.migrations_dir, url, spec.version_table)
+            self._urls[spec.name] = url
+        return self._urls[spec.name]
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedDatabases]:
+    databases = MigratedDatabases(tmp_path_factory.mktemp("db"))
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def database_url(service_spec: ServiceSpec, migrated_databases: MigratedDatabases) -> str:
+    """The service's database, migrated to head once per test run, its tables empty."""
+    return migrated_databases.url_for(service_spec)
+
+
+@pytest.fixture
+def settings(service_spec: ServiceSpec, database_url: str, data_dir: Path, tokens: TokenFactory) -> DatabaseSettings:
+    return service_spec.settings_class(
+        database_url=database_url, data_dir=data_dir, environment="test", log_json=False,
+    )
+
+
+@pytest.fixture
+def app(service_spec: ServiceSpec, settings: DatabaseSettings, database_url: str) -> Iterator[FastAPI]:
+    yield service_spec.create_app(settings)
+    empty_tables(database_url, service_spec.metadata)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client

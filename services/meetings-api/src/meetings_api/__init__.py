@@ -1,0 +1,1 @@
+"""Meetings service of the safeguarding platform."""

@@ -1,0 +1,1 @@
+"""Meeting series: MACE, CETG, missing and mapping meetings with their recurrence."""

@@ -1,0 +1,1 @@
+"""Referral service of the safeguarding platform."""

@@ -1,0 +1,17 @@
+"""The referral service's declarative base; its tables are its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import DeclarativeBase
+
+from safeguarding_kit.db import service_metadata
+
+VERSION_TABLE = "referral_alembic_version"
+# The service folder's migrations/ (installed editable, as `make install` and the Dockerfile do).
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata()

@@ -1,0 +1,1 @@
+"""Referrals from partner agencies' systems."""

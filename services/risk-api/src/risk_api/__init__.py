@@ -1,0 +1,1 @@
+"""Risk service of the safeguarding platform."""

@@ -1,0 +1,1 @@
+"""Risk models: versioned sets of weighted indicators."""
