@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-COORDINATOR = {"agency": "sheffield-social-care", "agency_type": "social_care", "roles": ["meeting_coordinator"]}
-PRACTITIONER = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["practitioner"]}
+COORDINATOR = {
+    "agency": "sheffield-social-care",
+    "agency_type": "social_care",
+    "roles": ["meeting_coordinator"],
+}
+PRACTITIONER = {
+    "agency": "south-yorkshire-police",
+    "agency_type": "police",
+    "roles": ["practitioner"],
+}
 
 MACE = {
     "meeting_type": "MACE",

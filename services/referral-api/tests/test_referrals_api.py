@@ -8,7 +8,11 @@ PROBLEM = "application/problem+json"
 
 SCHOOL = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["referrer"]}
 POLICE = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["referrer"]}
-SOCIAL_WORKER = {"agency": "sheffield-social-care", "agency_type": "social_care", "roles": ["practitioner"]}
+SOCIAL_WORKER = {
+    "agency": "sheffield-social-care",
+    "agency_type": "social_care",
+    "roles": ["practitioner"],
+}
 
 
 def referral_body(**overrides):
@@ -90,10 +94,19 @@ def test_malformed_json_is_a_clear_problem_not_a_500(client, tokens):
 
 def test_same_source_reference_twice_from_one_agency_is_409(client, tokens):
     headers = tokens.headers(**SCHOOL)
-    assert client.post("/api/v1/referrals", json=referral_body(source_reference="R-9"), headers=headers).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/referrals", json=referral_body(source_reference="R-9"), headers=headers
+        ).status_code
+        == 201
+    )
     again = client.post("/api/v1/referrals", json=referral_body(source_reference="R-9"), headers=headers)
     assert again.status_code == 409
-    other_agency = client.post("/api/v1/referrals", json=referral_body(source_reference="R-9"), headers=tokens.headers(**POLICE))
+    other_agency = client.post(
+        "/api/v1/referrals",
+        json=referral_body(source_reference="R-9"),
+        headers=tokens.headers(**POLICE),
+    )
     assert other_agency.status_code == 201
 
 
@@ -113,7 +126,9 @@ def test_request_without_token_is_401_problem(client):
 
 def test_pages_walk_every_referral_once(client, tokens):
     headers = tokens.headers(**SCHOOL)
-    made = {client.post("/api/v1/referrals", json=referral_body(), headers=headers).json()["id"] for _ in range(5)}
+    made = {
+        client.post("/api/v1/referrals", json=referral_body(), headers=headers).json()["id"] for _ in range(5)
+    }
     seen: list[str] = []
     cursor = None
     while True:
@@ -137,7 +152,10 @@ def test_limit_above_100_and_forged_cursor_are_refused(client, tokens):
 
 
 def test_every_response_carries_a_request_id(client, tokens):
-    mine = client.get("/api/v1/referrals", headers={**tokens.headers(**SCHOOL), "X-Request-ID": "partner-req-000123"})
+    mine = client.get(
+        "/api/v1/referrals",
+        headers={**tokens.headers(**SCHOOL), "X-Request-ID": "partner-req-000123"},
+    )
     assert mine.headers["x-request-id"] == "partner-req-000123"
     fresh = client.get("/api/v1/referrals")
     assert len(fresh.headers["x-request-id"]) == 36

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 ADMIN = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["admin"]}
-ASSESSOR = {"agency": "sheffield-social-care", "agency_type": "social_care", "roles": ["risk_assessor"]}
+ASSESSOR = {
+    "agency": "sheffield-social-care",
+    "agency_type": "social_care",
+    "roles": ["risk_assessor"],
+}
 
 
 def test_admin_drafts_versions_numbered_per_model_name(client, tokens):

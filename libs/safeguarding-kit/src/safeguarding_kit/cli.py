@@ -37,7 +37,9 @@ def service_main(
     if args.command == "revision":
         upgrade_to_head(migrations_dir, url, version_table)
         command.revision(
-            alembic_config(migrations_dir, url, version_table), message=args.message, autogenerate=True
+            alembic_config(migrations_dir, url, version_table),
+            message=args.message,
+            autogenerate=True,
         )
         return
     uvicorn.run(

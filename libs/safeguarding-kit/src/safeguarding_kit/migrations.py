@@ -18,9 +18,7 @@ def alembic_config(script_location: Path, database_url: str, version_table: str)
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", normalise_url(database_url).replace("%", "%%"))
     config.set_main_option("version_table", version_table)
-    config.set_main_option(
-        "file_template", "%%(year)d%%(month).2d%%(day).2d_%%(slug)s_%%(rev)s"
-    )
+    config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(slug)s_%%(rev)s")
     return config
 
 

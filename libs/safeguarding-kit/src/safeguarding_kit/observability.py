@@ -24,11 +24,11 @@ from safeguarding_kit.request_context import current_request_id, reset_request_i
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
-REQUESTS = Counter(
-    "http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
-)
+REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"])
 LATENCY = Histogram(
-    "http_request_duration_seconds", "Time to answer an HTTP request", ["service", "method", "route"]
+    "http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["service", "method", "route"],
 )
 
 access_log = logging.getLogger("safeguarding.access")
@@ -117,7 +117,9 @@ class RequestContextMiddleware:
             status = 500
             if not response_started:
                 response = problem_response(
-                    500, "internal-error", "Internal error",
+                    500,
+                    "internal-error",
+                    "Internal error",
                     "The server failed to answer this request. Quote the request id when reporting it.",
                 )
                 await response(scope, receive, send_with_id)
@@ -128,7 +130,10 @@ class RequestContextMiddleware:
             REQUESTS.labels(self.service, method, route, str(status)).inc()
             LATENCY.labels(self.service, method, route).observe(elapsed)
             extra: dict[str, Any] = {
-                "method": method, "route": route, "status": status, "duration_ms": round(elapsed * 1000, 2),
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
             }
             access_log.info("request", extra=extra)
             reset_request_id(token)

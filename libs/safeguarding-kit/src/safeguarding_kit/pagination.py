@@ -25,7 +25,10 @@ MAX_LIMIT = 100
 LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (1-{MAX_LIMIT}).")]
 CursorParam = Annotated[
     str | None,
-    Query(max_length=512, description="The `next_cursor` of the previous page; omit for the first page."),
+    Query(
+        max_length=512,
+        description="The `next_cursor` of the previous page; omit for the first page.",
+    ),
 ]
 
 

@@ -28,7 +28,8 @@ PROBLEM_TYPE_BASE = "urn:safeguarding:problem:"
 class FieldError(BaseModel):
     detail: str = Field(examples=["Input should be a valid date"])
     pointer: str | None = Field(
-        None, description="JSON pointer (RFC 6901, as a URI fragment) to the bad field in the body.",
+        None,
+        description="JSON pointer (RFC 6901, as a URI fragment) to the bad field in the body.",
         examples=["#/child/date_of_birth"],
     )
     parameter: str | None = Field(None, description="Name of the bad query, path or header parameter.")
@@ -130,11 +131,19 @@ def field_errors(raw_errors: Sequence[Any]) -> list[FieldError]:
         where = loc[0] if loc else "body"
         message = str(err.get("msg", "is not valid"))
         if err.get("type") == "json_invalid":
-            out.append(FieldError(detail="The request body is not valid JSON: " + str(err.get("ctx", {}).get("error", "")).strip(), pointer="#"))
+            out.append(
+                FieldError(
+                    detail="The request body is not valid JSON: "
+                    + str(err.get("ctx", {}).get("error", "")).strip(),
+                    pointer="#",
+                )
+            )
         elif where == "body":
             out.append(FieldError(detail=message, pointer=_json_pointer(loc[1:])))
         else:
-            out.append(FieldError(detail=message, parameter=".".join(str(p) for p in loc[1:]), location=str(where)))
+            out.append(
+                FieldError(detail=message, parameter=".".join(str(p) for p in loc[1:]), location=str(where))
+            )
     return out
 
 
@@ -144,8 +153,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
         return problem_response(
-            exc.status, exc.slug, exc.title, exc.detail,
-            instance=request.url.path, headers=exc.headers, errors=exc.errors,
+            exc.status,
+            exc.slug,
+            exc.title,
+            exc.detail,
+            instance=request.url.path,
+            headers=exc.headers,
+            errors=exc.errors,
         )
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -153,22 +167,33 @@ def install_problem_handlers(app: FastAPI) -> None:
         errors = field_errors(exc.errors())
         noun = "field is" if len(errors) == 1 else "fields are"
         return problem_response(
-            422, "validation-error", "Your request is not valid",
+            422,
+            "validation-error",
+            "Your request is not valid",
             f"{len(errors)} {noun} not valid; see errors.",
-            instance=request.url.path, errors=errors,
+            instance=request.url.path,
+            errors=errors,
         )
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
+        phrase = (
+            HTTPStatus(exc.status_code).phrase
+            if exc.status_code in HTTPStatus._value2member_map_
+            else "Error"
+        )
         detail = exc.detail if isinstance(exc.detail, str) else phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = "There is no resource at this path."
         elif exc.status_code == 405:
             detail = f"{request.method} is not allowed on this path."
         return problem_response(
-            exc.status_code, phrase.lower().replace(" ", "-"), phrase, detail,
-            instance=request.url.path, headers=getattr(exc, "headers", None) or {},
+            exc.status_code,
+            phrase.lower().replace(" ", "-"),
+            phrase,
+            detail,
+            instance=request.url.path,
+            headers=getattr(exc, "headers", None) or {},
         )
 
     app.add_exception_handler(Problem, on_problem)

@@ -25,6 +25,10 @@ DEFAULT_AUDIENCE = "safeguarding-platform"
 AsymmetricAlgorithm = Literal["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]
 
 
+def _rs256_only() -> list[AsymmetricAlgorithm]:
+    return ["RS256"]
+
+
 class Environment(StrEnum):
     development = "development"
     test = "test"
@@ -36,7 +40,7 @@ class IssuerConfig(BaseModel):
 
     issuer: str = Field(description="Exact `iss` value the provider puts in its tokens.")
     audience: str = Field(DEFAULT_AUDIENCE, description="`aud` the tokens must carry.")
-    algorithms: list[AsymmetricAlgorithm] = Field(default_factory=lambda: ["RS256"], min_length=1)
+    algorithms: list[AsymmetricAlgorithm] = Field(default_factory=_rs256_only, min_length=1)
     jwks_url: HttpUrl | None = None
     public_key_pem: str | None = None
     public_key_file: Path | None = None
@@ -111,7 +115,9 @@ class DatabaseSettings(ProcessSettings):
     """A service that owns a database: SQLite under DATA_DIR unless DATABASE_URL says otherwise."""
 
     database_url: str = ""
-    database_file: str = Field("service.db", description="SQLite file name under DATA_DIR when DATABASE_URL is empty.")
+    database_file: str = Field(
+        "service.db", description="SQLite file name under DATA_DIR when DATABASE_URL is empty."
+    )
     database_pool_size: int = Field(5, ge=1, le=100)
 
     def resolved_database_url(self) -> str:

@@ -88,7 +88,14 @@ class TokenFactory:
         **overrides: Any,
     ) -> str:
         sub = overrides.pop("sub", f"worker@{agency}")
-        return mint_token(self.private_pem, sub=sub, agency=agency, agency_type=agency_type, roles=roles, **overrides)
+        return mint_token(
+            self.private_pem,
+            sub=sub,
+            agency=agency,
+            agency_type=agency_type,
+            roles=roles,
+            **overrides,
+        )
 
     def headers(self, *args: Any, **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self(*args, **kwargs)}"}
@@ -138,9 +145,14 @@ def database_url(service_spec: ServiceSpec, migrated_databases: MigratedDatabase
 
 
 @pytest.fixture
-def settings(service_spec: ServiceSpec, database_url: str, data_dir: Path, tokens: TokenFactory) -> DatabaseSettings:
+def settings(
+    service_spec: ServiceSpec, database_url: str, data_dir: Path, tokens: TokenFactory
+) -> DatabaseSettings:
     return service_spec.settings_class(
-        database_url=database_url, data_dir=data_dir, environment="test", log_json=False,
+        database_url=database_url,
+        data_dir=data_dir,
+        environment="test",
+        log_json=False,
     )
 
 

@@ -116,9 +116,11 @@ def principal_from_claims(claims: dict[str, Any], config: IssuerConfig) -> Princ
         raise TokenRejected("The token's 'sub' claim must be a non-empty string.")
     agency = claims.get("agency")
     if not isinstance(agency, str) or not AGENCY_SLUG.match(agency):
-        raise TokenRejected("The token's 'agency' claim must be an agency slug such as 'south-yorkshire-police'.")
+        raise TokenRejected(
+            "The token's 'agency' claim must be an agency slug such as 'south-yorkshire-police'."
+        )
     try:
-        agency_type = AgencyType(claims.get("agency_type"))
+        agency_type = AgencyType(str(claims.get("agency_type")))
     except ValueError as exc:
         raise TokenRejected(
             "The token's 'agency_type' claim must be one of: " + ", ".join(t.value for t in AgencyType) + "."

@@ -28,8 +28,14 @@ class MeetingSeries(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     meeting_type: Mapped[MeetingType] = mapped_column(
-        Enum(MeetingType, name="meeting_type", native_enum=False, create_constraint=True, length=20,
-             values_callable=lambda e: [m.value for m in e])
+        Enum(
+            MeetingType,
+            name="meeting_type",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     title: Mapped[str] = mapped_column(String(200))
     chair_agency: Mapped[str] = mapped_column(String(63))

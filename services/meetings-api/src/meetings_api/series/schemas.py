@@ -7,10 +7,11 @@ from datetime import datetime
 
 from dateutil.rrule import rrulestr
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import JsonValue
 
 from meetings_api.series.models import MeetingType
 
-_EXAMPLE = {
+_EXAMPLE: dict[str, JsonValue] = {
     "meeting_type": "MACE",
     "title": "Sheffield MACE",
     "chair_agency": "sheffield-social-care",
@@ -24,10 +25,13 @@ class SeriesCreate(BaseModel):
 
     meeting_type: MeetingType
     title: str = Field(min_length=3, max_length=200)
-    chair_agency: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="Slug of the chairing agency.")
+    chair_agency: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="Slug of the chairing agency."
+    )
     starts_at: AwareDatetime = Field(description="First meeting, with its UTC offset.")
     rrule: str = Field(
-        min_length=6, max_length=500,
+        min_length=6,
+        max_length=500,
         description="RFC 5545 recurrence rule (without DTSTART), applied in Europe/London time.",
     )
 

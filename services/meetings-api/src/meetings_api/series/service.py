@@ -19,9 +19,15 @@ def create_series(session: Session, principal: Principal, data: SeriesCreate) ->
     return series
 
 
-def list_series(session: Session, *, limit: int, cursor: str | None) -> tuple[list[MeetingSeries], str | None]:
+def list_series(
+    session: Session, *, limit: int, cursor: str | None
+) -> tuple[list[MeetingSeries], str | None]:
     """Every series, newest first."""
     return paginate(
-        session, select(MeetingSeries), created_at=MeetingSeries.created_at, id_column=MeetingSeries.id,
-        limit=limit, cursor=cursor,
+        session,
+        select(MeetingSeries),
+        created_at=MeetingSeries.created_at,
+        id_column=MeetingSeries.id,
+        limit=limit,
+        cursor=cursor,
     )

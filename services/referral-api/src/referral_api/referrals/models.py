@@ -41,8 +41,14 @@ class ReferralStatus(StrEnum):
 
 def _enum(cls: type[StrEnum], name: str) -> Enum:
     # Stored as plain strings with a CHECK constraint: portable across SQLite and PostgreSQL.
-    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=40,
-                values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=40,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class Referral(Base):

@@ -33,7 +33,10 @@ class ReferralCreate(BaseModel):
     )
 
     source_reference: str | None = Field(
-        None, min_length=1, max_length=100, pattern=r"^[\x21-\x7e]+$",
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[\x21-\x7e]+$",
         description="The sending system's own reference; unique per agency.",
     )
     concern_types: list[ConcernType] = Field(min_length=1, max_length=len(ConcernType))

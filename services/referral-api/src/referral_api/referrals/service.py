@@ -63,9 +63,7 @@ def create_referral(session: Session, principal: Principal, data: ReferralCreate
 
 def get_referral(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
     """The referral, if the caller may see it; otherwise :class:`ReferralNotFound`."""
-    referral = session.scalar(
-        select(Referral).where(Referral.id == referral_id, _visible_to(principal))
-    )
+    referral = session.scalar(select(Referral).where(Referral.id == referral_id, _visible_to(principal)))
     if referral is None:
         raise ReferralNotFound(f"There is no referral {referral_id} that you can see.")
     return referral
@@ -84,5 +82,10 @@ def list_referrals(
     if filters.status is not None:
         stmt = stmt.where(Referral.status == filters.status)
     return paginate(
-        session, stmt, created_at=Referral.received_at, id_column=Referral.id, limit=limit, cursor=cursor
+        session,
+        stmt,
+        created_at=Referral.received_at,
+        id_column=Referral.id,
+        limit=limit,
+        cursor=cursor,
     )

@@ -30,8 +30,14 @@ class RiskModel(Base):
     version: Mapped[int]
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[ModelStatus] = mapped_column(
-        Enum(ModelStatus, name="model_status", native_enum=False, create_constraint=True, length=20,
-             values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            ModelStatus,
+            name="model_status",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
         default=ModelStatus.draft,
     )
     created_by: Mapped[str] = mapped_column(String(255))

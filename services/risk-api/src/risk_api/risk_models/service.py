@@ -28,6 +28,10 @@ def create_draft_model(session: Session, principal: Principal, data: RiskModelCr
 def list_models(session: Session, *, limit: int, cursor: str | None) -> tuple[list[RiskModel], str | None]:
     """Every model version, newest first."""
     return paginate(
-        session, select(RiskModel), created_at=RiskModel.created_at, id_column=RiskModel.id,
-        limit=limit, cursor=cursor,
+        session,
+        select(RiskModel),
+        created_at=RiskModel.created_at,
+        id_column=RiskModel.id,
+        limit=limit,
+        cursor=cursor,
     )

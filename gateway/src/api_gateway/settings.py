@@ -17,7 +17,11 @@ class GatewaySettings(ProcessSettings):
     risk_api_url: HttpUrl = HttpUrl("http://127.0.0.1:8102")
     meetings_api_url: HttpUrl = HttpUrl("http://127.0.0.1:8103")
     upstream_connect_timeout_seconds: float = Field(2.0, gt=0, le=30)
-    upstream_timeout_seconds: float = Field(10.0, gt=0, le=120, description="Read/write/pool timeout per upstream request.")
+    upstream_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="Read/write/pool timeout per upstream request."
+    )
     upstream_max_connections: int = Field(200, ge=1, le=10_000)
-    upstream_retries: int = Field(1, ge=0, le=3, description="Extra tries for idempotent requests that could not connect.")
+    upstream_retries: int = Field(
+        1, ge=0, le=3, description="Extra tries for idempotent requests that could not connect."
+    )
     max_body_bytes: int = Field(1_048_576, ge=1024, le=100 * 1_048_576)

@@ -1,0 +1,72 @@
+# The two commands that matter: `make run` (the whole platform) and `make test`
+# (the whole suite). Everything installs itself on first use.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Use the active virtual environment if there is one, else ./.venv (created on demand).
+ifdef VIRTUAL_ENV
+VENV := $(VIRTUAL_ENV)
+else
+VENV := .venv
+endif
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PACKAGES := -e libs/safeguarding-kit -e services/referral-api -e services/risk-api \
+            -e services/meetings-api -e gateway -e libs/devstack
+SOURCES := libs services gateway tests bench conftest.py
+DATA_DIR ?= data
+
+AGENCY ?= sheffield-social-care
+TYPE ?= social_care
+ROLES ?= practitioner
+
+.PHONY: help install run token test test-postgres lint typecheck check openapi bench clean
+
+help:
+	@echo "make run      start the whole platform on SQLite with demo data; prints a dev token"
+	@echo "make test     run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)"
+	@echo "make token AGENCY=<slug> TYPE=<agency type> ROLES=<a,b>   print a dev token"
+	@echo "make check    ruff and mypy;  make openapi  regenerate openapi/*.json;  make bench"
+
+$(PY):
+	@python3 -m venv $(VENV)
+
+$(STAMP): $(PY) requirements-dev.txt libs/*/pyproject.toml services/*/pyproject.toml gateway/pyproject.toml
+	@echo "Installing packages into $(VENV) (log: $(VENV)/install.log)..." >&2
+	@$(PY) -m pip install --upgrade pip >$(VENV)/install.log 2>&1 && \
+	 $(PY) -m pip install $(PACKAGES) -r requirements-dev.txt >>$(VENV)/install.log 2>&1 \
+	 || { cat $(VENV)/install.log >&2; exit 1; }
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@$(PY) -m devstack run --data-dir $(DATA_DIR)
+
+token: $(STAMP)
+	@$(PY) -m devstack token --data-dir $(DATA_DIR) --agency "$(AGENCY)" --type "$(TYPE)" --roles "$(ROLES)"
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres} $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check $(SOURCES)
+	$(PY) -m ruff format --check $(SOURCES)
+
+typecheck: $(STAMP)
+	$(PY) -m mypy libs/safeguarding-kit/src libs/devstack/src services/referral-api/src services/risk-api/src services/meetings-api/src gateway/src
+
+check: lint typecheck
+
+openapi: $(STAMP)
+	$(PY) -m devstack.openapi_export openapi
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,110 @@
+"""The gateway's app: authenticate, route, forward; plus health and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api_gateway.proxy import forward
+from api_gateway.routing import Upstream, upstream_for
+from api_gateway.settings import GatewaySettings
+from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
+from safeguarding_kit.auth.verifier import TokenRejected, TokenVerifier
+from safeguarding_kit.health import health_router
+from safeguarding_kit.observability import RequestContextMiddleware, configure_logging
+from safeguarding_kit.problems import NotFound, Unauthenticated, install_problem_handlers
+from safeguarding_kit.service_app import verifier_http_client
+
+PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
+    """The one pooled client to the services, with every timeout bounded."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            settings.upstream_timeout_seconds, connect=settings.upstream_connect_timeout_seconds
+        ),
+        limits=httpx.Limits(
+            max_connections=settings.upstream_max_connections,
+            max_keepalive_connections=settings.upstream_max_connections,
+        ),
+        follow_redirects=False,
+    )
+
+
+def _bearer_token(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Send 'Authorization: Bearer <token>' with a token from a trusted issuer.")
+    return token.strip()
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """The gateway for the services the settings name."""
+    settings = settings or GatewaySettings()
+    configure_logging(settings.service_name, settings.log_level, json_lines=settings.log_json)
+    base_urls = {
+        Upstream.referral: str(settings.referral_api_url),
+        Upstream.risk: str(settings.risk_api_url),
+        Upstream.meetings: str(settings.meetings_api_url),
+    }
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.dev_issuer_enabled:
+            ensure_dev_key_pair(settings.dev_issuer_dir)
+        async with (
+            verifier_http_client(settings) as jwks_client,
+            upstream_client(settings) as client,
+        ):
+            app.state.token_verifier = TokenVerifier.from_settings(settings, jwks_client)
+            app.state.upstream_client = client
+            yield
+
+    app = FastAPI(
+        title="Safeguarding platform gateway",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+
+    def upstream_check(upstream: Upstream) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            try:
+                response = await app.state.upstream_client.get(base_urls[upstream].rstrip("/") + "/healthz")
+            except httpx.HTTPError:
+                return False
+            return bool(response.status_code == 200)
+
+        return check
+
+    app.include_router(health_router({u.value: upstream_check(u) for u in Upstream}))
+
+    async def proxy(request: Request) -> Response:
+        upstream = upstream_for(request.url.path)
+        if upstream is None:
+            raise NotFound("There is no resource at this path.")
+        verifier: TokenVerifier = request.app.state.token_verifier
+        try:
+            await verifier.verify(_bearer_token(request))
+        except TokenRejected as exc:
+            raise Unauthenticated(exc.reason) from exc
+        return await forward(
+            request,
+            client=request.app.state.upstream_client,
+            upstream=upstream,
+            base_url=base_urls[upstream],
+            max_body_bytes=settings.max_body_bytes,
+            retries=settings.upstream_retries,
+        )
+
+    app.add_route("/api/{path:path}", proxy, methods=PROXIED_METHODS, include_in_schema=False)
+    return app

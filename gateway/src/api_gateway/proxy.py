@@ -1,0 +1,110 @@
+"""Forward an authenticated request to its service and stream the answer back.
+
+Bounded timeouts everywhere; a service that is down is 503, one that is too slow
+is 504, one that answers garbage is 502 - each problem+json. Only idempotent
+requests are retried, and only when the connection could not be made (so the
+service cannot have acted on them).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from api_gateway.headers import client_response_headers, upstream_request_headers
+from api_gateway.routing import Upstream
+from safeguarding_kit.problems import Problem
+from safeguarding_kit.request_context import current_request_id
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+class PayloadTooLarge(Problem):
+    status, slug, title = 413, "payload-too-large", "Request body too large"
+
+
+class UpstreamUnavailable(Problem):
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+class UpstreamTimeout(Problem):
+    status, slug, title = 504, "service-timeout", "Service did not answer in time"
+
+
+class BadGateway(Problem):
+    status, slug, title = 502, "bad-gateway", "Bad answer from a service"
+
+
+async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
+    """The request body, refusing (413) anything over ``max_bytes`` before it is all read."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"Request bodies are limited to {max_bytes} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"Request bodies are limited to {max_bytes} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def forward(
+    request: Request,
+    *,
+    client: httpx.AsyncClient,
+    upstream: Upstream,
+    base_url: str,
+    max_body_bytes: int,
+    retries: int,
+) -> Response:
+    """The service's answer to ``request``, streamed back to the caller."""
+    body = await read_bounded_body(request, max_body_bytes)
+    url = base_url.rstrip("/") + request.url.path
+    headers = upstream_request_headers(
+        request.headers.items(),
+        request_id=current_request_id() or "",
+        client_host=request.client.host if request.client else None,
+    )
+    upstream_request = client.build_request(
+        request.method, url, params=request.url.query or None, headers=headers, content=body
+    )
+    attempts = 1 + (retries if request.method in IDEMPOTENT_METHODS else 0)
+    for attempt in range(1, attempts + 1):
+        try:
+            upstream_response = await client.send(upstream_request, stream=True, follow_redirects=False)
+            break
+        except httpx.ConnectError as exc:
+            if attempt < attempts:
+                continue
+            log.warning("upstream unavailable", extra={"upstream": upstream.value})
+            raise UpstreamUnavailable(
+                f"The {upstream.value} service is unavailable; try again shortly."
+            ) from exc
+        except httpx.ConnectTimeout as exc:
+            raise UpstreamUnavailable(
+                f"The {upstream.value} service is unavailable; try again shortly."
+            ) from exc
+        except httpx.TimeoutException as exc:
+            log.warning("upstream timeout", extra={"upstream": upstream.value})
+            raise UpstreamTimeout(
+                f"The {upstream.value} service did not answer in time. A retried write is safe "
+                "with the same Idempotency-Key."
+            ) from exc
+        except httpx.TransportError as exc:
+            log.warning("upstream protocol error", extra={"upstream": upstream.value})
+            raise BadGateway(f"The {upstream.value} service gave no valid answer.") from exc
+
+    return StreamingResponse(
+        upstream_response.aiter_raw(),
+        status_code=upstream_response.status_code,
+        headers=dict(client_response_headers(upstream_response.headers.multi_items())),
+        background=BackgroundTask(upstream_response.aclose),
+    )

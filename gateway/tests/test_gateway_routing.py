@@ -1,0 +1,80 @@
+"""What the gateway lets through, where it sends it, and what it strips."""
+
+from __future__ import annotations
+
+import pytest
+
+from api_gateway.headers import upstream_request_headers
+from api_gateway.routing import Upstream, upstream_for
+
+
+@pytest.mark.parametrize(
+    ("path", "upstream"),
+    [
+        ("/api/v1/referrals", Upstream.referral),
+        ("/api/v1/referrals/6f1c2d1e", Upstream.referral),
+        ("/api/v1/children/abc/access-log", Upstream.referral),
+        ("/api/v1/missing-episodes/overdue", Upstream.referral),
+        ("/api/v1/stats/referrals", Upstream.referral),
+        ("/api/v1/risk/models", Upstream.risk),
+        ("/api/v1/meetings/series", Upstream.meetings),
+        ("/api/v1/referralsX", None),
+        ("/api/v2/referrals", None),
+        ("/admin", None),
+    ],
+)
+def test_paths_route_to_the_service_that_owns_them(path, upstream):
+    assert upstream_for(path) is upstream
+
+
+def test_identity_and_hop_by_hop_headers_from_clients_are_dropped():
+    sent = [
+        ("Authorization", "Bearer t"),
+        ("X-Forwarded-For", "10.0.0.1"),
+        ("X-Forwarded-Host", "evil"),
+        ("Forwarded", "for=1.2.3.4"),
+        ("X-User-Id", "admin"),
+        ("Connection", "keep-alive, X-Secret"),
+        ("X-Secret", "1"),
+        ("Host", "gateway"),
+        ("X-Request-ID", "client-chosen"),
+        ("Accept", "application/json"),
+    ]
+    forwarded = dict(upstream_request_headers(sent, request_id="rid-123456", client_host="127.0.0.9"))
+    assert forwarded == {
+        "authorization": "Bearer t",
+        "accept": "application/json",
+        "x-request-id": "rid-123456",
+        "x-forwarded-for": "127.0.0.9",
+    }
+
+
+def test_a_valid_request_is_forwarded_with_its_token_and_request_id(gateway, tokens, services):
+    response = gateway.get(
+        "/api/v1/risk/models?limit=5",
+        headers={**tokens.headers(), "X-Request-ID": "trace-00000001"},
+    )
+    assert response.status_code == 200
+    reached = services.requests[-1]
+    assert reached.url.port == 8102
+    assert reached.url.query == b"limit=5"
+    assert reached.headers["authorization"].startswith("Bearer ")
+    assert reached.headers["x-request-id"] == "trace-00000001"
+    assert "server" not in response.headers
+
+
+def test_requests_without_a_valid_token_never_reach_a_service(gateway, services):
+    assert gateway.get("/api/v1/referrals").status_code == 401
+    assert gateway.get("/api/v1/referrals", headers={"Authorization": "Bearer nonsense"}).status_code == 401
+    assert services.requests == []
+
+
+def test_a_body_over_the_limit_is_413_before_it_reaches_a_service(gateway, tokens, services):
+    response = gateway.post(
+        "/api/v1/referrals",
+        content=b"x" * 5000,
+        headers={**tokens.headers(), "content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert services.requests == []

@@ -1,0 +1,106 @@
+"""``python -m devstack run`` (the whole platform) and ``python -m devstack token``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from devstack.demo_data import load_demo_data
+from devstack.stack import Stack, StackConfig, prepare
+from safeguarding_kit.auth.dev_issuer import mint_dev_token
+from safeguarding_kit.auth.principal import AgencyType, Role
+
+
+def run(data_dir: Path) -> int:
+    config = StackConfig(data_dir=data_dir)
+    print("Migrating the three databases under", data_dir.resolve(), flush=True)
+    prepare(config)
+    stack = Stack(config)
+    stopping = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    stack.start_all()
+    try:
+        stack.wait_all_ready(timeout=60)
+        created = load_demo_data(config.gateway_url, data_dir / "dev-issuer")
+        token = mint_dev_token(
+            data_dir / "dev-issuer",
+            agency="sheffield-social-care",
+            agency_type="social_care",
+            roles=["practitioner", "manager", "meeting_coordinator", "risk_assessor"],
+        )
+        print(
+            f"\nSafeguarding platform is up: {config.gateway_url}\n"
+            f"Demo referrals loaded: {created} new.\n"
+            "Dev token (social care practitioner/manager/coordinator/assessor, valid 8 h):\n\n"
+            f"{token}\n\n"
+            f"Try: curl -H 'Authorization: Bearer <token>' {config.gateway_url}/api/v1/referrals\n"
+            "Ctrl-C stops every process.\n",
+            flush=True,
+        )
+        while not stopping:
+            dead = stack.exited()
+            if dead:
+                for name, code in dead.items():
+                    print(
+                        f"\n!! {name} exited with code {code}; stopping the others.",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                return 1
+            time.sleep(0.5)
+        return 0
+    except (TimeoutError, RuntimeError) as exc:
+        print(f"\n!! {exc}; stopping the others.", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        print("Stopping all processes...", file=sys.stderr, flush=True)
+        stack.stop_all()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_cmd = sub.add_parser("run", help="migrate, start and supervise every process")
+    run_cmd.add_argument("--data-dir", type=Path, default=Path("data"))
+    token_cmd = sub.add_parser("token", help="print a dev token and nothing else")
+    token_cmd.add_argument("--data-dir", type=Path, default=Path("data"))
+    token_cmd.add_argument("--agency", default="sheffield-social-care")
+    token_cmd.add_argument(
+        "--type", dest="agency_type", default="social_care", choices=[t.value for t in AgencyType]
+    )
+    token_cmd.add_argument(
+        "--roles",
+        default="practitioner",
+        help="comma-separated: " + ",".join(r.value for r in Role),
+    )
+    token_cmd.add_argument("--sub", default=None)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(args.data_dir)
+    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+    unknown = sorted(set(roles) - {r.value for r in Role})
+    if unknown:
+        parser.error(f"unknown roles: {', '.join(unknown)}")
+    print(
+        mint_dev_token(
+            args.data_dir / "dev-issuer",
+            agency=args.agency,
+            agency_type=args.agency_type,
+            roles=roles,
+            sub=args.sub,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

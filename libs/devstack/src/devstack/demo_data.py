@@ -1,0 +1,57 @@
+"""A little invented demo data, loaded through the gateway like a partner system would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from safeguarding_kit.auth.dev_issuer import mint_dev_token
+
+DEMO_REFERRALS: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    (
+        {"agency": "sheffield-schools", "agency_type": "education", "roles": ["referrer"]},
+        {
+            "source_reference": "DEMO-SCH-0001",
+            "concern_types": ["criminal_exploitation", "county_lines"],
+            "summary": "Year 10 pupil seen getting into cars with older males after school; new phone "
+            "and trainers; missing from lessons three times this month.",
+            "urgency": "urgent",
+        },
+    ),
+    (
+        {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["referrer"]},
+        {
+            "source_reference": "DEMO-SYP-0001",
+            "concern_types": ["sexual_exploitation", "missing"],
+            "summary": "Found at a hotel with two adult males after being reported missing overnight.",
+            "urgency": "immediate",
+        },
+    ),
+    (
+        {"agency": "sheffield-health", "agency_type": "health", "roles": ["referrer"]},
+        {
+            "source_reference": "DEMO-NHS-0001",
+            "concern_types": ["online_harm"],
+            "summary": "Disclosed being asked for images by an online contact who sends gifts.",
+            "urgency": "routine",
+        },
+    ),
+]
+
+
+def load_demo_data(gateway_url: str, key_dir: Path) -> int:
+    """Post the demo referrals; returns how many were new (reruns change nothing)."""
+    created = 0
+    with httpx.Client(base_url=gateway_url, timeout=10.0) as client:
+        for who, body in DEMO_REFERRALS:
+            token = mint_dev_token(key_dir, **who)
+            response = client.post(
+                "/api/v1/referrals", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+            if response.status_code == 201:
+                created += 1
+            elif response.status_code != 409:  # 409: loaded by an earlier run
+                response.raise_for_status()
+    return created

@@ -1,0 +1,53 @@
+"""Export each service's OpenAPI spec to ``openapi/<service>.json`` (``make openapi``).
+
+A test (tests/test_openapi_specs.py) fails when a checked-in spec differs from what
+the code serves, so integrators always build from the truth.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from meetings_api.app import create_app as meetings_app
+from meetings_api.settings import MeetingsSettings
+from referral_api.app import create_app as referral_app
+from referral_api.settings import ReferralSettings
+from risk_api.app import create_app as risk_app
+from risk_api.settings import RiskSettings
+
+# The spec does not depend on the database; an in-memory one is never connected to.
+_OFFLINE = {"database_url": "sqlite://", "dev_issuer_enabled": False, "environment": "test"}
+
+SERVICES: dict[str, Callable[[], FastAPI]] = {
+    "referral-api": lambda: referral_app(ReferralSettings(**_OFFLINE)),  # type: ignore[arg-type]
+    "risk-api": lambda: risk_app(RiskSettings(**_OFFLINE)),  # type: ignore[arg-type]
+    "meetings-api": lambda: meetings_app(MeetingsSettings(**_OFFLINE)),  # type: ignore[arg-type]
+}
+
+
+def spec_text(spec: dict[str, Any]) -> str:
+    """The canonical text of a spec: sorted keys, two-space indent, final newline."""
+    return json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def current_specs() -> dict[str, str]:
+    """Each service's spec as the code serves it now."""
+    return {name: spec_text(make().openapi()) for name, make in SERVICES.items()}
+
+
+def main(out_dir: str) -> None:
+    target = Path(out_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    for name, text in current_specs().items():
+        (target / f"{name}.json").write_text(text)
+        print(f"wrote {target / (name + '.json')}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "openapi")

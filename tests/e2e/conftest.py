@@ -1,0 +1,42 @@
+"""The real processes, started once for the end-to-end tests, on SQLite or on the
+PostgreSQL server that TEST_DATABASE_URL names (a database per service)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from devstack.stack import Stack, StackConfig, prepare
+
+from safeguarding_kit.testing import TEST_DATABASE_URL_ENV, TokenFactory, provisioned_database
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("stack")
+    with ExitStack() as cleanup:
+        database_urls = {}
+        if os.environ.get(TEST_DATABASE_URL_ENV):
+            for name in ("referral-api", "risk-api", "meetings-api"):
+                database_urls[name] = cleanup.enter_context(provisioned_database(name, data_dir))
+        config = StackConfig.on_free_ports(
+            data_dir,
+            database_urls=database_urls,
+            log_dir=data_dir / "logs",
+            extra_env={"UPSTREAM_TIMEOUT_SECONDS": "5", "UPSTREAM_CONNECT_TIMEOUT_SECONDS": "1"},
+        )
+        prepare(config)
+        running = Stack(config)
+        cleanup.callback(running.stop_all)
+        running.start_all()
+        running.wait_all_ready(timeout=60)
+        yield running
+
+
+@pytest.fixture(scope="session")
+def stack_tokens(stack: Stack) -> TokenFactory:
+    """Tokens signed by the stack's own dev issuer key."""
+    return TokenFactory(Path(stack.config.data_dir) / "dev-issuer")
