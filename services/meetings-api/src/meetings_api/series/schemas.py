@@ -6,8 +6,7 @@ import uuid
 from datetime import datetime
 
 from dateutil.rrule import rrulestr
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
-from pydantic import JsonValue
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from meetings_api.series.models import MeetingType
 
