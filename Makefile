@@ -66,7 +66,8 @@ openapi: $(STAMP)
 	$(PY) -m devstack.openapi_export openapi
 
 bench: $(STAMP)
-	$(PY) bench/run.py
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
+	$(PY) bench/gateway.py
 
 clean:
 	rm -rf $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache

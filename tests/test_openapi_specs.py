@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from devstack.openapi_export import SERVICES, current_specs
 
 OPENAPI_DIR = Path(__file__).resolve().parents[1] / "openapi"

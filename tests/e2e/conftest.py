@@ -9,8 +9,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from devstack.stack import Stack, StackConfig, prepare
 
+from devstack.stack import Stack, StackConfig, prepare
 from safeguarding_kit.testing import TEST_DATABASE_URL_ENV, TokenFactory, provisioned_database
 
 
