@@ -45,6 +45,8 @@ def test_every_request_and_response_body_has_an_example(service: str) -> None:
             schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
         if schema.get("examples") or schema.get("example"):
             return True
+        if schema.get("type") == "array":
+            return has_example(schema["items"])
         # A page of items is exemplified by its item schema.
         items = schema.get("properties", {}).get("items", {}).get("items")
         return bool(items) and has_example(items)

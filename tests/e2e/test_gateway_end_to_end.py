@@ -43,8 +43,16 @@ def test_gateway_is_ready_when_every_service_is(gateway):
 def test_a_referral_posted_at_the_gateway_is_read_back_through_it(gateway, stack_tokens):
     headers = stack_tokens.headers(**SCHOOL)
     body = {
+        "child": {
+            "given_name": "Riley",
+            "family_name": "Sample",
+            "date_of_birth": "2010-06-01",
+            "gender": "female",
+        },
+        "referrer": {"name": "Sam Teacher", "role": "Designated Safeguarding Lead"},
         "concern_types": ["county_lines"],
         "summary": "Seen with older youths at the station.",
+        "lawful_basis": {"basis": "consent"},
         "urgency": "urgent",
     }
     created = gateway.post("/api/v1/referrals", json=body, headers=headers)

@@ -1,87 +1,226 @@
-"""Referrals through the service's own API, with real signed tokens."""
+"""Partner systems submitting referrals, retrying them, and reading them back."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
-PROBLEM = "application/problem+json"
+import pytest
+from referral_scenarios import (
+    POLICE,
+    PROBLEM,
+    SCHOOL,
+    SOCIAL_WORKER,
+    YOUTH_WORKER,
+    child_details,
+    referral_body,
+)
 
-SCHOOL = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["referrer"]}
-POLICE = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["referrer"]}
-SOCIAL_WORKER = {
-    "agency": "sheffield-social-care",
-    "agency_type": "social_care",
-    "roles": ["practitioner"],
-}
-
-
-def referral_body(**overrides):
-    body = {
-        "concern_types": ["criminal_exploitation"],
-        "summary": "Seen getting into cars with older males after school.",
-        "urgency": "urgent",
-    }
-    body.update(overrides)
-    return body
+from referral_api.database import IDEMPOTENCY
+from safeguarding_kit.db import Database
+from safeguarding_kit.idempotency import claim_key, request_fingerprint
 
 
-def test_school_submits_a_referral_and_reads_it_back(client, tokens):
+def all_referrals(client, tokens):
+    return client.get(
+        "/api/v1/referrals", params={"limit": 100}, headers=tokens.headers(**SOCIAL_WORKER)
+    ).json()["items"]
+
+
+def test_school_submits_a_referral_and_reads_back_its_status(client, tokens):
     headers = tokens.headers(**SCHOOL)
     created = client.post("/api/v1/referrals", json=referral_body(source_reference="SCH-1"), headers=headers)
     assert created.status_code == 201, created.text
     referral = created.json()
     assert referral["status"] == "received"
-    assert referral["agency"] == "sheffield-schools"
-    assert referral["agency_type"] == "education"
+    assert (referral["agency"], referral["agency_type"]) == ("sheffield-schools", "education")
     assert created.headers["location"] == f"/api/v1/referrals/{referral['id']}"
+    assert created.headers["etag"] == '"1"'
 
     read = client.get(f"/api/v1/referrals/{referral['id']}", headers=headers)
     assert read.status_code == 200
-    assert read.json() == referral
+    assert read.json()["status"] == "received"
+    assert read.json()["concern_types"] == ["criminal_exploitation"]
+
+
+def test_retried_post_with_same_idempotency_key_returns_first_referral(client, tokens):
+    headers = {**tokens.headers(**SCHOOL), "Idempotency-Key": "c0ffee00-0000-4000-8000-000000000001"}
+    first = client.post("/api/v1/referrals", json=referral_body(), headers=headers)
+    retry = client.post("/api/v1/referrals", json=referral_body(), headers=headers)
+    assert first.status_code == retry.status_code == 201
+    assert first.json() == retry.json()
+    assert len(all_referrals(client, tokens)) == 1
+
+
+def test_same_idempotency_key_with_another_body_is_422_and_writes_nothing(client, tokens):
+    headers = {**tokens.headers(**SCHOOL), "Idempotency-Key": "c0ffee00-0000-4000-8000-000000000002"}
+    assert client.post("/api/v1/referrals", json=referral_body(), headers=headers).status_code == 201
+    other = client.post(
+        "/api/v1/referrals", json=referral_body(summary="Something else entirely."), headers=headers
+    )
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("idempotency-key-reused")
+    assert len(all_referrals(client, tokens)) == 1
+
+
+def test_same_key_while_the_first_request_is_in_flight_is_409(client, tokens, settings):
+    body = referral_body()
+    key = "c0ffee00-0000-4000-8000-000000000003"
+    database = Database(settings.resolved_database_url())
+    with database.sessions() as session:  # the first request has claimed the key and is still working
+        claim_key(
+            session,
+            IDEMPOTENCY,
+            scope="sheffield-schools:POST /api/v1/referrals",
+            key=key,
+            request_hash=request_fingerprint(json.loads(json.dumps(_validated(body)))),
+        )
+    database.dispose()
+    response = client.post(
+        "/api/v1/referrals", json=body, headers={**tokens.headers(**SCHOOL), "Idempotency-Key": key}
+    )
+    assert response.status_code == 409
+    assert response.headers["retry-after"] == "1"
+    assert all_referrals(client, tokens) == []
+
+
+def _validated(body):
+    from referral_api.referrals.schemas import ReferralCreate
+
+    return ReferralCreate.model_validate(body).model_dump(mode="json")
+
+
+def test_twenty_concurrent_posts_with_one_key_make_one_referral(client, tokens):
+    headers = {**tokens.headers(**SCHOOL), "Idempotency-Key": "c0ffee00-0000-4000-8000-000000000004"}
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(
+            pool.map(
+                lambda _: client.post("/api/v1/referrals", json=referral_body(), headers=headers), range(20)
+            )
+        )
+    statuses = sorted(a.status_code for a in answers)
+    assert set(statuses) <= {201, 409}
+    created = [a.json() for a in answers if a.status_code == 201]
+    assert created
+    assert all(c == created[0] for c in created)
+    assert len(all_referrals(client, tokens)) == 1
+
+
+def test_resending_the_same_source_reference_is_a_safe_retry(client, tokens):
+    headers = tokens.headers(**SCHOOL)
+    first = client.post(
+        "/api/v1/referrals", json=referral_body(source_reference="SCH-RETRY"), headers=headers
+    )
+    again = client.post(
+        "/api/v1/referrals", json=referral_body(source_reference="SCH-RETRY"), headers=headers
+    )
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    changed = client.post(
+        "/api/v1/referrals",
+        json=referral_body(source_reference="SCH-RETRY", summary="Different"),
+        headers=headers,
+    )
+    assert changed.status_code == 422  # same reference (its key) with another body
+    other_agency = client.post(
+        "/api/v1/referrals",
+        json=referral_body(source_reference="SCH-RETRY"),
+        headers=tokens.headers(**POLICE),
+    )
+    assert other_agency.status_code == 201
+    assert len(all_referrals(client, tokens)) == 2
 
 
 def test_school_referrer_cannot_read_or_list_a_police_referral(client, tokens):
     police = client.post("/api/v1/referrals", json=referral_body(), headers=tokens.headers(**POLICE)).json()
     school = tokens.headers(**SCHOOL)
-
     read = client.get(f"/api/v1/referrals/{police['id']}", headers=school)
     assert read.status_code == 404
     assert read.headers["content-type"] == PROBLEM
-    listed = client.get("/api/v1/referrals", headers=school).json()
-    assert police["id"] not in {r["id"] for r in listed["items"]}
+    assert client.get("/api/v1/referrals", headers=school).json()["items"] == []
 
 
-def test_social_care_practitioner_lists_every_agencys_referrals(client, tokens):
-    for who in (SCHOOL, POLICE):
-        client.post("/api/v1/referrals", json=referral_body(), headers=tokens.headers(**who))
-    listed = client.get("/api/v1/referrals", headers=tokens.headers(**SOCIAL_WORKER)).json()
-    assert {r["agency"] for r in listed["items"]} == {"sheffield-schools", "south-yorkshire-police"}
+def test_youth_worker_sees_referrals_only_for_children_linked_to_their_agency(client, tokens):
+    known_child = {"child": child_details(nhs_number="9434765919")}
+    police = client.post(
+        "/api/v1/referrals", json=referral_body(**known_child), headers=tokens.headers(**POLICE)
+    ).json()
+    youth = tokens.headers(**YOUTH_WORKER)
+    assert client.get(f"/api/v1/referrals/{police['id']}", headers=youth).status_code == 404
+    by_id = referral_body(child_id=police["child_id"])
+    del by_id["child"]
+    refused = client.post("/api/v1/referrals", json=by_id, headers=youth)
+    assert refused.status_code == 422  # an id they cannot see is no way in
+    assert refused.json()["errors"][0]["pointer"] == "#/child_id"
+    # Once the youth service refers the same child, the child's case is theirs to see too.
+    own = client.post("/api/v1/referrals", json=referral_body(**known_child), headers=youth)
+    assert own.status_code == 201
+    assert own.json()["child_id"] == police["child_id"]
+    assert client.get(f"/api/v1/referrals/{police['id']}", headers=youth).status_code == 200
 
 
-def test_unknown_referral_is_404_problem(client, tokens):
-    response = client.get(f"/api/v1/referrals/{uuid.uuid4()}", headers=tokens.headers(**SOCIAL_WORKER))
-    assert response.status_code == 404
-    assert response.json()["type"].endswith("referral-not-found")
+def test_an_nhs_number_alone_opens_no_record_outside_the_statutory_partners(client, tokens):
+    client.post(
+        "/api/v1/referrals",
+        json=referral_body(child=child_details(nhs_number="9434765919")),
+        headers=tokens.headers(**POLICE),
+    )
+    probe = referral_body(
+        child=child_details(nhs_number="9434765919", family_name="Guess", date_of_birth="2012-01-01")
+    )
+    response = client.post("/api/v1/referrals", json=probe, headers=tokens.headers(**YOUTH_WORKER))
+    assert response.status_code == 409
+    assert "Jordan" not in response.text
+    assert "Example" not in response.text
 
 
-def test_caller_cannot_set_status_or_agency_in_the_body(client, tokens):
-    body = referral_body(status="allocated", agency="south-yorkshire-police")
-    response = client.post("/api/v1/referrals", json=body, headers=tokens.headers(**SCHOOL))
-    assert response.status_code == 422
-    pointers = {e["pointer"] for e in response.json()["errors"]}
-    assert pointers == {"#/status", "#/agency"}
-    assert client.get("/api/v1/referrals", headers=tokens.headers(**SOCIAL_WORKER)).json()["items"] == []
+def test_repeat_referrals_about_a_child_are_counted(client, tokens):
+    nhs = {"child": child_details(nhs_number="943 476 5919")}
+    first = client.post(
+        "/api/v1/referrals", json=referral_body(**nhs), headers=tokens.headers(**SCHOOL)
+    ).json()
+    second = client.post(
+        "/api/v1/referrals", json=referral_body(**nhs), headers=tokens.headers(**POLICE)
+    ).json()
+    assert first["child_id"] == second["child_id"]
+    assert (first["previous_referrals"], second["previous_referrals"]) == (0, 1)
+    child = client.get(
+        f"/api/v1/children/{first['child_id']}", headers=tokens.headers(**SOCIAL_WORKER)
+    ).json()
+    assert child["referral_count"] == 2
 
 
-def test_bad_fields_are_named_by_json_pointer_and_nothing_is_written(client, tokens):
-    body = referral_body(concern_types=["witchcraft"], summary="x" * 20_001)
-    response = client.post("/api/v1/referrals", json=body, headers=tokens.headers(**SCHOOL))
+@pytest.mark.parametrize(
+    ("change", "pointer"),
+    [
+        ({"concern_types": ["witchcraft"]}, "#/concern_types/0"),
+        ({"child": child_details(date_of_birth="2099-01-01")}, "#/child/date_of_birth"),
+        ({"child": child_details(nhs_number="9434765918")}, "#/child/nhs_number"),
+        ({"summary": "x" * 1_000_000}, "#/summary"),
+        ({"lawful_basis": {"basis": "safeguarding_without_consent"}}, "#/lawful_basis"),
+        ({"status": "allocated"}, "#/status"),
+        ({"agency": "south-yorkshire-police"}, "#/agency"),
+        ({"id": str(uuid.uuid4())}, "#/id"),
+        ({"child": child_details(home_ward_code="SHEFFIELD")}, "#/child/home_ward_code"),
+    ],
+)
+def test_bad_input_names_the_field_and_writes_nothing(client, tokens, change, pointer):
+    response = client.post(
+        "/api/v1/referrals", json=referral_body(**change), headers=tokens.headers(**SCHOOL)
+    )
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
-    problem = response.json()
-    assert problem["status"] == 422
-    assert {e["pointer"] for e in problem["errors"]} == {"#/concern_types/0", "#/summary"}
-    assert client.get("/api/v1/referrals", headers=tokens.headers(**SOCIAL_WORKER)).json()["items"] == []
+    assert pointer in {e["pointer"] for e in response.json()["errors"]}
+    assert all_referrals(client, tokens) == []
+
+
+def test_a_referral_without_a_lawful_basis_is_refused(client, tokens):
+    body = referral_body()
+    del body["lawful_basis"]
+    response = client.post("/api/v1/referrals", json=body, headers=tokens.headers(**SCHOOL))
+    assert response.status_code == 422
+    assert {"pointer": "#/lawful_basis", "detail": "Field required"} in response.json()["errors"]
 
 
 def test_malformed_json_is_a_clear_problem_not_a_500(client, tokens):
@@ -90,31 +229,13 @@ def test_malformed_json_is_a_clear_problem_not_a_500(client, tokens):
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "#"
     assert "not valid JSON" in response.json()["errors"][0]["detail"]
+    assert all_referrals(client, tokens) == []
 
 
-def test_same_source_reference_twice_from_one_agency_is_409(client, tokens):
-    headers = tokens.headers(**SCHOOL)
-    assert (
-        client.post(
-            "/api/v1/referrals", json=referral_body(source_reference="R-9"), headers=headers
-        ).status_code
-        == 201
-    )
-    again = client.post("/api/v1/referrals", json=referral_body(source_reference="R-9"), headers=headers)
-    assert again.status_code == 409
-    other_agency = client.post(
-        "/api/v1/referrals",
-        json=referral_body(source_reference="R-9"),
-        headers=tokens.headers(**POLICE),
-    )
-    assert other_agency.status_code == 201
-
-
-def test_analyst_without_case_role_cannot_submit(client, tokens):
+def test_analyst_cannot_submit(client, tokens):
     headers = tokens.headers(agency="sheffield-council", agency_type="social_care", roles=["analyst"])
     response = client.post("/api/v1/referrals", json=referral_body(), headers=headers)
     assert response.status_code == 403
-    assert response.headers["content-type"] == PROBLEM
 
 
 def test_request_without_token_is_401_problem(client):
@@ -124,21 +245,33 @@ def test_request_without_token_is_401_problem(client):
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_pages_walk_every_referral_once(client, tokens):
+def test_filters_and_pages_walk_every_matching_referral_once(client, tokens):
     headers = tokens.headers(**SCHOOL)
-    made = {
-        client.post("/api/v1/referrals", json=referral_body(), headers=headers).json()["id"] for _ in range(5)
-    }
+    made = set()
+    for i in range(5):
+        concern = "sexual_exploitation" if i % 2 else "criminal_exploitation"
+        made.add(
+            (
+                client.post(
+                    "/api/v1/referrals", json=referral_body(concern_types=[concern]), headers=headers
+                ).json()["id"],
+                concern,
+            )
+        )
     seen: list[str] = []
     cursor = None
     while True:
-        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        params = {
+            "limit": 2,
+            "concern_type": "criminal_exploitation",
+            **({"cursor": cursor} if cursor else {}),
+        }
         page = client.get("/api/v1/referrals", params=params, headers=headers).json()
         seen += [r["id"] for r in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert sorted(seen) == sorted(made)
+    assert sorted(seen) == sorted(i for i, c in made if c == "criminal_exploitation")
 
 
 def test_limit_above_100_and_forged_cursor_are_refused(client, tokens):
@@ -153,8 +286,7 @@ def test_limit_above_100_and_forged_cursor_are_refused(client, tokens):
 
 def test_every_response_carries_a_request_id(client, tokens):
     mine = client.get(
-        "/api/v1/referrals",
-        headers={**tokens.headers(**SCHOOL), "X-Request-ID": "partner-req-000123"},
+        "/api/v1/referrals", headers={**tokens.headers(**SCHOOL), "X-Request-ID": "partner-req-000123"}
     )
     assert mine.headers["x-request-id"] == "partner-req-000123"
     fresh = client.get("/api/v1/referrals")

@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
 from safeguarding_kit.auth.verifier import TokenVerifier
+from safeguarding_kit.concurrency import install_stale_write_handler
 from safeguarding_kit.db import Database
 from safeguarding_kit.health import health_router
 from safeguarding_kit.observability import RequestContextMiddleware, configure_logging
@@ -63,6 +64,7 @@ def create_service_app(
     app.state.settings = settings
     app.state.database = database
     install_problem_handlers(app)
+    install_stale_write_handler(app)
     install_problem_openapi(app)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     app.include_router(health_router({"database": database.ping}))

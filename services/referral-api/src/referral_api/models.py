@@ -1,7 +1,19 @@
 """Every table of the referral service, imported so the metadata is complete
 (for Alembic and the tests)."""
 
-from referral_api.database import Base
-from referral_api.referrals.models import Referral
+from referral_api.children.models import Child, ChildAgencyLink
+from referral_api.database import AUDIT, IDEMPOTENCY, Base
+from referral_api.referrals.models import Referral, ReferralConcern, ReferralEvent
+from referral_api.third_party.models import ThirdPartyInformation
 
-__all__ = ["Base", "Referral"]
+__all__ = [
+    "AUDIT",
+    "IDEMPOTENCY",
+    "Base",
+    "Child",
+    "ChildAgencyLink",
+    "Referral",
+    "ReferralConcern",
+    "ReferralEvent",
+    "ThirdPartyInformation",
+]

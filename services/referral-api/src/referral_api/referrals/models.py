@@ -1,4 +1,4 @@
-"""Referral tables."""
+"""Referral tables: the referral, its concern types, and each step of its workflow."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Enum, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referral_api.database import Base
+from referral_api.database import Base, enum_column
 from safeguarding_kit.auth.principal import AgencyType
 from safeguarding_kit.db import UtcDateTime, utc_now
 
@@ -24,10 +24,25 @@ class ConcernType(StrEnum):
     other = "other"
 
 
+EXPLOITATION_CONCERNS = frozenset(
+    {
+        ConcernType.sexual_exploitation,
+        ConcernType.criminal_exploitation,
+        ConcernType.county_lines,
+        ConcernType.trafficking,
+    }
+)
+
+
 class Urgency(StrEnum):
     routine = "routine"
     urgent = "urgent"
     immediate = "immediate"
+
+
+class LawfulBasis(StrEnum):
+    consent = "consent"
+    safeguarding_without_consent = "safeguarding_without_consent"
 
 
 class ReferralStatus(StrEnum):
@@ -39,31 +54,70 @@ class ReferralStatus(StrEnum):
     closed = "closed"
 
 
-def _enum(cls: type[StrEnum], name: str) -> Enum:
-    # Stored as plain strings with a CHECK constraint: portable across SQLite and PostgreSQL.
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=40,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class Referral(Base):
     __tablename__ = "referrals"
     __table_args__ = (UniqueConstraint("agency", "source_reference"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
     agency: Mapped[str] = mapped_column(String(63), index=True)
-    agency_type: Mapped[AgencyType] = mapped_column(_enum(AgencyType, "agency_type"))
+    agency_type: Mapped[AgencyType] = mapped_column(enum_column(AgencyType, "agency_type"), index=True)
     submitted_by: Mapped[str] = mapped_column(String(255))
     source_reference: Mapped[str | None] = mapped_column(String(100))
-    concern_types: Mapped[list[str]] = mapped_column(JSON)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    referrer_name: Mapped[str] = mapped_column(String(200))
+    referrer_role: Mapped[str] = mapped_column(String(200))
+    referrer_phone: Mapped[str | None] = mapped_column(String(40))
+    referrer_email: Mapped[str | None] = mapped_column(String(254))
     summary: Mapped[str] = mapped_column(Text)
-    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency, "urgency"))
+    lawful_basis: Mapped[LawfulBasis] = mapped_column(enum_column(LawfulBasis, "lawful_basis"))
+    lawful_basis_reason: Mapped[str | None] = mapped_column(Text)
+    urgency: Mapped[Urgency] = mapped_column(enum_column(Urgency, "urgency"))
     status: Mapped[ReferralStatus] = mapped_column(
-        _enum(ReferralStatus, "referral_status"), default=ReferralStatus.received, index=True
+        enum_column(ReferralStatus, "referral_status"), default=ReferralStatus.received, index=True
     )
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    decision_due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    first_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    allocated_team: Mapped[str | None] = mapped_column(String(200))
+    allocated_worker: Mapped[str | None] = mapped_column(String(200), index=True)
+    allocated_agency: Mapped[str | None] = mapped_column(String(63))
+    signposted_to: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(default=1)
+
+    concerns: Mapped[list[ReferralConcern]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="ReferralConcern.concern_type"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative contract
+
+    @property
+    def concern_types(self) -> list[ConcernType]:
+        return [c.concern_type for c in self.concerns]
+
+
+class ReferralConcern(Base):
+    """One concern type of a referral (a row each, so lists and figures filter in SQL)."""
+
+    __tablename__ = "referral_concerns"
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), primary_key=True)
+    concern_type: Mapped[ConcernType] = mapped_column(
+        enum_column(ConcernType, "concern_type"), primary_key=True, index=True
+    )
+
+
+class ReferralEvent(Base):
+    """One step of a referral's workflow: who, when, from what to what, and why."""
+
+    __tablename__ = "referral_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
+    from_status: Mapped[ReferralStatus | None] = mapped_column(enum_column(ReferralStatus, "from_status"))
+    to_status: Mapped[ReferralStatus] = mapped_column(enum_column(ReferralStatus, "to_status"))
+    actor_sub: Mapped[str] = mapped_column(String(255))
+    actor_agency: Mapped[str] = mapped_column(String(63))
+    reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

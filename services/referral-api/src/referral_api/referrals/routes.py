@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi.responses import JSONResponse
 
-from referral_api.access import READ_ROLES, SUBMIT_ROLES
+from referral_api.access import CASE_ROLES, READ_ROLES, SUBMIT_ROLES
 from referral_api.referrals import service
-from referral_api.referrals.models import ReferralStatus
-from referral_api.referrals.schemas import ReferralCreate, ReferralRead
+from referral_api.referrals.models import ConcernType, ReferralStatus
+from referral_api.referrals.schemas import (
+    FirstContactCreate,
+    ReferralCreate,
+    ReferralEventRead,
+    ReferralRead,
+    TransitionCreate,
+)
 from safeguarding_kit.auth.dependencies import require_roles
-from safeguarding_kit.auth.principal import Principal
+from safeguarding_kit.auth.principal import AgencyType, Principal
+from safeguarding_kit.concurrency import IfMatchHeader, etag
 from safeguarding_kit.db import SessionDep
+from safeguarding_kit.idempotency import MAX_KEY_LENGTH
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
 
@@ -21,6 +31,46 @@ router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
 
 Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
 Submitter = Annotated[Principal, Depends(require_roles(*SUBMIT_ROLES))]
+CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_ROLES))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=MAX_KEY_LENGTH,
+        description="A unique key per referral (a UUID is ideal). A retry with the same key and body "
+        "gets the first answer again; the same key with another body is 422; while the first "
+        "request is still running, 409.",
+    ),
+]
+
+
+def _referral_response(body: ReferralRead, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=status_code, headers={"ETag": etag(body.version)}
+    )
+
+
+class ReferralFilterParams:
+    def __init__(
+        self,
+        status: ReferralStatus | None = None,
+        concern_type: ConcernType | None = None,
+        source_agency_type: AgencyType | None = Query(None, description="Agency type of the referrer."),
+        allocated_worker: str | None = Query(None, max_length=200),
+        child_id: uuid.UUID | None = None,
+        received_from: datetime | None = Query(None, description="Received at or after (ISO 8601)."),
+        received_to: datetime | None = Query(None, description="Received before (ISO 8601)."),
+    ) -> None:
+        self.filters = service.ReferralFilters(
+            status=status,
+            concern_type=concern_type,
+            source_agency_type=source_agency_type,
+            allocated_worker=allocated_worker,
+            child_id=child_id,
+            received_from=received_from,
+            received_to=received_to,
+        )
 
 
 @router.post(
@@ -32,13 +82,20 @@ Submitter = Annotated[Principal, Depends(require_roles(*SUBMIT_ROLES))]
     responses=problem_responses(401, 403, 409, 422),
 )
 def create_referral(
-    body: ReferralCreate, session: SessionDep, principal: Submitter, response: Response
-) -> ReferralRead:
+    body: ReferralCreate, session: SessionDep, principal: Submitter, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     """Record a referral from the caller's agency. The agency, its type and the status
-    come from the token and the workflow, never from the body."""
-    referral = service.create_referral(session, principal, body)
-    response.headers["Location"] = f"/api/v1/referrals/{referral.id}"
-    return ReferralRead.model_validate(referral)
+    come from the token and the workflow, never from the body. Retries are safe with
+    `Idempotency-Key` or the same `source_reference`: they get the first answer again."""
+    submission = service.submit_referral(session, principal, body, idempotency_key)
+    return JSONResponse(
+        submission.body,
+        status_code=submission.status,
+        headers={
+            "Location": f"/api/v1/referrals/{submission.body['id']}",
+            "ETag": etag(int(submission.body["version"])),
+        },
+    )
 
 
 @router.get(
@@ -51,16 +108,34 @@ def create_referral(
 def list_referrals(
     session: SessionDep,
     principal: Reader,
-    status: ReferralStatus | None = None,
+    params: Annotated[ReferralFilterParams, Depends()],
     limit: LimitParam = 25,
     cursor: CursorParam = None,
 ) -> Page[ReferralRead]:
     """Newest first. Referrers see what their own agency sent; case workers of the
-    statutory partners see every referral."""
-    rows, next_cursor = service.list_referrals(
-        session, principal, service.ReferralFilters(status=status), limit=limit, cursor=cursor
+    statutory partners see every referral; other case workers see their agency's and
+    those about children linked to their agency."""
+    items, next_cursor = service.list_referrals(
+        session, principal, params.filters, limit=limit, cursor=cursor
     )
-    return Page[ReferralRead](items=[ReferralRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return Page[ReferralRead](items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/overdue-decisions",
+    operation_id="listOverdueReferralDecisions",
+    summary="Referrals whose decision is overdue",
+    response_model=Page[ReferralRead],
+    responses=problem_responses(400, 401, 403, 422),
+)
+def list_overdue_decisions(
+    session: SessionDep, principal: CaseWorker, limit: LimitParam = 25, cursor: CursorParam = None
+) -> Page[ReferralRead]:
+    """Referrals still waiting for a decision more than 1 working day after receipt."""
+    items, next_cursor = service.list_referrals(
+        session, principal, service.ReferralFilters(), limit=limit, cursor=cursor, overdue_only=True
+    )
+    return Page[ReferralRead](items=items, next_cursor=next_cursor)
 
 
 @router.get(
@@ -70,6 +145,60 @@ def list_referrals(
     response_model=ReferralRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_referral(referral_id: uuid.UUID, session: SessionDep, principal: Reader) -> ReferralRead:
-    """The referral, or 404 if it does not exist or you may not see it."""
-    return ReferralRead.model_validate(service.get_referral(session, principal, referral_id))
+def get_referral(referral_id: uuid.UUID, session: SessionDep, principal: Reader) -> JSONResponse:
+    """The referral with its `ETag`, or 404 if it does not exist or you may not see it."""
+    return _referral_response(service.read_referral(session, principal, referral_id))
+
+
+@router.post(
+    "/{referral_id}/transitions",
+    operation_id="transitionReferral",
+    summary="Move a referral to its next status",
+    response_model=ReferralRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+def transition_referral(
+    referral_id: uuid.UUID,
+    step: TransitionCreate,
+    session: SessionDep,
+    principal: CaseWorker,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """received -> screening (practitioner or manager) -> allocated | signposted |
+    no_further_action (manager) -> closed (manager). Needs `If-Match`; an impossible
+    step is 409."""
+    referral = service.transition_referral(session, principal, referral_id, step, if_match)
+    return _referral_response(service.to_read(session, referral))
+
+
+@router.post(
+    "/{referral_id}/first-contact",
+    operation_id="recordFirstContact",
+    summary="Record first contact with the child",
+    response_model=ReferralRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+def record_first_contact(
+    referral_id: uuid.UUID,
+    contact: FirstContactCreate,
+    session: SessionDep,
+    principal: CaseWorker,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """When a worker first spoke with the child, for timeliness figures. Once only."""
+    referral = service.record_first_contact(session, principal, referral_id, contact, if_match)
+    return _referral_response(service.to_read(session, referral))
+
+
+@router.get(
+    "/{referral_id}/history",
+    operation_id="getReferralHistory",
+    summary="Workflow history of a referral",
+    response_model=list[ReferralEventRead],
+    responses=problem_responses(401, 403, 404, 422),
+)
+def referral_history(
+    referral_id: uuid.UUID, session: SessionDep, principal: Reader
+) -> list[ReferralEventRead]:
+    """Each step: who, agency, when, from what to what, and why."""
+    return [ReferralEventRead.model_validate(e) for e in service.history(session, principal, referral_id)]

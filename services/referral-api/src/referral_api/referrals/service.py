@@ -4,69 +4,322 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from referral_api.access import sees_all_cases
-from referral_api.referrals.models import Referral, ReferralStatus
-from referral_api.referrals.schemas import ReferralCreate
-from safeguarding_kit.auth.principal import Principal
+from referral_api import audit_trail
+from referral_api.access import sees_all_cases, works_linked_cases
+from referral_api.children import service as children_service
+from referral_api.children.models import ChildAgencyLink, LinkReason
+from referral_api.clocks import referral_decision_due
+from referral_api.database import IDEMPOTENCY
+from referral_api.referrals.models import (
+    ConcernType,
+    Referral,
+    ReferralConcern,
+    ReferralEvent,
+    ReferralStatus,
+)
+from referral_api.referrals.schemas import (
+    Allocation,
+    FirstContactCreate,
+    LawfulBasisForSharing,
+    ReferralCreate,
+    ReferralRead,
+    Referrer,
+    TransitionCreate,
+)
+from referral_api.referrals.workflow import DECISIONS, ROLES_FOR, can_transition, is_open
+from safeguarding_kit.auth.principal import AgencyType, Principal, Role
+from safeguarding_kit.concurrency import check_if_match
+from safeguarding_kit.db import utc_now
+from safeguarding_kit.idempotency import (
+    StoredResponse,
+    claim_key,
+    complete_key,
+    release_key,
+    request_fingerprint,
+    stored_response_for,
+)
 from safeguarding_kit.pagination import paginate
-from safeguarding_kit.problems import Conflict, NotFound
+from safeguarding_kit.problems import Conflict, FieldError, Forbidden, NotFound, Problem
+
+IDEMPOTENCY_SCOPE = "POST /api/v1/referrals"
 
 
 class ReferralNotFound(NotFound):
-    slug = "referral-not-found"
-    title = "Referral not found"
+    slug, title = "referral-not-found", "Referral not found"
 
 
 class DuplicateSourceReference(Conflict):
-    slug = "duplicate-source-reference"
-    title = "Source reference already used"
+    slug, title = "duplicate-source-reference", "Source reference already used"
+
+
+class InvalidTransition(Conflict):
+    slug, title = "invalid-transition", "This status cannot follow the current one"
+
+
+class UnknownChild(Problem):
+    status, slug, title = 422, "unknown-child", "Unknown child"
+
+
+class FirstContactAlreadyRecorded(Conflict):
+    slug, title = "first-contact-already-recorded", "First contact already recorded"
+
+
+class InvalidFirstContact(Problem):
+    status, slug, title = 422, "invalid-first-contact", "First contact time not possible"
 
 
 @dataclass(frozen=True)
 class ReferralFilters:
     status: ReferralStatus | None = None
+    concern_type: ConcernType | None = None
+    source_agency_type: AgencyType | None = None
+    allocated_worker: str | None = None
+    child_id: uuid.UUID | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
 
 
-def _visible_to(principal: Principal) -> ColumnElement[bool]:
+@dataclass(frozen=True)
+class Submission:
+    """The answer to a referral POST: the first one, replayed for retries."""
+
+    status: int
+    body: dict[str, Any]
+
+
+def visible_referrals(principal: Principal) -> ColumnElement[bool]:
+    """SQL condition: referrals the caller may read (see :mod:`referral_api.access`)."""
     if sees_all_cases(principal):
         return true()
-    return Referral.agency == principal.agency
+    own = Referral.agency == principal.agency
+    if works_linked_cases(principal):
+        linked = select(ChildAgencyLink.child_id).where(ChildAgencyLink.agency == principal.agency)
+        return or_(own, Referral.child_id.in_(linked))
+    if principal.has_role(Role.referrer):
+        return own
+    return false()
 
 
-def create_referral(session: Session, principal: Principal, data: ReferralCreate) -> Referral:
-    """Record a referral from the caller's agency; 409 if its source reference was used."""
+def _with_concerns(stmt: Select[Referral]) -> Select[Referral]:
+    return stmt.options(selectinload(Referral.concerns))
+
+
+def previous_referrals(session: Session, referral: Referral) -> int:
+    """Referrals about the same child received before this one."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Referral)
+            .where(
+                Referral.child_id == referral.child_id,
+                or_(
+                    Referral.received_at < referral.received_at,
+                    and_(Referral.received_at == referral.received_at, Referral.id < referral.id),
+                ),
+            )
+        )
+        or 0
+    )
+
+
+def count_for_child(session: Session, child_id: uuid.UUID) -> int:
+    """How many referrals there have been about the child."""
+    return (
+        session.scalar(select(func.count()).select_from(Referral).where(Referral.child_id == child_id)) or 0
+    )
+
+
+def to_read(session: Session, referral: Referral, *, now: datetime | None = None) -> ReferralRead:
+    """The referral as its API body."""
+    now = now or utc_now()
+    allocation = (
+        Allocation(
+            team=referral.allocated_team, worker=referral.allocated_worker, agency=referral.allocated_agency
+        )
+        if referral.allocated_team
+        else None
+    )
+    return ReferralRead(
+        id=referral.id,
+        child_id=referral.child_id,
+        agency=referral.agency,
+        agency_type=referral.agency_type,
+        source_reference=referral.source_reference,
+        referrer=Referrer(
+            name=referral.referrer_name,
+            role=referral.referrer_role,
+            phone=referral.referrer_phone,
+            email=referral.referrer_email,
+        ),
+        concern_types=referral.concern_types,
+        summary=referral.summary,
+        lawful_basis=LawfulBasisForSharing.model_construct(
+            basis=referral.lawful_basis, reason=referral.lawful_basis_reason
+        ),
+        urgency=referral.urgency,
+        status=referral.status,
+        received_at=referral.received_at,
+        decision_due_at=referral.decision_due_at,
+        decided_at=referral.decided_at,
+        decision_overdue=referral.decided_at is None
+        and is_open(referral.status)
+        and now > referral.decision_due_at,
+        first_contact_at=referral.first_contact_at,
+        allocation=allocation,
+        signposted_to=referral.signposted_to,
+        previous_referrals=previous_referrals(session, referral),
+        version=referral.version,
+    )
+
+
+def _idempotency_key(principal: Principal, body: ReferralCreate, header_key: str | None) -> str | None:
+    if header_key:
+        return header_key
+    return f"source-reference:{body.source_reference}" if body.source_reference else None
+
+
+def submit_referral(
+    session: Session, principal: Principal, body: ReferralCreate, idempotency_key: str | None
+) -> Submission:
+    """Record a referral from the caller's agency, safe to retry: a retry with the same
+    Idempotency-Key (or the same source reference) gets the first answer again."""
+    request_hash = request_fingerprint(body.model_dump(mode="json"))
+    key = _idempotency_key(principal, body, idempotency_key)
+    scope = f"{principal.agency}:{IDEMPOTENCY_SCOPE}"
+    if key is not None:
+        stored = claim_key(session, IDEMPOTENCY, scope=scope, key=key, request_hash=request_hash)
+        if stored is not None:
+            return Submission(stored.status, stored.body)
+    try:
+        submission = _create_referral(session, principal, body, request_hash)
+        if key is not None:
+            complete_key(
+                session,
+                IDEMPOTENCY,
+                scope=scope,
+                key=key,
+                status=submission.status,
+                body=submission.body,
+                resource_id=str(submission.body["id"]),
+            )
+        session.commit()
+    except DuplicateSourceReference as duplicate:
+        if key is not None:
+            release_key(session, IDEMPOTENCY, scope=scope, key=key)
+        replay = _replay_for_source_reference(session, principal, body, request_hash)
+        if replay is None:
+            raise duplicate
+        return Submission(replay.status, replay.body)
+    except Exception:
+        if key is not None:
+            release_key(session, IDEMPOTENCY, scope=scope, key=key)
+        raise
+    return submission
+
+
+def _replay_for_source_reference(
+    session: Session, principal: Principal, body: ReferralCreate, request_hash: str
+) -> StoredResponse | None:
+    """The first answer for a resent source reference with the same body (another key)."""
+    first = session.scalar(
+        select(Referral).where(
+            Referral.agency == principal.agency, Referral.source_reference == body.source_reference
+        )
+    )
+    if first is None or first.request_hash != request_hash:
+        return None
+    return stored_response_for(session, IDEMPOTENCY, resource_id=str(first.id))
+
+
+def _resolve_child(session: Session, principal: Principal, body: ReferralCreate) -> uuid.UUID:
+    if body.child_id is not None:
+        try:
+            return children_service.get_child(session, principal, body.child_id).id
+        except children_service.ChildNotFound as exc:
+            raise UnknownChild(
+                "There is no child with this id that you can see; send the child's details instead.",
+                errors=[FieldError(detail="no child with this id that you can see", pointer="#/child_id")],
+            ) from exc
+    assert body.child is not None
+    return children_service.register_child(session, principal, body.child).child.id
+
+
+def _create_referral(
+    session: Session, principal: Principal, body: ReferralCreate, request_hash: str
+) -> Submission:
+    child_id = _resolve_child(session, principal, body)
+    received_at = utc_now()
     referral = Referral(
+        id=uuid.uuid4(),
+        child_id=child_id,
         agency=principal.agency,
         agency_type=principal.agency_type,
         submitted_by=principal.sub,
-        source_reference=data.source_reference,
-        concern_types=[c.value for c in data.concern_types],
-        summary=data.summary,
-        urgency=data.urgency,
+        source_reference=body.source_reference,
+        request_hash=request_hash,
+        referrer_name=body.referrer.name,
+        referrer_role=body.referrer.role,
+        referrer_phone=body.referrer.phone,
+        referrer_email=str(body.referrer.email) if body.referrer.email else None,
+        summary=body.summary,
+        lawful_basis=body.lawful_basis.basis,
+        lawful_basis_reason=body.lawful_basis.reason,
+        urgency=body.urgency,
         status=ReferralStatus.received,
+        received_at=received_at,
+        decision_due_at=referral_decision_due(received_at),
+        concerns=[ReferralConcern(concern_type=c) for c in body.concern_types],
     )
     session.add(referral)
+    session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            from_status=None,
+            to_status=ReferralStatus.received,
+            actor_sub=principal.sub,
+            actor_agency=principal.agency,
+            occurred_at=received_at,
+        )
+    )
+    children_service.link_agency(session, child_id, principal.agency, LinkReason.referral)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError as exc:
         session.rollback()
         raise DuplicateSourceReference(
-            f"Your agency already sent a referral with source_reference '{data.source_reference}'."
+            f"Your agency already sent a different referral with source_reference '{body.source_reference}'."
         ) from exc
-    return referral
+    audit_trail.record(session, principal, "create", "referral", referral.id, child_id)
+    return Submission(201, to_read(session, referral, now=received_at).model_dump(mode="json"))
 
 
 def get_referral(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
     """The referral, if the caller may see it; otherwise :class:`ReferralNotFound`."""
-    referral = session.scalar(select(Referral).where(Referral.id == referral_id, _visible_to(principal)))
+    referral = session.scalar(
+        _with_concerns(select(Referral).where(Referral.id == referral_id, visible_referrals(principal)))
+    )
     if referral is None:
+        hidden = session.scalar(select(Referral.child_id).where(Referral.id == referral_id))
+        if hidden is not None:  # exists, but not for this caller: the refusal is audited too
+            audit_trail.record(session, principal, "read", "referral", referral_id, hidden, outcome="denied")
+            session.commit()
         raise ReferralNotFound(f"There is no referral {referral_id} that you can see.")
     return referral
+
+
+def read_referral(session: Session, principal: Principal, referral_id: uuid.UUID) -> ReferralRead:
+    """The referral's body for the caller, the read audited."""
+    referral = get_referral(session, principal, referral_id)
+    audit_trail.record(session, principal, "read", "referral", referral.id, referral.child_id)
+    session.commit()
+    return to_read(session, referral)
 
 
 def list_referrals(
@@ -76,16 +329,143 @@ def list_referrals(
     *,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Referral], str | None]:
-    """Referrals the caller may see, newest first, one page at a time."""
-    stmt = select(Referral).where(_visible_to(principal))
+    overdue_only: bool = False,
+) -> tuple[list[ReferralRead], str | None]:
+    """Referrals the caller may see, newest first, one page at a time; each read audited."""
+    stmt = _with_concerns(select(Referral).where(visible_referrals(principal)))
     if filters.status is not None:
         stmt = stmt.where(Referral.status == filters.status)
-    return paginate(
-        session,
-        stmt,
-        created_at=Referral.received_at,
-        id_column=Referral.id,
-        limit=limit,
-        cursor=cursor,
+    if filters.concern_type is not None:
+        stmt = stmt.where(
+            Referral.id.in_(
+                select(ReferralConcern.referral_id).where(
+                    ReferralConcern.concern_type == filters.concern_type
+                )
+            )
+        )
+    if filters.source_agency_type is not None:
+        stmt = stmt.where(Referral.agency_type == filters.source_agency_type)
+    if filters.allocated_worker is not None:
+        stmt = stmt.where(Referral.allocated_worker == filters.allocated_worker)
+    if filters.child_id is not None:
+        stmt = stmt.where(Referral.child_id == filters.child_id)
+    if filters.received_from is not None:
+        stmt = stmt.where(Referral.received_at >= filters.received_from)
+    if filters.received_to is not None:
+        stmt = stmt.where(Referral.received_at < filters.received_to)
+    now = utc_now()
+    if overdue_only:
+        stmt = stmt.where(
+            Referral.decided_at.is_(None),
+            Referral.status.in_([ReferralStatus.received, ReferralStatus.screening]),
+            Referral.decision_due_at < now,
+        )
+    rows, next_cursor = paginate(
+        session, stmt, created_at=Referral.received_at, id_column=Referral.id, limit=limit, cursor=cursor
     )
+    for referral in rows:
+        audit_trail.record(session, principal, "list", "referral", referral.id, referral.child_id)
+    session.commit()
+    return [to_read(session, r, now=now) for r in rows], next_cursor
+
+
+def transition_referral(
+    session: Session,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    step: TransitionCreate,
+    if_match: str | None,
+) -> Referral:
+    """Move the referral along its workflow, recording who, when and why."""
+    referral = get_referral(session, principal, referral_id)
+    if not principal.has_role(*ROLES_FOR.get(step.to, ())):
+        raise Forbidden(
+            f"Moving a referral to {step.to.value} needs one of these roles: "
+            + ", ".join(r.value for r in ROLES_FOR.get(step.to, ()))
+            + "."
+        )
+    if not works_linked_cases(principal):
+        raise Forbidden("Only case workers move referrals through the workflow.")
+    check_if_match(if_match, referral.version)
+    if not can_transition(referral.status, step.to):
+        raise InvalidTransition(f"A referral that is {referral.status.value} cannot become {step.to.value}.")
+    now = utc_now()
+    previous = referral.status
+    referral.status = step.to
+    if step.to in DECISIONS:
+        referral.decided_at = now
+    if step.to is ReferralStatus.allocated:
+        referral.allocated_team = step.allocated_team
+        referral.allocated_worker = step.allocated_worker
+        referral.allocated_agency = step.allocated_agency or principal.agency
+        children_service.link_agency(
+            session, referral.child_id, referral.allocated_agency, LinkReason.allocation
+        )
+    if step.to is ReferralStatus.signposted:
+        referral.signposted_to = step.signposted_to
+    session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            from_status=previous,
+            to_status=step.to,
+            actor_sub=principal.sub,
+            actor_agency=principal.agency,
+            reason=step.reason,
+            occurred_at=now,
+        )
+    )
+    session.flush()
+    audit_trail.record(
+        session,
+        principal,
+        "transition",
+        "referral",
+        referral.id,
+        referral.child_id,
+        detail=f"{previous.value}->{step.to.value}",
+    )
+    session.commit()
+    return referral
+
+
+def record_first_contact(
+    session: Session,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    contact: FirstContactCreate,
+    if_match: str | None,
+) -> Referral:
+    """Record when a worker first spoke with the child (for timeliness figures), once."""
+    referral = get_referral(session, principal, referral_id)
+    if not works_linked_cases(principal):
+        raise Forbidden("Only case workers record contact with the child.")
+    check_if_match(if_match, referral.version)
+    if referral.first_contact_at is not None:
+        raise FirstContactAlreadyRecorded("First contact was already recorded for this referral.")
+    if contact.contacted_at < referral.received_at or contact.contacted_at > utc_now():
+        raise InvalidFirstContact(
+            "First contact must be between the referral's receipt and now.",
+            errors=[FieldError(detail="must be between received_at and now", pointer="#/contacted_at")],
+        )
+    referral.first_contact_at = contact.contacted_at
+    session.flush()
+    audit_trail.record(
+        session, principal, "update", "referral", referral.id, referral.child_id, detail="first_contact"
+    )
+    session.commit()
+    return referral
+
+
+def history(session: Session, principal: Principal, referral_id: uuid.UUID) -> list[ReferralEvent]:
+    """Every workflow step of a referral the caller may see, oldest first."""
+    referral = get_referral(session, principal, referral_id)
+    events = list(
+        session.scalars(
+            select(ReferralEvent)
+            .where(ReferralEvent.referral_id == referral.id)
+            .order_by(ReferralEvent.occurred_at)
+        )
+    )
+    audit_trail.record(session, principal, "read", "referral_history", referral.id, referral.child_id)
+    session.commit()
+    return events

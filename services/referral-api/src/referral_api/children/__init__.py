@@ -1,0 +1,1 @@
+"""Children: the only records in the platform with names and identifiers."""

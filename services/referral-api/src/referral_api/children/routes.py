@@ -1,0 +1,137 @@
+"""HTTP handlers for children."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from referral_api.access import CASE_ROLES, sees_all_cases
+from referral_api.children import service
+from referral_api.children.models import Child
+from referral_api.children.schemas import ChildDetails, ChildMerge, ChildRead, ChildUpdate
+from referral_api.referrals import service as referrals_service
+from safeguarding_kit.auth.dependencies import require_roles
+from safeguarding_kit.auth.principal import Principal, Role
+from safeguarding_kit.concurrency import IfMatchHeader, etag
+from safeguarding_kit.db import SessionDep
+from safeguarding_kit.pagination import CursorParam, LimitParam, Page
+from safeguarding_kit.problems import problem_responses
+
+router = APIRouter(prefix="/api/v1/children", tags=["children"])
+
+CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_ROLES))]
+Manager = Annotated[Principal, Depends(require_roles(Role.manager))]
+
+
+def _child_body(
+    session: Session, principal: Principal, child: Child, duplicates: list[uuid.UUID] | None = None
+) -> ChildRead:
+    body = ChildRead.model_validate(child, from_attributes=True)
+    body.referral_count = referrals_service.count_for_child(session, child.id)
+    # Other children's ids are only for those who may see every case.
+    if sees_all_cases(principal):
+        body.possible_duplicate_ids = (
+            duplicates if duplicates is not None else service.possible_duplicates(session, child)
+        )
+    return body
+
+
+def _child_response(body: ChildRead, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=status_code,
+        headers={"ETag": etag(body.version), "Location": f"/api/v1/children/{body.id}"},
+    )
+
+
+@router.post(
+    "",
+    operation_id="registerChild",
+    summary="Register a child, or find the one already known",
+    status_code=201,
+    response_model=ChildRead,
+    responses={
+        200: {
+            "description": "The child was already known (same NHS number): the existing record.",
+            "model": ChildRead,
+        },
+        **problem_responses(401, 403, 409, 422),
+    },
+)
+def register_child(details: ChildDetails, session: SessionDep, principal: CaseWorker) -> JSONResponse:
+    """201 with a new record, listing in `possible_duplicate_ids` any records with the
+    same names and date of birth for a manager to review; 200 with the existing
+    record when the NHS number is already known."""
+    registration = service.enrol_child(session, principal, details)
+    body = _child_body(session, principal, registration.child, registration.possible_duplicate_ids)
+    return _child_response(body, 201 if registration.created else 200)
+
+
+@router.get(
+    "",
+    operation_id="listChildren",
+    summary="List children you may see",
+    response_model=Page[ChildRead],
+    responses=problem_responses(400, 401, 403, 422),
+)
+def list_children(
+    session: SessionDep, principal: CaseWorker, limit: LimitParam = 25, cursor: CursorParam = None
+) -> Page[ChildRead]:
+    """Newest first; each child listed is an audited read."""
+    rows, next_cursor = service.list_children(session, principal, limit=limit, cursor=cursor)
+    return Page[ChildRead](items=[_child_body(session, principal, c) for c in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{child_id}",
+    operation_id="getChild",
+    summary="Read a child's record",
+    response_model=ChildRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_child(child_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> JSONResponse:
+    """The record with its `ETag`; 404 if it does not exist or you may not see it."""
+    return _child_response(_child_body(session, principal, service.read_child(session, principal, child_id)))
+
+
+@router.patch(
+    "/{child_id}",
+    operation_id="updateChild",
+    summary="Update a child's record",
+    response_model=ChildRead,
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+def update_child(
+    child_id: uuid.UUID,
+    changes: ChildUpdate,
+    session: SessionDep,
+    principal: CaseWorker,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """Needs `If-Match` with the ETag of your last read: 428 without it, 412 if stale."""
+    child = service.update_child(session, principal, child_id, changes, if_match)
+    return _child_response(_child_body(session, principal, child))
+
+
+@router.post(
+    "/{child_id}/merge",
+    operation_id="mergeChildren",
+    summary="Merge a duplicate record into this one",
+    response_model=ChildRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+def merge_children(
+    child_id: uuid.UUID,
+    merge: ChildMerge,
+    session: SessionDep,
+    principal: Manager,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """Managers only. The duplicate's referrals and history move to this record; the
+    duplicate is kept, marked `merged_into_id`. Needs `If-Match` of this record."""
+    child = service.merge_children(session, principal, child_id, merge, if_match)
+    return _child_response(_child_body(session, principal, child))

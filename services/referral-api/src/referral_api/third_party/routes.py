@@ -1,0 +1,76 @@
+"""HTTP handlers for third-party information."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from referral_api.access import CASE_ROLES
+from referral_api.third_party import service
+from referral_api.third_party.schemas import Receipt, ThirdPartyInformationCreate, ThirdPartyInformationRead
+from safeguarding_kit.auth.dependencies import require_roles
+from safeguarding_kit.auth.principal import Principal, Role
+from safeguarding_kit.db import SessionDep
+from safeguarding_kit.pagination import CursorParam, LimitParam, Page
+from safeguarding_kit.problems import problem_responses
+
+router = APIRouter(prefix="/api/v1/third-party-information", tags=["third-party-information"])
+
+Sender = Annotated[Principal, Depends(require_roles(Role.referrer, *CASE_ROLES))]
+CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_ROLES))]
+
+
+@router.post(
+    "",
+    operation_id="submitThirdPartyInformation",
+    summary="Pass information to the hub",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Receipt,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def submit_information(body: ThirdPartyInformationCreate, session: SessionDep, principal: Sender) -> Receipt:
+    """For professionals without case access (voluntary and faith sector). The answer is a
+    receipt only: what the hub does with it is never shown to the sender."""
+    record = service.receive(session, principal, body)
+    return Receipt(receipt_id=record.id, received_at=record.received_at, message=service.RECEIPT_MESSAGE)
+
+
+@router.get(
+    "",
+    operation_id="listThirdPartyInformation",
+    summary="Information passed to the hub",
+    response_model=Page[ThirdPartyInformationRead],
+    responses=problem_responses(400, 401, 403, 422),
+)
+def list_information(
+    session: SessionDep,
+    principal: CaseWorker,
+    child_id: uuid.UUID | None = None,
+    limit: LimitParam = 25,
+    cursor: CursorParam = None,
+) -> Page[ThirdPartyInformationRead]:
+    """Newest first, for case workers of the statutory partners (others get an empty list)."""
+    rows, next_cursor = service.list_information(
+        session, principal, child_id=child_id, limit=limit, cursor=cursor
+    )
+    return Page[ThirdPartyInformationRead](
+        items=[ThirdPartyInformationRead.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/{information_id}",
+    operation_id="getThirdPartyInformation",
+    summary="Read information passed to the hub",
+    response_model=ThirdPartyInformationRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_information(
+    information_id: uuid.UUID, session: SessionDep, principal: CaseWorker
+) -> ThirdPartyInformationRead:
+    """For the hub only; 404 for everyone else, including the sender."""
+    return ThirdPartyInformationRead.model_validate(
+        service.get_information(session, principal, information_id)
+    )
