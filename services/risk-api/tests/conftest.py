@@ -17,3 +17,11 @@ def service_spec() -> ServiceSpec:
         migrations_dir=MIGRATIONS_DIR,
         version_table=VERSION_TABLE,
     )
+
+
+@pytest.fixture
+def default_model(app, database_url):
+    """The shipped default model, published (as `migrate` installs it)."""
+    from risk_api.reference_data import install_reference_data
+
+    install_reference_data(database_url)

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -24,6 +25,7 @@ from referral_api.database import MIGRATIONS_DIR as REFERRAL_MIGRATIONS
 from referral_api.database import VERSION_TABLE as REFERRAL_VERSIONS
 from risk_api.database import MIGRATIONS_DIR as RISK_MIGRATIONS
 from risk_api.database import VERSION_TABLE as RISK_VERSIONS
+from risk_api.reference_data import install_reference_data
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
 from safeguarding_kit.migrations import upgrade_to_head
 
@@ -36,6 +38,7 @@ class ServiceProcess:
     migrations_dir: Path | None = None
     version_table: str | None = None
     database_file: str | None = None
+    after_migrate: Callable[[str], None] | None = None
 
 
 def free_port() -> int:
@@ -81,7 +84,15 @@ class StackConfig:
                 REFERRAL_VERSIONS,
                 "referral.db",
             ),
-            ServiceProcess("risk-api", "risk_api", self.risk_port, RISK_MIGRATIONS, RISK_VERSIONS, "risk.db"),
+            ServiceProcess(
+                "risk-api",
+                "risk_api",
+                self.risk_port,
+                RISK_MIGRATIONS,
+                RISK_VERSIONS,
+                "risk.db",
+                install_reference_data,
+            ),
             ServiceProcess(
                 "meetings-api",
                 "meetings_api",
@@ -141,6 +152,8 @@ def prepare(config: StackConfig) -> None:
         assert service.migrations_dir is not None
         assert service.version_table is not None
         upgrade_to_head(service.migrations_dir, config.database_url(service), service.version_table)
+        if service.after_migrate is not None:
+            service.after_migrate(config.database_url(service))
 
 
 class Stack:

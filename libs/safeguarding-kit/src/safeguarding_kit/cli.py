@@ -20,10 +20,12 @@ def service_main(
     create_app: Callable[[DatabaseSettings], FastAPI],
     migrations_dir: Path,
     version_table: str,
+    after_migrate: Callable[[str], None] | None = None,
     argv: list[str] | None = None,
 ) -> None:
     """``python -m <service> migrate|serve|revision -m MESSAGE``; settings come from the
-    environment. ``revision`` autogenerates a migration from the models."""
+    environment. ``revision`` autogenerates a migration from the models;
+    ``after_migrate`` (given the database URL) installs reference data."""
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=["migrate", "serve", "revision"])
     parser.add_argument("-m", "--message", default="change")
@@ -33,6 +35,8 @@ def service_main(
     url = settings.resolved_database_url()
     if args.command == "migrate":
         upgrade_to_head(migrations_dir, url, version_table)
+        if after_migrate is not None:
+            after_migrate(url)
         return
     if args.command == "revision":
         upgrade_to_head(migrations_dir, url, version_table)

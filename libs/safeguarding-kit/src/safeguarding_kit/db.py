@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, Enum, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +31,19 @@ NAMING_CONVENTION = {
 def service_metadata() -> MetaData:
     """A MetaData with the platform's naming convention, one per service."""
     return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def enum_column(cls: type[StrEnum], name: str) -> Enum:
+    """A closed vocabulary stored as its values with a CHECK constraint, the same on
+    SQLite and PostgreSQL (no native enum types to migrate)."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=40,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 def normalise_url(url: str) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from referral_api.audit_routes import router as audit_router
 from referral_api.children.routes import router as children_router
+from referral_api.database import AUDIT
 from referral_api.referrals.routes import router as referrals_router
 from referral_api.settings import ReferralSettings
 from referral_api.third_party.routes import router as third_party_router
+from safeguarding_kit.audit_routes import audit_router
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.settings import DatabaseSettings
 
@@ -56,6 +57,16 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         title="Referral API",
         version="0.2.0",
         description=DESCRIPTION,
-        routers=[referrals_router, children_router, third_party_router, audit_router],
+        routers=[
+            referrals_router,
+            children_router,
+            third_party_router,
+            audit_router(
+                AUDIT,
+                access_log_path="/api/v1/children/{child_id}/access-log",
+                verification_path="/api/v1/audit/referral-service/verification",
+                operation_prefix="Child",
+            ),
+        ],
         openapi_tags=TAGS,
     )

@@ -2,6 +2,7 @@
 
 from risk_api.app import create_app
 from risk_api.database import MIGRATIONS_DIR, VERSION_TABLE
+from risk_api.reference_data import install_reference_data
 from risk_api.settings import RiskSettings
 from safeguarding_kit.cli import service_main
 
@@ -11,4 +12,5 @@ if __name__ == "__main__":
         create_app=create_app,
         migrations_dir=MIGRATIONS_DIR,
         version_table=VERSION_TABLE,
+        after_migrate=install_reference_data,
     )

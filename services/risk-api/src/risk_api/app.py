@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from risk_api.assessments.routes import router as assessments_router
+from risk_api.database import AUDIT
 from risk_api.risk_models.routes import router as risk_models_router
 from risk_api.settings import RiskSettings
+from safeguarding_kit.audit_routes import audit_router
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.settings import DatabaseSettings
 
@@ -16,6 +19,20 @@ names: a child is an opaque id issued by the referral service.
 
 Authenticate with `Authorization: Bearer <JWT>` from a trusted agency identity
 provider. Every error is RFC 9457 `application/problem+json`.
+
+**Scoring**: an indicator answered `present` adds its weight; `absent` and
+`not_known` add nothing. Age modifiers add points for younger children. Bands have
+their lower edge inclusive: score < `medium_from` is low, `medium_from` <= score <
+`high_from` is medium, `high_from` and above is high. A hard trigger answered
+`present` makes the child high whatever the total. A manager may set a different
+final level with a reason; both levels are kept.
+
+**Reviews** fall due 28 days after a high, 56 after a medium and 91 after a low
+assessment (configurable); an initial assessment is due within 10 working days of
+screening opening. Updates need `If-Match` with the ETag of your last read.
+
+The default model shipped with the platform is a starting point: its thresholds
+(medium from 8, high from 16) must be reviewed by each partnership.
 """
 
 
@@ -24,8 +41,27 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     return create_service_app(
         settings or RiskSettings(),
         title="Risk API",
-        version="0.1.0",
+        version="0.2.0",
         description=DESCRIPTION,
-        routers=[risk_models_router],
-        openapi_tags=[{"name": "risk-models", "description": "Versioned weighted-indicator risk models."}],
+        routers=[
+            risk_models_router,
+            assessments_router,
+            audit_router(
+                AUDIT,
+                access_log_path="/api/v1/risk/children/{child_id}/access-log",
+                verification_path="/api/v1/risk/audit/verification",
+                operation_prefix="ChildRisk",
+            ),
+        ],
+        openapi_tags=[
+            {
+                "name": "risk-models",
+                "description": "Versioned weighted-indicator risk models and their impact.",
+            },
+            {"name": "assessments", "description": "Assessments, overrides, and each child's current risk."},
+            {
+                "name": "audit",
+                "description": "Who read or changed a child's risk; the audit chain's integrity.",
+            },
+        ],
     )

@@ -9,9 +9,9 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral_api.database import Base, enum_column
+from referral_api.database import Base
 from referral_api.vocabularies import Ethnicity, Gender
-from safeguarding_kit.db import UtcDateTime, utc_now
+from safeguarding_kit.db import UtcDateTime, enum_column, utc_now
 
 
 class Child(Base):

@@ -9,9 +9,9 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referral_api.database import Base, enum_column
+from referral_api.database import Base
 from safeguarding_kit.auth.principal import AgencyType
-from safeguarding_kit.db import UtcDateTime, utc_now
+from safeguarding_kit.db import UtcDateTime, enum_column, utc_now
 
 
 class ConcernType(StrEnum):

@@ -8,10 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral_api.database import Base, enum_column
+from referral_api.database import Base
 from referral_api.referrals.models import LawfulBasis
 from safeguarding_kit.auth.principal import AgencyType
-from safeguarding_kit.db import UtcDateTime, utc_now
+from safeguarding_kit.db import UtcDateTime, enum_column, utc_now
 
 
 class ThirdPartyInformation(Base):

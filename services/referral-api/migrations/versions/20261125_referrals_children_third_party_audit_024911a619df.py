@@ -1,8 +1,8 @@
 """referrals children third-party audit
 
-Revision ID: 6eb68806b383
+Revision ID: 024911a619df
 Revises:
-Create Date: 2026-11-25 03:32:24.698847
+Create Date: 2026-11-25 03:40:44.198545
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 import safeguarding_kit.db
 
-revision: str = "6eb68806b383"
+revision: str = "024911a619df"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

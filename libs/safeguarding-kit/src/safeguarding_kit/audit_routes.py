@@ -1,0 +1,77 @@
+"""Auditors' endpoints over a service's audit trail: a child's access history and a
+check that the hash chain is intact. Each service mounts them at its own paths."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict
+
+from safeguarding_kit.audit import AuditEntry, AuditTables, access_log, verify_chain
+from safeguarding_kit.auth.dependencies import require_roles
+from safeguarding_kit.auth.principal import Principal, Role
+from safeguarding_kit.db import SessionDep
+from safeguarding_kit.pagination import CursorParam, LimitParam, Page
+from safeguarding_kit.problems import problem_responses
+
+Auditor = Annotated[Principal, Depends(require_roles(Role.auditor))]
+
+
+class ChainVerificationRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"ok": True, "checked": 48213, "first_broken_seq": None, "reason": None}]
+        }
+    )
+
+    ok: bool
+    checked: int
+    first_broken_seq: int | None
+    reason: str | None
+
+
+def audit_router(
+    tables: AuditTables, *, access_log_path: str, verification_path: str, operation_prefix: str
+) -> APIRouter:
+    """The two auditor endpoints over ``tables``, with operation ids named for the service."""
+    router = APIRouter(tags=["audit"])
+
+    @router.get(
+        access_log_path,
+        operation_id=f"get{operation_prefix}AccessLog",
+        summary="Who read or changed a child's record",
+        response_model=Page[AuditEntry],
+        responses=problem_responses(400, 401, 403, 422),
+    )
+    def child_access_log(
+        child_id: uuid.UUID,
+        session: SessionDep,
+        principal: Auditor,
+        limit: LimitParam = 50,
+        cursor: CursorParam = None,
+    ) -> Page[AuditEntry]:
+        """Auditors only: every access to the child's record here, newest first, refusals included."""
+        entries, next_cursor = access_log(session, tables, child_id=child_id, limit=limit, cursor=cursor)
+        return Page[AuditEntry](items=entries, next_cursor=next_cursor)
+
+    @router.get(
+        verification_path,
+        operation_id=f"verify{operation_prefix}AuditChain",
+        summary="Check the audit chain is intact",
+        response_model=ChainVerificationRead,
+        responses=problem_responses(401, 403),
+    )
+    def verify_audit_chain(session: SessionDep, principal: Auditor) -> ChainVerificationRead:
+        """Recomputes every record's hash: any changed, deleted or inserted record shows
+        as `ok: false` with the first broken sequence number."""
+        result = verify_chain(session, tables)
+        return ChainVerificationRead(
+            ok=result.ok,
+            checked=result.checked,
+            first_broken_seq=result.first_broken_seq,
+            reason=result.reason,
+        )
+
+    return router

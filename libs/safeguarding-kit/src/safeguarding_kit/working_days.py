@@ -1,0 +1,37 @@
+"""Working days in England and Wales: weekends and bank holidays (from the
+``holidays`` package) skipped, counted in Europe/London time. The statutory clocks
+of every service are built on these."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("GB", subdiv="ENG", years=year)
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday and not an England and Wales bank holiday."""
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """The same London wall-clock time ``days`` working days after ``start``
+    (a start on a weekend or holiday counts from the next working day)."""
+    local = start.astimezone(LONDON)
+    day = local.date()
+    remaining = days
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    due_local = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=LONDON)
+    return due_local.astimezone(start.tzinfo)

@@ -1,0 +1,177 @@
+"""HTTP handlers for assessments and children's risk."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse
+
+from risk_api.access import CASE_ROLES
+from risk_api.assessments import service
+from risk_api.assessments.models import Assessment, ChildRisk
+from risk_api.assessments.schemas import (
+    AssessmentCreate,
+    AssessmentRead,
+    ChildRiskRead,
+    OverrideCreate,
+    ScreeningCreate,
+)
+from risk_api.settings import RiskSettings
+from risk_api.vocabularies import RiskLevel
+from safeguarding_kit.auth.dependencies import require_roles
+from safeguarding_kit.auth.principal import Principal, Role
+from safeguarding_kit.concurrency import IfMatchHeader, etag
+from safeguarding_kit.db import SessionDep
+from safeguarding_kit.pagination import CursorParam, LimitParam, Page
+from safeguarding_kit.problems import problem_responses
+
+router = APIRouter(prefix="/api/v1/risk", tags=["assessments"])
+
+Reader = Annotated[Principal, Depends(require_roles(*CASE_ROLES))]
+Assessor = Annotated[Principal, Depends(require_roles(Role.risk_assessor, Role.manager))]
+Manager = Annotated[Principal, Depends(require_roles(Role.manager))]
+
+
+def risk_settings(request: Request) -> RiskSettings:
+    settings = request.app.state.settings
+    assert isinstance(settings, RiskSettings)
+    return settings
+
+
+Settings = Annotated[RiskSettings, Depends(risk_settings)]
+
+
+def review_days(settings: RiskSettings) -> dict[RiskLevel, int]:
+    return {
+        RiskLevel.high: settings.review_days_high,
+        RiskLevel.medium: settings.review_days_medium,
+        RiskLevel.low: settings.review_days_low,
+    }
+
+
+def _assessment_response(assessment: Assessment, status_code: int = 200) -> JSONResponse:
+    body = AssessmentRead.model_validate(assessment)
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=status_code,
+        headers={
+            "ETag": etag(assessment.row_version),
+            "Location": f"/api/v1/risk/assessments/{assessment.id}",
+        },
+    )
+
+
+def _risk_body(risk: ChildRisk) -> ChildRiskRead:
+    body = ChildRiskRead.model_validate(risk)
+    body.review_overdue = service.review_overdue(risk)
+    return body
+
+
+@router.post(
+    "/children/{child_id}/assessments",
+    operation_id="assessChild",
+    summary="Assess a child against a risk model",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AssessmentRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+def assess_child(
+    child_id: uuid.UUID,
+    body: AssessmentCreate,
+    session: SessionDep,
+    principal: Assessor,
+    settings: Settings,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """Scores the answers: the score, the computed level and each indicator's
+    contribution. `child_id` is the referral service's id for the child. When the child
+    already has a risk record, send its ETag (from `getChildRisk`) in `If-Match`."""
+    assessment = service.assess_child(session, principal, child_id, body, if_match, review_days(settings))
+    return _assessment_response(assessment, 201)
+
+
+@router.get(
+    "/children/{child_id}",
+    operation_id="getChildRisk",
+    summary="A child's current risk",
+    response_model=ChildRiskRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_child_risk(child_id: uuid.UUID, session: SessionDep, principal: Reader) -> JSONResponse:
+    """Current level, trend, the assessment it came from and what is due next, with its `ETag`."""
+    risk = service.child_risk(session, principal, child_id)
+    return JSONResponse(_risk_body(risk).model_dump(mode="json"), headers={"ETag": etag(risk.row_version)})
+
+
+@router.get(
+    "/children/{child_id}/assessments",
+    operation_id="listChildAssessments",
+    summary="A child's assessment history",
+    response_model=Page[AssessmentRead],
+    responses=problem_responses(400, 401, 403, 404, 422),
+)
+def list_child_assessments(
+    child_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    limit: LimitParam = 25,
+    cursor: CursorParam = None,
+) -> Page[AssessmentRead]:
+    """Every assessment, newest first: computed and final levels, overrides and reasons."""
+    rows, next_cursor = service.history(session, principal, child_id, limit=limit, cursor=cursor)
+    return Page[AssessmentRead](
+        items=[AssessmentRead.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
+
+
+@router.post(
+    "/children/{child_id}/screenings",
+    operation_id="openScreening",
+    summary="Record that screening has opened",
+    response_model=ChildRiskRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def open_screening(
+    child_id: uuid.UUID, body: ScreeningCreate, session: SessionDep, principal: Reader, settings: Settings
+) -> JSONResponse:
+    """Starts the clock: an initial assessment is due within 10 working days (configurable)."""
+    risk = service.open_screening(
+        session, principal, child_id, body, settings.initial_assessment_working_days
+    )
+    return JSONResponse(_risk_body(risk).model_dump(mode="json"), headers={"ETag": etag(risk.row_version)})
+
+
+@router.get(
+    "/assessments/{assessment_id}",
+    operation_id="getAssessment",
+    summary="Read an assessment",
+    response_model=AssessmentRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_assessment(assessment_id: uuid.UUID, session: SessionDep, principal: Reader) -> JSONResponse:
+    """With each indicator's answer, evidence, source and contribution."""
+    return _assessment_response(service.get_assessment(session, principal, assessment_id))
+
+
+@router.post(
+    "/assessments/{assessment_id}/override",
+    operation_id="overrideRiskLevel",
+    summary="Set a different final level (professional judgement)",
+    response_model=AssessmentRead,
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+def override_risk_level(
+    assessment_id: uuid.UUID,
+    body: OverrideCreate,
+    session: SessionDep,
+    principal: Manager,
+    settings: Settings,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """Managers only, with a written reason. The computed level stays on record beside the final one."""
+    assessment = service.override_level(
+        session, principal, assessment_id, body, if_match, review_days(settings)
+    )
+    return _assessment_response(assessment)

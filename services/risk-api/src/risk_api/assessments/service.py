@@ -1,0 +1,252 @@
+"""Business rules for assessments: score against a published model, keep the
+computed and final level, let managers override with a reason, and keep each
+child's current risk, trend and review date."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from risk_api import audit_trail
+from risk_api.access import reads_risk
+from risk_api.assessments.models import Assessment, AssessmentAnswer, ChildRisk
+from risk_api.assessments.schemas import AssessmentCreate, OverrideCreate, ScreeningCreate
+from risk_api.risk_models import service as models_service
+from risk_api.risk_models.models import ModelStatus
+from risk_api.scoring import UnknownIndicator, next_review_due, score_answers, trend
+from risk_api.vocabularies import RiskLevel
+from safeguarding_kit.auth.principal import Principal
+from safeguarding_kit.concurrency import check_if_match
+from safeguarding_kit.db import utc_now
+from safeguarding_kit.pagination import paginate
+from safeguarding_kit.problems import Conflict, FieldError, NotFound, Problem
+from safeguarding_kit.working_days import add_working_days
+
+
+class ChildRiskNotFound(NotFound):
+    slug, title = "child-risk-not-found", "No risk record for this child"
+
+
+class AssessmentNotFound(NotFound):
+    slug, title = "assessment-not-found", "Assessment not found"
+
+
+class UnknownIndicatorAnswered(Problem):
+    status, slug, title = 422, "unknown-indicator", "Answer for an indicator not in the model"
+
+
+class ModelNotPublished(Conflict):
+    slug, title = "model-not-published", "Assessments use published models only"
+
+
+def _require_reader(principal: Principal, child_id: uuid.UUID, what: str) -> None:
+    if not reads_risk(principal):
+        raise ChildRiskNotFound(f"There is no {what} for child {child_id} that you can see.")
+
+
+def _risk_row(session: Session, child_id: uuid.UUID) -> ChildRisk | None:
+    return session.get(ChildRisk, child_id)
+
+
+def assess_child(
+    session: Session,
+    principal: Principal,
+    child_id: uuid.UUID,
+    data: AssessmentCreate,
+    if_match: str | None,
+    review_days: Mapping[RiskLevel, int],
+) -> Assessment:
+    """Score the answers against the model, record the assessment and update the
+    child's current risk. When the child already has a risk record, ``If-Match`` must
+    name its version (so two assessors cannot silently overwrite each other). Commits."""
+    _require_reader(principal, child_id, "risk record")
+    risk = _risk_row(session, child_id)
+    if risk is not None:
+        check_if_match(if_match, risk.row_version)
+    model = (
+        models_service.get_model(session, data.model_id)
+        if data.model_id
+        else models_service.latest_published(session)
+    )
+    if model.status is not ModelStatus.published:
+        raise ModelNotPublished(
+            f"Version {model.version} of '{model.name}' is a {model.status.value}; publish it first."
+        )
+    specs, thresholds, modifiers = models_service.scoring_inputs(model)
+    answers = {a.indicator_code: a.answer for a in data.answers}
+    try:
+        scoring = score_answers(
+            specs, answers, thresholds, age=data.age_at_assessment, age_modifiers=modifiers
+        )
+    except UnknownIndicator as exc:
+        index = next(i for i, a in enumerate(data.answers) if a.indicator_code == exc.code)
+        raise UnknownIndicatorAnswered(
+            f"Indicator '{exc.code}' is not in version {model.version} of '{model.name}'.",
+            errors=[
+                FieldError(
+                    detail="not an indicator of this model", pointer=f"#/answers/{index}/indicator_code"
+                )
+            ],
+        ) from exc
+    now = utc_now()
+    assessment = Assessment(
+        id=uuid.uuid4(),
+        child_id=child_id,
+        model_id=model.id,
+        assessed_by=principal.sub,
+        assessed_agency=principal.agency,
+        assessed_at=now,
+        age_at_assessment=data.age_at_assessment,
+        score=scoring.score,
+        age_points=scoring.age_points,
+        computed_level=scoring.level,
+        final_level=scoring.level,
+        hard_triggers=scoring.hard_triggers,
+        answers=[
+            AssessmentAnswer(
+                indicator_code=a.indicator_code,
+                answer=a.answer,
+                evidence=a.evidence,
+                source_agency=a.source_agency,
+                contribution=scoring.contributions[a.indicator_code],
+            )
+            for a in data.answers
+        ],
+    )
+    session.add(assessment)
+    session.flush()
+    if risk is None:
+        risk = ChildRisk(child_id=child_id, assessments_count=0)
+        session.add(risk)
+    _apply_latest(risk, assessment, review_days)
+    risk.assessments_count += 1
+    session.flush()
+    audit_trail.record(
+        session,
+        principal,
+        "create",
+        "assessment",
+        assessment.id,
+        child_id,
+        detail=f"level:{assessment.final_level.value}",
+    )
+    session.commit()
+    return get_assessment(session, principal, assessment.id, audit=False)
+
+
+def _apply_latest(risk: ChildRisk, assessment: Assessment, review_days: Mapping[RiskLevel, int]) -> None:
+    """Make ``assessment`` the child's current risk, with trend and next review."""
+    previous = risk.current_level if risk.assessment_id != assessment.id else risk.previous_level
+    risk.previous_level = previous
+    risk.current_level = assessment.final_level
+    risk.trend = trend([assessment.final_level, previous] if previous else [assessment.final_level])
+    risk.assessment_id = assessment.id
+    risk.next_review_due = next_review_due(assessment.final_level, assessment.assessed_at, review_days)
+
+
+def override_level(
+    session: Session,
+    principal: Principal,
+    assessment_id: uuid.UUID,
+    data: OverrideCreate,
+    if_match: str | None,
+    review_days: Mapping[RiskLevel, int],
+) -> Assessment:
+    """A manager's professional judgement: a final level other than the computed one,
+    with the reason. Both levels stay on record. Needs ``If-Match``; commits."""
+    assessment = get_assessment(session, principal, assessment_id, audit=False)
+    check_if_match(if_match, assessment.row_version)
+    assessment.final_level = data.level
+    assessment.override_reason = data.reason
+    assessment.override_by = principal.sub
+    assessment.override_at = utc_now()
+    risk = _risk_row(session, assessment.child_id)
+    if risk is not None and risk.assessment_id == assessment.id:
+        _apply_latest(risk, assessment, review_days)
+    session.flush()
+    audit_trail.record(
+        session,
+        principal,
+        "override",
+        "assessment",
+        assessment.id,
+        assessment.child_id,
+        detail=f"{assessment.computed_level.value}->{data.level.value}",
+    )
+    session.commit()
+    return get_assessment(session, principal, assessment.id, audit=False)
+
+
+def get_assessment(
+    session: Session, principal: Principal, assessment_id: uuid.UUID, *, audit: bool = True
+) -> Assessment:
+    """The assessment with its answers, for a caller who may read risk; audited."""
+    assessment = session.scalar(
+        select(Assessment).where(Assessment.id == assessment_id).options(selectinload(Assessment.answers))
+    )
+    if assessment is None or not reads_risk(principal):
+        raise AssessmentNotFound(f"There is no assessment {assessment_id} that you can see.")
+    if audit:
+        audit_trail.record(session, principal, "read", "assessment", assessment.id, assessment.child_id)
+        session.commit()
+    return assessment
+
+
+def child_risk(session: Session, principal: Principal, child_id: uuid.UUID) -> ChildRisk:
+    """The child's current risk; audited."""
+    _require_reader(principal, child_id, "risk record")
+    risk = _risk_row(session, child_id)
+    if risk is None:
+        raise ChildRiskNotFound(f"There is no risk record for child {child_id} that you can see.")
+    audit_trail.record(session, principal, "read", "child_risk", child_id, child_id)
+    session.commit()
+    return risk
+
+
+def history(
+    session: Session, principal: Principal, child_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[Assessment], str | None]:
+    """Every assessment of the child, newest first; audited."""
+    _require_reader(principal, child_id, "assessment")
+    rows, next_cursor = paginate(
+        session,
+        select(Assessment).where(Assessment.child_id == child_id).options(selectinload(Assessment.answers)),
+        created_at=Assessment.assessed_at,
+        id_column=Assessment.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    audit_trail.record(
+        session, principal, "list", "assessment", child_id, child_id, detail=f"{len(rows)} items"
+    )
+    session.commit()
+    return rows, next_cursor
+
+
+def open_screening(
+    session: Session, principal: Principal, child_id: uuid.UUID, data: ScreeningCreate, working_days: int
+) -> ChildRisk:
+    """Record that screening has opened: the initial assessment falls due within
+    ``working_days`` working days. Opening again changes nothing; commits."""
+    _require_reader(principal, child_id, "risk record")
+    risk = _risk_row(session, child_id)
+    if risk is None:
+        risk = ChildRisk(child_id=child_id, assessments_count=0)
+        session.add(risk)
+    if risk.screening_opened_at is None:
+        opened = data.opened_at or utc_now()
+        risk.screening_opened_at = opened
+        risk.initial_assessment_due = add_working_days(opened, working_days)
+        session.flush()
+        audit_trail.record(session, principal, "create", "screening", child_id, child_id)
+    session.commit()
+    return risk
+
+
+def review_overdue(risk: ChildRisk, now: datetime | None = None) -> bool:
+    """True when the child's review date has passed."""
+    return risk.next_review_due is not None and (now or utc_now()) > risk.next_review_due
