@@ -68,6 +68,7 @@ openapi: $(STAMP)
 bench: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
 	$(PY) bench/gateway.py
+	$(PY) bench/risk_rescoring.py
 
 clean:
 	rm -rf $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache

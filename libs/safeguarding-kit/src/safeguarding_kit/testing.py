@@ -9,10 +9,8 @@ tokens from a test issuer. Each test starts from empty tables.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,15 +18,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import MetaData, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import MetaData, create_engine
 
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair, mint_token
 from safeguarding_kit.db import normalise_url
 from safeguarding_kit.migrations import upgrade_to_head
 from safeguarding_kit.settings import DatabaseSettings
-
-TEST_DATABASE_URL_ENV = "TEST_DATABASE_URL"
+from safeguarding_kit.throwaway_database import provisioned_database
 
 
 @dataclass(frozen=True)
@@ -41,27 +37,6 @@ class ServiceSpec:
     metadata: MetaData
     migrations_dir: Path
     version_table: str
-
-
-@contextmanager
-def provisioned_database(label: str, workdir: Path) -> Iterator[str]:
-    """A new empty database for ``label``: a SQLite file under ``workdir``, or a
-    PostgreSQL database on the ``TEST_DATABASE_URL`` server, dropped afterwards."""
-    server = os.environ.get(TEST_DATABASE_URL_ENV)
-    if not server:
-        yield f"sqlite:///{workdir / (label + '.db')}"
-        return
-    admin_url = make_url(normalise_url(server))
-    name = f"test_{label.replace('-', '_')}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def empty_tables(url: str, metadata: MetaData) -> None:
