@@ -18,7 +18,7 @@ from referral_api import database as referral_db
 from risk_api import database as risk_db
 from safeguarding_kit.db import create_db_engine
 from safeguarding_kit.migrations import upgrade_to_head
-from safeguarding_kit.testing import provisioned_database
+from safeguarding_kit.throwaway_database import provisioned_database
 
 SERVICES = {
     "referral-api": (

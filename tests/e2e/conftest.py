@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from devstack.stack import Stack, StackConfig, prepare
-from safeguarding_kit.testing import TEST_DATABASE_URL_ENV, TokenFactory, provisioned_database
+from safeguarding_kit.testing import TokenFactory
+from safeguarding_kit.throwaway_database import TEST_DATABASE_URL_ENV, provisioned_database
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from safeguarding_kit.audit import (
 )
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.db import create_db_engine, service_metadata
-from safeguarding_kit.testing import provisioned_database
+from safeguarding_kit.throwaway_database import provisioned_database
 
 WORKER = Principal(
     sub="worker-1",
