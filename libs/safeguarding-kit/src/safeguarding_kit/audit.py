@@ -2,10 +2,16 @@
 write of a child's record (ARCHITECTURE.md, "Audit").
 
 Each record's hash covers its content and the previous record's hash, so changing,
-deleting or inserting any record breaks the chain from there on. Appends are
-serialised through a one-row chain head updated first in the appending
-transaction: a row lock on PostgreSQL, the write lock on SQLite. The chain never
-forks, and an append rolled back with its transaction leaves no trace.
+deleting or inserting any record breaks the chain from there on; a one-row chain
+head holds the newest seq and hash, so removing the newest records shows too.
+
+Appends are serialised through that head: an append first bumps it with an UPDATE,
+which takes a row lock on PostgreSQL and the write lock on SQLite until the
+appending transaction ends. The chain never forks, and an append rolled back with
+its transaction leaves no trace. Because the lock is held until commit, append as
+the last statement of a transaction and commit straight after: the head is then
+always the last lock a transaction takes (no deadlock cycle through it) and other
+appends wait only for the commit.
 """
 
 from __future__ import annotations
@@ -15,13 +21,28 @@ import binascii
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Uuid, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    CursorResult,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from safeguarding_kit.auth.principal import Principal
@@ -31,6 +52,12 @@ from safeguarding_kit.request_context import current_request_id
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
+OUTCOMES = frozenset({"allowed", "denied"})
+LOG_TABLE = "audit_log"
+HEAD_TABLE = "audit_chain_head"
+
+# The columns a record's hash covers, named here rather than read off the table so
+# that adding a column later cannot silently change the hashes of records already written.
 _HASHED = (
     "seq",
     "occurred_at",
@@ -50,16 +77,22 @@ _HASHED = (
 
 @dataclass(frozen=True)
 class AuditTables:
+    """A service's audit log and its chain head."""
+
     log: Table
     head: Table
 
 
 def audit_tables(metadata: MetaData) -> AuditTables:
-    """The audit log and its chain head, on the service's own metadata (and migrations)."""
+    """The audit log and its chain head, defined on the service's own metadata (so
+    they go into that service's migrations)."""
+    # seq is given by the chain head, never by the database; BIGINT on PostgreSQL,
+    # INTEGER (SQLite's rowid type) on SQLite.
+    seq_type = BigInteger().with_variant(Integer, "sqlite")
     log = Table(
-        "audit_log",
+        LOG_TABLE,
         metadata,
-        Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+        Column("seq", seq_type, primary_key=True, autoincrement=False),
         Column("occurred_at", UtcDateTime, nullable=False),
         Column("actor_sub", String(255), nullable=False),
         Column("actor_agency", String(63), nullable=False),
@@ -71,15 +104,16 @@ def audit_tables(metadata: MetaData) -> AuditTables:
         Column("child_id", Uuid, index=True),
         Column("request_id", String(128)),
         Column("outcome", String(10), nullable=False),
+        # A short machine-readable note (e.g. "merged into <id>"); never personal data.
         Column("detail", String(255)),
         Column("prev_hash", String(64), nullable=False),
         Column("hash", String(64), nullable=False),
     )
     head = Table(
-        "audit_chain_head",
+        HEAD_TABLE,
         metadata,
         Column("id", Integer, primary_key=True, autoincrement=False),
-        Column("last_seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+        Column("last_seq", seq_type, nullable=False),
         Column("last_hash", String(64), nullable=False),
     )
     return AuditTables(log=log, head=head)
@@ -88,7 +122,7 @@ def audit_tables(metadata: MetaData) -> AuditTables:
 def _canonical(values: dict[str, Any]) -> str:
     def plain(value: Any) -> Any:
         if isinstance(value, datetime):
-            return value.isoformat()
+            return value.astimezone(UTC).isoformat()
         if isinstance(value, uuid.UUID):
             return str(value)
         return value
@@ -97,22 +131,50 @@ def _canonical(values: dict[str, Any]) -> str:
 
 
 def record_hash(prev_hash: str, values: dict[str, Any]) -> str:
-    """The hash of one record: its content chained to the previous record's hash."""
+    """The hash of one record: sha256 (hex) of the previous record's hash followed by
+    the record's canonical JSON (sorted keys, no spaces, UTC ISO-8601 times, UUIDs as
+    strings), so anyone holding the rows can recompute it."""
     return hashlib.sha256((prev_hash + _canonical(values)).encode()).hexdigest()
 
 
-def _lock_head(session: Session, tables: AuditTables) -> tuple[int, str]:
-    """Take the chain head for this transaction (creating it on first use)."""
+def ensure_chain_head(connection: Connection | Session) -> None:
+    """Create the chain head if it is missing (for a migration: ``ensure_chain_head(op.get_bind())``).
+
+    Optional: the first append creates it too."""
+    head = audit_tables(MetaData()).head
+    if connection.execute(select(head.c.id).where(head.c.id == HEAD_ID)).first() is None:
+        connection.execute(insert(head).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH))
+
+
+def _take_head(session: Session, tables: AuditTables) -> tuple[int, str]:
+    """The seq of the record being appended and the hash of the one before it; the
+    head stays locked by this transaction until it ends."""
     head = tables.head
+    bump = update(head).where(head.c.id == HEAD_ID).values(last_seq=head.c.last_seq + 1)
     for _ in range(2):
-        bumped = session.execute(
-            update(head).where(head.c.id == HEAD_ID).values(last_seq=head.c.last_seq + 1)
-        )
-        if bumped.rowcount == 1:  # type: ignore[attr-defined]
+        if cast(CursorResult[Any], session.execute(bump)).rowcount == 1:
             row = session.execute(select(head.c.last_seq, head.c.last_hash).where(head.c.id == HEAD_ID)).one()
             return int(row.last_seq), str(row.last_hash)
-        session.execute(insert(head).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH))
-    raise RuntimeError("audit chain head could not be created")  # pragma: no cover
+        # The first append to this log creates the head. Another session may be doing
+        # the same: the primary key lets one insert win; the loser's savepoint rolls
+        # back (keeping the caller's transaction) and its second UPDATE waits on the
+        # winner's row.
+        savepoint = session.begin_nested()
+        try:
+            session.execute(insert(head).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH))
+        except IntegrityError:
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+    raise RuntimeError("the audit chain head could not be created or locked")
+
+
+def _check_lengths(log: Table, values: dict[str, Any]) -> None:
+    # PostgreSQL refuses an over-long value and SQLite stores it: refuse it on both alike.
+    for name, value in values.items():
+        length = getattr(log.c[name].type, "length", None)
+        if isinstance(value, str) and length is not None and len(value) > length:
+            raise ValueError(f"audit {name} is longer than {length} characters")
 
 
 def append_audit(
@@ -128,17 +190,24 @@ def append_audit(
     detail: str | None = None,
     occurred_at: datetime | None = None,
 ) -> int:
-    """Append one record in the caller's transaction (it commits or rolls back with the
-    change or read it records) and return its sequence number. The caller commits:
-    a read that is audited commits right after, which releases the chain head."""
-    seq, prev_hash = _lock_head(session, tables)
+    """Append one record (with the current request's id) and return its seq.
+
+    It does not commit: the record joins the caller's transaction, so it commits or
+    rolls back with the change it records. For a read or a refusal, where nothing
+    else is written, append after the reads and commit right after, which also
+    releases the chain head for the next append. Raises ``ValueError`` for an unknown
+    outcome, a naive ``occurred_at`` or a value longer than its column."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"audit outcome must be one of {sorted(OUTCOMES)}, not {outcome!r}")
+    when = occurred_at or utc_now()
+    if when.tzinfo is None:
+        raise ValueError("naive occurred_at given; audit times are aware UTC times")
     values: dict[str, Any] = {
-        "seq": seq,
-        "occurred_at": occurred_at or utc_now(),
+        "occurred_at": when.astimezone(UTC),
         "actor_sub": principal.sub,
         "actor_agency": principal.agency,
-        "actor_agency_type": principal.agency_type.value,
-        "actor_roles": ",".join(sorted(r.value for r in principal.roles)),
+        "actor_agency_type": str(principal.agency_type),
+        "actor_roles": ",".join(sorted(str(role) for role in principal.roles)),
         "action": action,
         "resource_type": resource_type,
         "resource_id": resource_id,
@@ -147,52 +216,79 @@ def append_audit(
         "outcome": outcome,
         "detail": detail,
     }
+    # Checked before the head is taken, so a bad record never holds the lock.
+    _check_lengths(tables.log, values)
+    values["seq"], prev_hash = _take_head(session, tables)
     digest = record_hash(prev_hash, values)
     session.execute(insert(tables.log).values(**values, prev_hash=prev_hash, hash=digest))
     session.execute(update(tables.head).where(tables.head.c.id == HEAD_ID).values(last_hash=digest))
-    return seq
+    return int(values["seq"])
 
 
 @dataclass(frozen=True)
 class ChainVerification:
+    """The result of :func:`verify_chain`: ``ok``, how many records were checked, and
+    where and why the chain first breaks when it does."""
+
     ok: bool
     checked: int
     first_broken_seq: int | None = None
     reason: str | None = None
 
 
-def _values(row: Row[Any]) -> dict[str, Any]:
-    mapping = dict(row._mapping)
-    return {k: mapping[k] for k in _HASHED}
+def _records(session: Session, log: Table, batch: int) -> Iterator[Row[Any]]:
+    """Every record in seq order, ``batch`` at a time (keyset, so memory stays flat)."""
+    after: int | None = None
+    while True:
+        stmt = select(log).order_by(log.c.seq).limit(batch)
+        # No lower bound on the first batch: a record slipped in below seq 1 must be seen.
+        if after is not None:
+            stmt = stmt.where(log.c.seq > after)
+        rows = session.execute(stmt).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].seq
+
+
+def _head(session: Session, tables: AuditTables) -> tuple[int, str]:
+    head = tables.head
+    row = session.execute(select(head.c.last_seq, head.c.last_hash).where(head.c.id == HEAD_ID)).first()
+    return (0, GENESIS_HASH) if row is None else (int(row.last_seq), str(row.last_hash))
 
 
 def verify_chain(session: Session, tables: AuditTables, *, batch: int = 1000) -> ChainVerification:
-    """Recompute the chain from the first record: any changed, deleted or inserted
-    record (the newest included, through the head) shows as the first broken seq."""
-    log = tables.log
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    last_seq = 0
-    while True:
-        rows = session.execute(
-            select(log).where(log.c.seq >= expected_seq).order_by(log.c.seq).limit(batch)
-        ).all()
-        for row in rows:
-            if row.seq != expected_seq:
-                return ChainVerification(False, checked, expected_seq, "a record is missing")
-            if row.prev_hash != prev_hash:
-                return ChainVerification(False, checked, row.seq, "the link to the previous record is broken")
-            if record_hash(prev_hash, _values(row)) != row.hash:
-                return ChainVerification(False, checked, row.seq, "the record was changed")
-            prev_hash, last_seq = row.hash, row.seq
-            expected_seq += 1
-            checked += 1
-        if len(rows) < batch:
-            break
-    head = session.execute(select(tables.head.c.last_seq, tables.head.c.last_hash)).first()
-    head_seq, head_hash = (0, GENESIS_HASH) if head is None else (int(head.last_seq), str(head.last_hash))
-    if head_seq != last_seq or head_hash != prev_hash:
-        return ChainVerification(False, checked, last_seq + 1, "the newest records were removed")
-    return ChainVerification(True, checked)
+    """Recompute the chain from seq 1 and compare it with the head. Any changed,
+    deleted or inserted record, the newest included, makes ``ok`` false with the
+    first seq where the chain breaks. Safe while appends go on: records appended
+    after the check starts are either checked too or left for the next check."""
+    # The head is read first: records beyond it found later are either appends that
+    # committed meanwhile (the head has moved past them when read again) or forgeries.
+    head_seq, head_hash = _head(session, tables)
+    expected, prev_hash = 1, GENESIS_HASH
+    for row in _records(session, tables.log, batch):
+        checked = expected - 1
+        if row.seq < expected:
+            return ChainVerification(False, checked, row.seq, "a record was inserted before the first")
+        if row.seq > expected:
+            return ChainVerification(False, checked, expected, "a record is missing")
+        if row.prev_hash != prev_hash:
+            return ChainVerification(False, checked, row.seq, "the link to the previous record is broken")
+        if record_hash(prev_hash, {k: row._mapping[k] for k in _HASHED}) != row.hash:
+            return ChainVerification(False, checked, row.seq, "the record was changed")
+        if row.seq == head_seq and row.hash != head_hash:
+            return ChainVerification(False, checked, row.seq, "the chain head does not match this record")
+        prev_hash, expected = row.hash, expected + 1
+    last_seq = expected - 1
+    if last_seq < head_seq:
+        return ChainVerification(False, last_seq, last_seq + 1, "the newest records were removed")
+    if last_seq > head_seq:
+        head_seq, head_hash = _head(session, tables)
+        if head_seq < last_seq:
+            return ChainVerification(False, last_seq, head_seq + 1, "records were added past the chain head")
+        if head_seq == last_seq and head_hash != prev_hash:
+            return ChainVerification(False, last_seq, last_seq, "the chain head does not match this record")
+    return ChainVerification(True, last_seq)
 
 
 class AuditEntry(BaseModel):
@@ -236,23 +332,33 @@ class AuditEntry(BaseModel):
     detail: str | None
 
 
+def _encode_seq(seq: int) -> str:
+    return base64.urlsafe_b64encode(str(seq).encode()).decode().rstrip("=")
+
+
 def _decode_seq(cursor: str) -> int:
+    """The seq in ``cursor``; :class:`InvalidCursor` (400) if it was not ours."""
     try:
-        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, ValueError) as exc:
         raise InvalidCursor("The cursor is not one this API issued; start again without it.") from exc
+    # At most 18 digits: any seq a BIGINT holds, and no huge number to parse.
+    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+        raise InvalidCursor("The cursor is not one this API issued; start again without it.")
+    return int(raw)
 
 
 def access_log(
     session: Session, tables: AuditTables, *, child_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[AuditEntry], str | None]:
-    """A child's access history, newest first, and the cursor of the next page."""
+    """A child's access history (refusals included), newest first, and the cursor of
+    the next page (``None`` on the last). :class:`InvalidCursor` for a cursor not ours."""
     log = tables.log
     stmt = select(log).where(log.c.child_id == child_id)
     if cursor:
         stmt = stmt.where(log.c.seq < _decode_seq(cursor))
     rows = session.execute(stmt.order_by(log.c.seq.desc()).limit(limit + 1)).all()
-    entries = [AuditEntry.model_validate(dict(r._mapping)) for r in rows[:limit]]
+    entries = [AuditEntry.model_validate(dict(row._mapping)) for row in rows[:limit]]
     if len(rows) <= limit:
         return entries, None
-    return entries, base64.urlsafe_b64encode(str(entries[-1].seq).encode()).decode().rstrip("=")
+    return entries, _encode_seq(entries[-1].seq)

@@ -4,8 +4,8 @@ problem+json errors, request ids and metrics, token verification, the database,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -35,8 +35,11 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter],
     openapi_tags: list[dict[str, Any]] | None = None,
+    resources: Callable[[FastAPI], AbstractContextManager[None]] | None = None,
 ) -> FastAPI:
-    """A service app over its own database; routes get the session and the caller by dependency."""
+    """A service app over its own database; routes get the session and the caller by
+    dependency. ``resources`` opens what else the service holds for its lifetime (an
+    HTTP client to other services, say) and closes it at shutdown."""
     configure_logging(settings.service_name, settings.log_level, json_lines=settings.log_json)
     database = Database(settings.resolved_database_url(), pool_size=settings.database_pool_size)
 
@@ -44,9 +47,12 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.dev_issuer_enabled:
             ensure_dev_key_pair(settings.dev_issuer_dir)
-        async with verifier_http_client(settings) as client:
-            app.state.token_verifier = TokenVerifier.from_settings(settings, client)
-            yield
+        with ExitStack() as stack:
+            if resources is not None:
+                stack.enter_context(resources(app))
+            async with verifier_http_client(settings) as client:
+                app.state.token_verifier = TokenVerifier.from_settings(settings, client)
+                yield
         database.dispose()
 
     production = settings.environment is Environment.production

@@ -18,6 +18,12 @@ def _bank_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("GB", subdiv="ENG", years=year)
 
 
+def bank_holiday_name(day: date) -> str | None:
+    """The England and Wales bank holiday on ``day``, if it is one."""
+    name = _bank_holidays(day.year).get(day)
+    return str(name) if name else None
+
+
 def is_working_day(day: date) -> bool:
     """Monday to Friday and not an England and Wales bank holiday."""
     return day.weekday() < 5 and day not in _bank_holidays(day.year)

@@ -2,31 +2,80 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
 from fastapi import FastAPI
 
+from meetings_api.agendas.routes import router as agendas_router
+from meetings_api.database import AUDIT
+from meetings_api.occurrences.routes import router as occurrences_router
 from meetings_api.series.routes import router as series_router
 from meetings_api.settings import MeetingsSettings
+from safeguarding_kit.audit_routes import audit_router
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.settings import DatabaseSettings
 
 DESCRIPTION = """\
 Multi-agency meetings that manage exploitation risk: MACE (weekly, chaired by
 social care), CETG (police-led, on perpetrators and places), missing and mapping
-meetings. Meetings are scheduled in Europe/London time. No child's name is held
-here: children are opaque ids issued by the referral service.
+meetings. No child's name is held here: children are opaque ids issued by the
+referral service.
 
-Authenticate with `Authorization: Bearer <JWT>` from a trusted agency identity
-provider. Every error is RFC 9457 `application/problem+json`.
+**Scheduling**: a series has an RFC 5545 rule applied in Europe/London wall-clock
+time (a 10:00 meeting stays at 10:00 when the clocks change). Meetings are generated
+on demand (`listOccurrences`); one falling on an England and Wales bank holiday is
+flagged and kept, skipped or moved to the next working day as the series says.
+Moves and cancellations apply to this meeting, this and following, or all upcoming.
+
+**Agendas** are built from the risk and referral services with the builder's own
+token; rebuilding keeps hand-made items, order changes and minutes. Actions are
+carried forward until done. `getSeriesCalendar` gives an ICS feed with no names.
+
+Authenticate with `Authorization: Bearer <JWT>`. Updates need `If-Match` with the
+ETag of your last read. Every error is RFC 9457 `application/problem+json`.
 """
+
+TAGS = [
+    {"name": "meeting-series", "description": "Recurring meetings, their occurrences and calendar feed."},
+    {"name": "meetings", "description": "One meeting: moves, cancellations, attendance and quorum."},
+    {"name": "agendas", "description": "Agendas, minutes, decisions and actions."},
+    {"name": "audit", "description": "Who read or changed meeting records about a child."},
+]
 
 
 def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     """The app over the database the settings name (environment by default)."""
+    settings = settings or MeetingsSettings()
+    timeout = settings.upstream_timeout_seconds if isinstance(settings, MeetingsSettings) else 5.0
+
+    @contextmanager
+    def services_client(app: FastAPI) -> Iterator[None]:
+        # One client per process for the risk and referral services, unless a test gave one.
+        if getattr(app.state, "services_client", None) is not None:
+            yield
+            return
+        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+            app.state.services_client = client
+            yield
+
     return create_service_app(
-        settings or MeetingsSettings(),
+        settings,
         title="Meetings API",
-        version="0.1.0",
+        version="0.2.0",
         description=DESCRIPTION,
-        routers=[series_router],
-        openapi_tags=[{"name": "meeting-series", "description": "Recurring multi-agency meetings."}],
+        routers=[
+            series_router,
+            occurrences_router,
+            agendas_router,
+            audit_router(
+                AUDIT,
+                access_log_path="/api/v1/meetings/children/{child_id}/access-log",
+                verification_path="/api/v1/meetings/audit/verification",
+                operation_prefix="ChildMeetings",
+            ),
+        ],
+        openapi_tags=TAGS,
+        resources=services_client,
     )

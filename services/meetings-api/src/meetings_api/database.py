@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import DeclarativeBase
 
+from safeguarding_kit.audit import audit_tables
 from safeguarding_kit.db import service_metadata
 
 VERSION_TABLE = "meetings_alembic_version"
@@ -15,3 +16,6 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 class Base(DeclarativeBase):
     metadata = service_metadata()
+
+
+AUDIT = audit_tables(Base.metadata)

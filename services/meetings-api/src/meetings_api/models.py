@@ -1,6 +1,9 @@
 """Every table of the meetings service, imported so the metadata is complete."""
 
-from meetings_api.database import Base
+from meetings_api.actions.models import Action
+from meetings_api.agendas.models import AgendaItem, Decision
+from meetings_api.database import AUDIT, Base
+from meetings_api.occurrences.models import Attendance, Occurrence
 from meetings_api.series.models import MeetingSeries
 
-__all__ = ["Base", "MeetingSeries"]
+__all__ = ["AUDIT", "Action", "AgendaItem", "Attendance", "Base", "Decision", "MeetingSeries", "Occurrence"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, HttpUrl
 from pydantic_settings import SettingsConfigDict
 
 from safeguarding_kit.settings import DatabaseSettings
@@ -14,3 +14,10 @@ class MeetingsSettings(DatabaseSettings):
     service_name: str = "meetings-api"
     port: int = Field(8103, ge=1, le=65535)
     database_file: str = "meetings.db"
+    # Agendas are built from the risk and referral services' APIs, with the caller's token.
+    risk_api_url: HttpUrl = HttpUrl("http://127.0.0.1:8102")
+    referral_api_url: HttpUrl = HttpUrl("http://127.0.0.1:8101")
+    upstream_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    review_gap_weeks: int = Field(
+        12, ge=1, le=52, description="Children not reviewed for this long go on the agenda."
+    )

@@ -1,26 +1,29 @@
-"""HTTP handlers for meeting series."""
+"""HTTP handlers for meeting series, their occurrences and their calendar feed."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse, Response
+from pydantic import AwareDatetime
+from sqlalchemy import func, select
 
+from meetings_api.agendas.models import AgendaItem
+from meetings_api.deps import Coordinator, Reader
+from meetings_api.occurrences.schemas import OccurrenceRead
+from meetings_api.occurrences.service import occurrences_between
 from meetings_api.series import service
+from meetings_api.series.calendar import series_calendar
 from meetings_api.series.schemas import SeriesCreate, SeriesRead
-from safeguarding_kit.auth.dependencies import require_roles
-from safeguarding_kit.auth.principal import Principal, Role
-from safeguarding_kit.db import SessionDep
+from safeguarding_kit.concurrency import etag
+from safeguarding_kit.db import SessionDep, utc_now
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/meetings/series", tags=["meeting-series"])
-
-Reader = Annotated[
-    Principal,
-    Depends(require_roles(Role.practitioner, Role.meeting_coordinator, Role.manager, Role.risk_assessor)),
-]
-Coordinator = Annotated[Principal, Depends(require_roles(Role.meeting_coordinator))]
 
 
 @router.get(
@@ -46,6 +49,85 @@ def list_meeting_series(
     response_model=SeriesRead,
     responses=problem_responses(401, 403, 422),
 )
-def create_meeting_series(body: SeriesCreate, session: SessionDep, principal: Coordinator) -> SeriesRead:
+def create_meeting_series(body: SeriesCreate, session: SessionDep, principal: Coordinator) -> JSONResponse:
     """A recurring MACE, CETG, missing or mapping meeting (meeting coordinators only)."""
-    return SeriesRead.model_validate(service.create_series(session, principal, body))
+    series = service.create_series(session, principal, body)
+    return JSONResponse(
+        SeriesRead.model_validate(series).model_dump(mode="json"),
+        status_code=201,
+        headers={"Location": f"/api/v1/meetings/series/{series.id}", "ETag": etag(series.row_version)},
+    )
+
+
+@router.get(
+    "/{series_id}",
+    operation_id="getMeetingSeries",
+    summary="Read a meeting series",
+    response_model=SeriesRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_meeting_series(series_id: uuid.UUID, session: SessionDep, principal: Reader) -> SeriesRead:
+    """The series with its rule; `continues_series_id` links a series split by a change."""
+    return SeriesRead.model_validate(service.get_series(session, series_id))
+
+
+@router.get(
+    "/{series_id}/occurrences",
+    operation_id="listOccurrences",
+    summary="The series' meetings in a date range",
+    response_model=list[OccurrenceRead],
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_occurrences(
+    series_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    start: Annotated[AwareDatetime | None, Query(alias="from", description="Default: now.")] = None,
+    end: Annotated[
+        AwareDatetime | None, Query(alias="to", description="Default: 8 weeks after from; at most 400 days.")
+    ] = None,
+) -> list[OccurrenceRead]:
+    """Generated from the rule on demand (each gets a stable id the first time it is
+    listed); bank holidays flagged and moved or skipped as the series says."""
+    window_start = start or utc_now()
+    window_end = end or window_start + timedelta(weeks=8)
+    rows = occurrences_between(session, series_id, window_start, window_end)
+    return [OccurrenceRead.model_validate(o) for o in rows]
+
+
+@router.get(
+    "/{series_id}/calendar.ics",
+    operation_id="getSeriesCalendar",
+    summary="The series as an iCalendar feed",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/calendar": {"example": "BEGIN:VCALENDAR\r\n...\r\nEND:VCALENDAR\r\n"}},
+            "description": "RFC 5545 calendar",
+        },
+        **problem_responses(401, 403, 404, 422),
+    },
+)
+def series_calendar_feed(
+    series_id: uuid.UUID, session: SessionDep, principal: Reader, request: Request
+) -> Response:
+    """One VEVENT with the RRULE and EXDATEs, readable by Outlook and Google Calendar.
+    No child's name or id appears: only agenda sizes and the link."""
+    series = service.get_series(session, series_id)
+    now = utc_now()
+    occurrences = occurrences_between(session, series_id, now - timedelta(days=90), now + timedelta(days=366))
+    counts = {
+        str(occurrence_id): count
+        for occurrence_id, count in session.execute(
+            select(AgendaItem.occurrence_id, func.count())
+            .where(AgendaItem.occurrence_id.in_([o.id for o in occurrences]))
+            .group_by(AgendaItem.occurrence_id)
+        ).all()
+    }
+    link = f"/api/v1/meetings/series/{series.id}"
+    body = series_calendar(series, occurrences, counts, link=link, now=now)
+    return Response(
+        body,
+        media_type="text/calendar",
+        headers={"Content-Disposition": f'inline; filename="{series.id}.ics"'},
+    )

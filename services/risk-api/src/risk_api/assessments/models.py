@@ -64,6 +64,8 @@ class ChildRisk(Base):
     trend: Mapped[Trend | None] = mapped_column(enum_column(Trend, "trend"))
     assessment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assessments.id"))
     assessments_count: Mapped[int] = mapped_column(default=0)
+    last_assessed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    level_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     next_review_due: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     screening_opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     initial_assessment_due: Mapped[datetime | None] = mapped_column(UtcDateTime)

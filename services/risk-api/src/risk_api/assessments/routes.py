@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from risk_api.access import CASE_ROLES
@@ -19,7 +20,7 @@ from risk_api.assessments.schemas import (
     ScreeningCreate,
 )
 from risk_api.settings import RiskSettings
-from risk_api.vocabularies import RiskLevel
+from risk_api.vocabularies import RiskLevel, Trend
 from safeguarding_kit.auth.dependencies import require_roles
 from safeguarding_kit.auth.principal import Principal, Role
 from safeguarding_kit.concurrency import IfMatchHeader, etag
@@ -90,6 +91,39 @@ def assess_child(
     already has a risk record, send its ETag (from `getChildRisk`) in `If-Match`."""
     assessment = service.assess_child(session, principal, child_id, body, if_match, review_days(settings))
     return _assessment_response(assessment, 201)
+
+
+@router.get(
+    "/children",
+    operation_id="listChildRisks",
+    summary="Children's current risk, filtered",
+    response_model=Page[ChildRiskRead],
+    responses=problem_responses(400, 401, 403, 422),
+)
+def list_child_risks(
+    session: SessionDep,
+    principal: Reader,
+    level: RiskLevel | None = None,
+    trend: Trend | None = None,
+    level_changed_since: Annotated[
+        datetime | None, Query(description="Reached their level at or after.")
+    ] = None,
+    review_due_before: Annotated[datetime | None, Query(description="Review due before (ISO 8601).")] = None,
+    assessed_before: Annotated[datetime | None, Query(description="Last assessed before (ISO 8601).")] = None,
+    limit: LimitParam = 25,
+    cursor: CursorParam = None,
+) -> Page[ChildRiskRead]:
+    """For the hub's lists and meeting agendas: e.g. `level=high&level_changed_since=...`
+    (became high since the last meeting), `trend=rising`, `review_due_before=...`."""
+    filters = service.RiskFilters(
+        level=level,
+        trend=trend,
+        level_changed_since=level_changed_since,
+        review_due_before=review_due_before,
+        assessed_before=assessed_before,
+    )
+    rows, next_cursor = service.list_child_risks(session, principal, filters, limit=limit, cursor=cursor)
+    return Page[ChildRiskRead](items=[_risk_body(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get(

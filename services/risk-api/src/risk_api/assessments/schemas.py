@@ -172,6 +172,8 @@ class ChildRiskRead(BaseModel):
                     "trend": "rising",
                     "assessment_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
                     "assessments_count": 3,
+                    "last_assessed_at": "2026-11-24T10:00:00Z",
+                    "level_changed_at": "2026-11-24T10:00:00Z",
                     "next_review_due": "2026-12-22T10:00:00Z",
                     "review_overdue": False,
                     "screening_opened_at": "2026-11-02T09:20:00Z",
@@ -188,6 +190,8 @@ class ChildRiskRead(BaseModel):
     trend: Trend | None
     assessment_id: uuid.UUID | None
     assessments_count: int
+    last_assessed_at: datetime | None
+    level_changed_at: datetime | None = Field(description="When the current level was reached.")
     next_review_due: datetime | None
     review_overdue: bool = False
     screening_opened_at: datetime | None

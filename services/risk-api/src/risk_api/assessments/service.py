@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from risk_api.assessments.schemas import AssessmentCreate, OverrideCreate, Scree
 from risk_api.risk_models import service as models_service
 from risk_api.risk_models.models import ModelStatus
 from risk_api.scoring import UnknownIndicator, next_review_due, score_answers, trend
-from risk_api.vocabularies import RiskLevel
+from risk_api.vocabularies import RiskLevel, Trend
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
@@ -141,8 +142,11 @@ def assess_child(
 def _apply_latest(risk: ChildRisk, assessment: Assessment, review_days: Mapping[RiskLevel, int]) -> None:
     """Make ``assessment`` the child's current risk, with trend and next review."""
     previous = risk.current_level if risk.assessment_id != assessment.id else risk.previous_level
+    if risk.current_level != assessment.final_level:
+        risk.level_changed_at = utc_now()
     risk.previous_level = previous
     risk.current_level = assessment.final_level
+    risk.last_assessed_at = assessment.assessed_at
     risk.trend = trend([assessment.final_level, previous] if previous else [assessment.final_level])
     risk.assessment_id = assessment.id
     risk.next_review_due = next_review_due(assessment.final_level, assessment.assessed_at, review_days)
@@ -245,6 +249,47 @@ def open_screening(
         audit_trail.record(session, principal, "create", "screening", child_id, child_id)
     session.commit()
     return risk
+
+
+@dataclass(frozen=True)
+class RiskFilters:
+    level: RiskLevel | None = None
+    trend: Trend | None = None
+    level_changed_since: datetime | None = None
+    review_due_before: datetime | None = None
+    assessed_before: datetime | None = None
+
+
+def list_child_risks(
+    session: Session, principal: Principal, filters: RiskFilters, *, limit: int, cursor: str | None
+) -> tuple[list[ChildRisk], str | None]:
+    """Children's current risk matching the filters (for agendas and the hub's lists),
+    most recently changed first; each listed child's read audited."""
+    if not reads_risk(principal):
+        return [], None
+    stmt = select(ChildRisk).where(ChildRisk.current_level.is_not(None))
+    if filters.level is not None:
+        stmt = stmt.where(ChildRisk.current_level == filters.level)
+    if filters.trend is not None:
+        stmt = stmt.where(ChildRisk.trend == filters.trend)
+    if filters.level_changed_since is not None:
+        stmt = stmt.where(ChildRisk.level_changed_at >= filters.level_changed_since)
+    if filters.review_due_before is not None:
+        stmt = stmt.where(ChildRisk.next_review_due < filters.review_due_before)
+    if filters.assessed_before is not None:
+        stmt = stmt.where(ChildRisk.last_assessed_at < filters.assessed_before)
+    rows, next_cursor = paginate(
+        session,
+        stmt,
+        created_at=ChildRisk.updated_at,
+        id_column=ChildRisk.child_id,
+        limit=limit,
+        cursor=cursor,
+    )
+    for risk in rows:
+        audit_trail.record(session, principal, "list", "child_risk", risk.child_id, risk.child_id)
+    session.commit()
+    return rows, next_cursor
 
 
 def review_overdue(risk: ChildRisk, now: datetime | None = None) -> bool:

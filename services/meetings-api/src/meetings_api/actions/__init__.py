@@ -1,0 +1,1 @@
+"""Actions agreed at meetings: owners, due dates, carried forward until done."""

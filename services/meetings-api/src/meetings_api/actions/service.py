@@ -1,0 +1,99 @@
+"""Business rules for actions: agreed against an agenda item, owned by an agency,
+carried forward to later meetings until done."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from meetings_api import audit_trail
+from meetings_api.actions.models import Action, ActionStatus
+from meetings_api.actions.schemas import ActionCreate, ActionUpdate
+from meetings_api.agendas.service import get_item
+from meetings_api.occurrences.service import get_occurrence, meetings_of_series_chain
+from safeguarding_kit.auth.principal import Principal
+from safeguarding_kit.concurrency import check_if_match
+from safeguarding_kit.db import utc_now
+from safeguarding_kit.problems import FieldError, NotFound, Problem
+
+
+class ActionNotFound(NotFound):
+    slug, title = "action-not-found", "Action not found"
+
+
+class ChildNotOnItem(Problem):
+    status, slug, title = 422, "child-not-on-item", "The child is not on this agenda item"
+
+
+def agree_action(session: Session, principal: Principal, item_id: uuid.UUID, data: ActionCreate) -> Action:
+    """An action agreed against an agenda item; commits."""
+    item = get_item(session, item_id)
+    if data.child_id is not None and str(data.child_id) not in item.child_ids:
+        raise ChildNotOnItem(
+            "An action's child must be one of the agenda item's children.",
+            errors=[FieldError(detail="not on this agenda item", pointer="#/child_id")],
+        )
+    occurrence = get_occurrence(session, item.occurrence_id)
+    action = Action(
+        series_id=occurrence.series_id,
+        occurrence_id=occurrence.id,
+        agenda_item_id=item.id,
+        created_by=principal.sub,
+        **data.model_dump(),
+    )
+    session.add(action)
+    session.flush()
+    audit_trail.record_for_children(
+        session, principal, "create", "action", action.id, [data.child_id] if data.child_id else []
+    )
+    session.commit()
+    return action
+
+
+def update_action(
+    session: Session, principal: Principal, action_id: uuid.UUID, change: ActionUpdate, if_match: str | None
+) -> Action:
+    action = session.get(Action, action_id)
+    if action is None:
+        raise ActionNotFound(f"There is no action {action_id}.")
+    check_if_match(if_match, action.row_version)
+    action.status = change.status
+    action.completed_at = utc_now() if change.status is ActionStatus.done else None
+    session.flush()
+    audit_trail.record_for_children(
+        session, principal, "update", "action", action.id, [action.child_id] if action.child_id else []
+    )
+    session.commit()
+    return action
+
+
+def actions_for_meeting(session: Session, occurrence_id: uuid.UUID) -> list[Action]:
+    """Actions agreed at this meeting, and those carried forward: still open from
+    earlier meetings of the same series."""
+    occurrence = get_occurrence(session, occurrence_id)
+    series_meetings = meetings_of_series_chain(session, occurrence)
+    return list(
+        session.scalars(
+            select(Action)
+            .where(
+                Action.occurrence_id.in_(series_meetings),
+                (Action.occurrence_id == occurrence.id) | (Action.status == ActionStatus.open),
+            )
+            .order_by(Action.due_date, Action.id)
+        )
+    )
+
+
+def overdue_by_agency(session: Session, today: date, owner_agency: str | None) -> dict[str, list[Action]]:
+    """Open actions past their due date, grouped by the agency that owns them."""
+    stmt = select(Action).where(Action.status == ActionStatus.open, Action.due_date < today)
+    if owner_agency:
+        stmt = stmt.where(Action.owner_agency == owner_agency)
+    grouped: dict[str, list[Action]] = defaultdict(list)
+    for action in session.scalars(stmt.order_by(Action.owner_agency, Action.due_date)):
+        grouped[action.owner_agency].append(action)
+    return dict(grouped)

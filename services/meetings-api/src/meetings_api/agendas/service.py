@@ -1,0 +1,246 @@
+"""Business rules for agendas: build an occurrence's agenda from what the services
+know (idempotently: regenerating keeps hand-made items, order changes and minutes),
+items added by hand, minutes and decisions."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from meetings_api import audit_trail
+from meetings_api.actions.models import Action, ActionStatus
+from meetings_api.agendas.models import AgendaItem, Decision, ItemKind, ItemSource
+from meetings_api.agendas.schemas import AgendaItemCreate, AgendaItemUpdate, DecisionCreate
+from meetings_api.agendas.sources import CaseSources, ChildSignal, child_signals
+from meetings_api.occurrences.models import Occurrence, OccurrenceStatus
+from meetings_api.occurrences.service import get_occurrence, meetings_of_series_chain, previous_occurrence
+from meetings_api.series.models import MeetingSeries, MeetingType
+from safeguarding_kit.auth.principal import Principal
+from safeguarding_kit.concurrency import check_if_match
+from safeguarding_kit.problems import Conflict, NotFound
+
+DEFAULT_LOOKBACK = timedelta(days=7)
+
+
+class AgendaItemNotFound(NotFound):
+    slug, title = "agenda-item-not-found", "Agenda item not found"
+
+
+class MeetingCancelled(Conflict):
+    slug, title = "meeting-cancelled", "The meeting is cancelled"
+
+
+def _items(session: Session, occurrence_id: uuid.UUID) -> list[AgendaItem]:
+    return list(
+        session.scalars(
+            select(AgendaItem).where(AgendaItem.occurrence_id == occurrence_id).order_by(AgendaItem.position)
+        )
+    )
+
+
+def action_signals(session: Session, occurrence: Occurrence, today: date) -> list[ChildSignal]:
+    """Children with actions still open from earlier meetings of the series (carried forward)."""
+    earlier = meetings_of_series_chain(session, occurrence)
+    signals = []
+    for action in session.scalars(
+        select(Action).where(
+            Action.occurrence_id.in_(earlier),
+            Action.occurrence_id != occurrence.id,
+            Action.status == ActionStatus.open,
+            Action.child_id.is_not(None),
+        )
+    ):
+        assert action.child_id is not None
+        overdue = action.due_date < today
+        signals.append(
+            ChildSignal(
+                action.child_id,
+                "overdue_action" if overdue else "open_action",
+                f"{'Overdue' if overdue else 'Open'} action for {action.owner_agency}: "
+                f"due {action.due_date.isoformat()}",
+            )
+        )
+    return signals
+
+
+def never_at_mace(session: Session, child_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``child_ids`` never on any MACE agenda."""
+    discussed: set[uuid.UUID] = set()
+    rows = session.execute(
+        select(AgendaItem.child_ids)
+        .join(Occurrence, Occurrence.id == AgendaItem.occurrence_id)
+        .join(MeetingSeries, MeetingSeries.id == Occurrence.series_id)
+        .where(MeetingSeries.meeting_type == MeetingType.MACE)
+    ).scalars()
+    for ids in rows:
+        discussed |= {uuid.UUID(i) for i in ids}
+    return child_ids - discussed
+
+
+def build_agenda(
+    session: Session,
+    principal: Principal,
+    occurrence_id: uuid.UUID,
+    sources: CaseSources,
+    *,
+    review_gap: timedelta,
+    now: datetime,
+) -> list[AgendaItem]:
+    """Generate (or regenerate) the occurrence's agenda: one item per child with every
+    reason they are on it. Hand-made items, positions and minutes are kept; a generated
+    item whose reasons have gone is dropped unless it already has minutes. Commits."""
+    occurrence = get_occurrence(session, occurrence_id)
+    if occurrence.status is OccurrenceStatus.cancelled:
+        raise MeetingCancelled("A cancelled meeting has no agenda to build.")
+    previous = previous_occurrence(session, occurrence)
+    # The first meeting of a series looks back a week from whichever comes first: it or now.
+    since = previous.starts_at if previous else min(occurrence.starts_at, now) - DEFAULT_LOOKBACK
+    signals = child_signals(
+        sources,
+        since=since,
+        meeting_at=occurrence.starts_at,
+        review_gap_start=occurrence.starts_at - review_gap,
+    )
+    signals += action_signals(session, occurrence, now.date())
+    repeat = {s.child_id for s in signals if s.code == "new_referral" and "repeat referral" in s.detail}
+    for child_id in never_at_mace(session, repeat):
+        signals.append(
+            ChildSignal(child_id, "repeat_never_at_mace", "Repeat referrals, never discussed at MACE")
+        )
+
+    reasons: dict[uuid.UUID, dict[str, str]] = defaultdict(dict)
+    for signal in signals:
+        reasons[signal.child_id].setdefault(signal.code, signal.detail)
+
+    existing = {item.generation_key: item for item in _items(session, occurrence.id) if item.generation_key}
+    next_position = (
+        session.scalar(select(func.max(AgendaItem.position)).where(AgendaItem.occurrence_id == occurrence.id))
+        or 0
+    ) + 1
+    for child_id in sorted(reasons, key=str):
+        key = f"child:{child_id}"
+        listed = [{"code": code, "detail": detail} for code, detail in sorted(reasons[child_id].items())]
+        item = existing.pop(key, None)
+        if item is None:
+            session.add(
+                AgendaItem(
+                    occurrence_id=occurrence.id,
+                    position=next_position,
+                    kind=ItemKind.child,
+                    source=ItemSource.generated,
+                    generation_key=key,
+                    child_ids=[str(child_id)],
+                    title=f"Child {str(child_id)[:8]}",
+                    reasons=listed,
+                )
+            )
+            next_position += 1
+        elif item.reasons != listed:
+            item.reasons = listed
+    for stale in existing.values():
+        if stale.source is ItemSource.generated and not stale.minutes:
+            session.delete(stale)
+    session.flush()
+    items = _renumber(_items(session, occurrence.id))
+    audit_trail.record_for_children(
+        session, principal, "generate", "agenda", occurrence.id, {c for i in items for c in i.child_ids}
+    )
+    session.commit()
+    return items
+
+
+def _renumber(items: list[AgendaItem]) -> list[AgendaItem]:
+    for position, item in enumerate(sorted(items, key=lambda i: i.position), start=1):
+        if item.position != position:
+            item.position = position
+    return sorted(items, key=lambda i: i.position)
+
+
+def read_agenda(session: Session, principal: Principal, occurrence_id: uuid.UUID) -> list[AgendaItem]:
+    """The agenda in order; each child on it an audited read. Commits."""
+    get_occurrence(session, occurrence_id)
+    items = _items(session, occurrence_id)
+    audit_trail.record_for_children(
+        session, principal, "read", "agenda", occurrence_id, {c for i in items for c in i.child_ids}
+    )
+    session.commit()
+    return items
+
+
+def add_item(
+    session: Session, principal: Principal, occurrence_id: uuid.UUID, data: AgendaItemCreate
+) -> AgendaItem:
+    """An item added by hand, at the end; regeneration never removes it. Commits."""
+    occurrence = get_occurrence(session, occurrence_id)
+    if occurrence.status is OccurrenceStatus.cancelled:
+        raise MeetingCancelled("A cancelled meeting takes no agenda items.")
+    position = (
+        session.scalar(select(func.max(AgendaItem.position)).where(AgendaItem.occurrence_id == occurrence.id))
+        or 0
+    ) + 1
+    item = AgendaItem(
+        occurrence_id=occurrence.id,
+        position=position,
+        kind=data.kind,
+        source=ItemSource.manual,
+        child_ids=[str(c) for c in data.child_ids],
+        subject_id=data.subject_id,
+        title=data.title,
+        reasons=[{"code": "added_by_hand", "detail": data.reason}],
+    )
+    session.add(item)
+    session.flush()
+    audit_trail.record_for_children(session, principal, "create", "agenda_item", item.id, data.child_ids)
+    session.commit()
+    return item
+
+
+def get_item(session: Session, item_id: uuid.UUID) -> AgendaItem:
+    item = session.get(AgendaItem, item_id)
+    if item is None:
+        raise AgendaItemNotFound(f"There is no agenda item {item_id}.")
+    return item
+
+
+def update_item(
+    session: Session, principal: Principal, item_id: uuid.UUID, change: AgendaItemUpdate, if_match: str | None
+) -> AgendaItem:
+    """Move the item or write its minutes, under If-Match. Commits."""
+    item = get_item(session, item_id)
+    check_if_match(if_match, item.row_version)
+    if change.minutes is not None:
+        item.minutes = change.minutes
+    if change.position is not None:
+        others = [i for i in _items(session, item.occurrence_id) if i.id != item.id]
+        target = min(change.position, len(others) + 1)
+        ordered = [*others[: target - 1], item, *others[target - 1 :]]
+        for position, entry in enumerate(ordered, start=1):
+            entry.position = position
+    audit_trail.record_for_children(session, principal, "update", "agenda_item", item.id, item.child_ids)
+    session.commit()
+    return item
+
+
+def record_decision(
+    session: Session, principal: Principal, item_id: uuid.UUID, data: DecisionCreate
+) -> Decision:
+    item = get_item(session, item_id)
+    decision = Decision(agenda_item_id=item.id, text=data.text, recorded_by=principal.sub)
+    session.add(decision)
+    session.flush()
+    audit_trail.record_for_children(session, principal, "create", "decision", decision.id, item.child_ids)
+    session.commit()
+    return decision
+
+
+def decisions_of(session: Session, item_id: uuid.UUID) -> list[Decision]:
+    get_item(session, item_id)
+    return list(
+        session.scalars(
+            select(Decision).where(Decision.agenda_item_id == item_id).order_by(Decision.recorded_at)
+        )
+    )

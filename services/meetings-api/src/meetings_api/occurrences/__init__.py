@@ -1,0 +1,1 @@
+"""Occurrences of a series, generated on demand; moves, cancellations, attendance, quorum."""

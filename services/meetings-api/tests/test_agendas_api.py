@@ -1,0 +1,205 @@
+"""MACE agendas built from what the risk and referral services know, minutes,
+decisions and actions carried forward, and the calendar feed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from icalendar import Calendar
+from meetings_scenarios import COORDINATOR, POLICE, series_body, tomorrow_at_ten_local
+
+ASSESSOR = {"agency": "sheffield-social-care", "agency_type": "social_care", "roles": ["risk_assessor"]}
+SCHOOL = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["referrer"]}
+
+
+def referral(child: dict, concern: str = "criminal_exploitation") -> dict:
+    return {
+        "child": child,
+        "referrer": {"name": "Sam Teacher", "role": "DSL"},
+        "concern_types": [concern],
+        "summary": "Seen with older males after school.",
+        "lawful_basis": {"basis": "consent"},
+    }
+
+
+def child(given: str, nhs: str | None = None) -> dict:
+    return {
+        "given_name": given,
+        "family_name": "Example",
+        "date_of_birth": "2011-03-14",
+        "gender": "male",
+        **({"nhs_number": nhs} if nhs else {}),
+    }
+
+
+def next_mace(meetings, tokens):
+    series = meetings.post(
+        "/api/v1/meetings/series",
+        json=series_body(first_meeting_local=tomorrow_at_ten_local(), rrule="FREQ=WEEKLY"),
+        headers=tokens.headers(**COORDINATOR),
+    ).json()
+    listed = meetings.get(
+        f"/api/v1/meetings/series/{series['id']}/occurrences", headers=tokens.headers(**POLICE)
+    ).json()
+    return series, listed[0]
+
+
+def generate(meetings, tokens, occurrence):
+    response = meetings.post(
+        f"/api/v1/meetings/occurrences/{occurrence['id']}/agenda/generate",
+        headers=tokens.headers(**COORDINATOR),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_agenda_lists_children_who_became_high_new_referrals_and_repeat_referrals(agenda_client, tokens):
+    meetings, referrals, risk = agenda_client
+    high_child = "3f0e9a1c-0b1d-4c5e-8f7a-1b2c3d4e5f60"
+    assessed = risk.post(
+        f"/api/v1/risk/children/{high_child}/assessments",
+        json={"answers": [{"indicator_code": "hotel_with_adults", "answer": "present"}]},
+        headers=tokens.headers(**ASSESSOR),
+    )
+    assert assessed.status_code == 201, assessed.text
+    new = referrals.post(
+        "/api/v1/referrals", json=referral(child("Ali")), headers=tokens.headers(**SCHOOL)
+    ).json()
+    repeat_child = child("Bo", nhs="9434765919")
+    referrals.post(
+        "/api/v1/referrals", json=referral(repeat_child, "missing"), headers=tokens.headers(**SCHOOL)
+    )
+    repeat = referrals.post(
+        "/api/v1/referrals", json=referral(repeat_child), headers=tokens.headers(**SCHOOL)
+    ).json()
+
+    _, occurrence = next_mace(meetings, tokens)
+    items = generate(meetings, tokens, occurrence)
+    reasons = {item["child_ids"][0]: {r["code"] for r in item["reasons"]} for item in items}
+    assert reasons[high_child] == {"became_high"}
+    assert reasons[new["child_id"]] == {"new_referral"}
+    assert reasons[repeat["child_id"]] == {"new_referral", "repeat_never_at_mace"}
+    assert all("Example" not in item["title"] and "Ali" not in item["title"] for item in items)
+
+
+def test_regenerating_keeps_hand_made_items_order_and_minutes(agenda_client, tokens):
+    meetings, referrals, _ = agenda_client
+    referrals.post("/api/v1/referrals", json=referral(child("Cy")), headers=tokens.headers(**SCHOOL))
+    referrals.post(
+        "/api/v1/referrals",
+        json=referral(child("Di"), "sexual_exploitation"),
+        headers=tokens.headers(**SCHOOL),
+    )
+    _, occurrence = next_mace(meetings, tokens)
+    first = generate(meetings, tokens, occurrence)
+    coordinator = tokens.headers(**COORDINATOR)
+    manual = meetings.post(
+        f"/api/v1/meetings/occurrences/{occurrence['id']}/agenda/items",
+        json={"kind": "other", "title": "Hotel watch scheme update", "reason": "Police request"},
+        headers=coordinator,
+    ).json()
+    moved = meetings.patch(
+        f"/api/v1/meetings/agenda-items/{manual['id']}",
+        json={"position": 1},
+        headers={**coordinator, "If-Match": '"1"'},
+    )
+    assert moved.status_code == 200, moved.text
+    current = meetings.get(
+        f"/api/v1/meetings/occurrences/{occurrence['id']}/agenda", headers=coordinator
+    ).json()
+    version = next(i["version"] for i in current if i["id"] == first[0]["id"])  # moving renumbered it
+    minuted = meetings.patch(
+        f"/api/v1/meetings/agenda-items/{first[0]['id']}",
+        json={"minutes": "Plan agreed."},
+        headers={**coordinator, "If-Match": f'"{version}"'},
+    )
+    assert minuted.status_code == 200, minuted.text
+
+    before = meetings.get(
+        f"/api/v1/meetings/occurrences/{occurrence['id']}/agenda", headers=coordinator
+    ).json()
+    after = generate(meetings, tokens, occurrence)
+    assert [(i["id"], i["position"], i["minutes"]) for i in after] == [
+        (i["id"], i["position"], i["minutes"]) for i in before
+    ]
+    assert after[0]["id"] == manual["id"]
+
+
+def test_actions_are_carried_forward_until_done_and_listed_overdue_by_agency(agenda_client, tokens):
+    meetings, referrals, _ = agenda_client
+    made = referrals.post(
+        "/api/v1/referrals", json=referral(child("Ed")), headers=tokens.headers(**SCHOOL)
+    ).json()
+    series, occurrence = next_mace(meetings, tokens)
+    [item] = generate(meetings, tokens, occurrence)
+    coordinator = tokens.headers(**COORDINATOR)
+    action = meetings.post(
+        f"/api/v1/meetings/agenda-items/{item['id']}/actions",
+        headers=coordinator,
+        json={
+            "description": "Disruption visit to the takeaway",
+            "owner_agency": "south-yorkshire-police",
+            "due_date": (date.today() - timedelta(days=1)).isoformat(),
+            "child_id": made["child_id"],
+        },
+    )
+    assert action.status_code == 201, action.text
+    assert action.json()["overdue"] is True
+
+    later = meetings.get(f"/api/v1/meetings/series/{series['id']}/occurrences", headers=coordinator).json()[1]
+    carried = meetings.get(f"/api/v1/meetings/occurrences/{later['id']}/actions", headers=coordinator).json()
+    assert [a["id"] for a in carried] == [action.json()["id"]]
+    next_items = generate(meetings, tokens, later)
+    assert {"overdue_action"} <= {r["code"] for i in next_items for r in i["reasons"]}
+
+    overdue = meetings.get("/api/v1/meetings/actions/overdue", headers=coordinator).json()
+    assert [(g["owner_agency"], g["overdue"]) for g in overdue] == [("south-yorkshire-police", 1)]
+    done = meetings.patch(
+        f"/api/v1/meetings/actions/{action.json()['id']}",
+        json={"status": "done"},
+        headers={**coordinator, "If-Match": action.headers["etag"]},
+    )
+    assert done.json()["status"] == "done"
+    assert (
+        meetings.get(f"/api/v1/meetings/occurrences/{later['id']}/actions", headers=coordinator).json() == []
+    )
+
+
+def test_an_agenda_cannot_be_built_with_a_token_that_may_not_read_risk(agenda_client, tokens):
+    meetings, _, _ = agenda_client
+    _, occurrence = next_mace(meetings, tokens)
+    health_coordinator = {
+        "agency": "sheffield-health",
+        "agency_type": "health",
+        "roles": ["meeting_coordinator"],
+    }
+    response = meetings.post(
+        f"/api/v1/meetings/occurrences/{occurrence['id']}/agenda/generate",
+        headers=tokens.headers(**health_coordinator),
+    )
+    assert response.status_code == 200  # health is a statutory partner: it may
+
+
+def test_the_calendar_feed_has_the_rule_exdates_and_no_child(agenda_client, tokens):
+    meetings, referrals, _ = agenda_client
+    made = referrals.post(
+        "/api/v1/referrals", json=referral(child("Flo")), headers=tokens.headers(**SCHOOL)
+    ).json()
+    series, occurrence = next_mace(meetings, tokens)
+    generate(meetings, tokens, occurrence)
+    coordinator = tokens.headers(**COORDINATOR)
+    listed = meetings.get(f"/api/v1/meetings/series/{series['id']}/occurrences", headers=coordinator).json()
+    meetings.post(
+        f"/api/v1/meetings/occurrences/{listed[1]['id']}/cancel",
+        json={"reason": "Training day"},
+        headers={**coordinator, "If-Match": '"1"'},
+    )
+    feed = meetings.get(f"/api/v1/meetings/series/{series['id']}/calendar.ics", headers=coordinator)
+    assert feed.status_code == 200
+    assert feed.headers["content-type"].startswith("text/calendar")
+    calendar = Calendar.from_ical(feed.content)
+    [master] = [e for e in calendar.walk("VEVENT") if "RRULE" in e]
+    assert master["RRULE"]["FREQ"] == ["WEEKLY"]
+    assert master.get("EXDATE") is not None
+    assert made["child_id"] not in feed.text
+    assert "Example" not in feed.text

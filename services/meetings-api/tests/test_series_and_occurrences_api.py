@@ -1,0 +1,146 @@
+"""A coordinator scheduling MACE: the series, its meetings, moves, cancellations, quorum."""
+
+from __future__ import annotations
+
+from meetings_scenarios import COORDINATOR, POLICE, PROBLEM, YOUTH_WORKER, series_body
+
+
+def create_series(client, tokens, **overrides):
+    response = client.post(
+        "/api/v1/meetings/series", json=series_body(**overrides), headers=tokens.headers(**COORDINATOR)
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def occurrences(client, tokens, series_id, start="2027-03-01T00:00:00Z", end="2027-04-15T00:00:00Z"):
+    response = client.get(
+        f"/api/v1/meetings/series/{series_id}/occurrences",
+        params={"from": start, "to": end},
+        headers=tokens.headers(**POLICE),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_weekly_mace_meetings_are_generated_on_demand_with_stable_ids(client, tokens):
+    series = create_series(client, tokens)
+    first = occurrences(client, tokens, series["id"])
+    again = occurrences(client, tokens, series["id"])
+    assert [o["id"] for o in first] == [o["id"] for o in again]
+    assert [o["starts_at"][:16] for o in first][:5] == [
+        "2027-03-03T10:00",
+        "2027-03-10T10:00",
+        "2027-03-17T10:00",
+        "2027-03-24T10:00",
+        "2027-03-31T09:00",
+    ]
+
+
+def test_a_rule_that_is_not_rfc_5545_is_refused_with_its_field(client, tokens):
+    response = client.post(
+        "/api/v1/meetings/series",
+        json=series_body(rrule="EVERY WEDNESDAY"),
+        headers=tokens.headers(**COORDINATOR),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "#/rrule"
+
+
+def test_a_start_with_an_offset_is_refused_because_times_are_wall_clock(client, tokens):
+    response = client.post(
+        "/api/v1/meetings/series",
+        json=series_body(first_meeting_local="2027-03-03T10:00:00Z"),
+        headers=tokens.headers(**COORDINATOR),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "#/first_meeting_local"
+
+
+def test_moving_one_meeting_leaves_the_others(client, tokens):
+    series = create_series(client, tokens)
+    meetings = occurrences(client, tokens, series["id"])
+    target = meetings[1]
+    moved = client.post(
+        f"/api/v1/meetings/occurrences/{target['id']}/reschedule",
+        json={"starts_at_local": "2027-03-11T14:00:00", "scope": "this"},
+        headers={**tokens.headers(**COORDINATOR), "If-Match": '"1"'},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["starts_at"][:16] == "2027-03-11T14:00"
+    after = occurrences(client, tokens, series["id"])
+    assert [o["starts_at"][:10] for o in after][:3] == ["2027-03-03", "2027-03-11", "2027-03-17"]
+
+
+def test_moving_this_and_following_continues_the_series_at_the_new_time(client, tokens):
+    series = create_series(client, tokens)
+    meetings = occurrences(client, tokens, series["id"])
+    pivot = meetings[2]
+    moved = client.post(
+        f"/api/v1/meetings/occurrences/{pivot['id']}/reschedule",
+        json={"starts_at_local": "2027-03-18T14:00:00", "scope": "following"},
+        headers={**tokens.headers(**COORDINATOR), "If-Match": '"1"'},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["id"] == pivot["id"]  # the meeting keeps its identity (and agenda)
+    after = occurrences(client, tokens, series["id"])
+    local_days = [o["starts_at"][:10] for o in after][:5]
+    assert local_days == ["2027-03-03", "2027-03-10", "2027-03-18", "2027-03-25", "2027-04-01"]
+    assert len({o["id"] for o in after}) == len(after)
+
+
+def test_cancelling_one_meeting_needs_if_match_and_keeps_it_listed_as_cancelled(client, tokens):
+    series = create_series(client, tokens)
+    target = occurrences(client, tokens, series["id"])[0]
+    url = f"/api/v1/meetings/occurrences/{target['id']}/cancel"
+    assert (
+        client.post(url, json={"reason": "Chair ill"}, headers=tokens.headers(**COORDINATOR)).status_code
+        == 428
+    )
+    cancelled = client.post(
+        url, json={"reason": "Chair ill"}, headers={**tokens.headers(**COORDINATOR), "If-Match": '"1"'}
+    )
+    assert cancelled.json()["status"] == "cancelled"
+    again = client.post(
+        url, json={"reason": "Chair ill"}, headers={**tokens.headers(**COORDINATOR), "If-Match": '"2"'}
+    )
+    assert again.status_code == 409
+
+
+def test_quorum_needs_social_care_police_and_health_present(client, tokens):
+    series = create_series(client, tokens)
+    target = occurrences(client, tokens, series["id"])[0]
+    attendees = [
+        {
+            "agency": "sheffield-social-care",
+            "agency_type": "social_care",
+            "person_name": "Jo Chair",
+            "status": "present",
+        },
+        {
+            "agency": "south-yorkshire-police",
+            "agency_type": "police",
+            "person_name": "DS Lee",
+            "status": "present",
+        },
+        {
+            "agency": "sheffield-health",
+            "agency_type": "health",
+            "person_name": "Sam Nurse",
+            "status": "apologies",
+        },
+    ]
+    url = f"/api/v1/meetings/occurrences/{target['id']}/attendance"
+    first = client.put(url, json={"attendees": attendees}, headers=tokens.headers(**COORDINATOR)).json()
+    assert (first["quorate"], first["missing_for_quorum"]) == (False, ["health"])
+    attendees[2]["status"] = "present"
+    second = client.put(url, json={"attendees": attendees}, headers=tokens.headers(**COORDINATOR)).json()
+    assert second["quorate"] is True
+
+
+def test_only_coordinators_schedule_and_outsiders_see_nothing(client, tokens):
+    response = client.post("/api/v1/meetings/series", json=series_body(), headers=tokens.headers(**POLICE))
+    assert response.status_code == 403
+    outsider = client.get("/api/v1/meetings/series", headers=tokens.headers(**YOUTH_WORKER))
+    assert outsider.status_code == 403
+    assert outsider.headers["content-type"] == PROBLEM
