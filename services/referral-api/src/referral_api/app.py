@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from referral_api.children.routes import router as children_router
+from referral_api.concerns.routes import persons_router, places_router
 from referral_api.database import AUDIT
+from referral_api.missing_episodes.routes import router as missing_episodes_router
 from referral_api.referrals.routes import router as referrals_router
 from referral_api.settings import ReferralSettings
 from referral_api.third_party.routes import router as third_party_router
@@ -61,6 +63,9 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             referrals_router,
             children_router,
             third_party_router,
+            missing_episodes_router,
+            persons_router,
+            places_router,
             audit_router(
                 AUDIT,
                 access_log_path="/api/v1/children/{child_id}/access-log",

@@ -2,7 +2,9 @@
 (for Alembic and the tests)."""
 
 from referral_api.children.models import Child, ChildAgencyLink
+from referral_api.concerns.models import ConcernLink, PersonOfConcern, PlaceOfConcern
 from referral_api.database import AUDIT, IDEMPOTENCY, Base
+from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.referrals.models import Referral, ReferralConcern, ReferralEvent
 from referral_api.third_party.models import ThirdPartyInformation
 
@@ -12,6 +14,10 @@ __all__ = [
     "Base",
     "Child",
     "ChildAgencyLink",
+    "ConcernLink",
+    "MissingEpisode",
+    "PersonOfConcern",
+    "PlaceOfConcern",
     "Referral",
     "ReferralConcern",
     "ReferralEvent",

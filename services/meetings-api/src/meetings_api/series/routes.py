@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime
 from sqlalchemy import func, select
 
 from meetings_api.agendas.models import AgendaItem
@@ -19,7 +18,7 @@ from meetings_api.series import service
 from meetings_api.series.calendar import series_calendar
 from meetings_api.series.schemas import SeriesCreate, SeriesRead
 from safeguarding_kit.concurrency import etag
-from safeguarding_kit.db import SessionDep, utc_now
+from safeguarding_kit.db import SessionDep, UtcTimestamp, utc_now
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
 
@@ -82,9 +81,9 @@ def list_occurrences(
     series_id: uuid.UUID,
     session: SessionDep,
     principal: Reader,
-    start: Annotated[AwareDatetime | None, Query(alias="from", description="Default: now.")] = None,
+    start: Annotated[UtcTimestamp | None, Query(alias="from", description="Default: now.")] = None,
     end: Annotated[
-        AwareDatetime | None, Query(alias="to", description="Default: 8 weeks after from; at most 400 days.")
+        UtcTimestamp | None, Query(alias="to", description="Default: 8 weeks after from; at most 400 days.")
     ] = None,
 ) -> list[OccurrenceRead]:
     """Generated from the rule on demand (each gets a stable id the first time it is

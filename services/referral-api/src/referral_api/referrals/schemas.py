@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, JsonValue, model_validator
 
 from referral_api.children.schemas import CHILD_EXAMPLE, ChildDetails
 from referral_api.referrals.models import ConcernType, LawfulBasis, ReferralStatus, Urgency
 from safeguarding_kit.auth.principal import AgencyType
+from safeguarding_kit.db import UtcTimestamp
 
 MAX_SUMMARY = 20_000
 
@@ -200,7 +201,7 @@ class FirstContactCreate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"contacted_at": "2026-11-24T15:30:00Z"}]}
     )
 
-    contacted_at: AwareDatetime = Field(description="When a worker first spoke with the child.")
+    contacted_at: UtcTimestamp = Field(description="When a worker first spoke with the child.")
 
 
 class ReferralEventRead(BaseModel):

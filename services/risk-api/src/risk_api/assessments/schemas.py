@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from risk_api.vocabularies import Answer, RiskLevel, Trend
+from safeguarding_kit.db import UtcTimestamp
 
 ANSWER_EXAMPLE: dict[str, JsonValue] = {
     "indicator_code": "hotel_with_adults",
@@ -94,7 +95,7 @@ class ScreeningCreate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"opened_at": "2026-11-24T09:20:00Z"}]}
     )
 
-    opened_at: AwareDatetime | None = Field(None, description="When screening began; now when omitted.")
+    opened_at: UtcTimestamp | None = Field(None, description="When screening began; now when omitted.")
 
 
 class AnswerRead(BaseModel):

@@ -1,0 +1,489 @@
+"""The audit chain as a specification: each record links to the one before, any
+changed, deleted or inserted record is found, an audit record lives and dies with
+the transaction it records, concurrent appends never fork the chain, and a child's
+access log pages newest first. On SQLite, or on PostgreSQL when TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Engine, MetaData, String, Table, Uuid, bindparam, func, insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from safeguarding_kit.audit import (
+    GENESIS_HASH,
+    AuditTables,
+    ChainVerification,
+    access_log,
+    append_audit,
+    audit_tables,
+    ensure_chain_head,
+    record_hash,
+    verify_chain,
+)
+from safeguarding_kit.auth.principal import AgencyType, Principal, Role
+from safeguarding_kit.db import create_db_engine, service_metadata
+from safeguarding_kit.problems import InvalidCursor
+from safeguarding_kit.request_context import reset_request_id, set_request_id
+from safeguarding_kit.throwaway_database import provisioned_database
+
+OFFICER = Principal(
+    sub="pc.amira.khan@south-yorkshire.police.example",
+    agency="south-yorkshire-police",
+    agency_type=AgencyType.police,
+    roles=frozenset({Role.practitioner}),
+)
+SOCIAL_WORKER = Principal(
+    sub="tom.hartley@sheffield.gov.example",
+    agency="sheffield-social-care",
+    agency_type=AgencyType.social_care,
+    roles=frozenset({Role.practitioner, Role.risk_assessor}),
+)
+CHILD = uuid.UUID("5b0e8c3a-7f21-4d6e-a9b4-0c1d2e3f4a5b")
+
+
+@dataclass
+class Trail:
+    """A service's audit tables and one table of its own records, on a fresh database."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    tables: AuditTables
+    case_notes: Table
+
+    def append(
+        self,
+        n: int = 1,
+        *,
+        child_id: uuid.UUID | None = CHILD,
+        principal: Principal = OFFICER,
+        outcome: str = "allowed",
+    ) -> list[int]:
+        """``n`` read records, each committed in a session of its own; their seqs."""
+        seqs: list[int] = []
+        for _ in range(n):
+            with self.sessions() as session:
+                seqs.append(self.read(session, child_id=child_id, principal=principal, outcome=outcome))
+                session.commit()
+        return seqs
+
+    def read(
+        self,
+        session: Session,
+        *,
+        child_id: uuid.UUID | None = CHILD,
+        principal: Principal = OFFICER,
+        outcome: str = "allowed",
+    ) -> int:
+        return append_audit(
+            session,
+            self.tables,
+            principal=principal,
+            action="read",
+            resource_type="child",
+            resource_id=str(child_id),
+            child_id=child_id,
+            outcome=outcome,
+        )
+
+    def verify(self, **kwargs: Any) -> ChainVerification:
+        with self.sessions() as session:
+            return verify_chain(session, self.tables, **kwargs)
+
+    def tamper(self, sql: str, **params: Any) -> None:
+        """Run raw SQL behind the audit API's back, as someone with database access could."""
+        with self.engine.begin() as conn:
+            conn.execute(text(sql), params)
+
+    def alter_record(self, seq: int, column: str, value: Any) -> None:
+        """Change one column of one record with a raw UPDATE, the value bound as the column's type."""
+        # The column name is one of the log's own (the test's parameter), never input.
+        stmt = text(f"UPDATE audit_log SET {column} = :value WHERE seq = :seq")  # noqa: S608
+        stmt = stmt.bindparams(bindparam("value", type_=self.tables.log.c[column].type))
+        with self.engine.begin() as conn:
+            conn.execute(stmt, {"value": value, "seq": seq})
+
+    def rows(self) -> list[Any]:
+        with self.sessions() as session:
+            return list(session.execute(select(self.tables.log).order_by(self.tables.log.c.seq)).all())
+
+
+@pytest.fixture
+def trail(tmp_path: Path) -> Iterator[Trail]:
+    metadata: MetaData = service_metadata()
+    tables = audit_tables(metadata)
+    case_notes = Table(
+        "case_notes",
+        metadata,
+        Column("id", Uuid, primary_key=True),
+        Column("child_id", Uuid, nullable=False),
+        Column("body", String(200), nullable=False),
+    )
+    with provisioned_database("audit-chain", tmp_path) as url:
+        engine = create_db_engine(url)
+        metadata.create_all(engine)
+        yield Trail(engine, sessionmaker(engine, expire_on_commit=False), tables, case_notes)
+        engine.dispose()
+
+
+def test_an_empty_chain_and_a_freshly_appended_chain_verify(trail: Trail) -> None:
+    empty = trail.verify()
+    assert (empty.ok, empty.checked) == (True, 0)
+
+    trail.append(3)
+
+    result = trail.verify()
+    assert (result.ok, result.checked, result.first_broken_seq, result.reason) == (True, 3, None, None)
+
+
+def test_each_appended_record_links_to_the_one_before_and_the_head_holds_the_newest(trail: Trail) -> None:
+    assert trail.append(4) == [1, 2, 3, 4]
+
+    rows = trail.rows()
+    assert [row.seq for row in rows] == [1, 2, 3, 4]
+    assert rows[0].prev_hash == GENESIS_HASH
+    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(rows))
+    with trail.sessions() as session:
+        head = session.execute(select(trail.tables.head)).one()
+    assert (head.id, head.last_seq, head.last_hash) == (1, 4, rows[-1].hash)
+
+
+def test_a_record_holds_who_acted_for_which_agency_on_what_and_the_request_id(trail: Trail) -> None:
+    token = set_request_id("req-7f3a")
+    try:
+        trail.append(principal=SOCIAL_WORKER, outcome="denied")
+    finally:
+        reset_request_id(token)
+
+    (row,) = trail.rows()
+    assert row.actor_sub == SOCIAL_WORKER.sub
+    assert row.actor_agency == "sheffield-social-care"
+    assert row.actor_agency_type == "social_care"
+    assert row.actor_roles == "practitioner,risk_assessor"
+    assert (row.action, row.resource_type, row.resource_id) == ("read", "child", str(CHILD))
+    assert (row.child_id, row.request_id, row.outcome) == (CHILD, "req-7f3a", "denied")
+    assert row.occurred_at.tzinfo is not None
+
+
+def test_a_record_hash_is_sha256_of_the_previous_hash_and_the_canonical_json(trail: Trail) -> None:
+    trail.append(2)
+
+    second = trail.rows()[1]
+    values = {k: v for k, v in second._mapping.items() if k not in ("prev_hash", "hash")}
+    assert second.hash == record_hash(second.prev_hash, values)
+    assert len(second.hash) == 64
+
+
+def test_a_time_given_in_another_zone_is_recorded_in_utc_and_verifies(trail: Trail) -> None:
+    british_summer_time = timezone(timedelta(hours=1))
+    with trail.sessions() as session:
+        append_audit(
+            session,
+            trail.tables,
+            principal=OFFICER,
+            action="read",
+            resource_type="child",
+            resource_id=str(CHILD),
+            child_id=CHILD,
+            occurred_at=datetime(2026, 7, 1, 10, 30, tzinfo=british_summer_time),
+        )
+        session.commit()
+
+    assert trail.rows()[0].occurred_at == datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
+    assert trail.verify().ok
+
+
+TAMPERED_VALUES: dict[str, Any] = {
+    "seq": 99,
+    "occurred_at": datetime(2026, 1, 1, tzinfo=UTC),
+    "actor_sub": "someone.else@sheffield.gov.example",
+    "actor_agency": "another-agency",
+    "actor_agency_type": "health",
+    "actor_roles": "auditor",
+    "action": "update",
+    "resource_type": "referral",
+    "resource_id": str(uuid.UUID(int=7)),
+    "child_id": uuid.UUID(int=8),
+    "request_id": "req-forged",
+    "outcome": "denied",
+    "detail": "nothing to see",
+    "prev_hash": "f" * 64,
+    "hash": "e" * 64,
+}
+
+
+@pytest.mark.parametrize("column", sorted(TAMPERED_VALUES))
+def test_altering_any_field_of_a_middle_record_fails_verification_at_that_record(
+    trail: Trail, column: str
+) -> None:
+    trail.append(5)
+
+    trail.alter_record(3, column, TAMPERED_VALUES[column])
+
+    result = trail.verify()
+    assert (result.ok, result.first_broken_seq, result.checked) == (False, 3, 2), result.reason
+
+
+def test_rewriting_a_record_with_a_recomputed_hash_breaks_the_link_from_the_next_record(trail: Trail) -> None:
+    trail.append(5)
+    third = trail.rows()[2]
+    forged = {k: v for k, v in third._mapping.items() if k not in ("prev_hash", "hash")}
+    forged["outcome"] = "denied"
+
+    trail.tamper(
+        "UPDATE audit_log SET outcome = 'denied', hash = :forged WHERE seq = 3",
+        forged=record_hash(third.prev_hash, forged),
+    )
+
+    result = trail.verify()
+    assert (result.ok, result.first_broken_seq) == (False, 4)
+    assert result.reason == "the link to the previous record is broken"
+
+
+def test_deleting_a_middle_record_fails_verification_where_it_was(trail: Trail) -> None:
+    trail.append(5)
+
+    trail.tamper("DELETE FROM audit_log WHERE seq = 3")
+
+    result = trail.verify()
+    assert (result.ok, result.first_broken_seq, result.reason) == (False, 3, "a record is missing")
+
+
+def test_deleting_the_newest_record_fails_verification_against_the_chain_head(trail: Trail) -> None:
+    trail.append(5)
+
+    trail.tamper("DELETE FROM audit_log WHERE seq = 5")
+
+    result = trail.verify()
+    assert (result.ok, result.checked, result.first_broken_seq) == (False, 4, 5)
+    assert result.reason == "the newest records were removed"
+
+
+def test_deleting_every_record_fails_verification_against_the_chain_head(trail: Trail) -> None:
+    trail.append(3)
+
+    trail.tamper("DELETE FROM audit_log")
+
+    assert (trail.verify().ok, trail.verify().first_broken_seq) == (False, 1)
+
+
+def test_a_well_formed_record_inserted_past_the_chain_head_fails_verification(trail: Trail) -> None:
+    trail.append(3)
+    newest = trail.rows()[-1]
+    forged = {k: v for k, v in newest._mapping.items() if k not in ("prev_hash", "hash")}
+    forged["seq"] = 4
+    with trail.engine.begin() as conn:
+        conn.execute(
+            insert(trail.tables.log).values(
+                **forged, prev_hash=newest.hash, hash=record_hash(newest.hash, forged)
+            )
+        )
+
+    result = trail.verify()
+    assert (result.ok, result.first_broken_seq) == (False, 4)
+    assert result.reason == "records were added past the chain head"
+
+
+def test_a_record_inserted_before_the_first_fails_verification(trail: Trail) -> None:
+    trail.append(2)
+    first = trail.rows()[0]
+    forged = {k: v for k, v in first._mapping.items() if k not in ("prev_hash", "hash")}
+    forged["seq"] = 0
+    with trail.engine.begin() as conn:
+        conn.execute(
+            insert(trail.tables.log).values(
+                **forged, prev_hash=GENESIS_HASH, hash=record_hash(GENESIS_HASH, forged)
+            )
+        )
+
+    result = trail.verify()
+    assert (result.ok, result.first_broken_seq) == (False, 0)
+
+
+def test_a_rewritten_chain_head_fails_verification(trail: Trail) -> None:
+    trail.append(3)
+
+    trail.tamper("UPDATE audit_chain_head SET last_hash = :forged", forged="d" * 64)
+
+    result = trail.verify()
+    assert (result.ok, result.first_broken_seq) == (False, 3)
+
+
+def test_verification_walks_the_chain_in_batches_and_finds_tampering_past_the_first_batch(
+    trail: Trail,
+) -> None:
+    trail.append(10)
+    assert (trail.verify(batch=3).ok, trail.verify(batch=3).checked) == (True, 10)
+
+    trail.tamper("UPDATE audit_log SET action = 'merge' WHERE seq = 8")
+
+    result = trail.verify(batch=3)
+    assert (result.ok, result.checked, result.first_broken_seq) == (False, 7, 8)
+
+
+def test_the_audit_record_commits_with_the_change_it_records(trail: Trail) -> None:
+    with trail.sessions() as session:
+        session.execute(
+            insert(trail.case_notes).values(
+                id=uuid.uuid4(), child_id=CHILD, body="Seen at school with an adult"
+            )
+        )
+        seq = append_audit(
+            session,
+            trail.tables,
+            principal=SOCIAL_WORKER,
+            action="create",
+            resource_type="case_note",
+            resource_id="note-1",
+            child_id=CHILD,
+        )
+        session.commit()
+
+    assert seq == 1
+    assert [row.action for row in trail.rows()] == ["create"]
+    assert trail.verify().ok
+
+
+def test_an_append_rolled_back_with_its_transaction_leaves_no_trace_and_the_chain_still_verifies(
+    trail: Trail,
+) -> None:
+    trail.append(2)
+    with trail.sessions() as session:
+        session.execute(insert(trail.case_notes).values(id=uuid.uuid4(), child_id=CHILD, body="Draft"))
+        assert trail.read(session) == 3
+        session.rollback()
+
+    assert trail.append() == [3]
+    with trail.sessions() as session:
+        notes = session.scalar(select(func.count()).select_from(trail.case_notes))
+    assert (len(trail.rows()), notes) == (3, 0)
+    assert trail.verify().ok
+
+
+def test_the_first_append_ever_rolled_back_leaves_no_chain_head_behind(trail: Trail) -> None:
+    with trail.sessions() as session:
+        trail.read(session)
+        session.rollback()
+
+    with trail.sessions() as session:
+        assert session.execute(select(trail.tables.head)).all() == []
+    assert trail.append() == [1]
+    assert trail.verify().ok
+
+
+def test_a_chain_head_created_by_a_migration_is_used_by_the_first_append(trail: Trail) -> None:
+    with trail.engine.begin() as conn:
+        ensure_chain_head(conn)
+        ensure_chain_head(conn)  # a second run changes nothing
+
+    assert trail.append(2) == [1, 2]
+    assert trail.verify().ok
+
+
+def test_eight_workers_appending_25_records_each_at_once_leave_one_unforked_chain_of_200(
+    trail: Trail,
+) -> None:
+    # No chain head yet: the workers also race to create it.
+    start = threading.Barrier(8)
+
+    def worker(_: int) -> list[int]:
+        start.wait()
+        return trail.append(25)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        seqs_by_worker = list(pool.map(worker, range(8)))
+
+    all_seqs = [seq for seqs in seqs_by_worker for seq in seqs]
+    assert sorted(all_seqs) == list(range(1, 201))  # no seq given twice
+    assert [row.seq for row in trail.rows()] == list(range(1, 201))
+    result = trail.verify()
+    assert (result.ok, result.checked) == (True, 200), result.reason
+
+
+def test_a_childs_access_log_holds_only_their_records_newest_first_across_pages(trail: Trail) -> None:
+    other_child = uuid.uuid4()
+    trail.append(2)
+    trail.append(2, child_id=other_child)
+    trail.append(principal=SOCIAL_WORKER, outcome="denied")
+    trail.append(child_id=None)
+    trail.append(2)
+
+    seen: list[int] = []
+    pages = 0
+    cursor: str | None = None
+    with trail.sessions() as session:
+        while True:
+            entries, cursor = access_log(session, trail.tables, child_id=CHILD, limit=2, cursor=cursor)
+            pages += 1
+            assert all(entry.child_id == CHILD for entry in entries)
+            seen += [entry.seq for entry in entries]
+            if cursor is None:
+                break
+
+    assert seen == [8, 7, 5, 2, 1]
+    assert pages == 3
+    with trail.sessions() as session:
+        (refusal,) = [
+            e
+            for e in access_log(session, trail.tables, child_id=CHILD, limit=10, cursor=None)[0]
+            if e.outcome == "denied"
+        ]
+    assert (refusal.seq, refusal.actor_agency_type) == (5, "social_care")
+
+
+def test_a_childs_access_log_entry_is_a_response_body_in_utc(trail: Trail) -> None:
+    trail.append()
+
+    with trail.sessions() as session:
+        (entry,), next_cursor = access_log(session, trail.tables, child_id=CHILD, limit=5, cursor=None)
+
+    assert next_cursor is None
+    body = entry.model_dump(mode="json")
+    assert body["child_id"] == str(CHILD)
+    assert body["occurred_at"].endswith(("Z", "+00:00"))
+    assert "hash" not in body
+
+
+# Not base64, "nope", "-1", "0", not ASCII, and a number no seq could be.
+@pytest.mark.parametrize(
+    "cursor", ["not-a-cursor!", "bm9wZQ", "LTE", "MA", "é", "OTk5OTk5OTk5OTk5OTk5OTk5OTk5"]
+)
+def test_a_cursor_the_access_log_did_not_issue_is_refused(trail: Trail, cursor: str) -> None:
+    with trail.sessions() as session, pytest.raises(InvalidCursor):
+        access_log(session, trail.tables, child_id=CHILD, limit=2, cursor=cursor)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("outcome", "maybe"), ("detail", "x" * 256), ("resource_id", "r" * 65)],
+)
+def test_a_record_that_does_not_fit_the_log_is_refused_before_the_chain_moves(
+    trail: Trail, field: str, value: str
+) -> None:
+    kwargs: dict[str, Any] = {"resource_id": str(CHILD), field: value}
+    with trail.sessions() as session, pytest.raises(ValueError, match=field):
+        append_audit(session, trail.tables, principal=OFFICER, action="read", resource_type="child", **kwargs)
+
+    assert trail.append() == [1]
+
+
+def test_a_naive_time_is_refused(trail: Trail) -> None:
+    with trail.sessions() as session, pytest.raises(ValueError, match="naive"):
+        append_audit(
+            session,
+            trail.tables,
+            principal=OFFICER,
+            action="read",
+            resource_type="child",
+            resource_id=str(CHILD),
+            occurred_at=datetime(2026, 11, 25, 9, 0),  # no tzinfo: the point of the test
+        )

@@ -1,0 +1,34 @@
+"""Missing episode table."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from referral_api.database import Base
+from safeguarding_kit.db import UtcDateTime, utc_now
+
+
+class MissingEpisode(Base):
+    __tablename__ = "missing_episodes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
+    reported_by_agency: Mapped[str] = mapped_column(String(63))
+    reported_by: Mapped[str] = mapped_column(String(255))
+    reported_missing_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    found_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    found_location: Mapped[str | None] = mapped_column(String(500))
+    rhi_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    rhi_offered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    rhi_completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    rhi_declined_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    rhi_recorded_by: Mapped[str | None] = mapped_column(String(255))
+    rhi_notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative contract
