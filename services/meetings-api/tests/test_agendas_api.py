@@ -53,15 +53,40 @@ def generate(meetings, tokens, occurrence):
     return response.json()
 
 
-def test_agenda_lists_children_who_became_high_new_referrals_and_repeat_referrals(agenda_client, tokens):
-    meetings, referrals, risk = agenda_client
-    high_child = "3f0e9a1c-0b1d-4c5e-8f7a-1b2c3d4e5f60"
-    assessed = risk.post(
-        f"/api/v1/risk/children/{high_child}/assessments",
-        json={"answers": [{"indicator_code": "hotel_with_adults", "answer": "present"}]},
-        headers=tokens.headers(**ASSESSOR),
+def assess(risk, tokens, child_id, *present, etag=None):
+    headers = tokens.headers(**ASSESSOR) | ({"If-Match": etag} if etag else {})
+    response = risk.post(
+        f"/api/v1/risk/children/{child_id}/assessments",
+        headers=headers,
+        json={"answers": [{"indicator_code": code, "answer": "present"} for code in present]},
     )
-    assert assessed.status_code == 201, assessed.text
+    assert response.status_code == 201, response.text
+    return risk.get(f"/api/v1/risk/children/{child_id}", headers=tokens.headers(**ASSESSOR)).headers["etag"]
+
+
+def test_two_children_rising_to_high_and_one_review_due_are_exactly_the_agenda(agenda_client, tokens):
+    meetings, _, risk = agenda_client
+    rising = ["3f0e9a1c-0b1d-4c5e-8f7a-1b2c3d4e5f60", "4a1f0b2d-1c2e-4d6f-9a8b-2c3d4e5f6071"]
+    for child_id in rising:
+        etag = assess(risk, tokens, child_id, "missing_repeat", "exclusion", "debt_bondage")  # medium
+        assess(risk, tokens, child_id, "hotel_with_adults", etag=etag)  # high
+    review_due = "5b2a1c3e-2d3f-4e70-8b9c-3d4e5f607182"
+    assess(risk, tokens, review_due, "attendance_drop")  # low: review due in a day, before the meeting
+
+    _, occurrence = next_mace(meetings, tokens)
+    items = generate(meetings, tokens, occurrence)
+    reasons = {item["child_ids"][0]: {r["code"] for r in item["reasons"]} for item in items}
+    assert reasons == {
+        rising[0]: {"became_high", "risk_rose"},
+        rising[1]: {"became_high", "risk_rose"},
+        review_due: {"review_due"},
+    }
+    again = generate(meetings, tokens, occurrence)
+    assert again == items
+
+
+def test_new_and_repeat_referrals_never_at_mace_are_on_the_agenda(agenda_client, tokens):
+    meetings, referrals, _ = agenda_client
     new = referrals.post(
         "/api/v1/referrals", json=referral(child("Ali")), headers=tokens.headers(**SCHOOL)
     ).json()
@@ -72,14 +97,49 @@ def test_agenda_lists_children_who_became_high_new_referrals_and_repeat_referral
     repeat = referrals.post(
         "/api/v1/referrals", json=referral(repeat_child), headers=tokens.headers(**SCHOOL)
     ).json()
-
     _, occurrence = next_mace(meetings, tokens)
     items = generate(meetings, tokens, occurrence)
     reasons = {item["child_ids"][0]: {r["code"] for r in item["reasons"]} for item in items}
-    assert reasons[high_child] == {"became_high"}
     assert reasons[new["child_id"]] == {"new_referral"}
     assert reasons[repeat["child_id"]] == {"new_referral", "repeat_never_at_mace"}
     assert all("Example" not in item["title"] and "Ali" not in item["title"] for item in items)
+
+
+def test_a_cetg_agenda_lists_persons_of_concern_with_their_linked_children_as_one_item(agenda_client, tokens):
+    meetings, referrals, _ = agenda_client
+    officer = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["practitioner"]}
+    made = referrals.post(
+        "/api/v1/referrals", json=referral(child("Cal")), headers=tokens.headers(**SCHOOL)
+    ).json()
+    other = referrals.post(
+        "/api/v1/referrals", json=referral(child("Dee")), headers=tokens.headers(**SCHOOL)
+    ).json()
+    person = referrals.post(
+        "/api/v1/persons-of-concern", json={"alias": "Shadz"}, headers=tokens.headers(**officer)
+    ).json()
+    for linked in (made, other):
+        referrals.post(
+            f"/api/v1/persons-of-concern/{person['id']}/links",
+            json={"child_id": linked["child_id"]},
+            headers=tokens.headers(**officer),
+        )
+    series = meetings.post(
+        "/api/v1/meetings/series",
+        headers=tokens.headers(**COORDINATOR),
+        json=series_body(
+            meeting_type="CETG",
+            title="CETG",
+            first_meeting_local=tomorrow_at_ten_local(),
+            rrule="FREQ=WEEKLY",
+        ),
+    ).json()
+    occurrence = meetings.get(
+        f"/api/v1/meetings/series/{series['id']}/occurrences", headers=tokens.headers(**COORDINATOR)
+    ).json()[0]
+    items = generate(meetings, tokens, occurrence)
+    [group] = [i for i in items if i["kind"] == "person_of_concern"]
+    assert sorted(group["child_ids"]) == sorted([made["child_id"], other["child_id"]])
+    assert group["subject_id"] == person["id"]
 
 
 def test_regenerating_keeps_hand_made_items_order_and_minutes(agenda_client, tokens):
@@ -125,35 +185,56 @@ def test_regenerating_keeps_hand_made_items_order_and_minutes(agenda_client, tok
     assert after[0]["id"] == manual["id"]
 
 
-def test_actions_are_carried_forward_until_done_and_listed_overdue_by_agency(agenda_client, tokens):
+def test_an_action_not_done_by_its_due_date_is_overdue_and_on_the_next_agenda(agenda_client, tokens):
     meetings, referrals, _ = agenda_client
     made = referrals.post(
         "/api/v1/referrals", json=referral(child("Ed")), headers=tokens.headers(**SCHOOL)
     ).json()
-    series, occurrence = next_mace(meetings, tokens)
-    [item] = generate(meetings, tokens, occurrence)
+    three_weeks_ago = date.today() - timedelta(weeks=3)
     coordinator = tokens.headers(**COORDINATOR)
+    series = meetings.post(
+        "/api/v1/meetings/series",
+        headers=coordinator,
+        json=series_body(first_meeting_local=f"{three_weeks_ago.isoformat()}T10:00:00", rrule="FREQ=WEEKLY"),
+    ).json()
+    meetings_list = meetings.get(
+        f"/api/v1/meetings/series/{series['id']}/occurrences",
+        headers=coordinator,
+        params={"from": f"{three_weeks_ago.isoformat()}T00:00:00Z"},
+    ).json()
+    first, second = meetings_list[0], meetings_list[1]
+    [item] = generate(meetings, tokens, first)
+    too_early = meetings.post(
+        f"/api/v1/meetings/agenda-items/{item['id']}/actions",
+        headers=coordinator,
+        json={
+            "description": "Visit",
+            "owner_agency": "south-yorkshire-police",
+            "due_date": (three_weeks_ago - timedelta(days=1)).isoformat(),
+        },
+    )
+    assert too_early.status_code == 422
+    assert too_early.json()["errors"][0]["pointer"] == "#/due_date"
     action = meetings.post(
         f"/api/v1/meetings/agenda-items/{item['id']}/actions",
         headers=coordinator,
         json={
             "description": "Disruption visit to the takeaway",
             "owner_agency": "south-yorkshire-police",
-            "due_date": (date.today() - timedelta(days=1)).isoformat(),
+            "due_date": (three_weeks_ago + timedelta(days=5)).isoformat(),
             "child_id": made["child_id"],
         },
     )
     assert action.status_code == 201, action.text
     assert action.json()["overdue"] is True
 
-    later = meetings.get(f"/api/v1/meetings/series/{series['id']}/occurrences", headers=coordinator).json()[1]
-    carried = meetings.get(f"/api/v1/meetings/occurrences/{later['id']}/actions", headers=coordinator).json()
+    carried = meetings.get(f"/api/v1/meetings/occurrences/{second['id']}/actions", headers=coordinator).json()
     assert [a["id"] for a in carried] == [action.json()["id"]]
-    next_items = generate(meetings, tokens, later)
-    assert {"overdue_action"} <= {r["code"] for i in next_items for r in i["reasons"]}
-
+    next_items = generate(meetings, tokens, second)
+    assert any(r["code"] == "overdue_action" for i in next_items for r in i["reasons"])
     overdue = meetings.get("/api/v1/meetings/actions/overdue", headers=coordinator).json()
     assert [(g["owner_agency"], g["overdue"]) for g in overdue] == [("south-yorkshire-police", 1)]
+
     done = meetings.patch(
         f"/api/v1/meetings/actions/{action.json()['id']}",
         json={"status": "done"},
@@ -161,8 +242,9 @@ def test_actions_are_carried_forward_until_done_and_listed_overdue_by_agency(age
     )
     assert done.json()["status"] == "done"
     assert (
-        meetings.get(f"/api/v1/meetings/occurrences/{later['id']}/actions", headers=coordinator).json() == []
+        meetings.get(f"/api/v1/meetings/occurrences/{second['id']}/actions", headers=coordinator).json() == []
     )
+    assert meetings.get("/api/v1/meetings/actions/overdue", headers=coordinator).json() == []
 
 
 def test_an_agenda_cannot_be_built_with_a_token_that_may_not_read_risk(agenda_client, tokens):

@@ -144,3 +144,85 @@ def test_only_coordinators_schedule_and_outsiders_see_nothing(client, tokens):
     outsider = client.get("/api/v1/meetings/series", headers=tokens.headers(**YOUTH_WORKER))
     assert outsider.status_code == 403
     assert outsider.headers["content-type"] == PROBLEM
+
+
+def test_a_tuesday_mace_across_the_october_clock_change_round_trips_through_its_ics_feed(client, tokens):
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from dateutil.rrule import rrulestr
+    from icalendar import Calendar
+
+    london = ZoneInfo("Europe/London")
+    series = create_series(
+        client, tokens, first_meeting_local="2027-10-05T10:00:00", rrule="FREQ=WEEKLY;BYDAY=TU"
+    )
+    window = {"start": "2027-10-01T00:00:00Z", "end": "2027-11-30T00:00:00Z"}
+    meetings = occurrences(client, tokens, series["id"], **window)
+    assert [m["starts_at"][:16] for m in meetings][:6] == [
+        "2027-10-05T09:00",
+        "2027-10-12T09:00",
+        "2027-10-19T09:00",
+        "2027-10-26T09:00",  # BST: 10:00 local
+        "2027-11-02T10:00",
+        "2027-11-09T10:00",
+    ]  # GMT after 31 October: still 10:00 local
+    coordinator = tokens.headers(**COORDINATOR)
+    client.post(
+        f"/api/v1/meetings/occurrences/{meetings[2]['id']}/reschedule",
+        headers={**coordinator, "If-Match": '"1"'},
+        json={"starts_at_local": "2027-10-20T14:00:00", "scope": "this"},
+    )
+    client.post(
+        f"/api/v1/meetings/occurrences/{meetings[5]['id']}/cancel",
+        headers={**coordinator, "If-Match": '"1"'},
+        json={"reason": "Training day", "scope": "this"},
+    )
+    expected = sorted(
+        m["starts_at"]
+        for m in occurrences(client, tokens, series["id"], **window)
+        if m["status"] == "scheduled"
+    )
+
+    feed = client.get(f"/api/v1/meetings/series/{series['id']}/calendar.ics", headers=coordinator)
+    calendar = Calendar.from_ical(feed.content)
+    [master] = [e for e in calendar.walk("VEVENT") if "RRULE" in e]
+    start = master.decoded("dtstart")
+    rule = rrulestr(master["RRULE"].to_ical().decode(), dtstart=start.replace(tzinfo=None))
+    excluded = {
+        d.dt.replace(tzinfo=None)
+        for x in master.get("EXDATE", [])
+        for d in (x.dts if hasattr(x, "dts") else [x])
+    }
+    moved = [e.decoded("dtstart") for e in calendar.walk("VEVENT") if "RECURRENCE-ID" in e]
+    window_start, window_end = datetime(2027, 10, 1), datetime(2027, 11, 30)
+    from_feed = [
+        local.replace(tzinfo=london)
+        for local in rule.between(window_start, window_end, inc=True)
+        if local not in excluded
+    ] + [m for m in moved if window_start.replace(tzinfo=UTC) <= m]
+    as_text = sorted(m.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for m in from_feed)
+    assert as_text == [e.replace("+00:00", "Z") for e in expected]
+    assert timedelta(minutes=120) == master.decoded("duration")
+
+
+def test_asking_for_more_than_400_days_of_a_never_ending_series_is_refused(client, tokens):
+    series = create_series(client, tokens)
+    response = client.get(
+        f"/api/v1/meetings/series/{series['id']}/occurrences",
+        params={"from": "2027-01-01T00:00:00Z", "to": "2099-01-01T00:00:00Z"},
+        headers=tokens.headers(**POLICE),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["parameter"] == "to"
+
+
+def test_an_unknown_agency_type_in_the_quorum_is_refused_and_nothing_written(client, tokens):
+    response = client.post(
+        "/api/v1/meetings/series",
+        json=series_body(quorum_agency_types=["army"]),
+        headers=tokens.headers(**COORDINATOR),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "#/quorum_agency_types/0"
+    assert client.get("/api/v1/meetings/series", headers=tokens.headers(**POLICE)).json()["items"] == []

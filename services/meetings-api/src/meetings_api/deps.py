@@ -34,3 +34,10 @@ def meetings_settings(request: Request) -> MeetingsSettings:
 Reader = Annotated[Principal, Depends(meeting_reader)]
 Coordinator = Annotated[Principal, Depends(meeting_coordinator)]
 Settings = Annotated[MeetingsSettings, Depends(meetings_settings)]
+
+
+async def any_caller(principal: CurrentPrincipal) -> Principal:
+    return principal
+
+
+Caller = Annotated[Principal, Depends(any_caller)]

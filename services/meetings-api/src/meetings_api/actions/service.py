@@ -25,6 +25,10 @@ class ActionNotFound(NotFound):
     slug, title = "action-not-found", "Action not found"
 
 
+class DueBeforeMeeting(Problem):
+    status, slug, title = 422, "due-before-meeting", "Due date before the meeting"
+
+
 class ChildNotOnItem(Problem):
     status, slug, title = 422, "child-not-on-item", "The child is not on this agenda item"
 
@@ -38,6 +42,11 @@ def agree_action(session: Session, principal: Principal, item_id: uuid.UUID, dat
             errors=[FieldError(detail="not on this agenda item", pointer="#/child_id")],
         )
     occurrence = get_occurrence(session, item.occurrence_id)
+    if data.due_date < occurrence.starts_at.date():
+        raise DueBeforeMeeting(
+            "An action cannot fall due before the meeting that agreed it.",
+            errors=[FieldError(detail="is before the meeting", pointer="#/due_date")],
+        )
     action = Action(
         series_id=occurrence.series_id,
         occurrence_id=occurrence.id,

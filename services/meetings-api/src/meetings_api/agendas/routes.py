@@ -23,7 +23,8 @@ from meetings_api.agendas.schemas import (
     DecisionRead,
 )
 from meetings_api.agendas.sources import HttpCaseSources
-from meetings_api.deps import Coordinator, Reader, Settings
+from meetings_api.deps import Caller, Coordinator, Reader, Settings
+from meetings_api.occurrences import service as occurrences_service
 from safeguarding_kit.concurrency import IfMatchHeader, etag
 from safeguarding_kit.db import SessionDep, utc_now
 from safeguarding_kit.problems import problem_responses
@@ -98,10 +99,12 @@ def generate_agenda(
     operation_id="getAgenda",
     summary="The meeting's agenda",
     response_model=list[AgendaItemRead],
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 404, 422),
 )
-def get_agenda(occurrence_id: uuid.UUID, session: SessionDep, principal: Reader) -> list[AgendaItemRead]:
-    """In order, each with its reasons and minutes. Children appear by id only."""
+def get_agenda(occurrence_id: uuid.UUID, session: SessionDep, principal: Caller) -> list[AgendaItemRead]:
+    """In order, each with its reasons and minutes. Children appear by id only. Read by
+    the statutory partners' case workers and by agencies attending the meeting."""
+    occurrences_service.readable_occurrence(session, principal, occurrence_id)
     return [AgendaItemRead.model_validate(i) for i in service.read_agenda(session, principal, occurrence_id)]
 
 

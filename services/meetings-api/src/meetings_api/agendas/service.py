@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -81,6 +82,46 @@ def never_at_mace(session: Session, child_ids: set[uuid.UUID]) -> set[uuid.UUID]
     return child_ids - discussed
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    key: str
+    kind: ItemKind
+    child_ids: list[str]
+    subject_id: uuid.UUID | None
+    title: str
+    reasons: list[dict[str, str]]
+
+
+def _intelligence_items(sources: CaseSources) -> list[_Wanted]:
+    """CETG and mapping meetings: each person and place of concern, with the children
+    linked to them as one group."""
+    items = []
+    for person in sources.persons_of_concern():
+        label = person.get("alias") or person.get("name") or "unnamed"
+        items.append(
+            _Wanted(
+                f"person:{person['id']}",
+                ItemKind.person_of_concern,
+                sorted(person["child_ids"]),
+                uuid.UUID(person["id"]),
+                f"Person of concern: {label}",
+                [{"code": "person_of_concern", "detail": f"{len(person['child_ids'])} linked children"}],
+            )
+        )
+    for place in sources.places_of_concern():
+        items.append(
+            _Wanted(
+                f"place:{place['id']}",
+                ItemKind.place_of_concern,
+                sorted(place["child_ids"]),
+                uuid.UUID(place["id"]),
+                f"Place of concern: {place['name']} ({place['place_type']})",
+                [{"code": "place_of_concern", "detail": f"ward {place.get('ward_code') or 'n/a'}"}],
+            )
+        )
+    return items
+
+
 def build_agenda(
     session: Session,
     principal: Principal,
@@ -116,31 +157,45 @@ def build_agenda(
     for signal in signals:
         reasons[signal.child_id].setdefault(signal.code, signal.detail)
 
+    wanted = [
+        _Wanted(
+            f"child:{child_id}",
+            ItemKind.child,
+            [str(child_id)],
+            None,
+            f"Child {str(child_id)[:8]}",
+            [{"code": code, "detail": detail} for code, detail in sorted(reasons[child_id].items())],
+        )
+        for child_id in sorted(reasons, key=str)
+    ]
+    series = session.get_one(MeetingSeries, occurrence.series_id)
+    if series.meeting_type in (MeetingType.CETG, MeetingType.MAPPING):
+        wanted += _intelligence_items(sources)
+
     existing = {item.generation_key: item for item in _items(session, occurrence.id) if item.generation_key}
     next_position = (
         session.scalar(select(func.max(AgendaItem.position)).where(AgendaItem.occurrence_id == occurrence.id))
         or 0
     ) + 1
-    for child_id in sorted(reasons, key=str):
-        key = f"child:{child_id}"
-        listed = [{"code": code, "detail": detail} for code, detail in sorted(reasons[child_id].items())]
-        item = existing.pop(key, None)
+    for entry in wanted:
+        item = existing.pop(entry.key, None)
         if item is None:
             session.add(
                 AgendaItem(
                     occurrence_id=occurrence.id,
                     position=next_position,
-                    kind=ItemKind.child,
+                    kind=entry.kind,
                     source=ItemSource.generated,
-                    generation_key=key,
-                    child_ids=[str(child_id)],
-                    title=f"Child {str(child_id)[:8]}",
-                    reasons=listed,
+                    generation_key=entry.key,
+                    child_ids=entry.child_ids,
+                    subject_id=entry.subject_id,
+                    title=entry.title,
+                    reasons=entry.reasons,
                 )
             )
             next_position += 1
-        elif item.reasons != listed:
-            item.reasons = listed
+        elif (item.reasons, item.child_ids) != (entry.reasons, entry.child_ids):
+            item.reasons, item.child_ids = entry.reasons, entry.child_ids
     for stale in existing.values():
         if stale.source is ItemSource.generated and not stale.minutes:
             session.delete(stale)

@@ -40,6 +40,10 @@ class CaseSources(Protocol):
 
     def referrals(self, **filters: str) -> list[dict[str, Any]]: ...
 
+    def persons_of_concern(self) -> list[dict[str, Any]]: ...
+
+    def places_of_concern(self) -> list[dict[str, Any]]: ...
+
 
 class HttpCaseSources:
     """The risk and referral services' list endpoints, page by page."""
@@ -80,6 +84,12 @@ class HttpCaseSources:
 
     def referrals(self, **filters: str) -> list[dict[str, Any]]:
         return self._all(f"{self._referral}/api/v1/referrals", filters, "referral service")
+
+    def persons_of_concern(self) -> list[dict[str, Any]]:
+        return self._all(f"{self._referral}/api/v1/persons-of-concern", {}, "referral service")
+
+    def places_of_concern(self) -> list[dict[str, Any]]:
+        return self._all(f"{self._referral}/api/v1/places-of-concern", {}, "referral service")
 
 
 def child_signals(

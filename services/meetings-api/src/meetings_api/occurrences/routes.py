@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from meetings_api.deps import Coordinator, Reader
+from meetings_api.deps import Caller, Coordinator, Reader
 from meetings_api.occurrences import service
 from meetings_api.occurrences.models import Attendance, Occurrence
 from meetings_api.occurrences.schemas import (
@@ -40,11 +40,12 @@ def _response(occurrence: Occurrence) -> JSONResponse:
     operation_id="getOccurrence",
     summary="Read one meeting",
     response_model=OccurrenceRead,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 404, 422),
 )
-def get_occurrence(occurrence_id: uuid.UUID, session: SessionDep, principal: Reader) -> JSONResponse:
-    """When and where, its status, and its `ETag`."""
-    return _response(service.get_occurrence(session, occurrence_id))
+def get_occurrence(occurrence_id: uuid.UUID, session: SessionDep, principal: Caller) -> JSONResponse:
+    """When and where, its status, and its `ETag`. Statutory partners' case workers read
+    every meeting; other agencies read the meetings they attend (404 otherwise)."""
+    return _response(service.readable_occurrence(session, principal, occurrence_id))
 
 
 @router.post(

@@ -13,21 +13,26 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from meetings_api.access import reads_meetings
 from meetings_api.occurrences.models import Attendance, AttendanceStatus, Occurrence, OccurrenceStatus
 from meetings_api.occurrences.schemas import AttendeeIn, CancelCreate, EditScope, RescheduleCreate
 from meetings_api.recurrence import plan, rule_from, rule_until
 from meetings_api.series.models import MeetingSeries
 from meetings_api.series.service import get_series
-from safeguarding_kit.auth.principal import AgencyType
+from safeguarding_kit.auth.principal import AgencyType, Principal
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
-from safeguarding_kit.problems import Conflict, NotFound
+from safeguarding_kit.problems import Conflict, FieldError, NotFound, Problem
 
 MAX_WINDOW = timedelta(days=400)
 
 
 class OccurrenceNotFound(NotFound):
     slug, title = "occurrence-not-found", "Meeting not found"
+
+
+class WindowTooLong(Problem):
+    status, slug, title = 422, "window-too-long", "Date range too long"
 
 
 class OccurrenceClosed(Conflict):
@@ -43,7 +48,21 @@ def occurrences_between(
 ) -> list[Occurrence]:
     """The series' meetings starting in [start, end), created on first request."""
     series = get_series(session, series_id)
-    end = min(end, start + MAX_WINDOW)
+    if end - start > MAX_WINDOW:
+        # A rule with no COUNT or UNTIL never ends: callers ask for a window, never "all".
+        raise WindowTooLong(
+            f"Ask for at most {MAX_WINDOW.days} days of meetings at a time.",
+            errors=[
+                FieldError(
+                    detail=f"at most {MAX_WINDOW.days} days after from", parameter="to", location="query"
+                )
+            ],
+        )
+    if end <= start:
+        raise WindowTooLong(
+            "The range must end after it starts.",
+            errors=[FieldError(detail="must be after from", parameter="to", location="query")],
+        )
     planned = plan(
         series.rrule, series.first_meeting_local, _tz(series), series.bank_holiday_rule, start, end
     )
@@ -299,3 +318,25 @@ def meetings_of_series_chain(session: Session, occurrence: Occurrence) -> list[u
     series = get_series(session, occurrence.series_id)
     roots = [series.id] + ([series.continues_series_id] if series.continues_series_id else [])
     return list(session.scalars(select(Occurrence.id).where(Occurrence.series_id.in_(roots))))
+
+
+def attended_by(session: Session, occurrence_id: uuid.UUID, agency: str) -> bool:
+    """True when someone from ``agency`` is on the meeting's attendance list."""
+    return (
+        session.scalar(
+            select(Attendance.agency)
+            .where(Attendance.occurrence_id == occurrence_id, Attendance.agency == agency)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def readable_occurrence(session: Session, principal: Principal, occurrence_id: uuid.UUID) -> Occurrence:
+    """The meeting, for the statutory partners' case workers or an agency attending it."""
+    occurrence = session.get(Occurrence, occurrence_id)
+    if occurrence is None or not (
+        reads_meetings(principal) or attended_by(session, occurrence_id, principal.agency)
+    ):
+        raise OccurrenceNotFound(f"There is no meeting {occurrence_id} that you can see.")
+    return occurrence

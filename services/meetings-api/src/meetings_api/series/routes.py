@@ -89,7 +89,7 @@ def list_occurrences(
     """Generated from the rule on demand (each gets a stable id the first time it is
     listed); bank holidays flagged and moved or skipped as the series says."""
     window_start = start or utc_now()
-    window_end = end or window_start + timedelta(weeks=8)
+    window_end = end or window_start + timedelta(weeks=8)  # a rule may never end: "all" is never asked for
     rows = occurrences_between(session, series_id, window_start, window_end)
     return [OccurrenceRead.model_validate(o) for o in rows]
 
@@ -114,7 +114,7 @@ def series_calendar_feed(
     No child's name or id appears: only agenda sizes and the link."""
     series = service.get_series(session, series_id)
     now = utc_now()
-    occurrences = occurrences_between(session, series_id, now - timedelta(days=90), now + timedelta(days=366))
+    occurrences = occurrences_between(session, series_id, now - timedelta(days=30), now + timedelta(days=366))
     counts = {
         str(occurrence_id): count
         for occurrence_id, count in session.execute(
