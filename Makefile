@@ -69,6 +69,7 @@ bench: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
 	$(PY) bench/gateway.py
 	$(PY) bench/risk_rescoring.py
+	$(PY) bench/stats.py
 
 clean:
 	rm -rf $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,7 @@ from referral_api.database import AUDIT
 from referral_api.missing_episodes.routes import router as missing_episodes_router
 from referral_api.referrals.routes import router as referrals_router
 from referral_api.settings import ReferralSettings
+from referral_api.stats.routes import router as stats_router
 from referral_api.third_party.routes import router as third_party_router
 from safeguarding_kit.audit_routes import audit_router
 from safeguarding_kit.service_app import create_service_app
@@ -66,6 +67,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             missing_episodes_router,
             persons_router,
             places_router,
+            stats_router,
             audit_router(
                 AUDIT,
                 access_log_path="/api/v1/children/{child_id}/access-log",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from referral_api import audit_trail
 from referral_api.access import sees_all_cases, works_linked_cases
 from referral_api.children import service as children_service
-from referral_api.children.models import ChildAgencyLink, LinkReason
+from referral_api.children.models import Child, ChildAgencyLink, LinkReason
 from referral_api.clocks import referral_decision_due
 from referral_api.database import IDEMPOTENCY
 from referral_api.referrals.models import (
@@ -34,6 +34,7 @@ from referral_api.referrals.schemas import (
     TransitionCreate,
 )
 from referral_api.referrals.workflow import DECISIONS, ROLES_FOR, can_transition, is_open
+from referral_api.stats.dimensions import age_band, age_on, reporting_periods
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
@@ -256,6 +257,8 @@ def _create_referral(
 ) -> Submission:
     child_id = _resolve_child(session, principal, body)
     received_at = utc_now()
+    quarter, month = reporting_periods(received_at)
+    born = session.get_one(Child, child_id).date_of_birth
     referral = Referral(
         id=uuid.uuid4(),
         child_id=child_id,
@@ -274,6 +277,9 @@ def _create_referral(
         urgency=body.urgency,
         status=ReferralStatus.received,
         received_at=received_at,
+        received_quarter=quarter,
+        received_month=month,
+        age_band_at_referral=age_band(age_on(received_at.date(), born)),
         decision_due_at=referral_decision_due(received_at),
         concerns=[ReferralConcern(concern_type=c) for c in body.concern_types],
     )

@@ -1,8 +1,8 @@
 """referrals children missing concerns audit
 
-Revision ID: af267e4a9ec9
+Revision ID: a41cec562c42
 Revises: 
-Create Date: 2026-11-25 03:57:18.084832
+Create Date: 2026-11-25 04:09:41.256271
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import safeguarding_kit.db
 
-revision: str = 'af267e4a9ec9'
+revision: str = 'a41cec562c42'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -180,6 +180,9 @@ def upgrade() -> None:
     sa.Column('urgency', sa.Enum('routine', 'urgent', 'immediate', name='urgency', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('status', sa.Enum('received', 'screening', 'allocated', 'signposted', 'no_further_action', 'closed', name='referral_status', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('received_at', safeguarding_kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('received_quarter', sa.String(length=7), nullable=False),
+    sa.Column('received_month', sa.String(length=7), nullable=False),
+    sa.Column('age_band_at_referral', sa.String(length=5), nullable=False),
     sa.Column('decision_due_at', safeguarding_kit.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('decided_at', safeguarding_kit.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('first_contact_at', safeguarding_kit.db.UtcDateTime(timezone=True), nullable=True),
@@ -198,6 +201,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_referrals_allocated_worker'), ['allocated_worker'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_child_id'), ['child_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_decision_due_at'), ['decision_due_at'], unique=False)
+        batch_op.create_index('ix_referrals_figures', ['received_at', 'received_quarter', 'age_band_at_referral', 'agency_type'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_received_at'), ['received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_status'), ['status'], unique=False)
 
@@ -304,6 +308,7 @@ def downgrade() -> None:
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_referrals_status'))
         batch_op.drop_index(batch_op.f('ix_referrals_received_at'))
+        batch_op.drop_index('ix_referrals_figures')
         batch_op.drop_index(batch_op.f('ix_referrals_decision_due_at'))
         batch_op.drop_index(batch_op.f('ix_referrals_child_id'))
         batch_op.drop_index(batch_op.f('ix_referrals_allocated_worker'))

@@ -1,0 +1,45 @@
+"""Disclosure control: no count from 1 to 5 is shown, or can be worked out from what is."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from safeguarding_kit.disclosure import protect, recoverable
+
+tables = st.integers(1, 4).flatmap(
+    lambda rows: st.integers(1, 4).flatmap(
+        lambda columns: st.lists(
+            st.lists(st.one_of(st.integers(0, 8), st.integers(0, 60)), min_size=columns, max_size=columns),
+            min_size=rows,
+            max_size=rows,
+        )
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tables)
+def test_no_small_count_is_shown_or_recoverable_from_the_totals(counts):
+    table = protect(counts, threshold=5)
+    rows, columns = len(counts), len(counts[0])
+    every = [(r, c) for r in range(-1, rows) for c in range(-1, columns)]
+    for cell in every:
+        if cell not in table.hidden:
+            assert not 1 <= table.value(cell) <= 5, cell
+    for cell in recoverable(list(table.hidden), rows, columns):
+        assert table.value(cell) == 0, f"{cell} = {table.value(cell)} can be worked out"
+
+
+def test_a_single_small_cell_takes_a_partner_in_its_row_and_column():
+    table = protect([[10, 3], [20, 30]])
+    assert table.hidden == {(0, 1): "primary", (0, 0): "secondary", (1, 1): "secondary", (1, 0): "secondary"}
+
+
+def test_nothing_is_hidden_when_no_count_is_small():
+    assert protect([[10, 20], [30, 0]]).hidden == {}
+
+
+def test_a_hidden_cell_alone_in_its_row_is_recoverable():
+    assert recoverable([(0, 1)], 2, 2) == [(0, 1)]
+    assert recoverable([(0, 0), (0, 1), (1, 0), (1, 1)], 2, 2) == []

@@ -1,0 +1,1 @@
+"""Referral figures for dashboards and scrutiny committees, with disclosure control."""
