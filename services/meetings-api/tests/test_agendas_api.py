@@ -285,3 +285,30 @@ def test_the_calendar_feed_has_the_rule_exdates_and_no_child(agenda_client, toke
     assert master.get("EXDATE") is not None
     assert made["child_id"] not in feed.text
     assert "Example" not in feed.text
+
+
+def test_action_figures_count_outcomes_per_agency(agenda_client, tokens):
+    meetings, referrals, _ = agenda_client
+    referrals.post("/api/v1/referrals", json=referral(child("Gus")), headers=tokens.headers(**SCHOOL))
+    coordinator = tokens.headers(**COORDINATOR)
+    _, occurrence = next_mace(meetings, tokens)
+    [item] = generate(meetings, tokens, occurrence)
+    due = (date.today() + timedelta(days=10)).isoformat()
+    for _ in range(6):
+        meetings.post(
+            f"/api/v1/meetings/agenda-items/{item['id']}/actions",
+            headers=coordinator,
+            json={"description": "Share plan", "owner_agency": "sheffield-health", "due_date": due},
+        )
+    analyst = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["analyst"]}
+    figures = meetings.get(
+        "/api/v1/meetings/stats/actions",
+        headers=tokens.headers(**analyst),
+        params={
+            "from": date.today().isoformat() + "T00:00:00Z",
+            "to": (date.today() + timedelta(days=30)).isoformat() + "T00:00:00Z",
+        },
+    ).json()
+    assert [(c["key"], c["count"]) for c in figures["cells"]] == [
+        ({"owner_agency": "sheffield-health", "outcome": "not_yet_due"}, 6)
+    ]

@@ -152,3 +152,54 @@ def test_figures_are_cacheable_with_an_etag(client, tokens, database_url):
         headers={**tokens.headers(**MANAGER), "If-None-Match": first.headers["etag"]},
     )
     assert again.status_code == 304
+
+
+def test_timeliness_gives_medians_and_shares_and_hides_small_numbers(client, tokens):
+    school = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["referrer"]}
+    worker = {"agency": "sheffield-social-care", "agency_type": "social_care", "roles": ["practitioner"]}
+    body = {
+        "child": {"given_name": "Tim", "family_name": "Ely", "date_of_birth": "2011-01-01", "gender": "male"},
+        "referrer": {"name": "T", "role": "DSL"},
+        "concern_types": ["criminal_exploitation"],
+        "summary": "Seen.",
+        "lawful_basis": {"basis": "consent"},
+    }
+    made = [
+        client.post("/api/v1/referrals", json=body, headers=tokens.headers(**school)).json() for _ in range(7)
+    ]
+    for referral in made:
+        client.post(
+            f"/api/v1/referrals/{referral['id']}/first-contact",
+            json={"contacted_at": referral["received_at"]},
+            headers={**tokens.headers(**worker), "If-Match": '"1"'},
+        )
+    exact = client.get("/api/v1/stats/timeliness", headers=tokens.headers(**ANALYST)).json()
+    assert exact["first_contact"]["referrals_with_contact"] == 7
+    assert exact["first_contact"]["median_hours"] == 0.0
+    assert exact["decisions_within_one_working_day"] == {"on_time": 0, "total": 0, "share": None}
+    shown = client.get("/api/v1/stats/timeliness", headers=tokens.headers(**MANAGER)).json()
+    assert shown["first_contact"]["referrals_with_contact"] == 7  # 7 is above the threshold
+
+
+def test_places_of_concern_are_counted_by_ward_with_small_numbers_hidden(client, tokens):
+    officer = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["practitioner"]}
+    for i in range(8):
+        client.post(
+            "/api/v1/places-of-concern",
+            json={"place_type": "hotel", "name": f"Hotel {i}", "ward_code": "E05010863"},
+            headers=tokens.headers(**officer),
+        )
+    client.post(
+        "/api/v1/places-of-concern",
+        json={"place_type": "park", "name": "Park", "ward_code": "E05010870"},
+        headers=tokens.headers(**officer),
+    )
+    exact = client.get("/api/v1/stats/places-of-concern", headers=tokens.headers(**ANALYST)).json()
+    assert {
+        (c["key"]["ward_code"], c["key"]["place_type"]): c["count"] for c in exact["cells"] if c["count"]
+    } == {("E05010863", "hotel"): 8, ("E05010870", "park"): 1}
+    shown = client.get("/api/v1/stats/places-of-concern", headers=tokens.headers(**MANAGER)).json()
+    numbers = [c["count"] for part in ("cells", "row_totals", "column_totals") for c in shown[part]] + [
+        shown["total"]
+    ]
+    assert not any(isinstance(n, int) and 1 <= n <= 5 for n in numbers)

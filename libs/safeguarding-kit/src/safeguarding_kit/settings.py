@@ -119,6 +119,7 @@ class DatabaseSettings(ProcessSettings):
         "service.db", description="SQLite file name under DATA_DIR when DATABASE_URL is empty."
     )
     database_pool_size: int = Field(5, ge=1, le=100)
+    stats_suppression_threshold: int = Field(5, ge=1, le=20, description="Counts up to this are shown as c.")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -13,6 +13,7 @@ from meetings_api.database import AUDIT
 from meetings_api.occurrences.routes import router as occurrences_router
 from meetings_api.series.routes import router as series_router
 from meetings_api.settings import MeetingsSettings
+from meetings_api.stats.routes import router as stats_router
 from safeguarding_kit.audit_routes import audit_router
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.settings import DatabaseSettings
@@ -41,6 +42,7 @@ TAGS = [
     {"name": "meeting-series", "description": "Recurring meetings, their occurrences and calendar feed."},
     {"name": "meetings", "description": "One meeting: moves, cancellations, attendance and quorum."},
     {"name": "agendas", "description": "Agendas, minutes, decisions and actions."},
+    {"name": "statistics", "description": "Figures for dashboards, small numbers suppressed."},
     {"name": "audit", "description": "Who read or changed meeting records about a child."},
 ]
 
@@ -69,6 +71,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             series_router,
             occurrences_router,
             agendas_router,
+            stats_router,
             audit_router(
                 AUDIT,
                 access_log_path="/api/v1/meetings/children/{child_id}/access-log",

@@ -14,4 +14,3 @@ class ReferralSettings(DatabaseSettings):
     service_name: str = "referral-api"
     port: int = Field(8101, ge=1, le=65535)
     database_file: str = "referral.db"
-    stats_suppression_threshold: int = Field(5, ge=1, le=20, description="Counts up to this are shown as c.")

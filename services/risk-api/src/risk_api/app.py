@@ -8,6 +8,7 @@ from risk_api.assessments.routes import router as assessments_router
 from risk_api.database import AUDIT
 from risk_api.risk_models.routes import router as risk_models_router
 from risk_api.settings import RiskSettings
+from risk_api.stats.routes import router as stats_router
 from safeguarding_kit.audit_routes import audit_router
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.settings import DatabaseSettings
@@ -46,6 +47,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         routers=[
             risk_models_router,
             assessments_router,
+            stats_router,
             audit_router(
                 AUDIT,
                 access_log_path="/api/v1/risk/children/{child_id}/access-log",
@@ -59,6 +61,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
                 "description": "Versioned weighted-indicator risk models and their impact.",
             },
             {"name": "assessments", "description": "Assessments, overrides, and each child's current risk."},
+            {"name": "statistics", "description": "Figures for dashboards, small numbers suppressed."},
             {
                 "name": "audit",
                 "description": "Who read or changed a child's risk; the audit chain's integrity.",

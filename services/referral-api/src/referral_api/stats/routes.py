@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-import hashlib
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
+from sqlalchemy import String, cast, func, select
 
-from referral_api.settings import ReferralSettings
+from referral_api.concerns.models import PlaceOfConcern
 from referral_api.stats import service
 from referral_api.stats.dimensions import GroupBy
-from referral_api.stats.schemas import ReferralFigures
+from referral_api.stats.schemas import ReferralFigures, Timeliness
+from referral_api.stats.timeliness import timeliness
 from safeguarding_kit.auth.dependencies import CurrentPrincipal
 from safeguarding_kit.auth.principal import Role
-from safeguarding_kit.db import SessionDep, UtcTimestamp, utc_now
-from safeguarding_kit.problems import FieldError, Forbidden, Problem, problem_responses
+from safeguarding_kit.db import SessionDep
+from safeguarding_kit.figures import (
+    NOT_MODIFIED,
+    FigureTable,
+    From,
+    InvalidRange,
+    To,
+    cacheable,
+    checked_range,
+    figure_table,
+    threshold_of,
+)
+from safeguarding_kit.problems import FieldError, Forbidden, problem_responses
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
-MAX_RANGE = timedelta(days=3653)
-
-
-class InvalidRange(Problem):
-    status, slug, title = 422, "invalid-range", "Date range not possible"
 
 
 @router.get(
@@ -31,7 +36,7 @@ class InvalidRange(Problem):
     operation_id="getReferralFigures",
     summary="Referral counts, grouped, with disclosure control",
     response_model=ReferralFigures,
-    responses={304: {"description": "Not modified (If-None-Match)"}, **problem_responses(401, 403, 422)},
+    responses={**NOT_MODIFIED, **problem_responses(401, 403, 422)},
 )
 def referral_figures(
     request: Request,
@@ -39,14 +44,10 @@ def referral_figures(
     principal: CurrentPrincipal,
     group_by: Annotated[
         list[GroupBy],
-        Query(
-            min_length=1, max_length=2, description="One or two of the dimensions, e.g. quarter and age_band."
-        ),
+        Query(min_length=1, max_length=2, description="One or two dimensions, e.g. quarter and age_band."),
     ],
-    received_from: Annotated[
-        UtcTimestamp | None, Query(alias="from", description="Default: a year before to.")
-    ] = None,
-    received_to: Annotated[UtcTimestamp | None, Query(alias="to", description="Default: now.")] = None,
+    received_from: From = None,
+    received_to: To = None,
 ) -> Response:
     """Counts of referrals received in [from, to) grouped by quarter, month, age band at
     referral (10-13, 14-16, 17-19, 20-21, other), gender, ethnicity, looked-after status,
@@ -55,33 +56,65 @@ def referral_figures(
     role, counts from 1 to 5 are `c` and further cells are hidden where a suppressed
     count could be worked out from the totals; each hidden cell says why. Cacheable:
     send `If-None-Match` with the `ETag`."""
-    if not principal.roles:
-        raise Forbidden("Statistics need a role on the platform.")
-    to = received_to or utc_now()
-    start = received_from or to - timedelta(days=365)
-    if to <= start:
-        raise InvalidRange(
-            "The range must end after it starts.",
-            errors=[FieldError(detail="must be after from", parameter="to", location="query")],
-        )
-    if to - start > MAX_RANGE:
-        raise InvalidRange(
-            "Ask for at most 10 years at a time.",
-            errors=[FieldError(detail="at most 10 years after from", parameter="to", location="query")],
-        )
+    start, to = checked_range(principal, received_from, received_to)
     if len(set(group_by)) != len(group_by):
         raise InvalidRange(
             "Group by two different dimensions.",
             errors=[FieldError(detail="repeated", parameter="group_by", location="query")],
         )
-    settings = request.app.state.settings
-    threshold = settings.stats_suppression_threshold if isinstance(settings, ReferralSettings) else 5
     figures = service.referral_figures(
-        session, group_by, start, to, exact=principal.has_role(Role.analyst), threshold=threshold
+        session, group_by, start, to, exact=principal.has_role(Role.analyst), threshold=threshold_of(request)
     )
-    body = figures.model_dump_json().encode()
-    tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": tag, "Cache-Control": "private, max-age=60", "Vary": "Authorization"}
-    if request.headers.get("if-none-match") == tag:
-        return Response(status_code=304, headers=headers)
-    return JSONResponse(figures.model_dump(mode="json"), headers=headers)
+    return cacheable(request, figures)
+
+
+@router.get(
+    "/timeliness",
+    operation_id="getTimeliness",
+    summary="Time to first contact, decisions and return-home interviews on time",
+    response_model=Timeliness,
+    responses={**NOT_MODIFIED, **problem_responses(401, 403, 422)},
+)
+def timeliness_figures(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    received_from: From = None,
+    received_to: To = None,
+) -> Response:
+    """Median and 90th percentile hours from referral to first contact; the share of
+    referral decisions within 1 working day; the share of children found whose
+    return-home interview was offered within 72 hours (councils average about 63%).
+    Counts from 1 to 5 are suppressed for everyone but analysts."""
+    start, to = checked_range(principal, received_from, received_to)
+    figures = timeliness(
+        session, start, to, exact=principal.has_role(Role.analyst), threshold=threshold_of(request)
+    )
+    return cacheable(request, figures)
+
+
+@router.get(
+    "/places-of-concern",
+    operation_id="getPlacesOfConcernByWard",
+    summary="Places of concern by ward (counts only)",
+    response_model=FigureTable,
+    responses={**NOT_MODIFIED, **problem_responses(401, 403)},
+)
+def places_by_ward(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """Counts of places of concern by ward and type; never tied to a child or a home.
+    Counts from 1 to 5 are suppressed for everyone but analysts."""
+    if not principal.roles:
+        raise Forbidden("Statistics need a role on the platform.")
+    ward = func.coalesce(PlaceOfConcern.ward_code, "online or unknown")
+    rows = session.execute(
+        select(ward, cast(PlaceOfConcern.place_type, String), func.count()).group_by(
+            ward, PlaceOfConcern.place_type
+        )
+    ).all()
+    table = figure_table(
+        [(str(w), str(t), int(n)) for w, t, n in rows],
+        ["ward_code", "place_type"],
+        exact=principal.has_role(Role.analyst),
+        threshold=threshold_of(request),
+    )
+    return cacheable(request, table)

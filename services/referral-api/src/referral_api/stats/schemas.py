@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Count = int | Literal["c"]
+from safeguarding_kit.figures import Count, FigureTable
 
 
-class StatCell(BaseModel):
-    key: dict[str, str] = Field(description="The group's value for each dimension.")
-    count: Count = Field(description="The count, or `c` when suppressed.")
-    suppressed: Literal["primary", "secondary"] | None = Field(
-        None,
-        description="primary: a count from 1 to the threshold; secondary: hidden so a primary one cannot "
-        "be worked out from the totals.",
-    )
-
-
-class ReferralFigures(BaseModel):
+class ReferralFigures(FigureTable):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "group_by": ["quarter", "age_band"],
+                    "dimensions": ["quarter", "age_band"],
                     "received_from": "2026-04-01T00:00:00Z",
                     "received_to": "2026-10-01T00:00:00Z",
                     "suppression_threshold": 5,
@@ -53,13 +42,46 @@ class ReferralFigures(BaseModel):
         }
     )
 
-    group_by: list[str]
     received_from: datetime
     received_to: datetime
-    suppression_threshold: int
-    exact: bool = Field(description="True for analysts: no count is suppressed.")
-    cells: list[StatCell]
-    row_totals: list[StatCell]
-    column_totals: list[StatCell]
+
+
+class Share(BaseModel):
+    on_time: Count = Field(description="How many met the standard (`c` when suppressed).")
     total: Count
-    note: str
+    share: float | None = Field(description="on_time / total; null when suppressed or no cases.")
+
+
+class FirstContact(BaseModel):
+    referrals_with_contact: Count
+    median_hours: float | None
+    p90_hours: float | None
+
+
+class Timeliness(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "received_from": "2025-04-01T00:00:00Z",
+                    "received_to": "2026-04-01T00:00:00Z",
+                    "first_contact": {"referrals_with_contact": 187, "median_hours": 30.5, "p90_hours": 96.0},
+                    "decisions_within_one_working_day": {"on_time": 160, "total": 201, "share": 0.796},
+                    "return_home_interviews_within_72_hours": {"on_time": 41, "total": 65, "share": 0.631},
+                    "exact": False,
+                    "suppression_threshold": 5,
+                }
+            ]
+        }
+    )
+
+    received_from: datetime
+    received_to: datetime
+    first_contact: FirstContact
+    decisions_within_one_working_day: Share
+    return_home_interviews_within_72_hours: Share = Field(
+        description="Children found in the period whose interview was offered, done or declined "
+        "within 72 hours."
+    )
+    exact: bool
+    suppression_threshold: int

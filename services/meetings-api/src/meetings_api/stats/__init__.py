@@ -1,0 +1,1 @@
+"""Meeting figures: actions done by their due date, per agency."""

@@ -1,0 +1,1 @@
+"""Risk figures for dashboards: levels, movements between levels, assessments per child."""
