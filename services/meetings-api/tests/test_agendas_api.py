@@ -312,3 +312,47 @@ def test_action_figures_count_outcomes_per_agency(agenda_client, tokens):
     assert [(c["key"], c["count"]) for c in figures["cells"]] == [
         ({"owner_agency": "sheffield-health", "outcome": "not_yet_due"}, 6)
     ]
+
+
+def test_a_child_missing_twice_and_never_at_mace_goes_on_the_agenda(agenda_client, tokens):
+    meetings, referrals, _ = agenda_client
+    worker = {"agency": "sheffield-social-care", "agency_type": "social_care", "roles": ["practitioner"]}
+    registered = referrals.post(
+        "/api/v1/children", json=child("Hal"), headers=tokens.headers(**worker)
+    ).json()
+    for days_ago in (20, 5):
+        at = (date.today() - timedelta(days=days_ago)).isoformat() + "T08:00:00Z"
+        referrals.post(
+            "/api/v1/missing-episodes",
+            json={"child_id": registered["id"], "reported_missing_at": at},
+            headers=tokens.headers(**worker),
+        )
+    _, occurrence = next_mace(meetings, tokens)
+    items = generate(meetings, tokens, occurrence)
+    [item] = [i for i in items if i["child_ids"] == [registered["id"]]]
+    assert {r["code"] for r in item["reasons"]} == {"repeat_missing", "repeat_never_at_mace"}
+
+
+def test_children_linked_through_one_adult_are_one_item_on_a_mace_agenda(agenda_client, tokens):
+    meetings, referrals, _ = agenda_client
+    officer = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["practitioner"]}
+    first = referrals.post(
+        "/api/v1/referrals", json=referral(child("Ivy")), headers=tokens.headers(**SCHOOL)
+    ).json()
+    second = referrals.post(
+        "/api/v1/referrals", json=referral(child("Jo")), headers=tokens.headers(**SCHOOL)
+    ).json()
+    person = referrals.post(
+        "/api/v1/persons-of-concern", json={"alias": "Tee"}, headers=tokens.headers(**officer)
+    )
+    for linked in (first, second):
+        referrals.post(
+            f"/api/v1/persons-of-concern/{person.json()['id']}/links",
+            json={"child_id": linked["child_id"]},
+            headers=tokens.headers(**officer),
+        )
+    _, occurrence = next_mace(meetings, tokens)
+    items = generate(meetings, tokens, occurrence)
+    assert len(items) == 1
+    assert items[0]["kind"] == "children_group"
+    assert sorted(items[0]["child_ids"]) == sorted([first["child_id"], second["child_id"]])

@@ -122,6 +122,38 @@ def _intelligence_items(sources: CaseSources) -> list[_Wanted]:
     return items
 
 
+def _group_linked_children(wanted: list[_Wanted], sources: CaseSources) -> list[_Wanted]:
+    """Children on the agenda linked through the same person of concern become one item,
+    with every child's reasons."""
+    by_child = {entry.child_ids[0]: entry for entry in wanted if entry.kind is ItemKind.child}
+    grouped: set[str] = set()
+    groups = []
+    for person in sorted(sources.persons_of_concern(), key=lambda p: str(p["id"])):
+        members = sorted(c for c in person["child_ids"] if c in by_child and c not in grouped)
+        if len(members) < 2:
+            continue
+        grouped.update(members)
+        reasons = [
+            {"code": "linked_children", "detail": f"Linked through one person of concern ({len(members)})"}
+        ]
+        reasons += [
+            {"code": r["code"], "detail": f"Child {child[:8]}: {r['detail']}"}
+            for child in members
+            for r in by_child[child].reasons
+        ]
+        groups.append(
+            _Wanted(
+                f"group:person:{person['id']}",
+                ItemKind.children_group,
+                members,
+                uuid.UUID(person["id"]),
+                f"Linked children ({len(members)})",
+                reasons,
+            )
+        )
+    return [entry for entry in wanted if not set(entry.child_ids) & grouped] + groups
+
+
 def build_agenda(
     session: Session,
     principal: Principal,
@@ -147,10 +179,12 @@ def build_agenda(
         review_gap_start=occurrence.starts_at - review_gap,
     )
     signals += action_signals(session, occurrence, now.date())
-    repeat = {s.child_id for s in signals if s.code == "new_referral" and "repeat referral" in s.detail}
+    repeat = {s.child_id for s in signals if s.code == "repeat_missing" or "repeat referral" in s.detail}
     for child_id in never_at_mace(session, repeat):
         signals.append(
-            ChildSignal(child_id, "repeat_never_at_mace", "Repeat referrals, never discussed at MACE")
+            ChildSignal(
+                child_id, "repeat_never_at_mace", "Repeated referrals or missing episodes, never at MACE"
+            )
         )
 
     reasons: dict[uuid.UUID, dict[str, str]] = defaultdict(dict)
@@ -171,6 +205,8 @@ def build_agenda(
     series = session.get_one(MeetingSeries, occurrence.series_id)
     if series.meeting_type in (MeetingType.CETG, MeetingType.MAPPING):
         wanted += _intelligence_items(sources)
+    else:
+        wanted = _group_linked_children(wanted, sources)
 
     existing = {item.generation_key: item for item in _items(session, occurrence.id) if item.generation_key}
     next_position = (

@@ -4,8 +4,9 @@ the caller's own token (so an agenda shows only what its builder may see)."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -15,6 +16,7 @@ from safeguarding_kit.request_context import current_request_id
 
 EXPLOITATION_CONCERNS = ("sexual_exploitation", "criminal_exploitation", "county_lines", "trafficking")
 PAGE_LIMIT = 100
+REPEAT_MISSING_WINDOW = timedelta(days=90)
 MAX_PAGES = 20
 
 
@@ -41,6 +43,8 @@ class CaseSources(Protocol):
     def referrals(self, **filters: str) -> list[dict[str, Any]]: ...
 
     def persons_of_concern(self) -> list[dict[str, Any]]: ...
+
+    def missing_episodes(self) -> list[dict[str, Any]]: ...
 
     def places_of_concern(self) -> list[dict[str, Any]]: ...
 
@@ -91,6 +95,9 @@ class HttpCaseSources:
     def places_of_concern(self) -> list[dict[str, Any]]:
         return self._all(f"{self._referral}/api/v1/places-of-concern", {}, "referral service")
 
+    def missing_episodes(self) -> list[dict[str, Any]]:
+        return self._all(f"{self._referral}/api/v1/missing-episodes", {}, "referral service")
+
 
 def child_signals(
     sources: CaseSources, *, since: datetime, meeting_at: datetime, review_gap_start: datetime
@@ -128,4 +135,19 @@ def child_signals(
             if referral.get("previous_referrals", 0) >= 1:
                 detail += f" (repeat referral: {referral['previous_referrals'] + 1} in all)"
             signals.append(ChildSignal(uuid.UUID(referral["child_id"]), "new_referral", detail))
+    recent = meeting_at - REPEAT_MISSING_WINDOW
+    episodes = Counter(
+        e["child_id"]
+        for e in sources.missing_episodes()
+        if datetime.fromisoformat(e["reported_missing_at"]) >= recent
+    )
+    for child_id, count in sorted(episodes.items()):
+        if count >= 2:
+            signals.append(
+                ChildSignal(
+                    uuid.UUID(child_id),
+                    "repeat_missing",
+                    f"Missing {count} times in the last {REPEAT_MISSING_WINDOW.days} days",
+                )
+            )
     return signals
