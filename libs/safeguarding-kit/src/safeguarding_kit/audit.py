@@ -362,3 +362,36 @@ def access_log(
     if len(rows) <= limit:
         return entries, None
     return entries, _encode_seq(entries[-1].seq)
+
+
+@dataclass(frozen=True)
+class AuditTrail:
+    """A service's audit trail: its tables, and ``record`` for the service layer."""
+
+    tables: AuditTables
+
+    def record(
+        self,
+        session: Session,
+        principal: Principal,
+        action: str,
+        resource_type: str,
+        resource_id: uuid.UUID | str,
+        child_id: uuid.UUID | None,
+        *,
+        outcome: str = "allowed",
+        detail: str | None = None,
+    ) -> None:
+        """Add one audit record for ``principal`` acting on a resource about ``child_id``,
+        in the caller's transaction."""
+        append_audit(
+            session,
+            self.tables,
+            principal=principal,
+            action=action,
+            resource_type=resource_type,
+            resource_id=str(resource_id),
+            child_id=child_id,
+            outcome=outcome,
+            detail=detail,
+        )

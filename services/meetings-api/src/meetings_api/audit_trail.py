@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from meetings_api.database import AUDIT
-from safeguarding_kit.audit import append_audit
+from safeguarding_kit.audit import AuditTrail
 from safeguarding_kit.auth.principal import Principal
+
+TRAIL = AuditTrail(AUDIT)
 
 
 def record_for_children(
@@ -24,13 +26,6 @@ def record_for_children(
 ) -> None:
     """One audit record per child the resource is about, in the caller's transaction."""
     for child_id in child_ids:
-        append_audit(
-            session,
-            AUDIT,
-            principal=principal,
-            action=action,
-            resource_type=resource_type,
-            resource_id=str(resource_id),
-            child_id=uuid.UUID(str(child_id)),
-            detail=detail,
+        TRAIL.record(
+            session, principal, action, resource_type, resource_id, uuid.UUID(str(child_id)), detail=detail
         )
