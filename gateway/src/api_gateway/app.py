@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api_gateway.breaker import CircuitBreaker
 from api_gateway.proxy import forward
 from api_gateway.routing import Upstream, upstream_for
 from api_gateway.settings import GatewaySettings
@@ -74,6 +77,23 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    if settings.cors_allowed_origins:
+        # Dashboards in browsers, from the configured origins only.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allowed_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+            ],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Server-Timing", "Retry-After"],
+            max_age=600,
+        )
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
 
     def upstream_check(upstream: Upstream) -> Callable[[], Awaitable[bool]]:
@@ -88,7 +108,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app.include_router(health_router({u.value: upstream_check(u) for u in Upstream}))
 
+    breakers = {
+        u: CircuitBreaker(settings.breaker_failure_threshold, settings.breaker_reset_seconds)
+        for u in Upstream
+    }
+
     async def proxy(request: Request) -> Response:
+        started = time.perf_counter()
         upstream = upstream_for(request.url.path)
         if upstream is None:
             raise NotFound("There is no resource at this path.")
@@ -104,6 +130,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             base_url=base_urls[upstream],
             max_body_bytes=settings.max_body_bytes,
             retries=settings.upstream_retries,
+            breaker=breakers[upstream],
+            started=started,
         )
 
     app.add_route("/api/{path:path}", proxy, methods=PROXIED_METHODS, include_in_schema=False)

@@ -9,12 +9,14 @@ service cannot have acted on them).
 from __future__ import annotations
 
 import logging
+import time
 
 import httpx
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from api_gateway.breaker import CircuitBreaker
 from api_gateway.headers import client_response_headers, upstream_request_headers
 from api_gateway.routing import Upstream
 from safeguarding_kit.problems import Problem
@@ -64,8 +66,16 @@ async def forward(
     base_url: str,
     max_body_bytes: int,
     retries: int,
+    breaker: CircuitBreaker,
+    started: float,
 ) -> Response:
-    """The service's answer to ``request``, streamed back to the caller."""
+    """The service's answer to ``request``, streamed back to the caller, with a
+    ``Server-Timing`` header splitting the gateway's own time from the service's."""
+    if not breaker.allow():
+        raise UpstreamUnavailable(
+            f"The {upstream.value} service is unavailable; try again shortly.",
+            headers={"Retry-After": str(breaker.retry_after())},
+        )
     body = await read_bounded_body(request, max_body_bytes)
     url = base_url.rstrip("/") + request.url.path
     headers = upstream_request_headers(
@@ -77,22 +87,27 @@ async def forward(
         request.method, url, params=request.url.query or None, headers=headers, content=body
     )
     attempts = 1 + (retries if request.method in IDEMPOTENT_METHODS else 0)
+    sent = time.perf_counter()
     for attempt in range(1, attempts + 1):
         try:
             upstream_response = await client.send(upstream_request, stream=True, follow_redirects=False)
+            breaker.record_success()
             break
         except httpx.ConnectError as exc:
-            if attempt < attempts:
+            breaker.record_failure()
+            if attempt < attempts and breaker.allow():
                 continue
             log.warning("upstream unavailable", extra={"upstream": upstream.value})
             raise UpstreamUnavailable(
                 f"The {upstream.value} service is unavailable; try again shortly."
             ) from exc
         except httpx.ConnectTimeout as exc:
+            breaker.record_failure()
             raise UpstreamUnavailable(
                 f"The {upstream.value} service is unavailable; try again shortly."
             ) from exc
         except httpx.TimeoutException as exc:
+            breaker.record_failure()
             log.warning("upstream timeout", extra={"upstream": upstream.value})
             raise UpstreamTimeout(
                 f"The {upstream.value} service did not answer in time. A retried write is safe "
@@ -102,9 +117,13 @@ async def forward(
             log.warning("upstream protocol error", extra={"upstream": upstream.value})
             raise BadGateway(f"The {upstream.value} service gave no valid answer.") from exc
 
+    upstream_ms = (time.perf_counter() - sent) * 1000
+    gateway_ms = (time.perf_counter() - started) * 1000 - upstream_ms
+    headers = dict(client_response_headers(upstream_response.headers.multi_items()))
+    headers["Server-Timing"] = f"gateway;dur={gateway_ms:.2f}, upstream;dur={upstream_ms:.2f}"
     return StreamingResponse(
         upstream_response.aiter_raw(),
         status_code=upstream_response.status_code,
-        headers=dict(client_response_headers(upstream_response.headers.multi_items())),
+        headers=headers,
         background=BackgroundTask(upstream_response.aclose),
     )

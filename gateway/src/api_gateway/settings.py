@@ -25,3 +25,12 @@ class GatewaySettings(ProcessSettings):
         1, ge=0, le=3, description="Extra tries for idempotent requests that could not connect."
     )
     max_body_bytes: int = Field(1_048_576, ge=1024, le=100 * 1_048_576)
+    breaker_failure_threshold: int = Field(
+        5, ge=1, le=100, description="Failed connections before failing fast."
+    )
+    breaker_reset_seconds: float = Field(
+        5.0, gt=0, le=300, description="How long to fail fast before a trial."
+    )
+    cors_allowed_origins: list[str] = Field(
+        default_factory=list, description="Dashboard origins allowed by CORS."
+    )
