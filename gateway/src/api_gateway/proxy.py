@@ -119,11 +119,11 @@ async def forward(
 
     upstream_ms = (time.perf_counter() - sent) * 1000
     gateway_ms = (time.perf_counter() - started) * 1000 - upstream_ms
-    headers = dict(client_response_headers(upstream_response.headers.multi_items()))
-    headers["Server-Timing"] = f"gateway;dur={gateway_ms:.2f}, upstream;dur={upstream_ms:.2f}"
+    answer_headers = dict(client_response_headers(upstream_response.headers.multi_items()))
+    answer_headers["Server-Timing"] = f"gateway;dur={gateway_ms:.2f}, upstream;dur={upstream_ms:.2f}"
     return StreamingResponse(
         upstream_response.aiter_raw(),
         status_code=upstream_response.status_code,
-        headers=headers,
+        headers=answer_headers,
         background=BackgroundTask(upstream_response.aclose),
     )
