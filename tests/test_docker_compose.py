@@ -216,6 +216,7 @@ def test_production_settings_accept_the_compose_environment(
     supplied = {
         "POSTGRES_PASSWORD": "not-a-real-password",
         "TRUSTED_ISSUERS": documented_trusted_issuers(),
+        "EVENTS_SIGNING_SECRET": "not-a-real-secret-but-long-enough-0123456789",
     }
     compose_env = compose_environment(name)
     interpolated = {key: interpolate(value, supplied) for key, value in compose_env.items()}
@@ -234,7 +235,11 @@ def test_production_settings_accept_the_compose_environment(
 
 def test_secrets_and_issuers_must_be_supplied_rather_than_defaulted() -> None:
     references = list(INTERPOLATION.finditer(COMPOSE_FILE.read_text()))
-    assert {m.group("name") for m in references} == {"POSTGRES_PASSWORD", "TRUSTED_ISSUERS"}
+    assert {m.group("name") for m in references} == {
+        "POSTGRES_PASSWORD",
+        "TRUSTED_ISSUERS",
+        "EVENTS_SIGNING_SECRET",
+    }
     for reference in references:
         # `${VAR:?message}` stops `docker compose` when VAR is unset or empty.
         assert reference.group("modifier").startswith(":?"), reference.group(0)

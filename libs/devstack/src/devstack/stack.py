@@ -6,6 +6,7 @@ developer's shell (say DATABASE_URL) cannot make two services share a database.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -120,6 +121,18 @@ class StackConfig:
             return self.database_urls[service.name]
         return f"sqlite:///{(self.data_dir / str(service.database_file)).resolve()}"
 
+    def subscribers(self, name: str) -> list[dict[str, object]]:
+        """Who receives a service's events: a referral opens a screening in the risk
+        service; a child's risk rising puts them on the next MACE agenda."""
+        routes = {
+            "referral-api": [("risk-api", ["referral.received"])],
+            "risk-api": [("meetings-api", ["risk.level_changed"])],
+        }
+        return [
+            {"name": target, "url": self.url_of(target) + "/internal/events", "types": types}
+            for target, types in routes.get(name, [])
+        ]
+
     def environment(self, process: ServiceProcess) -> dict[str, str]:
         """The whole environment of one process: PATH and friends, then its own settings."""
         keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "VIRTUAL_ENV", "PYTHONPATH", "SYSTEMROOT")
@@ -134,6 +147,7 @@ class StackConfig:
         )
         if process.migrations_dir is not None:
             env["DATABASE_URL"] = self.database_url(process)
+            env["EVENT_SUBSCRIBERS"] = json.dumps(self.subscribers(process.name))
         else:
             env.update(
                 REFERRAL_API_URL=self.url_of("referral-api"),

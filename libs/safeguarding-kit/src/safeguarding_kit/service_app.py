@@ -4,7 +4,7 @@ problem+json errors, request ids and metrics, token verification, the database,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
 from typing import Any
 
@@ -15,6 +15,7 @@ from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
 from safeguarding_kit.auth.verifier import TokenVerifier
 from safeguarding_kit.concurrency import install_stale_write_handler
 from safeguarding_kit.db import Database
+from safeguarding_kit.events import EventHandler, EventTables, Outbox, events_router, relay_thread
 from safeguarding_kit.health import health_router
 from safeguarding_kit.observability import RequestContextMiddleware, configure_logging
 from safeguarding_kit.openapi import install_problem_openapi
@@ -36,6 +37,8 @@ def create_service_app(
     routers: Sequence[APIRouter],
     openapi_tags: list[dict[str, Any]] | None = None,
     resources: Callable[[FastAPI], AbstractContextManager[None]] | None = None,
+    events: EventTables | None = None,
+    event_handlers: Mapping[str, EventHandler] | None = None,
 ) -> FastAPI:
     """A service app over its own database; routes get the session and the caller by
     dependency. ``resources`` opens what else the service holds for its lifetime (an
@@ -50,6 +53,10 @@ def create_service_app(
         with ExitStack() as stack:
             if resources is not None:
                 stack.enter_context(resources(app))
+            if events is not None and settings.events_relay_enabled:
+                stack.enter_context(
+                    relay_thread(database, events, settings.events_signing_secret, settings.service_name)
+                )
             async with verifier_http_client(settings) as client:
                 app.state.token_verifier = TokenVerifier.from_settings(settings, client)
                 yield
@@ -76,4 +83,7 @@ def create_service_app(
     app.include_router(health_router({"database": database.ping}))
     for router in routers:
         app.include_router(router)
+    if events is not None:
+        app.state.outbox = Outbox(events, list(settings.event_subscribers), settings.service_name)
+        app.include_router(events_router(events, settings.events_signing_secret, event_handlers or {}))
     return app

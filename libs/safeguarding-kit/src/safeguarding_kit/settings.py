@@ -16,8 +16,10 @@ from pydantic import BaseModel, Field, HttpUrl, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from safeguarding_kit.auth.principal import AgencyType
+from safeguarding_kit.events import Subscriber
 
 DEV_ISSUER = "http://localhost/dev-issuer"
+DEV_EVENTS_SECRET = "development-only-events-secret"  # noqa: S105 - refused in production
 DEFAULT_AUDIENCE = "safeguarding-platform"
 
 # Asymmetric algorithms only: a shared-secret (HS*) algorithm next to a public
@@ -120,6 +122,21 @@ class DatabaseSettings(ProcessSettings):
     )
     database_pool_size: int = Field(5, ge=1, le=100)
     stats_suppression_threshold: int = Field(5, ge=1, le=20, description="Counts up to this are shown as c.")
+    events_signing_secret: str = Field(
+        DEV_EVENTS_SECRET, min_length=16, description="HMAC secret signing events between services."
+    )
+    event_subscribers: list[Subscriber] = Field(default_factory=list)
+    events_relay_enabled: bool = True
+
+    @model_validator(mode="after")
+    def _real_events_secret_in_production(self) -> DatabaseSettings:
+        if self.environment is Environment.production and (
+            self.events_signing_secret == DEV_EVENTS_SECRET or len(self.events_signing_secret) < 32
+        ):
+            raise ValueError(
+                "EVENTS_SIGNING_SECRET must be a real secret of at least 32 characters in production"
+            )
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -128,6 +128,7 @@ def settings(
         data_dir=data_dir,
         environment="test",
         log_json=False,
+        events_relay_enabled=False,  # tests that need delivery run the relay themselves
     )
 
 

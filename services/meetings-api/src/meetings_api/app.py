@@ -9,7 +9,8 @@ import httpx
 from fastapi import FastAPI
 
 from meetings_api.agendas.routes import router as agendas_router
-from meetings_api.database import AUDIT
+from meetings_api.agendas.service import child_became_high
+from meetings_api.database import AUDIT, EVENTS
 from meetings_api.occurrences.routes import router as occurrences_router
 from meetings_api.series.routes import router as series_router
 from meetings_api.settings import MeetingsSettings
@@ -81,4 +82,6 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         ],
         openapi_tags=TAGS,
         resources=services_client,
+        events=EVENTS,
+        event_handlers={"risk.level_changed": child_became_high},
     )

@@ -2,8 +2,18 @@
 
 from meetings_api.actions.models import Action
 from meetings_api.agendas.models import AgendaItem, Decision
-from meetings_api.database import AUDIT, Base
+from meetings_api.database import AUDIT, EVENTS, Base
 from meetings_api.occurrences.models import Attendance, Occurrence
 from meetings_api.series.models import MeetingSeries
 
-__all__ = ["AUDIT", "Action", "AgendaItem", "Attendance", "Base", "Decision", "MeetingSeries", "Occurrence"]
+__all__ = [
+    "AUDIT",
+    "EVENTS",
+    "Action",
+    "AgendaItem",
+    "Attendance",
+    "Base",
+    "Decision",
+    "MeetingSeries",
+    "Occurrence",
+]

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from referral_api.children.routes import router as children_router
 from referral_api.concerns.routes import persons_router, places_router
-from referral_api.database import AUDIT
+from referral_api.database import AUDIT, EVENTS
 from referral_api.missing_episodes.routes import router as missing_episodes_router
 from referral_api.referrals.routes import router as referrals_router
 from referral_api.settings import ReferralSettings
@@ -76,4 +76,5 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             ),
         ],
         openapi_tags=TAGS,
+        events=EVENTS,
     )

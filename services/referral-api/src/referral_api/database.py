@@ -8,6 +8,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from safeguarding_kit.audit import audit_tables
 from safeguarding_kit.db import service_metadata
+from safeguarding_kit.events import event_tables
 from safeguarding_kit.idempotency import idempotency_table
 
 VERSION_TABLE = "referral_alembic_version"
@@ -22,3 +23,4 @@ class Base(DeclarativeBase):
 # Shared mechanisms' tables, on this service's metadata so they live in its database and migrations.
 IDEMPOTENCY = idempotency_table(Base.metadata)
 AUDIT = audit_tables(Base.metadata)
+EVENTS = event_tables(Base.metadata)

@@ -3,13 +3,14 @@
 
 from referral_api.children.models import Child, ChildAgencyLink
 from referral_api.concerns.models import ConcernLink, PersonOfConcern, PlaceOfConcern
-from referral_api.database import AUDIT, IDEMPOTENCY, Base
+from referral_api.database import AUDIT, EVENTS, IDEMPOTENCY, Base
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.referrals.models import Referral, ReferralConcern, ReferralEvent
 from referral_api.third_party.models import ThirdPartyInformation
 
 __all__ = [
     "AUDIT",
+    "EVENTS",
     "IDEMPOTENCY",
     "Base",
     "Child",

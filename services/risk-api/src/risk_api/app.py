@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from risk_api.assessments.routes import router as assessments_router
-from risk_api.database import AUDIT
+from risk_api.assessments.service import screening_for_referral
+from risk_api.database import AUDIT, EVENTS
 from risk_api.risk_models.routes import router as risk_models_router
 from risk_api.settings import RiskSettings
 from risk_api.stats.routes import router as stats_router
@@ -39,8 +40,14 @@ The default model shipped with the platform is a starting point: its thresholds
 
 def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     """The app over the database the settings name (environment by default)."""
+    settings = settings or RiskSettings()
+    working_days = settings.initial_assessment_working_days if isinstance(settings, RiskSettings) else 10
     return create_service_app(
-        settings or RiskSettings(),
+        settings,
+        events=EVENTS,
+        event_handlers={
+            "referral.received": lambda session, event: screening_for_referral(session, event, working_days)
+        },
         title="Risk API",
         version="0.2.0",
         description=DESCRIPTION,

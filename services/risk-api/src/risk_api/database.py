@@ -8,6 +8,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from safeguarding_kit.audit import audit_tables
 from safeguarding_kit.db import service_metadata
+from safeguarding_kit.events import event_tables
 
 VERSION_TABLE = "risk_alembic_version"
 # The service folder's migrations/ (installed editable, as `make install` and the Dockerfile do).
@@ -19,3 +20,4 @@ class Base(DeclarativeBase):
 
 
 AUDIT = audit_tables(Base.metadata)
+EVENTS = event_tables(Base.metadata)

@@ -8,6 +8,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,10 +19,16 @@ from meetings_api.agendas.models import AgendaItem, Decision, ItemKind, ItemSour
 from meetings_api.agendas.schemas import AgendaItemCreate, AgendaItemUpdate, DecisionCreate
 from meetings_api.agendas.sources import CaseSources, ChildSignal, child_signals
 from meetings_api.occurrences.models import Occurrence, OccurrenceStatus
-from meetings_api.occurrences.service import get_occurrence, meetings_of_series_chain, previous_occurrence
+from meetings_api.occurrences.service import (
+    get_occurrence,
+    meetings_of_series_chain,
+    next_meeting_of_type,
+    previous_occurrence,
+)
 from meetings_api.series.models import MeetingSeries, MeetingType
-from safeguarding_kit.auth.principal import Principal
+from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.concurrency import check_if_match
+from safeguarding_kit.db import utc_now
 from safeguarding_kit.problems import Conflict, NotFound
 
 DEFAULT_LOOKBACK = timedelta(days=7)
@@ -335,3 +342,51 @@ def decisions_of(session: Session, item_id: uuid.UUID) -> list[Decision]:
             select(Decision).where(Decision.agenda_item_id == item_id).order_by(Decision.recorded_at)
         )
     )
+
+
+SYSTEM = Principal(
+    sub="system:events",
+    agency="platform",
+    agency_type=AgencyType.social_care,
+    roles=frozenset({Role.meeting_coordinator}),
+)
+
+
+def child_became_high(session: Session, event: dict[str, Any]) -> None:
+    """A child whose risk rose to high goes on the next MACE agenda (once: the inbox
+    ignores redeliveries, and the item's key ignores a second event)."""
+    data = event.get("data") or {}
+    if data.get("to") != "high":
+        return
+    occurrence = next_meeting_of_type(session, MeetingType.MACE, utc_now())
+    if occurrence is None:
+        return
+    child_id = str(uuid.UUID(str(data["child_id"])))
+    key = f"child:{child_id}"
+    reason = {"code": "became_high", "detail": "Risk became high (risk service)"}
+    item = session.scalar(
+        select(AgendaItem).where(AgendaItem.occurrence_id == occurrence.id, AgendaItem.generation_key == key)
+    )
+    if item is None:
+        position = (
+            session.scalar(
+                select(func.max(AgendaItem.position)).where(AgendaItem.occurrence_id == occurrence.id)
+            )
+            or 0
+        ) + 1
+        session.add(
+            AgendaItem(
+                occurrence_id=occurrence.id,
+                position=position,
+                kind=ItemKind.child,
+                source=ItemSource.generated,
+                generation_key=key,
+                child_ids=[child_id],
+                title=f"Child {child_id[:8]}",
+                reasons=[reason],
+            )
+        )
+    elif reason["code"] not in {r["code"] for r in item.reasons}:
+        item.reasons = [*item.reasons, reason]
+    session.flush()
+    audit_trail.record_for_children(session, SYSTEM, "create", "agenda_item", occurrence.id, [child_id])

@@ -17,7 +17,7 @@ from meetings_api.access import reads_meetings
 from meetings_api.occurrences.models import Attendance, AttendanceStatus, Occurrence, OccurrenceStatus
 from meetings_api.occurrences.schemas import AttendeeIn, CancelCreate, EditScope, RescheduleCreate
 from meetings_api.recurrence import plan, rule_from, rule_until
-from meetings_api.series.models import MeetingSeries
+from meetings_api.series.models import MeetingSeries, MeetingType
 from meetings_api.series.service import get_series
 from safeguarding_kit.auth.principal import AgencyType, Principal
 from safeguarding_kit.concurrency import check_if_match
@@ -340,3 +340,42 @@ def readable_occurrence(session: Session, principal: Principal, occurrence_id: u
     ):
         raise OccurrenceNotFound(f"There is no meeting {occurrence_id} that you can see.")
     return occurrence
+
+
+def next_meeting_of_type(session: Session, meeting_type: MeetingType, now: datetime) -> Occurrence | None:
+    """The next scheduled meeting of any series of this type, generated if need be
+    (flushed, not committed: the caller's transaction decides)."""
+    best: Occurrence | None = None
+    for series in session.scalars(select(MeetingSeries).where(MeetingSeries.meeting_type == meeting_type)):
+        planned = plan(
+            series.rrule,
+            series.first_meeting_local,
+            _tz(series),
+            series.bank_holiday_rule,
+            now,
+            now + timedelta(days=62),
+        )
+        for p in planned:
+            if p.skipped:
+                continue
+            occurrence = session.scalar(
+                select(Occurrence).where(
+                    Occurrence.series_id == series.id, Occurrence.original_start == p.original_start
+                )
+            )
+            if occurrence is None:
+                occurrence = Occurrence(
+                    series_id=series.id,
+                    original_start=p.original_start,
+                    starts_at=p.starts_at,
+                    ends_at=p.starts_at + timedelta(minutes=series.duration_minutes),
+                    bank_holiday=p.bank_holiday,
+                    moved=p.starts_at != p.original_start,
+                )
+                session.add(occurrence)
+                session.flush()
+            if occurrence.status is OccurrenceStatus.scheduled and occurrence.starts_at >= now:
+                if best is None or occurrence.starts_at < best.starts_at:
+                    best = occurrence
+                break
+    return best

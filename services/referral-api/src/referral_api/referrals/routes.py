@@ -23,6 +23,7 @@ from safeguarding_kit.auth.dependencies import require_roles
 from safeguarding_kit.auth.principal import AgencyType, Principal
 from safeguarding_kit.concurrency import IfMatchHeader, etag
 from safeguarding_kit.db import SessionDep
+from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.idempotency import MAX_KEY_LENGTH
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
@@ -82,12 +83,16 @@ class ReferralFilterParams:
     responses=problem_responses(401, 403, 409, 422),
 )
 def create_referral(
-    body: ReferralCreate, session: SessionDep, principal: Submitter, idempotency_key: IdempotencyKey = None
+    body: ReferralCreate,
+    session: SessionDep,
+    principal: Submitter,
+    outbox: OutboxDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Record a referral from the caller's agency. The agency, its type and the status
     come from the token and the workflow, never from the body. Retries are safe with
     `Idempotency-Key` or the same `source_reference`: they get the first answer again."""
-    submission = service.submit_referral(session, principal, body, idempotency_key)
+    submission = service.submit_referral(session, principal, body, idempotency_key, outbox)
     return JSONResponse(
         submission.body,
         status_code=submission.status,

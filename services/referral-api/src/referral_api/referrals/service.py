@@ -38,6 +38,7 @@ from referral_api.stats.dimensions import age_band, age_on, reporting_periods
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
+from safeguarding_kit.events import Outbox
 from safeguarding_kit.idempotency import (
     StoredResponse,
     claim_key,
@@ -187,7 +188,7 @@ def _idempotency_key(principal: Principal, body: ReferralCreate, header_key: str
 
 
 def submit_referral(
-    session: Session, principal: Principal, body: ReferralCreate, idempotency_key: str | None
+    session: Session, principal: Principal, body: ReferralCreate, idempotency_key: str | None, outbox: Outbox
 ) -> Submission:
     """Record a referral from the caller's agency, safe to retry: a retry with the same
     Idempotency-Key (or the same source reference) gets the first answer again."""
@@ -199,7 +200,7 @@ def submit_referral(
         if stored is not None:
             return Submission(stored.status, stored.body)
     try:
-        submission = _create_referral(session, principal, body, request_hash)
+        submission = _create_referral(session, principal, body, request_hash, outbox)
         if key is not None:
             complete_key(
                 session,
@@ -253,7 +254,7 @@ def _resolve_child(session: Session, principal: Principal, body: ReferralCreate)
 
 
 def _create_referral(
-    session: Session, principal: Principal, body: ReferralCreate, request_hash: str
+    session: Session, principal: Principal, body: ReferralCreate, request_hash: str, outbox: Outbox
 ) -> Submission:
     child_id = _resolve_child(session, principal, body)
     received_at = utc_now()
@@ -303,6 +304,19 @@ def _create_referral(
             f"Your agency already sent a different referral with source_reference '{body.source_reference}'."
         ) from exc
     audit_trail.record(session, principal, "create", "referral", referral.id, child_id)
+    # Ids and types only: no names leave this service in events.
+    outbox.emit(
+        session,
+        "referral.received",
+        str(child_id),
+        {
+            "referral_id": str(referral.id),
+            "child_id": str(child_id),
+            "urgency": body.urgency.value,
+            "concern_types": [c.value for c in body.concern_types],
+            "source_agency_type": principal.agency_type.value,
+        },
+    )
     return Submission(201, to_read(session, referral, now=received_at).model_dump(mode="json"))
 
 

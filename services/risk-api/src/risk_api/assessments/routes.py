@@ -25,6 +25,7 @@ from safeguarding_kit.auth.dependencies import require_roles
 from safeguarding_kit.auth.principal import Principal, Role
 from safeguarding_kit.concurrency import IfMatchHeader, etag
 from safeguarding_kit.db import SessionDep
+from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
 
@@ -84,12 +85,15 @@ def assess_child(
     session: SessionDep,
     principal: Assessor,
     settings: Settings,
+    outbox: OutboxDep,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
     """Scores the answers: the score, the computed level and each indicator's
     contribution. `child_id` is the referral service's id for the child. When the child
     already has a risk record, send its ETag (from `getChildRisk`) in `If-Match`."""
-    assessment = service.assess_child(session, principal, child_id, body, if_match, review_days(settings))
+    assessment = service.assess_child(
+        session, principal, child_id, body, if_match, review_days(settings), outbox
+    )
     return _assessment_response(assessment, 201)
 
 
@@ -202,10 +206,11 @@ def override_risk_level(
     session: SessionDep,
     principal: Manager,
     settings: Settings,
+    outbox: OutboxDep,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
     """Managers only, with a written reason. The computed level stays on record beside the final one."""
     assessment = service.override_level(
-        session, principal, assessment_id, body, if_match, review_days(settings)
+        session, principal, assessment_id, body, if_match, review_days(settings), outbox
     )
     return _assessment_response(assessment)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -20,9 +21,10 @@ from risk_api.risk_models import service as models_service
 from risk_api.risk_models.models import ModelStatus
 from risk_api.scoring import UnknownIndicator, next_review_due, score_answers, trend
 from risk_api.vocabularies import RiskLevel, Trend
-from safeguarding_kit.auth.principal import Principal
+from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
+from safeguarding_kit.events import Outbox
 from safeguarding_kit.pagination import paginate
 from safeguarding_kit.problems import Conflict, FieldError, NotFound, Problem
 from safeguarding_kit.working_days import add_working_days
@@ -60,6 +62,7 @@ def assess_child(
     data: AssessmentCreate,
     if_match: str | None,
     review_days: Mapping[RiskLevel, int],
+    outbox: Outbox,
 ) -> Assessment:
     """Score the answers against the model, record the assessment and update the
     child's current risk. When the child already has a risk record, ``If-Match`` must
@@ -123,9 +126,11 @@ def assess_child(
     if risk is None:
         risk = ChildRisk(child_id=child_id, assessments_count=0)
         session.add(risk)
+    before = risk.current_level
     _apply_latest(risk, assessment, review_days)
     risk.assessments_count += 1
     session.flush()
+    announce(outbox, session, assessment, before)
     audit_trail.record(
         session,
         principal,
@@ -137,6 +142,58 @@ def assess_child(
     )
     session.commit()
     return get_assessment(session, principal, assessment.id, audit=False)
+
+
+def announce(outbox: Outbox, session: Session, assessment: Assessment, before: RiskLevel | None) -> None:
+    """Events for the other services: the assessment, and a change of level if there was one."""
+    subject = str(assessment.child_id)
+    outbox.emit(
+        session,
+        "risk.assessed",
+        subject,
+        {
+            "assessment_id": str(assessment.id),
+            "child_id": subject,
+            "level": assessment.final_level.value,
+        },
+    )
+    if before != assessment.final_level:
+        outbox.emit(
+            session,
+            "risk.level_changed",
+            subject,
+            {
+                "child_id": subject,
+                "from": before.value if before else None,
+                "to": assessment.final_level.value,
+            },
+        )
+
+
+SYSTEM = Principal(
+    sub="system:events",
+    agency="platform",
+    agency_type=AgencyType.social_care,
+    roles=frozenset({Role.risk_assessor}),
+)
+EXPLOITATION_CONCERNS = {"sexual_exploitation", "criminal_exploitation", "county_lines", "trafficking"}
+
+
+def screening_for_referral(session: Session, event: Mapping[str, Any], working_days: int) -> None:
+    """A referral with an exploitation concern opens a screening for the child
+    (idempotent: the inbox and open_screening both ignore a repeat)."""
+    data = event.get("data") or {}
+    if not EXPLOITATION_CONCERNS & set(data.get("concern_types", [])):
+        return
+    opened = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    open_screening(
+        session,
+        SYSTEM,
+        uuid.UUID(str(data["child_id"])),
+        ScreeningCreate(opened_at=opened),
+        working_days,
+        commit=False,
+    )
 
 
 def _apply_latest(risk: ChildRisk, assessment: Assessment, review_days: Mapping[RiskLevel, int]) -> None:
@@ -159,6 +216,7 @@ def override_level(
     data: OverrideCreate,
     if_match: str | None,
     review_days: Mapping[RiskLevel, int],
+    outbox: Outbox,
 ) -> Assessment:
     """A manager's professional judgement: a final level other than the computed one,
     with the reason. Both levels stay on record. Needs ``If-Match``; commits."""
@@ -170,7 +228,9 @@ def override_level(
     assessment.override_at = utc_now()
     risk = _risk_row(session, assessment.child_id)
     if risk is not None and risk.assessment_id == assessment.id:
+        before = risk.current_level
         _apply_latest(risk, assessment, review_days)
+        announce(outbox, session, assessment, before)
     session.flush()
     audit_trail.record(
         session,
@@ -232,7 +292,13 @@ def history(
 
 
 def open_screening(
-    session: Session, principal: Principal, child_id: uuid.UUID, data: ScreeningCreate, working_days: int
+    session: Session,
+    principal: Principal,
+    child_id: uuid.UUID,
+    data: ScreeningCreate,
+    working_days: int,
+    *,
+    commit: bool = True,
 ) -> ChildRisk:
     """Record that screening has opened: the initial assessment falls due within
     ``working_days`` working days. Opening again changes nothing; commits."""
@@ -247,7 +313,8 @@ def open_screening(
         risk.initial_assessment_due = add_working_days(opened, working_days)
         session.flush()
         audit_trail.record(session, principal, "create", "screening", child_id, child_id)
-    session.commit()
+    if commit:
+        session.commit()
     return risk
 
 

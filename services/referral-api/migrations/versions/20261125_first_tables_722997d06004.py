@@ -1,8 +1,8 @@
-"""referrals children missing concerns audit
+"""first tables
 
-Revision ID: a41cec562c42
+Revision ID: 722997d06004
 Revises: 
-Create Date: 2026-11-25 04:09:41.256271
+Create Date: 2026-11-25 04:33:07.474306
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import safeguarding_kit.db
 
-revision: str = 'a41cec562c42'
+revision: str = '722997d06004'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -91,6 +91,44 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_idempotency_keys_resource_id'), ['resource_id'], unique=False)
+
+    op.create_table('inbox_events',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('type', sa.String(length=100), nullable=False),
+    sa.Column('received_at', safeguarding_kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox_events'))
+    )
+    op.create_table('outbox_deliveries',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('event_seq', sa.Integer(), nullable=False),
+    sa.Column('subscriber', sa.String(length=63), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('subject', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', safeguarding_kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('delivered_at', safeguarding_kit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_deliveries'))
+    )
+    with op.batch_alter_table('outbox_deliveries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_deliveries_event_seq'), ['event_seq'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_deliveries_next_attempt_at'), ['next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_deliveries_status'), ['status'], unique=False)
+
+    op.create_table('outbox_events',
+    sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('type', sa.String(length=100), nullable=False),
+    sa.Column('source', sa.String(length=100), nullable=False),
+    sa.Column('subject', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('occurred_at', safeguarding_kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_outbox_events')),
+    sa.UniqueConstraint('id', name=op.f('uq_outbox_events_id'))
+    )
+    with op.batch_alter_table('outbox_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_events_subject'), ['subject'], unique=False)
 
     op.create_table('persons_of_concern',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -338,6 +376,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_persons_of_concern_created_at'))
 
     op.drop_table('persons_of_concern')
+    with op.batch_alter_table('outbox_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_events_subject'))
+
+    op.drop_table('outbox_events')
+    with op.batch_alter_table('outbox_deliveries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_deliveries_status'))
+        batch_op.drop_index(batch_op.f('ix_outbox_deliveries_next_attempt_at'))
+        batch_op.drop_index(batch_op.f('ix_outbox_deliveries_event_seq'))
+
+    op.drop_table('outbox_deliveries')
+    op.drop_table('inbox_events')
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotency_keys_resource_id'))
 

@@ -1,0 +1,360 @@
+"""Domain events between services and to partners: a transactional outbox, a relay
+that delivers CloudEvents 1.0 (structured JSON) over HTTP at least once, in order per
+subject (child), with exponential back-off and a dead-letter state, and an inbox that
+makes consumers idempotent.
+
+Deliveries are signed the Standard Webhooks way: ``webhook-id``, ``webhook-timestamp``
+and ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Request, Response
+from prometheus_client import Counter
+from pydantic import BaseModel, Field, HttpUrl
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, Text, Uuid, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from safeguarding_kit.db import Database, UtcDateTime, utc_now
+from safeguarding_kit.problems import Problem, Unauthenticated
+
+log = logging.getLogger(__name__)
+
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+MAX_ATTEMPTS = 8
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+EVENTS = Counter("events_total", "Events emitted and delivered", ["service", "outcome"])
+
+
+class Subscriber(BaseModel):
+    """Where a service's events of some types are delivered."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    url: HttpUrl
+    types: list[str] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class EventTables:
+    events: Table
+    deliveries: Table
+    inbox: Table
+
+
+def event_tables(metadata: MetaData) -> EventTables:
+    """The outbox (events and their deliveries) and the inbox, on the service's metadata."""
+    events = Table(
+        "outbox_events",
+        metadata,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("id", Uuid, nullable=False, unique=True),
+        Column("type", String(100), nullable=False),
+        Column("source", String(100), nullable=False),
+        Column("subject", String(64), nullable=False, index=True),
+        Column("data", JSON, nullable=False),
+        Column("occurred_at", UtcDateTime, nullable=False),
+    )
+    deliveries = Table(
+        "outbox_deliveries",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("event_seq", Integer, nullable=False, index=True),
+        Column("subscriber", String(63), nullable=False),
+        Column("url", String(500), nullable=False),
+        Column("subject", String(64), nullable=False),
+        Column("status", String(10), nullable=False, index=True),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("next_attempt_at", UtcDateTime, nullable=False, index=True),
+        Column("last_error", Text),
+        Column("delivered_at", UtcDateTime),
+    )
+    inbox = Table(
+        "inbox_events",
+        metadata,
+        Column("id", Uuid, primary_key=True),
+        Column("type", String(100), nullable=False),
+        Column("received_at", UtcDateTime, nullable=False),
+    )
+    return EventTables(events, deliveries, inbox)
+
+
+def emit(
+    session: Session,
+    tables: EventTables,
+    subscribers: list[Subscriber],
+    *,
+    source: str,
+    type: str,
+    subject: str,
+    data: Mapping[str, Any],
+) -> uuid.UUID:
+    """Record an event, and one delivery per subscriber of its type, in the caller's
+    transaction: the event exists exactly when the change does. Ids and types only."""
+    event_id = uuid.uuid4()
+    now = utc_now()
+    seq = session.scalar(
+        insert(tables.events)
+        .values(id=event_id, type=type, source=source, subject=subject, data=dict(data), occurred_at=now)
+        .returning(tables.events.c.seq)
+    )
+    for subscriber in subscribers:
+        if type in subscriber.types:
+            session.execute(
+                insert(tables.deliveries).values(
+                    event_seq=seq,
+                    subscriber=subscriber.name,
+                    url=str(subscriber.url),
+                    subject=subject,
+                    status=PENDING,
+                    attempts=0,
+                    next_attempt_at=now,
+                )
+            )
+    return event_id
+
+
+def cloud_event(row: Any) -> dict[str, Any]:
+    """The event as CloudEvents 1.0 structured JSON."""
+    return {
+        "specversion": "1.0",
+        "id": str(row.event_id),
+        "source": row.source,
+        "type": row.type,
+        "subject": row.subject,
+        "time": row.occurred_at.isoformat().replace("+00:00", "Z"),
+        "datacontenttype": "application/json",
+        "data": row.data,
+    }
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def verify_signature(secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None) -> bool:
+    """True when the delivery was signed with ``secret`` within the last five minutes."""
+    message_id, stamp, signatures = (
+        headers.get(h, "") for h in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    )
+    if not (message_id and stamp.isdigit() and signatures):
+        return False
+    if abs((now or time.time()) - int(stamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        return False
+    expected = sign(secret, message_id, int(stamp), body)
+    return any(hmac.compare_digest(expected, candidate) for candidate in signatures.split())
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try: 1 s, 2 s, 4 s... up to 5 minutes."""
+    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 300))
+
+
+def due_deliveries(session: Session, tables: EventTables, now: datetime, limit: int = 50) -> list[Any]:
+    """Pending deliveries that are due, oldest event first, at most one per subscriber and
+    subject (so a child's events arrive in order). Rows are locked (SKIP LOCKED) on
+    PostgreSQL, so several relays never send the same delivery at once."""
+    d, e = tables.deliveries, tables.events
+    rows = session.execute(
+        select(
+            d.c.id.label("delivery_id"),
+            d.c.subscriber,
+            d.c.url,
+            d.c.subject,
+            d.c.attempts,
+            d.c.next_attempt_at,
+            e.c.id.label("event_id"),
+            e.c.source,
+            e.c.type,
+            e.c.occurred_at,
+            e.c.data,
+        )
+        .join(e, e.c.seq == d.c.event_seq)
+        .where(d.c.status == PENDING)
+        .order_by(d.c.event_seq)
+        .limit(limit * 4)
+        .with_for_update(skip_locked=True, of=d)
+    ).all()
+    chosen, blocked = [], set()
+    for row in rows:
+        lane = (row.subscriber, row.subject)
+        if lane in blocked:
+            continue
+        blocked.add(lane)  # later events for this child wait for this one
+        if row.next_attempt_at <= now:
+            chosen.append(row)
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def deliver(client: httpx.Client, secret: str, row: Any) -> str | None:
+    """Send one delivery; None on success, else why it failed."""
+    body = json.dumps(cloud_event(row), separators=(",", ":")).encode()
+    stamp = int(time.time())
+    message_id = f"{row.event_id}:{row.subscriber}"
+    headers = {
+        "content-type": "application/cloudevents+json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": sign(secret, message_id, stamp, body),
+    }
+    try:
+        response = client.post(row.url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+    return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+
+
+def relay_once(
+    database: Database, tables: EventTables, client: httpx.Client, secret: str, service: str
+) -> int:
+    """Deliver what is due; returns how many were delivered."""
+    delivered = 0
+    with database.sessions() as session:
+        now = utc_now()
+        for row in due_deliveries(session, tables, now):
+            error = deliver(client, secret, row)
+            values: dict[str, Any]
+            if error is None:
+                values = {
+                    "status": DELIVERED,
+                    "delivered_at": now,
+                    "attempts": row.attempts + 1,
+                    "last_error": None,
+                }
+                delivered += 1
+                EVENTS.labels(service, "delivered").inc()
+            else:
+                attempts = row.attempts + 1
+                dead = attempts >= MAX_ATTEMPTS
+                values = {
+                    "attempts": attempts,
+                    "last_error": error,
+                    "status": DEAD if dead else PENDING,
+                    "next_attempt_at": now + backoff(attempts),
+                }
+                EVENTS.labels(service, "dead" if dead else "failed").inc()
+            session.execute(
+                update(tables.deliveries).where(tables.deliveries.c.id == row.delivery_id).values(**values)
+            )
+        session.commit()
+    return delivered
+
+
+@contextmanager
+def relay_thread(
+    database: Database,
+    tables: EventTables,
+    secret: str,
+    service: str,
+    *,
+    interval: float = 0.3,
+    timeout: float = 5.0,
+) -> Iterator[None]:
+    """A background thread delivering the outbox while the process runs."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+            while not stop.is_set():
+                try:
+                    relay_once(database, tables, client, secret, service)
+                except Exception:  # a bad cycle (database down) must not end the relay
+                    log.exception("relay cycle failed")
+                stop.wait(interval)
+
+    thread = threading.Thread(target=loop, name=f"{service}-outbox-relay", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def first_time(session: Session, tables: EventTables, event_id: uuid.UUID, type: str) -> bool:
+    """Record the event in the inbox; False when it was already processed (a redelivery).
+    Call inside the consumer's transaction, before applying the event."""
+    try:
+        with session.begin_nested():
+            session.execute(insert(tables.inbox).values(id=event_id, type=type, received_at=utc_now()))
+    except IntegrityError:
+        return False
+    return True
+
+
+EventHandler = Callable[[Session, dict[str, Any]], None]
+
+
+def events_router(
+    tables: EventTables, secret: str, handlers: Mapping[str, EventHandler], *, path: str = "/internal/events"
+) -> APIRouter:
+    """The endpoint other services deliver to: signature checked, each event applied
+    once (inbox), in the same transaction as its effect. Not routed by the gateway."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.post(path, status_code=204)
+    async def receive(request: Request) -> Response:
+        body = await request.body()
+        if not verify_signature(secret, request.headers, body):
+            raise Unauthenticated("The event's signature does not verify.")
+        try:
+            event = json.loads(body)
+            event_id, event_type = uuid.UUID(event["id"]), str(event["type"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Problem("Not a CloudEvents 1.0 JSON event.") from exc
+        handler = handlers.get(event_type)
+        database: Database = request.app.state.database
+
+        def apply() -> None:
+            with database.sessions() as session:
+                if first_time(session, tables, event_id, event_type) and handler is not None:
+                    handler(session, event)
+                session.commit()
+
+        await run_in_threadpool(apply)
+        return Response(status_code=204)
+
+    return router
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """A service's outbox as its business rules see it: ``emit`` in their transaction."""
+
+    tables: EventTables
+    subscribers: list[Subscriber]
+    source: str
+
+    def emit(self, session: Session, type: str, subject: str, data: Mapping[str, Any]) -> uuid.UUID:
+        return emit(
+            session, self.tables, self.subscribers, source=self.source, type=type, subject=subject, data=data
+        )
+
+
+def get_outbox(request: Request) -> Outbox:
+    """The app's outbox (FastAPI dependency)."""
+    outbox: Outbox = request.app.state.outbox
+    return outbox
+
+
+OutboxDep = Annotated[Outbox, Depends(get_outbox)]
