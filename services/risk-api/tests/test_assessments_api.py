@@ -212,3 +212,45 @@ def test_risk_figures_count_levels_and_movements_with_small_numbers_hidden(clien
         "/api/v1/risk/stats/assessments-per-child", headers=tokens.headers(**analyst)
     ).json()
     assert per_child["total"] == 7
+
+
+def test_a_youth_worker_reads_the_risk_of_a_child_their_agency_is_linked_to(client, tokens):
+    import json
+    import time
+    import uuid
+
+    from safeguarding_kit.events import sign
+    from safeguarding_kit.settings import DEV_EVENTS_SECRET
+
+    child = new_child()
+    assess(client, tokens, child, {"answers": answers("missing_repeat")})
+    assert (
+        client.get(f"/api/v1/risk/children/{child}", headers=tokens.headers(**YOUTH_WORKER)).status_code
+        == 404
+    )
+    event = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "referral-api",
+        "type": "child.agency_linked",
+        "subject": child,
+        "time": "2026-11-25T09:00:00Z",
+        "data": {"child_id": child, "agency": "sheffield-youth", "reason": "referral"},
+    }
+    body, stamp = json.dumps(event).encode(), int(time.time())
+    signed = {
+        "webhook-id": "m-1",
+        "webhook-timestamp": str(stamp),
+        "content-type": "application/cloudevents+json",
+        "webhook-signature": sign(DEV_EVENTS_SECRET, "m-1", stamp, body),
+    }
+    assert client.post("/internal/events", content=body, headers=signed).status_code == 204
+    assert (
+        client.post("/internal/events", content=body, headers=signed).status_code == 204
+    )  # redelivered: no-op
+    assert (
+        client.get(f"/api/v1/risk/children/{child}", headers=tokens.headers(**YOUTH_WORKER)).status_code
+        == 200
+    )
+    forged = {**signed, "webhook-signature": "v1,AAAA"}
+    assert client.post("/internal/events", content=body, headers=forged).status_code == 401

@@ -125,7 +125,7 @@ class StackConfig:
         """Who receives a service's events: a referral opens a screening in the risk
         service; a child's risk rising puts them on the next MACE agenda."""
         routes = {
-            "referral-api": [("risk-api", ["referral.received"])],
+            "referral-api": [("risk-api", ["referral.received", "child.agency_linked"])],
             "risk-api": [("meetings-api", ["risk.level_changed"])],
         }
         return [

@@ -1,9 +1,10 @@
 """Who may see and change children's risk (ARCHITECTURE.md, "Identity and access").
 
 The risk service holds no names, but a child's risk is a case record: case workers
-of the statutory partners read it. Agencies outside them gain access to a child's
-case through a link held by the referral service; until those links reach this
-service (the events issue), they are refused here, as 404.
+of the statutory partners read it; case workers of other agencies read the risk of
+children their agency is linked to (the referral service announces each link with a
+``child.agency_linked`` event, kept here in ``child_agency_links``). Everyone else
+gets 404.
 """
 
 from __future__ import annotations
@@ -16,3 +17,8 @@ CASE_ROLES = (Role.practitioner, Role.manager, Role.risk_assessor, Role.meeting_
 def reads_risk(principal: Principal) -> bool:
     """True for case workers of the statutory partners."""
     return principal.is_statutory_partner and principal.has_role(*CASE_ROLES)
+
+
+def reads_linked_risk(principal: Principal) -> bool:
+    """True for case workers of any agency: they read linked children's risk."""
+    return principal.has_role(*CASE_ROLES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from risk_api.assessments.routes import router as assessments_router
-from risk_api.assessments.service import screening_for_referral
+from risk_api.assessments.service import record_agency_link, screening_for_referral
 from risk_api.database import AUDIT, EVENTS
 from risk_api.risk_models.routes import router as risk_models_router
 from risk_api.settings import RiskSettings
@@ -46,7 +46,8 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         settings,
         events=EVENTS,
         event_handlers={
-            "referral.received": lambda session, event: screening_for_referral(session, event, working_days)
+            "referral.received": lambda session, event: screening_for_referral(session, event, working_days),
+            "child.agency_linked": record_agency_link,
         },
         title="Risk API",
         version="0.2.0",

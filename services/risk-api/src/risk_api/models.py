@@ -1,6 +1,6 @@
 """Every table of the risk service, imported so the metadata is complete."""
 
-from risk_api.assessments.models import Assessment, AssessmentAnswer, ChildRisk
+from risk_api.assessments.models import Assessment, AssessmentAnswer, ChildAgencyLink, ChildRisk
 from risk_api.database import AUDIT, EVENTS, Base
 from risk_api.risk_models.models import RiskIndicator, RiskModel
 
@@ -10,6 +10,7 @@ __all__ = [
     "Assessment",
     "AssessmentAnswer",
     "Base",
+    "ChildAgencyLink",
     "ChildRisk",
     "RiskIndicator",
     "RiskModel",

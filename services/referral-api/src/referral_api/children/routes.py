@@ -18,6 +18,7 @@ from safeguarding_kit.auth.dependencies import require_roles
 from safeguarding_kit.auth.principal import Principal, Role
 from safeguarding_kit.concurrency import IfMatchHeader, etag
 from safeguarding_kit.db import SessionDep
+from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
 
@@ -62,11 +63,13 @@ def _child_response(body: ChildRead, status_code: int = 200) -> JSONResponse:
         **problem_responses(401, 403, 409, 422),
     },
 )
-def register_child(details: ChildDetails, session: SessionDep, principal: CaseWorker) -> JSONResponse:
+def register_child(
+    details: ChildDetails, session: SessionDep, principal: CaseWorker, outbox: OutboxDep
+) -> JSONResponse:
     """201 with a new record, listing in `possible_duplicate_ids` any records with the
     same names and date of birth for a manager to review; 200 with the existing
     record when the NHS number is already known."""
-    registration = service.enrol_child(session, principal, details)
+    registration = service.enrol_child(session, principal, details, outbox)
     body = _child_body(session, principal, registration.child, registration.possible_duplicate_ids)
     return _child_response(body, 201 if registration.created else 200)
 

@@ -17,6 +17,7 @@ from referral_api.children.schemas import ChildDetails, ChildMerge, ChildUpdate
 from referral_api.database import Base
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import check_if_match
+from safeguarding_kit.events import Outbox
 from safeguarding_kit.pagination import paginate
 from safeguarding_kit.problems import Conflict, NotFound, Problem
 
@@ -59,12 +60,21 @@ def visible_children(principal: Principal) -> ColumnElement[bool]:
     return false()
 
 
-def link_agency(session: Session, child_id: uuid.UUID, agency: str, reason: LinkReason) -> None:
-    """Link ``agency`` to the child (idempotent): its case workers may then read the case."""
+def link_agency(
+    session: Session, child_id: uuid.UUID, agency: str, reason: LinkReason, outbox: Outbox
+) -> None:
+    """Link ``agency`` to the child (idempotent): its case workers may then read the case,
+    here and (told by an event) in the risk service."""
     exists = session.get(ChildAgencyLink, (child_id, agency))
     if exists is None:
         session.add(ChildAgencyLink(child_id=child_id, agency=agency, reason=reason))
         session.flush()
+        outbox.emit(
+            session,
+            "child.agency_linked",
+            str(child_id),
+            {"child_id": str(child_id), "agency": agency, "reason": reason.value},
+        )
 
 
 def _surviving(session: Session, child: Child) -> Child:
@@ -116,12 +126,14 @@ def register_child(session: Session, principal: Principal, details: ChildDetails
     return ChildRegistration(child=child, created=True, possible_duplicate_ids=candidates)
 
 
-def enrol_child(session: Session, principal: Principal, details: ChildDetails) -> ChildRegistration:
+def enrol_child(
+    session: Session, principal: Principal, details: ChildDetails, outbox: Outbox
+) -> ChildRegistration:
     """Register (or match) a child for a case worker, linking their agency when it is
     not a statutory partner so they can read the record they made; audited; commits."""
     registration = register_child(session, principal, details)
     if not sees_all_cases(principal):
-        link_agency(session, registration.child.id, principal.agency, LinkReason.registration)
+        link_agency(session, registration.child.id, principal.agency, LinkReason.registration, outbox)
     action = "create" if registration.created else "match"
     audit_trail.record(session, principal, action, "child", registration.child.id, registration.child.id)
     session.commit()

@@ -167,12 +167,13 @@ def transition_referral(
     step: TransitionCreate,
     session: SessionDep,
     principal: CaseWorker,
+    outbox: OutboxDep,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
     """received -> screening (practitioner or manager) -> allocated | signposted |
     no_further_action (manager) -> closed (manager). Needs `If-Match`; an impossible
     step is 409."""
-    referral = service.transition_referral(session, principal, referral_id, step, if_match)
+    referral = service.transition_referral(session, principal, referral_id, step, if_match, outbox)
     return _referral_response(service.to_read(session, referral))
 
 

@@ -295,7 +295,7 @@ def _create_referral(
             occurred_at=received_at,
         )
     )
-    children_service.link_agency(session, child_id, principal.agency, LinkReason.referral)
+    children_service.link_agency(session, child_id, principal.agency, LinkReason.referral, outbox)
     try:
         session.flush()
     except IntegrityError as exc:
@@ -395,6 +395,7 @@ def transition_referral(
     referral_id: uuid.UUID,
     step: TransitionCreate,
     if_match: str | None,
+    outbox: Outbox,
 ) -> Referral:
     """Move the referral along its workflow, recording who, when and why."""
     referral = get_referral(session, principal, referral_id)
@@ -419,7 +420,7 @@ def transition_referral(
         referral.allocated_worker = step.allocated_worker
         referral.allocated_agency = step.allocated_agency or principal.agency
         children_service.link_agency(
-            session, referral.child_id, referral.allocated_agency, LinkReason.allocation
+            session, referral.child_id, referral.allocated_agency, LinkReason.allocation, outbox
         )
     if step.to is ReferralStatus.signposted:
         referral.signposted_to = step.signposted_to

@@ -73,3 +73,14 @@ class ChildRisk(Base):
     row_version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy's declarative contract
+
+
+class ChildAgencyLink(Base):
+    """An agency linked to a child by the referral service (a referral it sent or a case
+    allocated to it): its case workers may read the child's risk."""
+
+    __tablename__ = "child_agency_links"
+
+    child_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    agency: Mapped[str] = mapped_column(String(63), primary_key=True, index=True)
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from risk_api import audit_trail
-from risk_api.access import reads_risk
-from risk_api.assessments.models import Assessment, AssessmentAnswer, ChildRisk
+from risk_api.access import reads_linked_risk, reads_risk
+from risk_api.assessments.models import Assessment, AssessmentAnswer, ChildAgencyLink, ChildRisk
 from risk_api.assessments.schemas import AssessmentCreate, OverrideCreate, ScreeningCreate
 from risk_api.risk_models import service as models_service
 from risk_api.risk_models.models import ModelStatus
@@ -46,9 +46,28 @@ class ModelNotPublished(Conflict):
     slug, title = "model-not-published", "Assessments use published models only"
 
 
-def _require_reader(principal: Principal, child_id: uuid.UUID, what: str) -> None:
-    if not reads_risk(principal):
+def may_read_child(session: Session, principal: Principal, child_id: uuid.UUID) -> bool:
+    """Statutory partners' case workers, or case workers of an agency linked to the child."""
+    if reads_risk(principal):
+        return True
+    return (
+        reads_linked_risk(principal)
+        and session.get(ChildAgencyLink, (child_id, principal.agency)) is not None
+    )
+
+
+def _require_reader(session: Session, principal: Principal, child_id: uuid.UUID, what: str) -> None:
+    if not may_read_child(session, principal, child_id):
         raise ChildRiskNotFound(f"There is no {what} for child {child_id} that you can see.")
+
+
+def record_agency_link(session: Session, event: Mapping[str, Any]) -> None:
+    """The referral service linked an agency to a child (idempotent)."""
+    data = event.get("data") or {}
+    child_id, agency = uuid.UUID(str(data["child_id"])), str(data["agency"])
+    if session.get(ChildAgencyLink, (child_id, agency)) is None:
+        session.add(ChildAgencyLink(child_id=child_id, agency=agency))
+        session.flush()
 
 
 def _risk_row(session: Session, child_id: uuid.UUID) -> ChildRisk | None:
@@ -67,7 +86,7 @@ def assess_child(
     """Score the answers against the model, record the assessment and update the
     child's current risk. When the child already has a risk record, ``If-Match`` must
     name its version (so two assessors cannot silently overwrite each other). Commits."""
-    _require_reader(principal, child_id, "risk record")
+    _require_reader(session, principal, child_id, "risk record")
     risk = _risk_row(session, child_id)
     if risk is not None:
         check_if_match(if_match, risk.row_version)
@@ -252,7 +271,7 @@ def get_assessment(
     assessment = session.scalar(
         select(Assessment).where(Assessment.id == assessment_id).options(selectinload(Assessment.answers))
     )
-    if assessment is None or not reads_risk(principal):
+    if assessment is None or not may_read_child(session, principal, assessment.child_id):
         raise AssessmentNotFound(f"There is no assessment {assessment_id} that you can see.")
     if audit:
         audit_trail.record(session, principal, "read", "assessment", assessment.id, assessment.child_id)
@@ -262,7 +281,7 @@ def get_assessment(
 
 def child_risk(session: Session, principal: Principal, child_id: uuid.UUID) -> ChildRisk:
     """The child's current risk; audited."""
-    _require_reader(principal, child_id, "risk record")
+    _require_reader(session, principal, child_id, "risk record")
     risk = _risk_row(session, child_id)
     if risk is None:
         raise ChildRiskNotFound(f"There is no risk record for child {child_id} that you can see.")
@@ -275,7 +294,7 @@ def history(
     session: Session, principal: Principal, child_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> tuple[list[Assessment], str | None]:
     """Every assessment of the child, newest first; audited."""
-    _require_reader(principal, child_id, "assessment")
+    _require_reader(session, principal, child_id, "assessment")
     rows, next_cursor = paginate(
         session,
         select(Assessment).where(Assessment.child_id == child_id).options(selectinload(Assessment.answers)),
@@ -302,7 +321,7 @@ def open_screening(
 ) -> ChildRisk:
     """Record that screening has opened: the initial assessment falls due within
     ``working_days`` working days. Opening again changes nothing; commits."""
-    _require_reader(principal, child_id, "risk record")
+    _require_reader(session, principal, child_id, "risk record")
     risk = _risk_row(session, child_id)
     if risk is None:
         risk = ChildRisk(child_id=child_id, assessments_count=0)
@@ -332,9 +351,12 @@ def list_child_risks(
 ) -> tuple[list[ChildRisk], str | None]:
     """Children's current risk matching the filters (for agendas and the hub's lists),
     most recently changed first; each listed child's read audited."""
-    if not reads_risk(principal):
-        return [], None
     stmt = select(ChildRisk).where(ChildRisk.current_level.is_not(None))
+    if not reads_risk(principal):
+        if not reads_linked_risk(principal):
+            return [], None
+        linked = select(ChildAgencyLink.child_id).where(ChildAgencyLink.agency == principal.agency)
+        stmt = stmt.where(ChildRisk.child_id.in_(linked))
     if filters.level is not None:
         stmt = stmt.where(ChildRisk.current_level == filters.level)
     if filters.trend is not None:

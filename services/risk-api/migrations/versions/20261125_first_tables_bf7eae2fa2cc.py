@@ -1,8 +1,8 @@
 """first tables
 
-Revision ID: 3ce12953a19b
+Revision ID: bf7eae2fa2cc
 Revises: 
-Create Date: 2026-11-25 04:33:08.562267
+Create Date: 2026-11-25 04:43:45.681654
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import safeguarding_kit.db
 
-revision: str = '3ce12953a19b'
+revision: str = 'bf7eae2fa2cc'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -47,6 +47,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_child_id'), ['child_id'], unique=False)
+
+    op.create_table('child_agency_links',
+    sa.Column('child_id', sa.Uuid(), nullable=False),
+    sa.Column('agency', sa.String(length=63), nullable=False),
+    sa.Column('linked_at', safeguarding_kit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('child_id', 'agency', name=op.f('pk_child_agency_links'))
+    )
+    with op.batch_alter_table('child_agency_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_child_agency_links_agency'), ['agency'], unique=False)
 
     op.create_table('inbox_events',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -221,6 +230,10 @@ def downgrade() -> None:
 
     op.drop_table('outbox_deliveries')
     op.drop_table('inbox_events')
+    with op.batch_alter_table('child_agency_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_child_agency_links_agency'))
+
+    op.drop_table('child_agency_links')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_child_id'))
 
