@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -113,22 +113,20 @@ def _with_concerns(stmt: Select[Referral]) -> Select[Referral]:
     return stmt.options(selectinload(Referral.concerns))
 
 
-def previous_referrals(session: Session, referral: Referral) -> int:
-    """Referrals about the same child received before this one."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Referral)
-            .where(
-                Referral.child_id == referral.child_id,
-                or_(
-                    Referral.received_at < referral.received_at,
-                    and_(Referral.received_at == referral.received_at, Referral.id < referral.id),
-                ),
-            )
-        )
-        or 0
+def previous_referral_counts(session: Session, referrals: list[Referral]) -> dict[uuid.UUID, int]:
+    """For each referral, how many referrals about the same child came before it: one
+    windowed query for a whole page."""
+    if not referrals:
+        return {}
+    earlier = (
+        func.count().over(partition_by=Referral.child_id, order_by=(Referral.received_at, Referral.id)) - 1
+    ).label("earlier")
+    ranked = (
+        select(Referral.id, earlier).where(Referral.child_id.in_({r.child_id for r in referrals})).subquery()
     )
+    wanted = [r.id for r in referrals]
+    rows = session.execute(select(ranked.c.id, ranked.c.earlier).where(ranked.c.id.in_(wanted))).all()
+    return {row.id: int(row.earlier) for row in rows}
 
 
 def count_for_child(session: Session, child_id: uuid.UUID) -> int:
@@ -138,7 +136,9 @@ def count_for_child(session: Session, child_id: uuid.UUID) -> int:
     )
 
 
-def to_read(session: Session, referral: Referral, *, now: datetime | None = None) -> ReferralRead:
+def to_read(
+    session: Session, referral: Referral, *, now: datetime | None = None, previous: int | None = None
+) -> ReferralRead:
     """The referral as its API body."""
     now = now or utc_now()
     allocation = (
@@ -176,7 +176,9 @@ def to_read(session: Session, referral: Referral, *, now: datetime | None = None
         first_contact_at=referral.first_contact_at,
         allocation=allocation,
         signposted_to=referral.signposted_to,
-        previous_referrals=previous_referrals(session, referral),
+        previous_referrals=previous
+        if previous is not None
+        else previous_referral_counts(session, [referral]).get(referral.id, 0),
         version=referral.version,
     )
 
@@ -386,7 +388,8 @@ def list_referrals(
     for referral in rows:
         audit_trail.record(session, principal, "list", "referral", referral.id, referral.child_id)
     session.commit()
-    return [to_read(session, r, now=now) for r in rows], next_cursor
+    previous = previous_referral_counts(session, rows)
+    return [to_read(session, r, now=now, previous=previous.get(r.id, 0)) for r in rows], next_cursor
 
 
 def transition_referral(
