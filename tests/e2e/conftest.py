@@ -27,7 +27,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             data_dir,
             database_urls=database_urls,
             log_dir=data_dir / "logs",
-            extra_env={"UPSTREAM_TIMEOUT_SECONDS": "5", "UPSTREAM_CONNECT_TIMEOUT_SECONDS": "1"},
+            extra_env={
+                "UPSTREAM_TIMEOUT_SECONDS": "5",
+                "UPSTREAM_CONNECT_TIMEOUT_SECONDS": "1",
+                # The tests act as a handful of clients sending many requests each.
+                "RATE_LIMIT_READS": "100000/minute",
+                "RATE_LIMIT_WRITES": "100000/minute",
+            },
         )
         prepare(config)
         running = Stack(config)

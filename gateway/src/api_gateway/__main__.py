@@ -15,8 +15,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("command", choices=["serve"])
     parser.parse_args(argv)
     settings = GatewaySettings()
+    # Several workers need the app built in each of them, hence the factory by name.
+    app = "api_gateway.app:create_app" if settings.workers > 1 else create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=settings.workers > 1,
+        workers=settings.workers,
         host=settings.host,
         port=settings.port,
         log_config=None,

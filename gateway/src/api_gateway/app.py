@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from api_gateway.breaker import CircuitBreaker
 from api_gateway.proxy import forward
+from api_gateway.rate_limits import RateLimits
 from api_gateway.routing import Upstream, upstream_for
 from api_gateway.settings import GatewaySettings
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
@@ -67,6 +68,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ):
             app.state.token_verifier = TokenVerifier.from_settings(settings, jwks_client)
             app.state.upstream_client = client
+            app.state.rate_limits = RateLimits.from_strings(
+                storage_url=settings.rate_limit_storage_url,
+                reads=settings.rate_limit_reads,
+                writes=settings.rate_limit_writes,
+                key_prefix=settings.rate_limit_key_prefix,
+            )
             yield
 
     app = FastAPI(
@@ -120,9 +127,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             raise NotFound("There is no resource at this path.")
         verifier: TokenVerifier = request.app.state.token_verifier
         try:
-            await verifier.verify(_bearer_token(request))
+            principal = await verifier.verify(_bearer_token(request))
         except TokenRejected as exc:
             raise Unauthenticated(exc.reason) from exc
+        rate_limits: RateLimits = request.app.state.rate_limits
+        await rate_limits.check(principal, request.method)
         return await forward(
             request,
             client=request.app.state.upstream_client,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field, HttpUrl
+from limits import parse
+from pydantic import Field, HttpUrl, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from safeguarding_kit.settings import ProcessSettings
@@ -34,3 +35,43 @@ class GatewaySettings(ProcessSettings):
     cors_allowed_origins: list[str] = Field(
         default_factory=list, description="Dashboard origins allowed by CORS."
     )
+    workers: int = Field(
+        1, ge=1, le=64, description="uvicorn worker processes; more than one needs Redis for rate limits."
+    )
+    rate_limit_reads: str = Field(
+        "1200/minute", description="Per client (issuer, agency, sub): GET, HEAD and OPTIONS requests."
+    )
+    rate_limit_writes: str = Field(
+        "120/minute", description="Per client (issuer, agency, sub): POST, PUT, PATCH and DELETE requests."
+    )
+    rate_limit_storage_url: str = Field(
+        "async+memory://",
+        description="Where counts are kept: this process's memory, or async+redis://host:port shared "
+        "by every worker and replica.",
+    )
+    rate_limit_key_prefix: str = Field("gateway", description="Prefix of the rate-limit keys in Redis.")
+
+    @field_validator("rate_limit_reads", "rate_limit_writes")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate such as '120/minute' or '10 per second'") from exc
+        return value
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _async_storage(cls, value: str) -> str:
+        if not value.startswith(("async+memory://", "async+redis://", "async+rediss://")):
+            raise ValueError("use async+memory:// or async+redis://host:port")
+        return value
+
+    @model_validator(mode="after")
+    def _shared_limits_for_several_workers(self) -> GatewaySettings:
+        if self.workers > 1 and self.rate_limit_storage_url.startswith("async+memory"):
+            raise ValueError(
+                "several gateway workers each counting in memory would multiply every client's limit: "
+                "set RATE_LIMIT_STORAGE_URL=async+redis://host:port"
+            )
+        return self
