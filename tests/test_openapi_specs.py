@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from devstack.openapi_export import SERVICES, current_specs
+from devstack.openapi_export import current_specs
 
 OPENAPI_DIR = Path(__file__).resolve().parents[1] / "openapi"
 SPECS = current_specs()
 
 
-@pytest.mark.parametrize("service", sorted(SERVICES))
+@pytest.mark.parametrize("service", sorted(SPECS))
 def test_checked_in_spec_matches_what_the_service_serves(service: str) -> None:
     checked_in = (OPENAPI_DIR / f"{service}.json").read_text()
     assert checked_in == SPECS[service], f"openapi/{service}.json is stale: run `make openapi`"
 
 
-@pytest.mark.parametrize("service", sorted(SERVICES))
+@pytest.mark.parametrize("service", sorted(SPECS))
 def test_every_operation_is_named_tagged_secured_and_documents_its_errors(service: str) -> None:
     spec = json.loads(SPECS[service])
     assert "bearerAuth" in spec["components"]["securitySchemes"]
@@ -35,7 +35,7 @@ def test_every_operation_is_named_tagged_secured_and_documents_its_errors(servic
                     assert list(response["content"]) == ["application/problem+json"], f"{where} {status}"
 
 
-@pytest.mark.parametrize("service", sorted(SERVICES))
+@pytest.mark.parametrize("service", sorted(SPECS))
 def test_every_request_and_response_body_has_an_example(service: str) -> None:
     spec = json.loads(SPECS[service])
     schemas = spec["components"]["schemas"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from pathlib import Path
 
 import httpx
 import jwt
@@ -154,3 +155,10 @@ def test_referral_service_down_is_503_problem_within_the_timeout_then_recovers(g
         stack.start("referral-api")
         stack.wait_ready("referral-api")
     assert gateway.get("/api/v1/referrals", headers=headers).status_code == 200
+
+
+def test_the_gateway_serves_the_platform_spec_that_is_checked_in(gateway):
+    checked_in = json.loads((Path(__file__).parents[2] / "openapi" / "gateway.json").read_text())
+    served = gateway.get("/openapi.json")
+    assert served.status_code == 200
+    assert served.json() == checked_in

@@ -9,10 +9,13 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api_gateway.breaker import CircuitBreaker
+from api_gateway.openapi import TITLE, LiveSpec
 from api_gateway.proxy import forward
 from api_gateway.rate_limits import RateLimits
 from api_gateway.routing import Upstream, upstream_for
@@ -142,6 +145,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             breaker=breakers[upstream],
             started=started,
         )
+
+    if settings.docs_enabled:
+        live_spec = LiveSpec(base_urls)
+
+        async def openapi_json(request: Request) -> Response:
+            return JSONResponse(await live_spec.current(request.app.state.upstream_client))
+
+        async def docs(request: Request) -> HTMLResponse:
+            return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{TITLE} - docs")
+
+        app.add_route("/openapi.json", openapi_json, methods=["GET"], include_in_schema=False)
+        app.add_route("/docs", docs, methods=["GET"], include_in_schema=False)
 
     app.add_route("/api/{path:path}", proxy, methods=PROXIED_METHODS, include_in_schema=False)
     return app

@@ -32,6 +32,9 @@ class GatewaySettings(ProcessSettings):
     breaker_reset_seconds: float = Field(
         5.0, gt=0, le=300, description="How long to fail fast before a trial."
     )
+    docs_enabled: bool = Field(
+        True, description="Serve the platform's combined OpenAPI at /openapi.json and its docs at /docs."
+    )
     cors_allowed_origins: list[str] = Field(
         default_factory=list, description="Dashboard origins allowed by CORS."
     )

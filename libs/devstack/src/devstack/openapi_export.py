@@ -14,6 +14,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from api_gateway.openapi import combine_specs
+from api_gateway.routing import Upstream
 from meetings_api.app import create_app as meetings_app
 from meetings_api.settings import MeetingsSettings
 from referral_api.app import create_app as referral_app
@@ -37,8 +39,10 @@ def spec_text(spec: dict[str, Any]) -> str:
 
 
 def current_specs() -> dict[str, str]:
-    """Each service's spec as the code serves it now."""
-    return {name: spec_text(make().openapi()) for name, make in SERVICES.items()}
+    """Each service's spec as the code serves it now, and the gateway's combination of them."""
+    specs = {name: make().openapi() for name, make in SERVICES.items()}
+    combined = combine_specs({Upstream(name): spec for name, spec in specs.items()})
+    return {name: spec_text(spec) for name, spec in {**specs, "gateway": combined}.items()}
 
 
 def main(out_dir: str) -> None:

@@ -1,0 +1,176 @@
+"""One OpenAPI document for the whole platform, as integrators see it at the gateway.
+
+:func:`combine_specs` is a plain function of the services' own specs: it keeps the
+paths the gateway routes to each service, merges their schemas and tags, and adds
+the answers only the gateway gives (401 before any service is asked, 413, 429,
+502/503/504). The gateway serves it live from the running services (the last good
+copy of each if one is down), and ``make openapi`` writes it to
+``openapi/gateway.json`` from the same function, so the two cannot differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from api_gateway.routing import Upstream, upstream_for
+
+log = logging.getLogger(__name__)
+
+Spec = dict[str, Any]
+
+TITLE = "Safeguarding platform API"
+DESCRIPTION = """\
+The multi-agency child exploitation safeguarding platform, through its gateway: referrals,
+children, missing episodes and persons and places of concern (referral service), risk
+models, assessments and each child's risk (risk service), and MACE, CETG, missing and
+mapping meetings (meetings service).
+
+Authenticate with `Authorization: Bearer <JWT>` from a trusted agency identity provider.
+Every error is RFC 9457 `application/problem+json`. The gateway itself may answer:
+401 for a token it cannot verify, 413 for a body over the size limit, 429 with
+`Retry-After` when a client exceeds its rate limit (writes are held tighter than reads),
+502/503/504 when a service answers badly, is down or is too slow. Each answer carries
+`Server-Timing` with the gateway's own time and the service's.
+"""
+
+PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
+
+GATEWAY_ANSWERS: dict[str, str] = {
+    "401": "The token is missing, expired, or not from a trusted issuer.",
+    "413": "The request body is larger than the gateway accepts.",
+    "429": "This client has made too many requests; wait for the seconds in `Retry-After`.",
+    "502": "The service gave an answer the gateway could not read.",
+    "503": "The service is down or failing; try again after `Retry-After`.",
+    "504": "The service did not answer in time.",
+}
+BODY_METHODS = frozenset({"post", "put", "patch"})
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+def _gateway_response(status: str, description: str) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/problem+json": {"schema": PROBLEM_REF}},
+    }
+    if status in {"429", "503"}:
+        response["headers"] = {
+            "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+        }
+    return response
+
+
+def _renamed_refs(spec: Spec, renames: Mapping[str, str]) -> Spec:
+    """``spec`` with every ``$ref`` to a renamed schema pointing at its new name."""
+    if not renames:
+        return spec
+    text = json.dumps(spec)
+    for old, new in renames.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    renamed: Spec = json.loads(text)
+    return renamed
+
+
+def _prefix(upstream: Upstream) -> str:
+    return upstream.value.split("-")[0].capitalize()
+
+
+def combine_specs(specs: Mapping[Upstream, Spec], *, version: str = "1.0.0") -> Spec:
+    """The platform's spec from each service's: only the paths the gateway routes to it."""
+    schemas: dict[str, Any] = {}
+    paths: dict[str, Any] = {}
+    tags: dict[str, dict[str, Any]] = {}
+    security_schemes: dict[str, Any] = {}
+    operation_ids: set[str] = set()
+    for upstream in sorted(specs, key=lambda u: u.value):
+        spec = copy.deepcopy(specs[upstream])
+        own_schemas = spec.get("components", {}).get("schemas", {})
+        # Same name, same schema: shared. Same name, another schema: this service's is renamed.
+        renames = {
+            name: f"{_prefix(upstream)}{name}"
+            for name, schema in own_schemas.items()
+            if name in schemas and schemas[name] != schema
+        }
+        spec = _renamed_refs(spec, renames)
+        for name, schema in spec.get("components", {}).get("schemas", {}).items():
+            schemas[renames.get(name, name)] = schema
+        security_schemes.update(spec.get("components", {}).get("securitySchemes", {}))
+        for tag in spec.get("tags", []):
+            tags.setdefault(tag["name"], tag)
+        for path, item in spec.get("paths", {}).items():
+            if upstream_for(path) is not upstream:
+                continue  # not reachable through the gateway
+            for method, operation in item.items():
+                if method not in HTTP_METHODS:
+                    continue
+                if operation.get("operationId") in operation_ids:
+                    operation["operationId"] = f"{_prefix(upstream).lower()}_{operation['operationId']}"
+                operation_ids.add(operation.get("operationId", ""))
+                responses = operation.setdefault("responses", {})
+                for status, description in GATEWAY_ANSWERS.items():
+                    if status == "413" and method not in BODY_METHODS:
+                        continue
+                    responses.setdefault(status, _gateway_response(status, description))
+            paths[path] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": TITLE, "version": version, "description": DESCRIPTION},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": security_schemes,
+        },
+        "security": [{name: []} for name in sorted(security_schemes)],
+        "tags": sorted(tags.values(), key=lambda tag: str(tag["name"])),
+    }
+
+
+class LiveSpec:
+    """The combined spec of the running services, refetched at most every ``max_age`` seconds.
+
+    A service that cannot be reached keeps its last good spec; one never reached is left
+    out until it answers (the platform's spec is then partial, and says which is missing).
+    """
+
+    def __init__(self, base_urls: Mapping[Upstream, str], *, max_age: float = 60.0) -> None:
+        self._base_urls = dict(base_urls)
+        self._max_age = max_age
+        self._specs: dict[Upstream, Spec] = {}
+        self._fetched_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def current(self, client: httpx.AsyncClient) -> Spec:
+        async with self._lock:
+            now = time.monotonic()
+            if self._fetched_at is None or now - self._fetched_at >= self._max_age:
+                await self._refresh(client)
+                self._fetched_at = now
+        combined = combine_specs(self._specs)
+        missing = sorted(u.value for u in self._base_urls if u not in self._specs)
+        if missing:
+            combined["info"]["description"] += (
+                f"\n**Incomplete**: {', '.join(missing)} could not be reached for its spec."
+            )
+        return combined
+
+    async def _refresh(self, client: httpx.AsyncClient) -> None:
+        async def fetch(upstream: Upstream) -> None:
+            url = self._base_urls[upstream].rstrip("/") + "/openapi.json"
+            try:
+                response = await client.get(url, timeout=3.0)
+                response.raise_for_status()
+                spec = response.json()
+            except (httpx.HTTPError, ValueError):
+                log.warning("openapi spec unavailable", extra={"upstream": upstream.value})
+                return
+            if isinstance(spec, dict):
+                self._specs[upstream] = spec
+
+        await asyncio.gather(*(fetch(u) for u in self._base_urls))
