@@ -19,6 +19,7 @@ ROUTES: tuple[tuple[str, Upstream], ...] = (
     ("/api/v1/places-of-concern", Upstream.referral),
     ("/api/v1/third-party-information", Upstream.referral),
     ("/api/v1/audit/referral-service", Upstream.referral),
+    ("/api/v1/webhooks/referral-service", Upstream.referral),
     ("/api/v1/stats", Upstream.referral),
     ("/api/v1/risk", Upstream.risk),
     ("/api/v1/meetings", Upstream.meetings),

@@ -25,14 +25,30 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request, Response
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from pydantic import BaseModel, Field, HttpUrl
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, Text, Uuid, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.db import Database, UtcDateTime, utc_now
+from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
 from safeguarding_kit.problems import Problem, Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -42,6 +58,9 @@ MAX_ATTEMPTS = 8
 SIGNATURE_TOLERANCE_SECONDS = 300
 
 EVENTS = Counter("events_total", "Events emitted and delivered", ["service", "outcome"])
+DELIVERIES = Gauge(
+    "outbox_deliveries", "Deliveries waiting (pending) or given up (dead), by service", ["service", "status"]
+)
 
 
 class Subscriber(BaseModel):
@@ -57,6 +76,7 @@ class EventTables:
     events: Table
     deliveries: Table
     inbox: Table
+    webhook_endpoints: Table
 
 
 def event_tables(metadata: MetaData) -> EventTables:
@@ -85,6 +105,7 @@ def event_tables(metadata: MetaData) -> EventTables:
         Column("next_attempt_at", UtcDateTime, nullable=False, index=True),
         Column("last_error", Text),
         Column("delivered_at", UtcDateTime),
+        Column("endpoint_id", Uuid, index=True),  # a partner's webhook; null for internal subscribers
     )
     inbox = Table(
         "inbox_events",
@@ -93,7 +114,35 @@ def event_tables(metadata: MetaData) -> EventTables:
         Column("type", String(100), nullable=False),
         Column("received_at", UtcDateTime, nullable=False),
     )
-    return EventTables(events, deliveries, inbox)
+    webhook_endpoints = Table(
+        "webhook_endpoints",
+        metadata,
+        Column("id", Uuid, primary_key=True),
+        Column("agency", String(100), nullable=False, index=True),
+        Column("agency_type", String(30), nullable=False),
+        Column("url", String(500), nullable=False),
+        Column("event_types", JSON, nullable=False),
+        Column("secret", String(200), nullable=False),
+        Column("active", Boolean, nullable=False, default=True),
+        Column("created_by", String(200), nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+    )
+    return EventTables(events, deliveries, inbox, webhook_endpoints)
+
+
+PartnerAudience = Callable[[Session, Principal, str], bool]
+"""Whether a partner agency (as a case-working principal) may see the record the event is
+about (its subject, a child's id): a service's own access rules, asked at emit time."""
+
+
+def webhook_principal(endpoint: Any) -> Principal:
+    """The partner agency behind a webhook endpoint, as the access rules see a case worker of it."""
+    return Principal(
+        sub=f"webhook:{endpoint.id}",
+        agency=endpoint.agency,
+        agency_type=AgencyType(endpoint.agency_type),
+        roles=frozenset({Role.practitioner}),
+    )
 
 
 def emit(
@@ -105,9 +154,13 @@ def emit(
     type: str,
     subject: str,
     data: Mapping[str, Any],
+    partner_audience: PartnerAudience | None = None,
 ) -> uuid.UUID:
     """Record an event, and one delivery per subscriber of its type, in the caller's
-    transaction: the event exists exactly when the change does. Ids and types only."""
+    transaction: the event exists exactly when the change does. Ids and types only.
+
+    Partner webhooks subscribed to the type get a delivery only when ``partner_audience``
+    says their agency may see the subject; without it, partners get nothing."""
     event_id = uuid.uuid4()
     now = utc_now()
     seq = session.scalar(
@@ -128,6 +181,24 @@ def emit(
                     next_attempt_at=now,
                 )
             )
+    if partner_audience is not None:
+        w = tables.webhook_endpoints
+        for endpoint in session.execute(select(w).where(w.c.active.is_(True))).all():
+            if type in endpoint.event_types and partner_audience(
+                session, webhook_principal(endpoint), subject
+            ):
+                session.execute(
+                    insert(tables.deliveries).values(
+                        event_seq=seq,
+                        subscriber=f"webhook-{endpoint.agency}"[:63],
+                        url=endpoint.url,
+                        subject=subject,
+                        status=PENDING,
+                        attempts=0,
+                        next_attempt_at=now,
+                        endpoint_id=endpoint.id,
+                    )
+                )
     return event_id
 
 
@@ -163,19 +234,34 @@ def verify_signature(secret: str, headers: Mapping[str, str], body: bytes, now: 
     return any(hmac.compare_digest(expected, candidate) for candidate in signatures.split())
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait before the next try: 1 s, 2 s, 4 s... up to 5 minutes."""
-    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 300))
+@dataclass(frozen=True)
+class RelayPolicy:
+    """How hard the relay tries: ``max_attempts`` tries, waiting ``base``, 2 x ``base``,
+    4 x ``base``... (at most ``cap``) between them, then the delivery is dead."""
+
+    max_attempts: int = MAX_ATTEMPTS
+    backoff_base_seconds: float = 1.0
+    backoff_cap_seconds: float = 300.0
+    private_addresses_allowed: bool = False
+
+
+def backoff(attempts: int, policy: RelayPolicy = RelayPolicy()) -> timedelta:
+    """Wait before the next try: 1 s, 2 s, 4 s... up to 5 minutes (with the default policy)."""
+    seconds = policy.backoff_base_seconds * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, policy.backoff_cap_seconds))
 
 
 def due_deliveries(session: Session, tables: EventTables, now: datetime, limit: int = 50) -> list[Any]:
     """Pending deliveries that are due, oldest event first, at most one per subscriber and
     subject (so a child's events arrive in order). Rows are locked (SKIP LOCKED) on
     PostgreSQL, so several relays never send the same delivery at once."""
-    d, e = tables.deliveries, tables.events
+    d, e, w = tables.deliveries, tables.events, tables.webhook_endpoints
     rows = session.execute(
         select(
             d.c.id.label("delivery_id"),
+            d.c.endpoint_id,
+            w.c.secret.label("endpoint_secret"),
+            w.c.active.label("endpoint_active"),
             d.c.subscriber,
             d.c.url,
             d.c.subject,
@@ -188,6 +274,7 @@ def due_deliveries(session: Session, tables: EventTables, now: datetime, limit: 
             e.c.data,
         )
         .join(e, e.c.seq == d.c.event_seq)
+        .outerjoin(w, w.c.id == d.c.endpoint_id)
         .where(d.c.status == PENDING)
         .order_by(d.c.event_seq)
         .limit(limit * 4)
@@ -206,8 +293,17 @@ def due_deliveries(session: Session, tables: EventTables, now: datetime, limit: 
     return chosen
 
 
-def deliver(client: httpx.Client, secret: str, row: Any) -> str | None:
-    """Send one delivery; None on success, else why it failed."""
+def deliver(
+    client: httpx.Client, secret: str, row: Any, *, private_addresses_allowed: bool = True
+) -> str | None:
+    """Send one delivery; None on success, else why it failed. A partner's webhook is
+    signed with its own secret and only sent to a public address."""
+    if row.endpoint_id is not None:
+        secret = row.endpoint_secret
+        try:
+            check_outbound_url(row.url, private_addresses_allowed=private_addresses_allowed)
+        except UnsafeUrl as exc:
+            return f"refused: {exc}"
     body = json.dumps(cloud_event(row), separators=(",", ":")).encode()
     stamp = int(time.time())
     message_id = f"{row.event_id}:{row.subscriber}"
@@ -225,14 +321,26 @@ def deliver(client: httpx.Client, secret: str, row: Any) -> str | None:
 
 
 def relay_once(
-    database: Database, tables: EventTables, client: httpx.Client, secret: str, service: str
+    database: Database,
+    tables: EventTables,
+    client: httpx.Client,
+    secret: str,
+    service: str,
+    policy: RelayPolicy = RelayPolicy(),
 ) -> int:
     """Deliver what is due; returns how many were delivered."""
     delivered = 0
     with database.sessions() as session:
         now = utc_now()
         for row in due_deliveries(session, tables, now):
-            error = deliver(client, secret, row)
+            if row.endpoint_id is not None and not row.endpoint_active:
+                session.execute(
+                    update(tables.deliveries)
+                    .where(tables.deliveries.c.id == row.delivery_id)
+                    .values(status=DEAD, last_error="the webhook endpoint was removed")
+                )
+                continue
+            error = deliver(client, secret, row, private_addresses_allowed=policy.private_addresses_allowed)
             values: dict[str, Any]
             if error is None:
                 values = {
@@ -245,12 +353,12 @@ def relay_once(
                 EVENTS.labels(service, "delivered").inc()
             else:
                 attempts = row.attempts + 1
-                dead = attempts >= MAX_ATTEMPTS
+                dead = attempts >= policy.max_attempts
                 values = {
                     "attempts": attempts,
                     "last_error": error,
                     "status": DEAD if dead else PENDING,
-                    "next_attempt_at": now + backoff(attempts),
+                    "next_attempt_at": now + backoff(attempts, policy),
                 }
                 EVENTS.labels(service, "dead" if dead else "failed").inc()
             session.execute(
@@ -260,6 +368,20 @@ def relay_once(
     return delivered
 
 
+def count_by_status(database: Database, tables: EventTables, service: str) -> None:
+    """Set the deliveries gauge: how many are pending and dead now (delivered ones are counted
+    as they go, by ``events_total``)."""
+    d = tables.deliveries
+    with database.sessions() as session:
+        counts: dict[str, int] = dict(
+            session.execute(
+                select(d.c.status, func.count()).where(d.c.status.in_([PENDING, DEAD])).group_by(d.c.status)
+            ).all()
+        )
+    for status in (PENDING, DEAD):
+        DELIVERIES.labels(service, status).set(counts.get(status, 0))
+
+
 @contextmanager
 def relay_thread(
     database: Database,
@@ -267,17 +389,23 @@ def relay_thread(
     secret: str,
     service: str,
     *,
+    policy: RelayPolicy = RelayPolicy(),
     interval: float = 0.3,
     timeout: float = 5.0,
+    gauge_every: float = 5.0,
 ) -> Iterator[None]:
     """A background thread delivering the outbox while the process runs."""
     stop = threading.Event()
 
     def loop() -> None:
+        counted_at = 0.0
         with httpx.Client(timeout=timeout, follow_redirects=False) as client:
             while not stop.is_set():
                 try:
-                    relay_once(database, tables, client, secret, service)
+                    relay_once(database, tables, client, secret, service, policy)
+                    if time.monotonic() - counted_at >= gauge_every:
+                        count_by_status(database, tables, service)
+                        counted_at = time.monotonic()
                 except Exception:  # a bad cycle (database down) must not end the relay
                     log.exception("relay cycle failed")
                 stop.wait(interval)
@@ -344,10 +472,18 @@ class Outbox:
     tables: EventTables
     subscribers: list[Subscriber]
     source: str
+    partner_audience: PartnerAudience | None = None
 
     def emit(self, session: Session, type: str, subject: str, data: Mapping[str, Any]) -> uuid.UUID:
         return emit(
-            session, self.tables, self.subscribers, source=self.source, type=type, subject=subject, data=data
+            session,
+            self.tables,
+            self.subscribers,
+            source=self.source,
+            type=type,
+            subject=subject,
+            data=data,
+            partner_audience=self.partner_audience,
         )
 
 

@@ -15,7 +15,15 @@ from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
 from safeguarding_kit.auth.verifier import TokenVerifier
 from safeguarding_kit.concurrency import install_stale_write_handler
 from safeguarding_kit.db import Database
-from safeguarding_kit.events import EventHandler, EventTables, Outbox, events_router, relay_thread
+from safeguarding_kit.events import (
+    EventHandler,
+    EventTables,
+    Outbox,
+    PartnerAudience,
+    RelayPolicy,
+    events_router,
+    relay_thread,
+)
 from safeguarding_kit.health import health_router
 from safeguarding_kit.observability import RequestContextMiddleware, configure_logging
 from safeguarding_kit.openapi import install_problem_openapi
@@ -39,10 +47,12 @@ def create_service_app(
     resources: Callable[[FastAPI], AbstractContextManager[None]] | None = None,
     events: EventTables | None = None,
     event_handlers: Mapping[str, EventHandler] | None = None,
+    partner_audience: PartnerAudience | None = None,
 ) -> FastAPI:
     """A service app over its own database; routes get the session and the caller by
     dependency. ``resources`` opens what else the service holds for its lifetime (an
-    HTTP client to other services, say) and closes it at shutdown."""
+    HTTP client to other services, say) and closes it at shutdown. ``partner_audience``
+    says which partner agencies' webhooks may hear of a child's events (none without it)."""
     configure_logging(settings.service_name, settings.log_level, json_lines=settings.log_json)
     database = Database(settings.resolved_database_url(), pool_size=settings.database_pool_size)
 
@@ -55,7 +65,17 @@ def create_service_app(
                 stack.enter_context(resources(app))
             if events is not None and settings.events_relay_enabled:
                 stack.enter_context(
-                    relay_thread(database, events, settings.events_signing_secret, settings.service_name)
+                    relay_thread(
+                        database,
+                        events,
+                        settings.events_signing_secret,
+                        settings.service_name,
+                        policy=RelayPolicy(
+                            max_attempts=settings.events_max_attempts,
+                            backoff_base_seconds=settings.events_backoff_base_seconds,
+                            private_addresses_allowed=settings.webhook_private_addresses_allowed,
+                        ),
+                    )
                 )
             async with verifier_http_client(settings) as client:
                 app.state.token_verifier = TokenVerifier.from_settings(settings, client)
@@ -84,6 +104,8 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     if events is not None:
-        app.state.outbox = Outbox(events, list(settings.event_subscribers), settings.service_name)
+        app.state.outbox = Outbox(
+            events, list(settings.event_subscribers), settings.service_name, partner_audience
+        )
         app.include_router(events_router(events, settings.events_signing_secret, event_handlers or {}))
     return app

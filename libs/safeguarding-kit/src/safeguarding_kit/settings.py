@@ -127,9 +127,20 @@ class DatabaseSettings(ProcessSettings):
     )
     event_subscribers: list[Subscriber] = Field(default_factory=list)
     events_relay_enabled: bool = True
+    events_max_attempts: int = Field(8, ge=1, le=50, description="Tries before a delivery is dead.")
+    events_backoff_base_seconds: float = Field(
+        1.0, gt=0, le=600, description="First wait after a failed delivery; doubled each try, at most 5 min."
+    )
+    webhook_private_addresses_allowed: bool = Field(
+        False,
+        description="Let partner webhooks point at loopback or private addresses (development and "
+        "tests only; refused in production).",
+    )
 
     @model_validator(mode="after")
     def _real_events_secret_in_production(self) -> DatabaseSettings:
+        if self.environment is Environment.production and self.webhook_private_addresses_allowed:
+            raise ValueError("WEBHOOK_PRIVATE_ADDRESSES_ALLOWED must be false in production")
         if self.environment is Environment.production and (
             self.events_signing_secret == DEV_EVENTS_SECRET or len(self.events_signing_secret) < 32
         ):

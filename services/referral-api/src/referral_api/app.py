@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from referral_api.children.routes import router as children_router
+from referral_api.children.service import partner_may_see
 from referral_api.concerns.routes import persons_router, places_router
 from referral_api.database import AUDIT, EVENTS
 from referral_api.missing_episodes.routes import router as missing_episodes_router
@@ -15,6 +16,7 @@ from referral_api.third_party.routes import router as third_party_router
 from safeguarding_kit.audit_routes import audit_router
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.settings import DatabaseSettings
+from safeguarding_kit.webhooks import webhooks_router
 
 DESCRIPTION = """\
 Referrals about children at risk of sexual or criminal exploitation, sent by partner
@@ -42,10 +44,20 @@ when someone changed the record since.
 field by JSON pointer in `errors`.
 """
 
+# What partner systems may subscribe to; each carries ids and types, never names.
+PARTNER_EVENT_TYPES = [
+    "referral.received",
+    "referral.status_changed",
+    "child.merged",
+    "missing_episode.reported",
+    "missing_episode.found",
+]
+
 TAGS = [
     {"name": "referrals", "description": "Referrals from partner agencies and their workflow."},
     {"name": "children", "description": "Children's records: the only place names and identifiers live."},
     {"name": "third-party-information", "description": "Information from professionals without case access."},
+    {"name": "webhooks", "description": "Your agency's webhook endpoints and their deliveries."},
     {
         "name": "audit",
         "description": "Who read or changed a child's record, and the audit chain's integrity.",
@@ -68,6 +80,12 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             persons_router,
             places_router,
             stats_router,
+            webhooks_router(
+                EVENTS,
+                path="/api/v1/webhooks/referral-service",
+                partner_event_types=PARTNER_EVENT_TYPES,
+                tag="webhooks",
+            ),
             audit_router(
                 AUDIT,
                 access_log_path="/api/v1/children/{child_id}/access-log",
@@ -77,4 +95,5 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         ],
         openapi_tags=TAGS,
         events=EVENTS,
+        partner_audience=partner_may_see,
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import FastAPI
 
 from risk_api.assessments.routes import router as assessments_router
-from risk_api.assessments.service import record_agency_link, screening_for_referral
+from risk_api.assessments.service import may_read_child, record_agency_link, screening_for_referral
 from risk_api.database import AUDIT, EVENTS
 from risk_api.risk_models.routes import router as risk_models_router
 from risk_api.settings import RiskSettings
@@ -13,6 +15,7 @@ from risk_api.stats.routes import router as stats_router
 from safeguarding_kit.audit_routes import audit_router
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.settings import DatabaseSettings
+from safeguarding_kit.webhooks import webhooks_router
 
 DESCRIPTION = """\
 The partnership's child exploitation tracker: versioned weighted-indicator risk
@@ -49,6 +52,9 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             "referral.received": lambda session, event: screening_for_referral(session, event, working_days),
             "child.agency_linked": record_agency_link,
         },
+        partner_audience=lambda session, principal, subject: may_read_child(
+            session, principal, uuid.UUID(subject)
+        ),
         title="Risk API",
         version="0.2.0",
         description=DESCRIPTION,
@@ -56,6 +62,12 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             risk_models_router,
             assessments_router,
             stats_router,
+            webhooks_router(
+                EVENTS,
+                path="/api/v1/risk/webhooks",
+                partner_event_types=["risk.assessed", "risk.level_changed"],
+                tag="webhooks",
+            ),
             audit_router(
                 AUDIT,
                 access_log_path="/api/v1/risk/children/{child_id}/access-log",
@@ -70,6 +82,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             },
             {"name": "assessments", "description": "Assessments, overrides, and each child's current risk."},
             {"name": "statistics", "description": "Figures for dashboards, small numbers suppressed."},
+            {"name": "webhooks", "description": "Your agency's webhook endpoints and their deliveries."},
             {
                 "name": "audit",
                 "description": "Who read or changed a child's risk; the audit chain's integrity.",

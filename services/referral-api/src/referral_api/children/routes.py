@@ -132,9 +132,10 @@ def merge_children(
     merge: ChildMerge,
     session: SessionDep,
     principal: Manager,
+    outbox: OutboxDep,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
     """Managers only. The duplicate's referrals and history move to this record; the
     duplicate is kept, marked `merged_into_id`. Needs `If-Match` of this record."""
-    child = service.merge_children(session, principal, child_id, merge, if_match)
+    child = service.merge_children(session, principal, child_id, merge, if_match, outbox)
     return _child_response(_child_body(session, principal, child))

@@ -60,6 +60,14 @@ def visible_children(principal: Principal) -> ColumnElement[bool]:
     return false()
 
 
+def partner_may_see(session: Session, principal: Principal, subject: str) -> bool:
+    """Whether a partner agency's webhook may hear of events about the child ``subject``."""
+    return (
+        session.scalar(select(Child.id).where(Child.id == uuid.UUID(subject), visible_children(principal)))
+        is not None
+    )
+
+
 def link_agency(
     session: Session, child_id: uuid.UUID, agency: str, reason: LinkReason, outbox: Outbox
 ) -> None:
@@ -218,7 +226,12 @@ def update_child(
 
 
 def merge_children(
-    session: Session, principal: Principal, surviving_id: uuid.UUID, merge: ChildMerge, if_match: str | None
+    session: Session,
+    principal: Principal,
+    surviving_id: uuid.UUID,
+    merge: ChildMerge,
+    if_match: str | None,
+    outbox: Outbox,
 ) -> Child:
     """Fold the duplicate into the surviving record: its referrals and case history move
     across, its identifiers fill gaps, and it is kept, marked merged. Audited; commits."""
@@ -262,6 +275,13 @@ def merge_children(
     )
     audit_trail.record(
         session, principal, "merge", "child", duplicate.id, duplicate.id, detail=f"into:{surviving.id}"
+    )
+    # Told under the duplicate's id, so it arrives after everything said of the duplicate.
+    outbox.emit(
+        session,
+        "child.merged",
+        str(duplicate.id),
+        {"child_id": str(surviving.id), "merged_child_id": str(duplicate.id)},
     )
     session.commit()
     return surviving

@@ -16,6 +16,7 @@ from safeguarding_kit.auth.dependencies import require_roles
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import IfMatchHeader, etag
 from safeguarding_kit.db import SessionDep, utc_now
+from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
 
@@ -46,9 +47,11 @@ def _response(episode: MissingEpisode, status_code: int = 200) -> JSONResponse:
     response_model=EpisodeRead,
     responses=problem_responses(401, 403, 422),
 )
-def report_missing(body: EpisodeCreate, session: SessionDep, principal: CaseWorker) -> JSONResponse:
+def report_missing(
+    body: EpisodeCreate, session: SessionDep, principal: CaseWorker, outbox: OutboxDep
+) -> JSONResponse:
     """Opens an episode for a child you can see."""
-    return _response(service.report_missing(session, principal, body), 201)
+    return _response(service.report_missing(session, principal, body, outbox), 201)
 
 
 @router.get(
@@ -126,10 +129,11 @@ def record_found(
     body: FoundCreate,
     session: SessionDep,
     principal: CaseWorker,
+    outbox: OutboxDep,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
     """Starts the 72-hour return-home interview clock. Needs `If-Match`."""
-    return _response(service.record_found(session, principal, episode_id, body, if_match))
+    return _response(service.record_found(session, principal, episode_id, body, if_match, outbox))
 
 
 @router.post(

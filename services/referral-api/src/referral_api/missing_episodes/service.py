@@ -22,6 +22,7 @@ from referral_api.missing_episodes.schemas import (
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
+from safeguarding_kit.events import Outbox
 from safeguarding_kit.pagination import paginate
 from safeguarding_kit.problems import Conflict, FieldError, NotFound, Problem
 
@@ -52,7 +53,9 @@ def interview_overdue(episode: MissingEpisode, now: datetime) -> bool:
     )
 
 
-def report_missing(session: Session, principal: Principal, data: EpisodeCreate) -> MissingEpisode:
+def report_missing(
+    session: Session, principal: Principal, data: EpisodeCreate, outbox: Outbox
+) -> MissingEpisode:
     try:
         child = children_service.get_child(session, principal, data.child_id)
     except children_service.ChildNotFound as exc:
@@ -74,6 +77,12 @@ def report_missing(session: Session, principal: Principal, data: EpisodeCreate) 
     session.add(episode)
     session.flush()
     audit_trail.record(session, principal, "create", "missing_episode", episode.id, child.id)
+    outbox.emit(
+        session,
+        "missing_episode.reported",
+        str(child.id),
+        {"missing_episode_id": str(episode.id), "child_id": str(child.id)},
+    )
     session.commit()
     return episode
 
@@ -93,7 +102,12 @@ def get_episode(
 
 
 def record_found(
-    session: Session, principal: Principal, episode_id: uuid.UUID, data: FoundCreate, if_match: str | None
+    session: Session,
+    principal: Principal,
+    episode_id: uuid.UUID,
+    data: FoundCreate,
+    if_match: str | None,
+    outbox: Outbox,
 ) -> MissingEpisode:
     """The child was found: the return-home interview falls due 72 hours later."""
     episode = get_episode(session, principal, episode_id, audit=False)
@@ -111,6 +125,12 @@ def record_found(
     session.flush()
     audit_trail.record(
         session, principal, "update", "missing_episode", episode.id, episode.child_id, detail="found"
+    )
+    outbox.emit(
+        session,
+        "missing_episode.found",
+        str(episode.child_id),
+        {"missing_episode_id": str(episode.id), "child_id": str(episode.child_id)},
     )
     session.commit()
     return episode

@@ -448,6 +448,17 @@ def transition_referral(
         referral.child_id,
         detail=f"{previous.value}->{step.to.value}",
     )
+    outbox.emit(
+        session,
+        "referral.status_changed",
+        str(referral.child_id),
+        {
+            "referral_id": str(referral.id),
+            "child_id": str(referral.child_id),
+            "from": previous.value,
+            "to": step.to.value,
+        },
+    )
     session.commit()
     return referral
 
