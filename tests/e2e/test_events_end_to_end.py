@@ -146,3 +146,27 @@ def test_events_wait_for_a_stopped_meetings_service_and_none_is_lost(
         lambda: set(children) <= next_agenda_children(gateway, stack_tokens, weekly_mace["id"]),
         "both children reached the agenda after the restart",
     )
+
+
+def test_a_service_killed_between_writing_a_change_and_delivering_its_event_loses_nothing(
+    gateway, stack_tokens, stack
+):
+    # With the risk service down, the referral's event can only wait in the outbox...
+    stack.stop("risk-api")
+    try:
+        child_id = refer(gateway, stack_tokens, "Hal")["child_id"]
+        time.sleep(1)  # the relay tries and backs off
+        # ...and then the referral service dies without any chance to flush or finish.
+        stack.kill("referral-api")
+    finally:
+        stack.start("risk-api")
+        stack.start("referral-api")
+        stack.wait_ready("risk-api")
+        stack.wait_ready("referral-api")
+    eventually(
+        lambda: (
+            gateway.get(f"/api/v1/risk/children/{child_id}", headers=stack_tokens.headers(**HUB)).status_code
+            == 200
+        ),
+        "the restarted referral service delivered the waiting event: a screening opened",
+    )

@@ -210,6 +210,16 @@ class Stack:
         if log is not None:
             log.close()
 
+    def kill(self, name: str) -> None:
+        """SIGKILL ``name``: no shutdown, no flushing - as a crash or an OOM kill would."""
+        proc = self.procs.pop(name, None)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log = self._logs.pop(name, None)
+        if log is not None:
+            log.close()
+
     def stop_all(self) -> None:
         for name in ["gateway", *[s.name for s in self.config.services]]:
             self.stop(name)
