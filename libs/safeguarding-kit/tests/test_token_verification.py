@@ -243,3 +243,29 @@ def test_a_rotated_key_is_picked_up_and_a_removed_key_stops_after_the_lifetime()
             await v.verify(sign(claims(), headers={"kid": "k1"}))
 
     asyncio.run(scenario())
+
+
+def test_a_verified_token_is_checked_once_within_the_cache_lifetime_and_a_refused_one_every_time():
+    class CountingKeys:
+        def __init__(self) -> None:
+            self.lookups = 0
+
+        async def key_for(self, kid):
+            self.lookups += 1
+            return await StaticKeySource(pem=PUBLIC_PEM).key_for(kid)
+
+    keys = CountingKeys()
+    issuer = IssuerConfig(issuer=ISSUER, audience=AUDIENCE, public_key_pem=PUBLIC_PEM)
+    v = TokenVerifier([TrustedIssuer(issuer, keys)], cache_seconds=30)
+    good, forged = sign(claims()), sign(claims(), key=rsa_key())
+
+    async def scenario() -> None:
+        for _ in range(3):
+            assert (await v.verify(good)).sub == "pc-1234"
+        assert keys.lookups == 1
+        for _ in range(3):
+            with pytest.raises(TokenRejected):
+                await v.verify(forged)
+        assert keys.lookups == 4
+
+    asyncio.run(scenario())

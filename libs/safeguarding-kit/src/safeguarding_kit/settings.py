@@ -83,6 +83,9 @@ class ProcessSettings(BaseSettings):
     )
     jwt_leeway_seconds: int = Field(10, ge=0, le=30)
     jwks_cache_seconds: float = Field(300.0, gt=0, le=86400)
+    jwt_cache_seconds: float = Field(
+        30.0, ge=0, le=300, description="How long a verified token is remembered (0: verify every time)."
+    )
     jwks_min_refetch_seconds: float = Field(5.0, ge=0, le=3600)
     jwks_fetch_timeout_seconds: float = Field(3.0, gt=0, le=30)
 

@@ -11,6 +11,7 @@ import jwt
 
 from safeguarding_kit.auth.keys import JwksKeySource, KeyNotFound, KeySource, StaticKeySource
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
+from safeguarding_kit.auth.token_cache import VerifiedTokens
 from safeguarding_kit.settings import IssuerConfig, ProcessSettings
 
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
@@ -36,11 +37,14 @@ class TokenVerifier:
     """Checks signature (algorithms pinned per issuer, never taken from the token),
     ``exp``/``iat``/``iss``/``aud``/``sub`` present and valid, and the platform's claims."""
 
-    def __init__(self, issuers: list[TrustedIssuer], *, leeway_seconds: int = 10) -> None:
+    def __init__(
+        self, issuers: list[TrustedIssuer], *, leeway_seconds: int = 10, cache_seconds: float = 0.0
+    ) -> None:
         if not 0 <= leeway_seconds <= 30:
             raise ValueError("leeway must be between 0 and 30 seconds")
         self._issuers = {i.config.issuer: i for i in issuers}
         self._leeway = leeway_seconds
+        self._verified = VerifiedTokens(cache_seconds)
 
     @classmethod
     def from_settings(cls, settings: ProcessSettings, client: httpx.AsyncClient) -> TokenVerifier:
@@ -58,12 +62,19 @@ class TokenVerifier:
             else:
                 source = StaticKeySource(pem=config.public_key_pem, path=config.public_key_file)
             trusted.append(TrustedIssuer(config, source))
-        return cls(trusted, leeway_seconds=settings.jwt_leeway_seconds)
+        return cls(
+            trusted,
+            leeway_seconds=settings.jwt_leeway_seconds,
+            # Never longer than the keys are cached: a removed key stops working just as soon.
+            cache_seconds=min(settings.jwt_cache_seconds, settings.jwks_cache_seconds),
+        )
 
     async def verify(self, token: str) -> Principal:
         """The caller the token names, or :class:`TokenRejected` saying why not."""
         if len(token) > MAX_TOKEN_LENGTH:
             raise TokenRejected("The token is too long.")
+        if (known := self._verified.get(token)) is not None:
+            return known
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -106,7 +117,9 @@ class TokenVerifier:
             raise TokenRejected("The token's signature does not verify.") from exc
         except jwt.PyJWTError as exc:
             raise TokenRejected("The token is not valid.") from exc
-        return principal_from_claims(claims, config)
+        principal = principal_from_claims(claims, config)
+        self._verified.put(token, principal, float(claims["exp"]))
+        return principal
 
 
 def principal_from_claims(claims: dict[str, Any], config: IssuerConfig) -> Principal:
