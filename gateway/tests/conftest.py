@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from api_gateway.app import create_app
 from api_gateway.settings import GatewaySettings
+from api_gateway.upstream import HttpxUpstream
 
 
 class FakeServices:
@@ -33,4 +34,5 @@ def gateway(data_dir: Path, tokens, services: FakeServices) -> Iterator[TestClie
     app = create_app(settings)
     with TestClient(app) as client:
         app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(services.handler))
+        app.state.upstream = HttpxUpstream(app.state.upstream_client)
         yield client

@@ -11,6 +11,7 @@ from api_gateway.app import create_app
 from api_gateway.openapi import combine_specs
 from api_gateway.routing import Upstream
 from api_gateway.settings import GatewaySettings
+from api_gateway.upstream import HttpxUpstream
 
 PROBLEM = {"type": "object", "properties": {"title": {"type": "string"}}}
 
@@ -91,6 +92,7 @@ def gateway_over(handler, data_dir: Path, **settings) -> TestClient:
     client = TestClient(app)
     client.__enter__()
     app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    app.state.upstream = HttpxUpstream(app.state.upstream_client)
     return client
 
 

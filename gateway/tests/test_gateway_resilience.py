@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from api_gateway.app import create_app
 from api_gateway.breaker import CircuitBreaker
 from api_gateway.settings import GatewaySettings
+from api_gateway.upstream import HttpxUpstream
 
 
 class Clock:
@@ -52,6 +53,7 @@ def gateway_with(handler, data_dir: Path, **settings):
     client = TestClient(app)
     client.__enter__()
     app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    app.state.upstream = HttpxUpstream(app.state.upstream_client)
     return client
 
 
@@ -118,4 +120,22 @@ def test_cors_answers_configured_dashboard_origins_only(data_dir, tokens):
         "/api/v1/stats/referrals", headers={"Origin": "https://evil.example", **preflight}
     )
     assert "access-control-allow-origin" not in refused.headers
+    gateway.__exit__(None, None, None)
+
+
+def test_small_and_large_answers_come_back_whole_with_repeated_headers_kept(data_dir, tokens):
+    large = b"x" * (300 * 1024)  # over the size that is read whole: streamed
+
+    def service(request: httpx.Request) -> httpx.Response:
+        body = large if request.url.path.endswith("/large") else b'{"items": []}'
+        return httpx.Response(
+            200, content=body, headers=[("link", "<a>; rel=first"), ("link", "<b>; rel=next")]
+        )
+
+    gateway = gateway_with(service, data_dir)
+    small = gateway.get("/api/v1/referrals", headers=tokens.headers())
+    assert small.content == b'{"items": []}'
+    assert small.headers.get_list("link") == ["<a>; rel=first", "<b>; rel=next"]
+    streamed = gateway.get("/api/v1/referrals/large", headers=tokens.headers())
+    assert streamed.content == large
     gateway.__exit__(None, None, None)

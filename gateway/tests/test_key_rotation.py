@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 
 from api_gateway.app import create_app
 from api_gateway.settings import GatewaySettings
+from api_gateway.upstream import HttpxUpstream
 from safeguarding_kit.auth.dev_issuer import mint_token
 from safeguarding_kit.settings import IssuerConfig
 
@@ -121,6 +122,7 @@ def gateway_for(
         app.state.upstream_client = httpx.AsyncClient(
             transport=httpx.MockTransport(lambda request: httpx.Response(200, json={"items": []}))
         )
+        app.state.upstream = HttpxUpstream(app.state.upstream_client)
         yield client
 
 

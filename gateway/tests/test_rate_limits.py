@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from api_gateway.app import create_app
 from api_gateway.rate_limits import RouteClass, route_class
 from api_gateway.settings import GatewaySettings
+from api_gateway.upstream import HttpxUpstream
 
 REDIS_URL = "127.0.0.1:6379"
 
@@ -27,6 +28,7 @@ def started_gateway(data_dir: Path, **settings: object) -> TestClient:
     client = TestClient(app)
     client.__enter__()
     app.state.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(ok))
+    app.state.upstream = HttpxUpstream(app.state.upstream_client)
     return client
 
 

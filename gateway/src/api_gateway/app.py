@@ -20,6 +20,7 @@ from api_gateway.proxy import forward
 from api_gateway.rate_limits import RateLimits
 from api_gateway.routing import Upstream, upstream_for
 from api_gateway.settings import GatewaySettings
+from api_gateway.upstream import AiohttpUpstream
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
 from safeguarding_kit.auth.verifier import TokenRejected, TokenVerifier
 from safeguarding_kit.health import health_router
@@ -70,14 +71,22 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             upstream_client(settings) as client,
         ):
             app.state.token_verifier = TokenVerifier.from_settings(settings, jwks_client)
-            app.state.upstream_client = client
+            app.state.upstream_client = client  # health checks and spec fetches
+            app.state.upstream = AiohttpUpstream(  # the hot path: every proxied request
+                connect_timeout=settings.upstream_connect_timeout_seconds,
+                read_timeout=settings.upstream_timeout_seconds,
+                max_connections=settings.upstream_max_connections,
+            )
             app.state.rate_limits = RateLimits.from_strings(
                 storage_url=settings.rate_limit_storage_url,
                 reads=settings.rate_limit_reads,
                 writes=settings.rate_limit_writes,
                 key_prefix=settings.rate_limit_key_prefix,
             )
-            yield
+            try:
+                yield
+            finally:
+                await app.state.upstream.aclose()
 
     app = FastAPI(
         title="Safeguarding platform gateway",
@@ -137,7 +146,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await rate_limits.check(principal, request.method)
         return await forward(
             request,
-            client=request.app.state.upstream_client,
+            client=request.app.state.upstream,
             upstream=upstream,
             base_url=base_urls[upstream],
             max_body_bytes=settings.max_body_bytes,

@@ -49,9 +49,10 @@ def upstream_request_headers(
 
 
 def client_response_headers(upstream_headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Upstream response headers less hop-by-hop ones and the upstream's server banner."""
+    """Upstream response headers less hop-by-hop ones, the upstream's server banner, and its
+    ``Date`` (the gateway's server sends its own)."""
     return [
         (name, value)
         for name, value in upstream_headers
-        if name.lower() not in HOP_BY_HOP and name.lower() not in {"server", "x-request-id"}
+        if name.lower() not in HOP_BY_HOP and name.lower() not in {"server", "x-request-id", "date"}
     ]

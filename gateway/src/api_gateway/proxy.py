@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 
-import httpx
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -19,11 +18,13 @@ from starlette.responses import Response, StreamingResponse
 from api_gateway.breaker import CircuitBreaker
 from api_gateway.headers import client_response_headers, upstream_request_headers
 from api_gateway.routing import Upstream
+from api_gateway.upstream import UpstreamBroken, UpstreamClient, UpstreamConnectFailed, UpstreamTimedOut
 from safeguarding_kit.problems import Problem
 from safeguarding_kit.request_context import current_request_id
 
 log = logging.getLogger(__name__)
 
+WHOLE_BODY_BYTES = 256 * 1024  # answers up to this size (by Content-Length) are not streamed
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
@@ -61,7 +62,7 @@ async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
 async def forward(
     request: Request,
     *,
-    client: httpx.AsyncClient,
+    client: UpstreamClient,
     upstream: Upstream,
     base_url: str,
     max_body_bytes: int,
@@ -83,17 +84,17 @@ async def forward(
         request_id=current_request_id() or "",
         client_host=request.client.host if request.client else None,
     )
-    upstream_request = client.build_request(
-        request.method, url, params=request.url.query or None, headers=headers, content=body
-    )
     attempts = 1 + (retries if request.method in IDEMPOTENT_METHODS else 0)
     sent = time.perf_counter()
     for attempt in range(1, attempts + 1):
         try:
-            upstream_response = await client.send(upstream_request, stream=True, follow_redirects=False)
+            answer = await client.send(
+                request.method, url, query=request.url.query, headers=headers, body=body
+            )
             breaker.record_success()
             break
-        except httpx.ConnectError as exc:
+        except UpstreamConnectFailed as exc:
+            # Nothing reached the service: an idempotent request may be tried again.
             breaker.record_failure()
             if attempt < attempts and breaker.allow():
                 continue
@@ -101,29 +102,36 @@ async def forward(
             raise UpstreamUnavailable(
                 f"The {upstream.value} service is unavailable; try again shortly."
             ) from exc
-        except httpx.ConnectTimeout as exc:
-            breaker.record_failure()
-            raise UpstreamUnavailable(
-                f"The {upstream.value} service is unavailable; try again shortly."
-            ) from exc
-        except httpx.TimeoutException as exc:
+        except UpstreamTimedOut as exc:
             breaker.record_failure()
             log.warning("upstream timeout", extra={"upstream": upstream.value})
             raise UpstreamTimeout(
                 f"The {upstream.value} service did not answer in time. A retried write is safe "
                 "with the same Idempotency-Key."
             ) from exc
-        except httpx.TransportError as exc:
+        except UpstreamBroken as exc:
             log.warning("upstream protocol error", extra={"upstream": upstream.value})
             raise BadGateway(f"The {upstream.value} service gave no valid answer.") from exc
 
     upstream_ms = (time.perf_counter() - sent) * 1000
     gateway_ms = (time.perf_counter() - started) * 1000 - upstream_ms
-    answer_headers = dict(client_response_headers(upstream_response.headers.multi_items()))
-    answer_headers["Server-Timing"] = f"gateway;dur={gateway_ms:.2f}, upstream;dur={upstream_ms:.2f}"
-    return StreamingResponse(
-        upstream_response.aiter_raw(),
-        status_code=upstream_response.status_code,
-        headers=answer_headers,
-        background=BackgroundTask(upstream_response.aclose),
-    )
+    answer_headers = client_response_headers(answer.headers)
+    answer_headers.append(("server-timing", f"gateway;dur={gateway_ms:.2f}, upstream;dur={upstream_ms:.2f}"))
+    response: Response
+    length = answer.content_length
+    if length is not None and length <= WHOLE_BODY_BYTES:
+        # Most answers are small JSON: read whole, sent in one go (cheaper than a stream).
+        try:
+            content = await answer.read()
+        except UpstreamBroken as exc:
+            raise BadGateway(f"The {upstream.value} service gave no valid answer.") from exc
+        finally:
+            await answer.close()
+        response = Response(content, status_code=answer.status)
+    else:
+        response = StreamingResponse(
+            answer.body, status_code=answer.status, background=BackgroundTask(answer.close)
+        )
+    # Raw header pairs: repeated headers (Set-Cookie, Link...) survive as they came.
+    response.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer_headers]
+    return response
