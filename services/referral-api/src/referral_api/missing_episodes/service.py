@@ -94,6 +94,12 @@ def get_episode(
         select(MissingEpisode).where(MissingEpisode.id == episode_id, _visible(principal))
     )
     if episode is None:
+        hidden = session.get(MissingEpisode, episode_id)
+        if hidden is not None:  # exists, but not for this caller: audit the refusal
+            audit_trail.record(
+                session, principal, "read", "missing_episode", episode_id, hidden.child_id, outcome="denied"
+            )
+            session.commit()
         raise EpisodeNotFound(f"There is no missing episode {episode_id} that you can see.")
     if audit:
         audit_trail.record(session, principal, "read", "missing_episode", episode.id, episode.child_id)

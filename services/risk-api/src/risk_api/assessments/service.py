@@ -57,7 +57,12 @@ def may_read_child(session: Session, principal: Principal, child_id: uuid.UUID) 
 
 
 def _require_reader(session: Session, principal: Principal, child_id: uuid.UUID, what: str) -> None:
+    """404 unless the caller may read the child's risk; a refusal about a child this service
+    knows is itself audited (and committed, whatever happens to the caller's request)."""
     if not may_read_child(session, principal, child_id):
+        if session.get(ChildRisk, child_id) is not None:
+            audit_trail.record(session, principal, "read", "child_risk", child_id, child_id, outcome="denied")
+            session.commit()
         raise ChildRiskNotFound(f"There is no {what} for child {child_id} that you can see.")
 
 
@@ -271,7 +276,13 @@ def get_assessment(
     assessment = session.scalar(
         select(Assessment).where(Assessment.id == assessment_id).options(selectinload(Assessment.answers))
     )
-    if assessment is None or not may_read_child(session, principal, assessment.child_id):
+    if assessment is not None and not may_read_child(session, principal, assessment.child_id):
+        audit_trail.record(
+            session, principal, "read", "assessment", assessment.id, assessment.child_id, outcome="denied"
+        )
+        session.commit()
+        assessment = None
+    if assessment is None:
         raise AssessmentNotFound(f"There is no assessment {assessment_id} that you can see.")
     if audit:
         audit_trail.record(session, principal, "read", "assessment", assessment.id, assessment.child_id)
