@@ -7,6 +7,10 @@ from datetime import date, timedelta
 
 from icalendar import Calendar
 from meetings_scenarios import COORDINATOR, POLICE, series_body, tomorrow_at_ten_local
+from sqlalchemy import select
+
+from meetings_api.actions.sweeper import sweep_once
+from meetings_api.database import EVENTS
 
 ASSESSOR = {"agency": "sheffield-social-care", "agency_type": "social_care", "roles": ["risk_assessor"]}
 SCHOOL = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["referrer"]}
@@ -234,6 +238,18 @@ def test_an_action_not_done_by_its_due_date_is_overdue_and_on_the_next_agenda(ag
     assert any(r["code"] == "overdue_action" for i in next_items for r in i["reasons"])
     overdue = meetings.get("/api/v1/meetings/actions/overdue", headers=coordinator).json()
     assert [(g["owner_agency"], g["overdue"]) for g in overdue] == [("south-yorkshire-police", 1)]
+    # The sweep announces it to the other services and partners, once.
+    assert sweep_once(meetings.app.state.database, meetings.app.state.outbox) == 1
+    assert sweep_once(meetings.app.state.database, meetings.app.state.outbox) == 0
+    with meetings.app.state.database.sessions() as session:
+        [event] = session.execute(
+            select(EVENTS.events.c.type, EVENTS.events.c.subject, EVENTS.events.c.data).where(
+                EVENTS.events.c.type == "meeting.action_overdue"
+            )
+        ).all()
+    assert event.subject == made["child_id"]
+    assert event.data["action_id"] == action.json()["id"]
+    assert event.data["owner_agency"] == "south-yorkshire-police"
 
     done = meetings.patch(
         f"/api/v1/meetings/actions/{action.json()['id']}",

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import httpx
 from fastapi import FastAPI
 
+from meetings_api.actions.sweeper import overdue_sweeper
 from meetings_api.agendas.routes import router as agendas_router
 from meetings_api.agendas.service import child_became_high
 from meetings_api.database import AUDIT, EVENTS
@@ -53,15 +54,18 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     settings = settings or MeetingsSettings()
     timeout = settings.upstream_timeout_seconds if isinstance(settings, MeetingsSettings) else 5.0
 
+    sweep_every = settings.overdue_sweep_seconds if isinstance(settings, MeetingsSettings) else 0.0
+
     @contextmanager
     def services_client(app: FastAPI) -> Iterator[None]:
-        # One client per process for the risk and referral services, unless a test gave one.
-        if getattr(app.state, "services_client", None) is not None:
-            yield
-            return
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            app.state.services_client = client
-            yield
+        with overdue_sweeper(app, sweep_every):
+            # One client per process for the risk and referral services, unless a test gave one.
+            if getattr(app.state, "services_client", None) is not None:
+                yield
+                return
+            with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+                app.state.services_client = client
+                yield
 
     return create_service_app(
         settings,

@@ -18,6 +18,12 @@ class MeetingsSettings(DatabaseSettings):
     risk_api_url: HttpUrl = HttpUrl("http://127.0.0.1:8102")
     referral_api_url: HttpUrl = HttpUrl("http://127.0.0.1:8101")
     upstream_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    overdue_sweep_seconds: float = Field(
+        300.0,
+        ge=0,
+        le=86400,
+        description="How often overdue actions are looked for and announced (0: never).",
+    )
     review_gap_weeks: int = Field(
         12, ge=1, le=52, description="Children not reviewed for this long go on the agenda."
     )

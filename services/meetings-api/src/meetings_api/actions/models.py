@@ -35,6 +35,8 @@ class Action(Base):
         enum_column(ActionStatus, "action_status"), default=ActionStatus.open
     )
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When meeting.action_overdue was written for it: each overdue action is announced once.
+    overdue_announced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     row_version: Mapped[int] = mapped_column(default=1)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import date
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from meetings_api import audit_trail
@@ -18,6 +19,7 @@ from meetings_api.occurrences.service import get_occurrence, meetings_of_series_
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
+from safeguarding_kit.events import Outbox
 from safeguarding_kit.problems import FieldError, NotFound, Problem
 
 
@@ -95,6 +97,45 @@ def actions_for_meeting(session: Session, occurrence_id: uuid.UUID) -> list[Acti
             .order_by(Action.due_date, Action.id)
         )
     )
+
+
+def announce_overdue_actions(session: Session, outbox: Outbox, today: date, *, batch: int = 500) -> int:
+    """Write ``meeting.action_overdue`` once for each open action past its due date (ids,
+    the owning agency and the date only); returns how many were announced. Commits."""
+    due = session.execute(
+        select(Action.id, Action.child_id, Action.occurrence_id, Action.owner_agency, Action.due_date)
+        .where(
+            Action.status == ActionStatus.open,
+            Action.due_date < today,
+            Action.overdue_announced_at.is_(None),
+        )
+        .order_by(Action.due_date, Action.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if due:
+        # Straight to the table: announcing is not an edit, so the action's ETag stays valid.
+        actions = cast(Table, Action.__table__)
+        session.execute(
+            update(actions)
+            .where(actions.c.id.in_([a.id for a in due]))
+            .values(overdue_announced_at=utc_now())
+        )
+    for action in due:
+        outbox.emit(
+            session,
+            "meeting.action_overdue",
+            str(action.child_id or action.id),
+            {
+                "action_id": str(action.id),
+                "child_id": str(action.child_id) if action.child_id else None,
+                "occurrence_id": str(action.occurrence_id),
+                "owner_agency": action.owner_agency,
+                "due_date": action.due_date.isoformat(),
+            },
+        )
+    session.commit()
+    return len(due)
 
 
 def overdue_by_agency(session: Session, today: date, owner_agency: str | None) -> dict[str, list[Action]]:
