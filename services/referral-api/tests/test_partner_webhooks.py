@@ -235,3 +235,24 @@ def test_a_webhook_pointing_inside_the_platforms_network_is_refused(client, app,
         ).json()
         == []
     )
+
+
+def test_a_webhook_address_that_turns_private_after_registration_is_refused_at_delivery(
+    client, app, tokens, receiver
+):
+    # Registered while allowed (as a name that later re-resolves to a private address would be).
+    endpoint = register(client, tokens, POLICE_ADMIN, receiver.url, ["referral.received"])
+    assert (
+        client.post("/api/v1/referrals", json=referral_body(), headers=tokens.headers(**SCHOOL)).status_code
+        == 201
+    )
+
+    relay(app, RelayPolicy(max_attempts=1, private_addresses_allowed=False))
+
+    assert receiver.deliveries == []
+    history = client.get(
+        f"/api/v1/webhooks/referral-service/endpoints/{endpoint['id']}/deliveries",
+        headers=tokens.headers(**POLICE_ADMIN),
+    ).json()["items"]
+    assert history[0]["status"] == "dead"
+    assert "not a public address" in history[0]["last_error"]

@@ -190,7 +190,7 @@ def emit(
                 session.execute(
                     insert(tables.deliveries).values(
                         event_seq=seq,
-                        subscriber=f"webhook-{endpoint.agency}"[:63],
+                        subscriber=f"webhook-{endpoint.id}",  # its own lane: order per child
                         url=endpoint.url,
                         subject=subject,
                         status=PENDING,
