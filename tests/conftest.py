@@ -1,5 +1,6 @@
-"""The real processes, started once for the end-to-end tests, on SQLite or on the
-PostgreSQL server that TEST_DATABASE_URL names (a database per service)."""
+"""Fixtures shared by the tests that start the real processes (tests/e2e, tests/fuzz, ...):
+the whole stack, started once per run, on SQLite or on the PostgreSQL server that
+TEST_DATABASE_URL names (a database per service), and tokens its gateway trusts."""
 
 from __future__ import annotations
 
