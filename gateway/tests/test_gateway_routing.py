@@ -63,6 +63,14 @@ def test_a_valid_request_is_forwarded_with_its_token_and_request_id(gateway, tok
     assert "server" not in response.headers
 
 
+def test_a_percent_encoded_path_reaches_the_service_as_the_caller_encoded_it(gateway, tokens, services):
+    # Decoded, these would be a control character, a non-ASCII letter and a slash: an
+    # invalid request line to the service, or another path.
+    response = gateway.get("/api/v1/children/%18%F2%A3%81%92%2F..?q=%00%C3%A9", headers=tokens.headers())
+    assert response.status_code == 200
+    assert services.requests[-1].url.raw_path == b"/api/v1/children/%18%F2%A3%81%92%2F..?q=%00%C3%A9"
+
+
 def test_requests_without_a_valid_token_never_reach_a_service(gateway, services):
     assert gateway.get("/api/v1/referrals").status_code == 401
     assert gateway.get("/api/v1/referrals", headers={"Authorization": "Bearer nonsense"}).status_code == 401

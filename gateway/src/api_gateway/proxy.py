@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import quote
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 
 WHOLE_BODY_BYTES = 256 * 1024  # answers up to this size (by Content-Length) are not streamed
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# What may stay as it is in a path or query sent on (RFC 3986 pchar, plus "?" and "/" in
+# a query); "%" is kept so what the caller percent-encoded stays encoded.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
 
 
 class PayloadTooLarge(Problem):
@@ -59,6 +64,15 @@ async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+def upstream_target(request: Request) -> tuple[str, str]:
+    """The path and query to send the service, as the caller encoded them: the raw path,
+    not Starlette's decoded one (whose control characters and non-ASCII letters would make
+    an invalid request line), with anything a request line may not hold percent-encoded."""
+    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    query: bytes = request.scope.get("query_string", b"")
+    return quote(raw_path, safe=_PATH_SAFE), quote(query, safe=_QUERY_SAFE)
+
+
 async def forward(
     request: Request,
     *,
@@ -78,7 +92,8 @@ async def forward(
             headers={"Retry-After": str(breaker.retry_after())},
         )
     body = await read_bounded_body(request, max_body_bytes)
-    url = base_url.rstrip("/") + request.url.path
+    path, query = upstream_target(request)
+    url = base_url.rstrip("/") + path
     headers = upstream_request_headers(
         request.headers.items(),
         request_id=current_request_id() or "",
@@ -88,9 +103,7 @@ async def forward(
     sent = time.perf_counter()
     for attempt in range(1, attempts + 1):
         try:
-            answer = await client.send(
-                request.method, url, query=request.url.query, headers=headers, body=body
-            )
+            answer = await client.send(request.method, url, query=query, headers=headers, body=body)
             breaker.record_success()
             break
         except UpstreamConnectFailed as exc:
