@@ -60,7 +60,7 @@ def agenda_client(migrated_databases, data_dir, database_url, tokens):
     install_reference_data(urls["risk-api"])
     common = {"data_dir": data_dir, "environment": "test", "log_json": False, "events_relay_enabled": False}
     referral_app = referral_spec.create_app(ReferralSettings(database_url=urls["referral-api"], **common))
-    # Low-risk reviews fall due after a day here, so a review can be due before tomorrow's meeting.
+    # Low-risk reviews fall due after a day here, so a review can be due before a meeting two days away.
     risk_app = risk_spec.create_app(RiskSettings(database_url=urls["risk-api"], review_days_low=1, **common))
     meetings_app = create_app(
         MeetingsSettings(

@@ -35,6 +35,8 @@ def series_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def tomorrow_at_ten_local() -> str:
-    day = (datetime.now(LONDON) + timedelta(days=1)).date()
+def first_meeting_in_two_days_local() -> str:
+    """10:00 London time the day after tomorrow: whatever the time of day the tests run, a
+    review falling due a day after an assessment made now is due before this meeting."""
+    day = (datetime.now(LONDON) + timedelta(days=2)).date()
     return f"{day.isoformat()}T10:00:00"

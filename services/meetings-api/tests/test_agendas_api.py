@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from icalendar import Calendar
-from meetings_scenarios import COORDINATOR, POLICE, series_body, tomorrow_at_ten_local
+from meetings_scenarios import COORDINATOR, POLICE, first_meeting_in_two_days_local, series_body
 from sqlalchemy import select
 
 from meetings_api.actions.sweeper import sweep_once
@@ -39,7 +39,7 @@ def child(given: str, nhs: str | None = None) -> dict:
 def next_mace(meetings, tokens):
     series = meetings.post(
         "/api/v1/meetings/series",
-        json=series_body(first_meeting_local=tomorrow_at_ten_local(), rrule="FREQ=WEEKLY"),
+        json=series_body(first_meeting_local=first_meeting_in_two_days_local(), rrule="FREQ=WEEKLY"),
         headers=tokens.headers(**COORDINATOR),
     ).json()
     listed = meetings.get(
@@ -133,7 +133,7 @@ def test_a_cetg_agenda_lists_persons_of_concern_with_their_linked_children_as_on
         json=series_body(
             meeting_type="CETG",
             title="CETG",
-            first_meeting_local=tomorrow_at_ten_local(),
+            first_meeting_local=first_meeting_in_two_days_local(),
             rrule="FREQ=WEEKLY",
         ),
     ).json()
