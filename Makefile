@@ -21,13 +21,13 @@ AGENCY ?= sheffield-social-care
 TYPE ?= social_care
 ROLES ?= practitioner
 
-.PHONY: help install run token test test-postgres lint typecheck check openapi bench clean
+.PHONY: help install run token test test-postgres fuzz lint typecheck check openapi bench clean
 
 help:
 	@echo "make run      start the whole platform on SQLite with demo data; prints a dev token"
 	@echo "make test     run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)"
 	@echo "make token AGENCY=<slug> TYPE=<agency type> ROLES=<a,b>   print a dev token"
-	@echo "make check    ruff and mypy;  make openapi  regenerate openapi/*.json;  make bench"
+	@echo "make check    ruff and mypy;  make openapi  regenerate openapi/*.json;  make bench;  make fuzz"
 
 $(PY):
 	@python3 -m venv $(VENV)
@@ -52,6 +52,12 @@ test: $(STAMP)
 
 test-postgres: $(STAMP)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres} $(PY) -m pytest $(PYTEST_ARGS)
+
+# A longer fuzzing run than `make test` makes: many examples per operation, a fresh seed
+# each time (FUZZ_SEED=<n> replays one).
+FUZZ_EXAMPLES ?= 200
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check $(SOURCES)

@@ -12,6 +12,23 @@ from safeguarding_kit.problems import PROBLEM_JSON, FieldError, ProblemDetails
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
 
+# Answers any operation may give whatever its handler does, declared once here.
+_UNREADABLE_BODY = "The request body could not be read: it must be JSON in UTF-8."
+_NO_SUCH_PATH = (
+    "There is no such resource, or the caller may not see it; also the answer when a path "
+    "parameter holds an encoded `/` and so names no path at all."
+)
+
+
+def _declare_common_answers(operation: dict[str, Any]) -> None:
+    """Declare what the framework answers before a handler runs: 400 for a body that is
+    not UTF-8 JSON, and 404 for a path that names nothing."""
+    responses = operation.setdefault("responses", {})
+    if "requestBody" in operation:
+        responses.setdefault("400", {"description": _UNREADABLE_BODY})
+    if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
+        responses.setdefault("404", {"description": _NO_SUCH_PATH})
+
 
 def _problem_schemas() -> dict[str, Any]:
     schema = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -41,6 +58,7 @@ def install_problem_openapi(app: FastAPI) -> None:
         schemas.update(_problem_schemas())
         for path_item in spec.get("paths", {}).values():
             for operation in path_item.values():
+                _declare_common_answers(operation)
                 for status, response in operation.get("responses", {}).items():
                     if str(status).startswith(("4", "5")):
                         response["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}

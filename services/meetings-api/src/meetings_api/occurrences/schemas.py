@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime
+from pydantic import BaseModel, ConfigDict, Field
 
 from meetings_api.occurrences.models import AttendanceStatus, OccurrenceStatus
+from meetings_api.wall_clock import LondonWallClockTime
 from safeguarding_kit.auth.principal import AgencyType
 
 
@@ -59,7 +60,7 @@ class RescheduleCreate(BaseModel):
         json_schema_extra={"examples": [{"starts_at_local": "2027-04-07T14:00:00", "scope": "this"}]},
     )
 
-    starts_at_local: NaiveDatetime = Field(description="New start in Europe/London wall-clock time.")
+    starts_at_local: LondonWallClockTime = Field(description="New start in Europe/London wall-clock time.")
     duration_minutes: int | None = Field(None, ge=15, le=8 * 60)
     scope: EditScope = Field(EditScope.this, description="this one, this and following, or all upcoming.")
 

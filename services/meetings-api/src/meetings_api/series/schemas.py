@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, NaiveDatetime, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from meetings_api.recurrence import BankHolidayRule, parse_rule
 from meetings_api.series.models import MeetingType
+from meetings_api.wall_clock import LondonWallClockTime
 from safeguarding_kit.auth.principal import AgencyType
 
 SERIES_EXAMPLE: dict[str, JsonValue] = {
@@ -42,7 +43,7 @@ class SeriesCreate(BaseModel):
         max_length=7,
         description="Agency types that must be present for the meeting to be quorate.",
     )
-    first_meeting_local: NaiveDatetime = Field(
+    first_meeting_local: LondonWallClockTime = Field(
         description="First meeting in Europe/London wall-clock time, without offset: "
         "a 10:00 meeting stays at 10:00 when the clocks change."
     )
@@ -94,7 +95,7 @@ class SeriesRead(BaseModel):
     chair_agency: str
     core_agency_types: list[AgencyType]
     quorum_agency_types: list[AgencyType]
-    first_meeting_local: datetime
+    first_meeting_local: LondonWallClockTime
     duration_minutes: int
     rrule: str
     bank_holiday_rule: BankHolidayRule
