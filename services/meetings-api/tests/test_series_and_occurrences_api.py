@@ -226,3 +226,96 @@ def test_an_unknown_agency_type_in_the_quorum_is_refused_and_nothing_written(cli
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "#/quorum_agency_types/0"
     assert client.get("/api/v1/meetings/series", headers=tokens.headers(**POLICE)).json()["items"] == []
+
+
+def test_moving_all_upcoming_meetings_moves_every_one_to_the_new_time(client, tokens):
+    series = create_series(client, tokens)
+    meetings = occurrences(client, tokens, series["id"])
+    moved = client.post(
+        f"/api/v1/meetings/occurrences/{meetings[2]['id']}/reschedule",
+        json={"starts_at_local": "2027-03-17T14:00:00", "scope": "all"},
+        headers={**tokens.headers(**COORDINATOR), "If-Match": '"1"'},
+    )
+    assert moved.status_code == 200, moved.text
+    after = occurrences(client, tokens, series["id"])
+    # Every meeting, from the first upcoming one, is now at 14:00 London time on its own day.
+    assert [o["starts_at"][:16] for o in after][:6] == [
+        "2027-03-03T14:00",
+        "2027-03-10T14:00",
+        "2027-03-17T14:00",
+        "2027-03-24T14:00",
+        "2027-03-31T13:00",  # BST from 28 March: still 14:00 local
+        "2027-04-07T13:00",
+    ]
+    assert [o["id"] for o in after][:3] == [m["id"] for m in meetings][:3]  # agendas go with them
+
+
+def test_cancelling_this_and_following_ends_the_series_there(client, tokens):
+    series = create_series(client, tokens)
+    meetings = occurrences(client, tokens, series["id"])
+    cancelled = client.post(
+        f"/api/v1/meetings/occurrences/{meetings[3]['id']}/cancel",
+        json={"reason": "MACE merges with the county panel", "scope": "following"},
+        headers={**tokens.headers(**COORDINATOR), "If-Match": '"1"'},
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    after = occurrences(client, tokens, series["id"])
+    scheduled = [o["starts_at"][:10] for o in after if o["status"] == "scheduled"]
+    assert scheduled == ["2027-03-03", "2027-03-10", "2027-03-17"]
+    assert all(
+        o["cancel_reason"] == "MACE merges with the county panel" for o in after if o["status"] != "scheduled"
+    )
+    later = occurrences(
+        client, tokens, series["id"], start="2027-06-01T00:00:00Z", end="2027-09-01T00:00:00Z"
+    )
+    assert [o for o in later if o["status"] == "scheduled"] == []
+
+
+def test_cancelling_all_upcoming_meetings_leaves_none_scheduled(client, tokens):
+    series = create_series(client, tokens)
+    meetings = occurrences(client, tokens, series["id"])
+    cancelled = client.post(
+        f"/api/v1/meetings/occurrences/{meetings[4]['id']}/cancel",
+        json={"reason": "Replaced by the new MACE", "scope": "all"},
+        headers={**tokens.headers(**COORDINATOR), "If-Match": '"1"'},
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert [o for o in occurrences(client, tokens, series["id"]) if o["status"] == "scheduled"] == []
+
+
+def test_an_agency_attending_a_meeting_reads_it_and_one_not_attending_gets_404(client, tokens):
+    series = create_series(client, tokens)
+    meeting = occurrences(client, tokens, series["id"])[0]
+    attendees = [
+        {
+            "agency": "sheffield-social-care",
+            "agency_type": "social_care",
+            "person_name": "Jo Chair",
+            "status": "present",
+        },
+        {
+            "agency": "sheffield-youth",
+            "agency_type": "youth_service",
+            "person_name": "Kim Youth",
+            "status": "present",
+        },
+    ]
+    recorded = client.put(
+        f"/api/v1/meetings/occurrences/{meeting['id']}/attendance",
+        json={"attendees": attendees},
+        headers=tokens.headers(**COORDINATOR),
+    )
+    assert recorded.status_code == 200, recorded.text
+    school = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["practitioner"]}
+    for path in ("", "/agenda", "/attendance"):
+        url = f"/api/v1/meetings/occurrences/{meeting['id']}{path}"
+        assert client.get(url, headers=tokens.headers(**YOUTH_WORKER)).status_code == 200, path
+        refused = client.get(url, headers=tokens.headers(**school))
+        assert refused.status_code == 404, path
+        assert refused.headers["content-type"] == PROBLEM
+    # Attending one meeting opens that meeting only, not the next one in the series.
+    following = occurrences(client, tokens, series["id"])[1]
+    response = client.get(
+        f"/api/v1/meetings/occurrences/{following['id']}", headers=tokens.headers(**YOUTH_WORKER)
+    )
+    assert response.status_code == 404

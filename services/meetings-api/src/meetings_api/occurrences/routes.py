@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from meetings_api.deps import Caller, Coordinator, Reader
+from meetings_api.deps import Caller, Coordinator
 from meetings_api.occurrences import service
 from meetings_api.occurrences.models import Attendance, Occurrence
 from meetings_api.occurrences.schemas import (
@@ -131,8 +131,11 @@ def record_attendance(
     operation_id="getAttendance",
     summary="Who attended, and quorum",
     response_model=AttendanceRead,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 404, 422),
 )
-def get_attendance(occurrence_id: uuid.UUID, session: SessionDep, principal: Reader) -> AttendanceRead:
-    """The attendance list and whether the quorum's agency types were present."""
+def get_attendance(occurrence_id: uuid.UUID, session: SessionDep, principal: Caller) -> AttendanceRead:
+    """The attendance list and whether the quorum's agency types were present. Read by
+    whoever may read the meeting: the statutory partners' case workers and the agencies
+    attending it (404 for anyone else)."""
+    service.readable_occurrence(session, principal, occurrence_id)
     return _attendance(session, occurrence_id, service.attendance_of(session, occurrence_id))
