@@ -14,8 +14,8 @@ from safeguarding_kit.auth.dev_issuer import mint_dev_token
 from safeguarding_kit.auth.principal import AgencyType, Role
 
 
-def run(data_dir: Path) -> int:
-    config = StackConfig(data_dir=data_dir)
+def run(config: StackConfig) -> int:
+    data_dir = config.data_dir
     print("Migrating the three databases under", data_dir.resolve(), flush=True)
     prepare(config)
     stack = Stack(config)
@@ -71,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run_cmd = sub.add_parser("run", help="migrate, start and supervise every process")
     run_cmd.add_argument("--data-dir", type=Path, default=Path("data"))
+    defaults = StackConfig(data_dir=Path("data"))
+    for name in ("gateway", "referral", "risk", "meetings"):
+        run_cmd.add_argument(
+            f"--{name}-port", type=int, default=getattr(defaults, f"{name}_port"), help=f"the {name} port"
+        )
     token_cmd = sub.add_parser("token", help="print a dev token and nothing else")
     token_cmd.add_argument("--data-dir", type=Path, default=Path("data"))
     token_cmd.add_argument("--agency", default="sheffield-social-care")
@@ -85,7 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     token_cmd.add_argument("--sub", default=None)
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.data_dir)
+        config = StackConfig(
+            data_dir=args.data_dir,
+            gateway_port=args.gateway_port,
+            referral_port=args.referral_port,
+            risk_port=args.risk_port,
+            meetings_port=args.meetings_port,
+        )
+        return run(config)
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
     unknown = sorted(set(roles) - {r.value for r in Role})
     if unknown:
