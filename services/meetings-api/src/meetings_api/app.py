@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import httpx
 from fastapi import FastAPI
 
+from meetings_api.actions.service import partner_may_hear_of
 from meetings_api.actions.sweeper import overdue_sweeper
 from meetings_api.agendas.routes import router as agendas_router
 from meetings_api.agendas.service import child_became_high
@@ -19,6 +20,7 @@ from meetings_api.stats.routes import router as stats_router
 from safeguarding_kit.audit_routes import audit_router
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.settings import DatabaseSettings
+from safeguarding_kit.webhooks import webhooks_router
 
 DESCRIPTION = """\
 Multi-agency meetings that manage exploitation risk: MACE (weekly, chaired by
@@ -45,6 +47,7 @@ TAGS = [
     {"name": "meetings", "description": "One meeting: moves, cancellations, attendance and quorum."},
     {"name": "agendas", "description": "Agendas, minutes, decisions and actions."},
     {"name": "statistics", "description": "Figures for dashboards, small numbers suppressed."},
+    {"name": "webhooks", "description": "Your agency's webhook endpoints and their deliveries."},
     {"name": "audit", "description": "Who read or changed meeting records about a child."},
 ]
 
@@ -77,6 +80,12 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             occurrences_router,
             agendas_router,
             stats_router,
+            webhooks_router(
+                EVENTS,
+                path="/api/v1/meetings/webhooks",
+                partner_event_types=["meeting.action_overdue"],
+                tag="webhooks",
+            ),
             audit_router(
                 AUDIT,
                 access_log_path="/api/v1/meetings/children/{child_id}/access-log",
@@ -88,4 +97,5 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         resources=services_client,
         events=EVENTS,
         event_handlers={"risk.level_changed": child_became_high},
+        partner_audience=partner_may_hear_of,
     )

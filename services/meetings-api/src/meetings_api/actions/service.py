@@ -8,10 +8,11 @@ from collections import defaultdict
 from datetime import date
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from meetings_api import audit_trail
+from meetings_api.access import reads_meetings
 from meetings_api.actions.models import Action, ActionStatus
 from meetings_api.actions.schemas import ActionCreate, ActionUpdate
 from meetings_api.agendas.service import get_item
@@ -97,6 +98,23 @@ def actions_for_meeting(session: Session, occurrence_id: uuid.UUID) -> list[Acti
             .order_by(Action.due_date, Action.id)
         )
     )
+
+
+def partner_may_hear_of(session: Session, principal: Principal, subject: str) -> bool:
+    """Whether a partner agency's webhook hears about actions on ``subject`` (a child's id,
+    or an action's when it concerns no child): the statutory partners' case workers read
+    every meeting; another agency hears only of the actions its own people own."""
+    if reads_meetings(principal):
+        return True
+    try:
+        subject_id = uuid.UUID(subject)
+    except ValueError:
+        return False
+    owned = select(Action.id).where(
+        Action.owner_agency == principal.agency,
+        or_(Action.child_id == subject_id, Action.id == subject_id),
+    )
+    return session.scalar(owned.limit(1)) is not None
 
 
 def announce_overdue_actions(session: Session, outbox: Outbox, today: date, *, batch: int = 500) -> int:

@@ -1,0 +1,174 @@
+"""Partner webhooks from the meetings service: an agency's admin registers an endpoint for
+`meeting.action_overdue`; a school hears of the overdue actions its own staff own, the
+police (a statutory partner) of every overdue action, and another school of none. The
+deliveries are signed with the endpoint's secret and carry ids, never names."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from meetings_scenarios import COORDINATOR, series_body
+
+from meetings_api.actions.sweeper import sweep_once
+from meetings_api.database import EVENTS
+from safeguarding_kit.events import RelayPolicy, relay_once, verify_signature
+
+POLICE_ADMIN = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["admin"]}
+SCHOOL_ADMIN = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["admin"]}
+OTHER_SCHOOL_ADMIN = {"agency": "rotherham-schools", "agency_type": "education", "roles": ["admin"]}
+CHILD_ID = "3f0e9a1c-0b1d-4c5e-8f7a-1b2c3d4e5f60"
+OTHER_CHILD_ID = "4a1f0b2d-1c2e-4d6f-9a8b-2c3d4e5f6071"
+
+
+class Receiver:
+    """One partner's webhook receiver on a local port; records what it is sent."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.deliveries.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def settings(settings):
+    # The receivers run on this machine, so private addresses are allowed for this module.
+    return settings.model_copy(update={"webhook_private_addresses_allowed": True})
+
+
+@pytest.fixture
+def receivers() -> Iterator[dict[str, Receiver]]:
+    made = {name: Receiver() for name in ("police", "school", "other school")}
+    yield made
+    for receiver in made.values():
+        receiver.close()
+
+
+def register(client, tokens, admin: dict, url: str) -> dict:
+    answer = client.post(
+        "/api/v1/meetings/webhooks/endpoints",
+        json={"url": url, "event_types": ["meeting.action_overdue"]},
+        headers=tokens.headers(**admin),
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def overdue_action(client, tokens, child_id: str, owner_agency: str) -> dict:
+    """An action agreed at a meeting three weeks ago, due a fortnight ago, still open."""
+    coordinator = tokens.headers(**COORDINATOR)
+    three_weeks_ago = date.today() - timedelta(weeks=3)
+    series = client.post(
+        "/api/v1/meetings/series",
+        headers=coordinator,
+        json=series_body(first_meeting_local=f"{three_weeks_ago.isoformat()}T10:00:00", rrule="FREQ=WEEKLY"),
+    ).json()
+    meeting = client.get(
+        f"/api/v1/meetings/series/{series['id']}/occurrences",
+        headers=coordinator,
+        params={"from": f"{three_weeks_ago.isoformat()}T00:00:00Z"},
+    ).json()[0]
+    item = client.post(
+        f"/api/v1/meetings/occurrences/{meeting['id']}/agenda/items",
+        json={
+            "kind": "child",
+            "title": "Child of concern",
+            "reason": "Raised by school",
+            "child_ids": [child_id],
+        },
+        headers=coordinator,
+    )
+    assert item.status_code == 201, item.text
+    action = client.post(
+        f"/api/v1/meetings/agenda-items/{item.json()['id']}/actions",
+        headers=coordinator,
+        json={
+            "description": "Safety plan meeting with the family",
+            "owner_agency": owner_agency,
+            "due_date": (three_weeks_ago + timedelta(days=7)).isoformat(),
+            "child_id": child_id,
+        },
+    )
+    assert action.status_code == 201, action.text
+    return action.json()
+
+
+def relay(app) -> None:
+    policy = RelayPolicy(max_attempts=3, backoff_base_seconds=0.2, private_addresses_allowed=True)
+    with httpx.Client(timeout=5) as http:
+        while relay_once(
+            app.state.database, EVENTS, http, app.state.settings.events_signing_secret, "t", policy
+        ):
+            pass
+
+
+def test_each_agency_hears_of_the_overdue_actions_it_may_see_signed_and_without_names(
+    client, app, tokens, receivers
+):
+    police = register(client, tokens, POLICE_ADMIN, receivers["police"].url)
+    school = register(client, tokens, SCHOOL_ADMIN, receivers["school"].url)
+    register(client, tokens, OTHER_SCHOOL_ADMIN, receivers["other school"].url)
+    schools_action = overdue_action(client, tokens, CHILD_ID, "sheffield-schools")
+    police_action = overdue_action(client, tokens, OTHER_CHILD_ID, "south-yorkshire-police")
+
+    assert sweep_once(app.state.database, app.state.outbox) == 2
+    relay(app)
+
+    def heard(name: str) -> list[dict]:
+        return [json.loads(body) for _, body in receivers[name].deliveries]
+
+    assert {e["data"]["action_id"] for e in heard("police")} == {schools_action["id"], police_action["id"]}
+    assert [e["data"]["action_id"] for e in heard("school")] == [schools_action["id"]]
+    assert heard("other school") == []
+    [(headers, body)] = receivers["school"].deliveries
+    assert verify_signature(school["secret"], headers, body)
+    assert not verify_signature(police["secret"], headers, body)  # each endpoint its own secret
+    event = json.loads(body)
+    assert (event["type"], event["subject"]) == ("meeting.action_overdue", CHILD_ID)
+    assert "Safety plan" not in body.decode()  # ids, the owner and the date; not what was said
+
+
+def test_only_an_agency_admin_registers_meetings_webhooks_and_sees_only_its_own(client, tokens, receivers):
+    coordinator = client.post(
+        "/api/v1/meetings/webhooks/endpoints",
+        json={"url": receivers["police"].url, "event_types": ["meeting.action_overdue"]},
+        headers=tokens.headers(**COORDINATOR),
+    )
+    assert coordinator.status_code == 403
+    assert coordinator.headers["content-type"] == "application/problem+json"
+    police = register(client, tokens, POLICE_ADMIN, receivers["police"].url)
+    listed = client.get("/api/v1/meetings/webhooks/endpoints", headers=tokens.headers(**SCHOOL_ADMIN))
+    assert listed.json() == []
+    other = client.get(
+        f"/api/v1/meetings/webhooks/endpoints/{police['id']}/deliveries",
+        headers=tokens.headers(**SCHOOL_ADMIN),
+    )
+    assert other.status_code == 404
+    unknown_type = client.post(
+        "/api/v1/meetings/webhooks/endpoints",
+        json={"url": receivers["police"].url, "event_types": ["risk.level_changed"]},
+        headers=tokens.headers(**POLICE_ADMIN),
+    )
+    assert unknown_type.status_code == 422
