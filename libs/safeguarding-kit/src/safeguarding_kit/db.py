@@ -58,7 +58,9 @@ def normalise_url(url: str) -> str:
 def create_db_engine(url: str, *, pool_size: int = 5) -> Engine:
     """An engine for SQLite (foreign keys on, WAL, busy timeout) or PostgreSQL."""
     url = normalise_url(url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement's error (and so a log line) never holds the values
+    # it carried, such as a child's name.
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, **kwargs)

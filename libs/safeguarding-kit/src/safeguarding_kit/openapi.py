@@ -14,6 +14,10 @@ _PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
 
 # Answers any operation may give whatever its handler does, declared once here.
 _UNREADABLE_BODY = "The request body could not be read: it must be JSON in UTF-8."
+_DATABASE_UNAVAILABLE = (
+    "The service cannot reach its database just now (`Retry-After` says when to try again); "
+    "a POST retried with the same `Idempotency-Key` is safe."
+)
 _NO_SUCH_PATH = (
     "There is no such resource, or the caller may not see it; also the answer when a path "
     "parameter holds an encoded `/` and so names no path at all."
@@ -21,9 +25,10 @@ _NO_SUCH_PATH = (
 
 
 def _declare_common_answers(operation: dict[str, Any]) -> None:
-    """Declare what the framework answers before a handler runs: 400 for a body that is
-    not UTF-8 JSON, and 404 for a path that names nothing."""
+    """Declare what the framework answers whatever the handler: 400 for a body that is
+    not UTF-8 JSON, 404 for a path that names nothing, 503 while the database is down."""
     responses = operation.setdefault("responses", {})
+    responses.setdefault("503", {"description": _DATABASE_UNAVAILABLE})
     if "requestBody" in operation:
         responses.setdefault("400", {"description": _UNREADABLE_BODY})
     if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):

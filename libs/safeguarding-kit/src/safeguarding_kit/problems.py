@@ -3,12 +3,14 @@
 Domain errors subclass :class:`Problem` and are raised in the service layer; the
 handlers installed by :func:`install_problem_handlers` turn them, FastAPI's
 validation errors and Starlette's HTTP errors into ``application/problem+json``.
+A database that cannot be reached just now is 503 with ``Retry-After``.
 Unexpected exceptions are answered by the request-context middleware in
 :mod:`safeguarding_kit.observability`: a bare 500 with no trace, and the request id.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -17,12 +19,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safeguarding_kit.request_context import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:safeguarding:problem:"
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+log = logging.getLogger(__name__)
 
 
 class FieldError(BaseModel):
@@ -196,9 +203,27 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None) or {},
         )
 
+    async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database is down, restarting, refusing connections or out of pooled ones: a
+        # passing state, not a bug, so 503 and a retry (safe for a POST with its
+        # Idempotency-Key) rather than 500. Only the error's type is logged, never its
+        # statement or values.
+        log.warning("database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)
+        return problem_response(
+            503,
+            "database-unavailable",
+            "Service temporarily unavailable",
+            "The service cannot reach its database just now. Retry shortly; a POST retried with "
+            "the same Idempotency-Key is safe.",
+            instance=request.url.path,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(OperationalError, on_database_unavailable)
+    app.add_exception_handler(PoolTimeout, on_database_unavailable)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
