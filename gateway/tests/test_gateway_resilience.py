@@ -82,6 +82,46 @@ def test_a_stopped_service_is_failed_fast_after_the_breaker_opens_and_recovers(d
     gateway.__exit__(None, None, None)
 
 
+def test_a_service_that_comes_back_broken_keeps_failing_fast_then_recovers_when_mended(data_dir, tokens):
+    # Down (connection refused), then reachable but answering garbage to the trial request,
+    # then mended: the breaker must neither stay open for good nor forget the broken trial.
+    state = {"mode": "down", "n": 0}
+
+    def service(request: httpx.Request) -> httpx.Response:
+        state["n"] += 1
+        if state["mode"] == "down":
+            raise httpx.ConnectError("connection refused")
+        if state["mode"] == "broken":
+            raise httpx.RemoteProtocolError("not HTTP")
+        return httpx.Response(200, json={"items": []})
+
+    gateway = gateway_with(
+        service, data_dir, breaker_failure_threshold=1, breaker_reset_seconds=0.2, upstream_retries=0
+    )
+    headers = tokens.headers()
+    assert gateway.get("/api/v1/referrals", headers=headers).status_code == 503  # opens
+    state["mode"] = "broken"
+    time.sleep(0.25)
+    assert gateway.get("/api/v1/referrals", headers=headers).status_code == 502  # the trial
+    reached = state["n"]
+    assert gateway.get("/api/v1/referrals", headers=headers).status_code == 503  # open again
+    assert state["n"] == reached
+    state["mode"] = "mended"
+    time.sleep(0.25)
+    assert gateway.get("/api/v1/referrals", headers=headers).status_code == 200
+    gateway.__exit__(None, None, None)
+
+
+def test_a_trial_request_abandoned_by_its_caller_lets_the_next_one_try():
+    clock = Clock()
+    breaker = CircuitBreaker(failure_threshold=1, reset_seconds=5, clock=clock)
+    breaker.record_failure()
+    clock.now += 5
+    assert breaker.allow()  # the trial, whose caller then goes away
+    breaker.abandon_trial()
+    assert breaker.allow()
+
+
 def test_a_post_is_never_retried(data_dir, tokens):
     calls = {"n": 0}
 

@@ -42,6 +42,11 @@ class CircuitBreaker:
         self._opened_at = None
         self._trial_in_flight = False
 
+    def abandon_trial(self) -> None:
+        """The trial request ended with no verdict on the service (the caller went away):
+        the next request after the cool-down may try again."""
+        self._trial_in_flight = False
+
     def record_failure(self) -> None:
         self._failures += 1
         self._trial_in_flight = False

@@ -123,8 +123,14 @@ async def forward(
                 "with the same Idempotency-Key."
             ) from exc
         except UpstreamBroken as exc:
+            # Reached, but no valid answer: as much a failure as no answer at all (and were this
+            # the half-open trial, nothing else would let the next one through).
+            breaker.record_failure()
             log.warning("upstream protocol error", extra={"upstream": upstream.value})
             raise BadGateway(f"The {upstream.value} service gave no valid answer.") from exc
+        except BaseException:
+            breaker.abandon_trial()  # cancelled mid-flight: neither success nor failure
+            raise
 
     upstream_ms = (time.perf_counter() - sent) * 1000
     gateway_ms = (time.perf_counter() - started) * 1000 - upstream_ms
