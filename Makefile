@@ -21,13 +21,14 @@ AGENCY ?= sheffield-social-care
 TYPE ?= social_care
 ROLES ?= practitioner
 
-.PHONY: help install run token test test-postgres fuzz lint typecheck check openapi bench clean
+.PHONY: help install run token test test-postgres fuzz lint typecheck check openapi bench faults clean
 
 help:
 	@echo "make run      start the whole platform on SQLite with demo data; prints a dev token"
 	@echo "make test     run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)"
 	@echo "make token AGENCY=<slug> TYPE=<agency type> ROLES=<a,b>   print a dev token"
 	@echo "make check    ruff and mypy;  make openapi  regenerate openapi/*.json;  make bench;  make fuzz"
+	@echo "make faults   referrals under load while a service and PostgreSQL are stopped and started"
 
 $(PY):
 	@python3 -m venv $(VENV)
@@ -76,6 +77,12 @@ bench: $(STAMP)
 	$(PY) bench/gateway.py
 	$(PY) bench/risk_rescoring.py
 	$(PY) bench/stats.py
+	$(PY) bench/referrals.py
+
+# Referrals posted through the gateway while the referral service and PostgreSQL (a cluster
+# of the script's own) are stopped and started; fails if any referral is lost or doubled.
+faults: $(STAMP)
+	$(PY) bench/faults_under_load.py
 
 clean:
 	rm -rf $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache
