@@ -26,7 +26,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import Counter, Gauge
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -252,45 +252,56 @@ def backoff(attempts: int, policy: RelayPolicy = RelayPolicy()) -> timedelta:
 
 
 def due_deliveries(session: Session, tables: EventTables, now: datetime, limit: int = 50) -> list[Any]:
-    """Pending deliveries that are due, oldest event first, at most one per subscriber and
-    subject (so a child's events arrive in order). Rows are locked (SKIP LOCKED) on
-    PostgreSQL, so several relays never send the same delivery at once."""
+    """The first pending delivery of each lane (one subscriber, one subject: a child's
+    events to one receiver) when it is due, oldest event first, at most ``limit``.
+
+    A lane's later events are not picked while an earlier one is pending, whoever holds
+    it, so a child's events arrive in order. On PostgreSQL the rows are locked
+    (``FOR UPDATE SKIP LOCKED``): several relays never send the same delivery at once, and
+    a lane whose first delivery another relay is sending is passed over whole. SQLite has
+    no row locks (the query takes none there): one relay per database."""
     d, e, w = tables.deliveries, tables.events, tables.webhook_endpoints
-    rows = session.execute(
+    # The head of each lane among all pending deliveries, not within a page of them: a relay
+    # that cannot see (or lock) a lane's earlier delivery must still not send a later one.
+    pending = (
         select(
-            d.c.id.label("delivery_id"),
-            d.c.endpoint_id,
-            w.c.secret.label("endpoint_secret"),
-            w.c.active.label("endpoint_active"),
-            d.c.subscriber,
-            d.c.url,
-            d.c.subject,
-            d.c.attempts,
-            d.c.next_attempt_at,
-            e.c.id.label("event_id"),
-            e.c.source,
-            e.c.type,
-            e.c.occurred_at,
-            e.c.data,
+            d.c.id,
+            func.row_number()
+            .over(partition_by=(d.c.subscriber, d.c.subject), order_by=d.c.event_seq)
+            .label("place"),
         )
-        .join(e, e.c.seq == d.c.event_seq)
-        .outerjoin(w, w.c.id == d.c.endpoint_id)
         .where(d.c.status == PENDING)
-        .order_by(d.c.event_seq)
-        .limit(limit * 4)
-        .with_for_update(skip_locked=True, of=d)
-    ).all()
-    chosen, blocked = [], set()
-    for row in rows:
-        lane = (row.subscriber, row.subject)
-        if lane in blocked:
-            continue
-        blocked.add(lane)  # later events for this child wait for this one
-        if row.next_attempt_at <= now:
-            chosen.append(row)
-        if len(chosen) >= limit:
-            break
-    return chosen
+        .subquery()
+    )
+    heads = select(pending.c.id).where(pending.c.place == 1)
+    return list(
+        session.execute(
+            select(
+                d.c.id.label("delivery_id"),
+                d.c.endpoint_id,
+                w.c.secret.label("endpoint_secret"),
+                w.c.active.label("endpoint_active"),
+                d.c.subscriber,
+                d.c.url,
+                d.c.subject,
+                d.c.attempts,
+                d.c.next_attempt_at,
+                e.c.id.label("event_id"),
+                e.c.source,
+                e.c.type,
+                e.c.occurred_at,
+                e.c.data,
+            )
+            .join(e, e.c.seq == d.c.event_seq)
+            .outerjoin(w, w.c.id == d.c.endpoint_id)
+            # Status and due time are checked again on the locked row (PostgreSQL re-reads a row
+            # another relay changed meanwhile), so a delivery just sent or put back is left alone.
+            .where(d.c.id.in_(heads), d.c.status == PENDING, d.c.next_attempt_at <= now)
+            .order_by(d.c.event_seq)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=d)
+        ).all()
+    )
 
 
 def deliver(
@@ -421,11 +432,15 @@ def relay_thread(
 
 def first_time(session: Session, tables: EventTables, event_id: uuid.UUID, type: str) -> bool:
     """Record the event in the inbox; False when it was already processed (a redelivery).
-    Call inside the consumer's transaction, before applying the event."""
+    Call first in the consumer's transaction, before applying the event: a redelivery
+    rolls that transaction back, with nothing in it yet."""
+    # No savepoint: on SQLite a SAVEPOINT taken before any write opens the transaction
+    # itself, and releasing it commits the inbox row at once - so an event whose handler
+    # then failed was remembered as applied, and its redelivery skipped (the event lost).
     try:
-        with session.begin_nested():
-            session.execute(insert(tables.inbox).values(id=event_id, type=type, received_at=utc_now()))
+        session.execute(insert(tables.inbox).values(id=event_id, type=type, received_at=utc_now()))
     except IntegrityError:
+        session.rollback()
         return False
     return True
 
@@ -433,11 +448,35 @@ def first_time(session: Session, tables: EventTables, event_id: uuid.UUID, type:
 EventHandler = Callable[[Session, dict[str, Any]], None]
 
 
+class NotACloudEvent(Problem):
+    status, slug, title = 400, "not-a-cloudevent", "Not a CloudEvents 1.0 event"
+
+
+class EventDataInvalid(Problem):
+    status, slug, title = 422, "event-data-invalid", "The event's data cannot be applied"
+
+
+class CloudEventIn(BaseModel):
+    """The CloudEvents 1.0 structured-mode envelope a consumer accepts (extensions allowed)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    specversion: str = Field(pattern=r"^1\.0$")
+    id: uuid.UUID
+    source: str = Field(min_length=1, max_length=100)
+    type: str = Field(min_length=1, max_length=100)
+    subject: str | None = Field(None, max_length=64)
+    time: AwareDatetime | None = None
+    data: dict[str, Any] | None = None
+
+
 def events_router(
     tables: EventTables, secret: str, handlers: Mapping[str, EventHandler], *, path: str = "/internal/events"
 ) -> APIRouter:
     """The endpoint other services deliver to: signature checked, each event applied
-    once (inbox), in the same transaction as its effect. Not routed by the gateway."""
+    once (inbox), in the same transaction as its effect. Not routed by the gateway.
+    A signed body that is not a CloudEvents 1.0 event is 400; an event whose data its
+    handler cannot use is 422 (nothing applied, the inbox untouched): a 4xx, never a 500."""
     router = APIRouter(include_in_schema=False)
 
     @router.post(path, status_code=204)
@@ -447,16 +486,25 @@ def events_router(
             raise Unauthenticated("The event's signature does not verify.")
         try:
             event = json.loads(body)
-            event_id, event_type = uuid.UUID(event["id"]), str(event["type"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise Problem("Not a CloudEvents 1.0 JSON event.") from exc
+            envelope = CloudEventIn.model_validate(event)
+        except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
+            raise NotACloudEvent(
+                "Not a CloudEvents 1.0 JSON event (specversion, id, source and type are required)."
+            ) from exc
+        event_id, event_type = envelope.id, envelope.type
         handler = handlers.get(event_type)
         database: Database = request.app.state.database
 
         def apply() -> None:
             with database.sessions() as session:
                 if first_time(session, tables, event_id, event_type) and handler is not None:
-                    handler(session, event)
+                    try:
+                        handler(session, event)
+                    except (KeyError, TypeError, ValueError) as exc:
+                        # What another process sent is input: a bad payload is refused, not a 500.
+                        raise EventDataInvalid(
+                            f"The data of this {event_type} event is not what such an event carries."
+                        ) from exc
                 session.commit()
 
         await run_in_threadpool(apply)

@@ -1,0 +1,205 @@
+"""Partner webhooks of the risk service: an agency's admin registers an endpoint for risk
+events; its receiver gets signed CloudEvents when a child it may see changes level, and
+nothing about children its agency is not linked to."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from risk_scenarios import ASSESSOR, answers, new_child
+
+from risk_api.database import EVENTS
+from safeguarding_kit.events import RelayPolicy, relay_once, sign, verify_signature
+
+pytestmark = pytest.mark.usefixtures("default_model")
+
+ENDPOINTS = "/api/v1/risk/webhooks/endpoints"
+POLICE_ADMIN = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["admin"]}
+YOUTH_ADMIN = {"agency": "sheffield-youth", "agency_type": "youth_service", "roles": ["admin"]}
+CHARITY_ADMIN = {"agency": "safe-space-sheffield", "agency_type": "voluntary", "roles": ["admin"]}
+POLICE_PRACTITIONER = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["practitioner"]}
+LOCAL_RECEIVERS = RelayPolicy(max_attempts=3, backoff_base_seconds=0.2, private_addresses_allowed=True)
+
+
+class Receiver:
+    """A partner's webhook receiver on a local port: records each delivery."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.deliveries.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/risk"
+
+    def events(self) -> list[dict]:
+        return [json.loads(body) for _, body in self.deliveries]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def settings(settings):
+    # The receivers run on this machine, so private addresses are allowed for this module.
+    return settings.model_copy(update={"webhook_private_addresses_allowed": True})
+
+
+@pytest.fixture
+def receivers() -> Iterator[dict[str, Receiver]]:
+    made = {name: Receiver() for name in ("police", "youth", "charity")}
+    yield made
+    for receiver in made.values():
+        receiver.close()
+
+
+def relay(app) -> None:
+    """Run the relay until nothing is due (the test's stand-in for the relay thread)."""
+    with httpx.Client(timeout=5) as http:
+        while relay_once(
+            app.state.database, EVENTS, http, app.state.settings.events_signing_secret, "t", LOCAL_RECEIVERS
+        ):
+            pass
+
+
+def register(client, tokens, admin: dict, url: str, types: list[str]) -> dict:
+    answer = client.post(ENDPOINTS, json={"url": url, "event_types": types}, headers=tokens.headers(**admin))
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def assess_high(client, tokens, child_id: str) -> None:
+    answer = client.post(
+        f"/api/v1/risk/children/{child_id}/assessments",
+        json={"answers": answers("disclosure_sexual_exploitation")},
+        headers=tokens.headers(**ASSESSOR),
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["final_level"] == "high"
+
+
+def link_agency(client, app, child_id: str, agency: str) -> None:
+    """The referral service's ``child.agency_linked`` event, as its relay would deliver it."""
+    event = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "referral-api",
+        "type": "child.agency_linked",
+        "subject": child_id,
+        "time": "2026-11-25T09:00:00Z",
+        "data": {"child_id": child_id, "agency": agency, "reason": "referral"},
+    }
+    body, stamp, message_id = json.dumps(event).encode(), int(time.time()), f"{event['id']}:risk-api"
+    signed = {
+        "content-type": "application/cloudevents+json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": sign(app.state.settings.events_signing_secret, message_id, stamp, body),
+    }
+    assert client.post("/internal/events", content=body, headers=signed).status_code == 204
+
+
+def test_a_police_receiver_gets_a_signed_level_change_it_can_verify(client, app, tokens, receivers):
+    receiver = receivers["police"]
+    endpoint = register(client, tokens, POLICE_ADMIN, receiver.url, ["risk.level_changed"])
+    assert endpoint["secret"].startswith("whsec_")
+    assert endpoint["agency"] == "south-yorkshire-police"
+    child = new_child()
+
+    assess_high(client, tokens, child)
+    relay(app)
+
+    [(headers, body)] = receiver.deliveries  # the level change only: risk.assessed was not asked for
+    assert verify_signature(endpoint["secret"], headers, body)
+    assert not verify_signature(endpoint["secret"], headers, body.replace(b'"high"', b'"low"'))
+    assert not verify_signature(
+        app.state.settings.events_signing_secret, headers, body
+    )  # not the internal one
+    event = json.loads(body)
+    assert (event["specversion"], event["type"], event["source"], event["subject"]) == (
+        "1.0",
+        "risk.level_changed",
+        "risk-api",
+        child,
+    )
+    assert event["data"] == {"child_id": child, "from": None, "to": "high"}
+    assert headers["content-type"] == "application/cloudevents+json"
+    [delivery] = client.get(
+        f"{ENDPOINTS}/{endpoint['id']}/deliveries", headers=tokens.headers(**POLICE_ADMIN)
+    ).json()["items"]
+    assert (delivery["event_id"], delivery["status"], delivery["attempts"]) == (event["id"], "delivered", 1)
+    # The secret is shown once, when the endpoint is made.
+    listed = client.get(ENDPOINTS, headers=tokens.headers(**POLICE_ADMIN)).json()
+    assert [e["id"] for e in listed] == [endpoint["id"]]
+    assert "secret" not in listed[0]
+
+
+def test_an_agency_hears_only_of_the_children_it_is_linked_to(client, app, tokens, receivers):
+    register(client, tokens, POLICE_ADMIN, receivers["police"].url, ["risk.level_changed"])
+    register(client, tokens, YOUTH_ADMIN, receivers["youth"].url, ["risk.level_changed"])
+    register(client, tokens, CHARITY_ADMIN, receivers["charity"].url, ["risk.level_changed"])
+    linked, unlinked = new_child(), new_child()
+    link_agency(client, app, linked, "sheffield-youth")
+
+    assess_high(client, tokens, linked)
+    assess_high(client, tokens, unlinked)
+    relay(app)
+
+    # A statutory partner hears of both; the youth service of its own child only; the charity,
+    # linked to neither, of nothing.
+    assert [e["subject"] for e in receivers["police"].events()] == [linked, unlinked]
+    assert [e["subject"] for e in receivers["youth"].events()] == [linked]
+    assert receivers["charity"].deliveries == []
+
+
+def test_only_an_agency_admin_registers_and_another_agency_s_endpoint_is_404(client, tokens, receivers):
+    url = receivers["police"].url
+    for not_admin in (ASSESSOR, POLICE_PRACTITIONER):
+        refused = client.post(
+            ENDPOINTS,
+            json={"url": url, "event_types": ["risk.level_changed"]},
+            headers=tokens.headers(**not_admin),
+        )
+        assert refused.status_code == 403
+        assert refused.headers["content-type"] == "application/problem+json"
+    endpoint = register(client, tokens, POLICE_ADMIN, url, ["risk.level_changed"])
+    base = f"{ENDPOINTS}/{endpoint['id']}"
+
+    assert client.get(f"{base}/deliveries", headers=tokens.headers(**YOUTH_ADMIN)).status_code == 404
+    assert (
+        client.post(f"{base}/deliveries/1/redelivery", headers=tokens.headers(**YOUTH_ADMIN)).status_code
+        == 404
+    )
+    assert client.delete(base, headers=tokens.headers(**YOUTH_ADMIN)).status_code == 404
+    assert client.get(ENDPOINTS, headers=tokens.headers(**YOUTH_ADMIN)).json() == []
+    # Still there for its own agency.
+    assert client.get(f"{base}/deliveries", headers=tokens.headers(**POLICE_ADMIN)).status_code == 200
+
+
+def test_only_risk_event_types_can_be_subscribed_to(client, tokens, receivers):
+    answer = client.post(
+        ENDPOINTS,
+        json={"url": receivers["police"].url, "event_types": ["risk.level_changed", "referral.received"]},
+        headers=tokens.headers(**POLICE_ADMIN),
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["pointer"] == "#/event_types"
+    assert "referral.received" in answer.json()["detail"]
