@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api_gateway.breaker import CircuitBreaker
+from api_gateway.cors import ProblemCORSMiddleware
 from api_gateway.openapi import TITLE, LiveSpec
 from api_gateway.proxy import forward
 from api_gateway.rate_limits import RateLimits
@@ -26,6 +26,7 @@ from safeguarding_kit.auth.verifier import TokenRejected, TokenVerifier
 from safeguarding_kit.health import health_router
 from safeguarding_kit.observability import RequestContextMiddleware, configure_logging
 from safeguarding_kit.problems import NotFound, Unauthenticated, install_problem_handlers
+from safeguarding_kit.security_headers import SecurityHeadersMiddleware
 from safeguarding_kit.service_app import verifier_http_client
 
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -94,12 +95,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
         lifespan=lifespan,
+        redirect_slashes=False,  # no redirect built from the caller's Host header
     )
     install_problem_handlers(app)
     if settings.cors_allowed_origins:
         # Dashboards in browsers, from the configured origins only.
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
             allow_origins=settings.cors_allowed_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=[
@@ -114,6 +116,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+    app.add_middleware(SecurityHeadersMiddleware)  # only where a service's answer has not set them
 
     def upstream_check(upstream: Upstream) -> Callable[[], Awaitable[bool]]:
         async def check() -> bool:

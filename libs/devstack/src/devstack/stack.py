@@ -145,15 +145,16 @@ class StackConfig:
             LOG_JSON="true" if self.log_json else "false",
             PYTHONUNBUFFERED="1",
         )
+        # Where the services are: the gateway routes to them, and the meetings service builds
+        # agendas from the risk and referral services (on whichever ports this stack uses).
+        env.update(
+            REFERRAL_API_URL=self.url_of("referral-api"),
+            RISK_API_URL=self.url_of("risk-api"),
+            MEETINGS_API_URL=self.url_of("meetings-api"),
+        )
         if process.migrations_dir is not None:
             env["DATABASE_URL"] = self.database_url(process)
             env["EVENT_SUBSCRIBERS"] = json.dumps(self.subscribers(process.name))
-        else:
-            env.update(
-                REFERRAL_API_URL=self.url_of("referral-api"),
-                RISK_API_URL=self.url_of("risk-api"),
-                MEETINGS_API_URL=self.url_of("meetings-api"),
-            )
         env.update(self.extra_env)
         return env
 

@@ -6,7 +6,9 @@ carrier-grade NAT or any other non-global address would let a caller make the
 platform probe or attack its own network (server-side request forgery). Every
 address the host resolves to must be global. The check runs when the URL is
 registered and again before each delivery, so a name re-pointed at a private
-address later is refused too.
+address later is refused too. An IPv6 address that carries an IPv4 address (6to4,
+NAT64, IPv4-compatible or -translated, Teredo) is judged by that IPv4 address too,
+since a relay or translator on the way would deliver to it.
 """
 
 from __future__ import annotations
@@ -15,12 +17,41 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# IPv6 ranges whose last 32 bits are an IPv4 address a translator or relay would reach.
+_IPV4_IN_LAST_32_BITS = (
+    ipaddress.IPv6Network("::/96"),  # IPv4-compatible (deprecated, RFC 4291)
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),  # IPv4-translated (SIIT, RFC 7915)
+    ipaddress.IPv6Network("64:ff9b::/96"),  # NAT64 well-known prefix (RFC 6052)
+)
+# NAT64 local-use prefix (RFC 8215): never globally routable, whatever it embeds.
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+
 
 class UnsafeUrl(ValueError):
     """The URL may not be called from the platform; the message says why."""
 
 
-def resolved_addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def is_public_address(address: IpAddress) -> bool:
+    """True when ``address`` is global, and so is any IPv4 address it carries."""
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv4Address):
+        return True
+    if address in _NAT64_LOCAL_USE:
+        return False
+    carried: list[ipaddress.IPv4Address] = []
+    if address.sixtofour is not None:
+        carried.append(address.sixtofour)
+    if address.teredo is not None:
+        carried.extend(address.teredo)
+    if any(address in network for network in _IPV4_IN_LAST_32_BITS):
+        carried.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return all(ipv4.is_global for ipv4 in carried)
+
+
+def resolved_addresses(host: str, port: int) -> list[IpAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
@@ -56,7 +87,7 @@ def check_outbound_url(url: str, *, private_addresses_allowed: bool = False) -> 
     except ValueError as exc:
         raise UnsafeUrl("the URL's port is not a number from 1 to 65535") from exc
     for address in resolved_addresses(parts.hostname, port):
-        if not address.is_global:
+        if not is_public_address(address):
             raise UnsafeUrl(
                 f"the host {parts.hostname!r} resolves to {address}, which is not a public address"
             )

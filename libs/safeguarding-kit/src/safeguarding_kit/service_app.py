@@ -28,6 +28,7 @@ from safeguarding_kit.health import health_router
 from safeguarding_kit.observability import RequestContextMiddleware, configure_logging
 from safeguarding_kit.openapi import install_problem_openapi
 from safeguarding_kit.problems import install_problem_handlers
+from safeguarding_kit.security_headers import SecurityHeadersMiddleware
 from safeguarding_kit.settings import DatabaseSettings, Environment, ProcessSettings
 
 
@@ -93,6 +94,9 @@ def create_service_app(
         # Interactive docs are for development; the JSON spec stays for integrators.
         docs_url=None if production else "/docs",
         redoc_url=None,
+        # "/api/v1/referrals/" is a 404, not a redirect naming this service's own address
+        # (behind the gateway, that would point callers around it).
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.database = database
@@ -100,6 +104,7 @@ def create_service_app(
     install_stale_write_handler(app)
     install_problem_openapi(app)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer, 500s included
     app.include_router(health_router({"database": database.ping}))
     for router in routers:
         app.include_router(router)

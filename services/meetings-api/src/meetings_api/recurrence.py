@@ -10,7 +10,7 @@ says. Pure functions: no database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import MAXYEAR, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,18 @@ def parse_rule(rule: str, first_local: datetime) -> rrule:
     if not isinstance(parsed, rrule):
         raise ValueError("give a single RRULE")
     return parsed
+
+
+def never_gives_a_meeting(rule: str, first_local: datetime) -> bool:
+    """True for a rule no date ever satisfies (say, 30 February). dateutil looks for such a
+    rule's next instance until the year 9999, seconds of work on every listing. The
+    Gregorian calendar repeats every 400 years, so the rule is tried instead from the same
+    point of the cycle near 9999: a scan of 400 to 800 years, done once, when it is given."""
+    parsed = parse_rule(rule, first_local)
+    cycles = (MAXYEAR - 400 - first_local.year) // 400
+    late_start = first_local.replace(year=first_local.year + 400 * cycles)
+    probe = parsed.replace(dtstart=late_start, count=None, until=None)
+    return probe.after(late_start, inc=True) is None
 
 
 def instances(

@@ -68,7 +68,7 @@ def _action_body(action: Action) -> ActionRead:
     operation_id="generateAgenda",
     summary="Build or rebuild the agenda from risk and referral data",
     response_model=list[AgendaItemRead],
-    responses=problem_responses(401, 403, 404, 409, 503),
+    responses=problem_responses(401, 403, 404, 409, 502, 503),
 )
 def generate_agenda(
     occurrence_id: uuid.UUID,
@@ -82,7 +82,8 @@ def generate_agenda(
     repeat referrals never discussed at MACE, and children with open or overdue
     actions: one item per child with every reason. Running it again changes nothing
     it need not: hand-made items, order changes and minutes are kept. Built with your
-    token, so it holds only what you may see."""
+    token, so it holds only what you may see. 503 when a service cannot be reached,
+    502 when its answer is not what it documents."""
     items = service.build_agenda(
         session,
         principal,

@@ -358,10 +358,11 @@ def child_became_high(session: Session, event: dict[str, Any]) -> None:
     data = event.get("data") or {}
     if data.get("to") != "high":
         return
+    # Checked first: a malformed event is refused whether or not a MACE meeting is near.
+    child_id = str(uuid.UUID(str(data["child_id"])))
     occurrence = next_meeting_of_type(session, MeetingType.MACE, utc_now())
     if occurrence is None:
         return
-    child_id = str(uuid.UUID(str(data["child_id"])))
     key = f"child:{child_id}"
     reason = {"code": "became_high", "detail": "Risk became high (risk service)"}
     item = session.scalar(

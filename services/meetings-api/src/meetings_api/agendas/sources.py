@@ -1,5 +1,9 @@
 """Where agenda items come from: the risk and referral services, asked over HTTP with
-the caller's own token (so an agenda shows only what its builder may see)."""
+the caller's own token (so an agenda shows only what its builder may see).
+
+Their answers are input like any other: each page and item is checked for the fields
+the agenda uses before anything is built from it, so an answer that is not what the
+service documents is a 502 problem (nothing written), never a 500."""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from safeguarding_kit.problems import Problem
 from safeguarding_kit.request_context import current_request_id
@@ -26,6 +31,53 @@ class SourceUnavailable(Problem):
 
 class SourceRefused(Problem):
     status, slug, title = 403, "agenda-source-refused", "Not allowed to read what the agenda is built from"
+
+
+class SourceInvalid(Problem):
+    status, slug, title = 502, "agenda-source-invalid", "What the agenda is built from was not understood"
+
+
+class _Answer(BaseModel):
+    """The fields of a service's list item that the agenda uses (others are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class RiskItem(_Answer):
+    child_id: uuid.UUID
+    current_level: Literal["low", "medium", "high"] | None = None
+    previous_level: Literal["low", "medium", "high"] | None = None
+
+
+class ReferralItem(_Answer):
+    id: uuid.UUID
+    child_id: uuid.UUID
+    previous_referrals: int = Field(0, ge=0)
+
+
+class EpisodeItem(_Answer):
+    child_id: uuid.UUID
+    reported_missing_at: AwareDatetime
+
+
+class PersonItem(_Answer):
+    id: uuid.UUID
+    name: str | None = Field(None, max_length=200)
+    alias: str | None = Field(None, max_length=200)
+    child_ids: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
+
+
+class PlaceItem(_Answer):
+    id: uuid.UUID
+    name: str = Field(max_length=200)
+    place_type: str = Field(max_length=50)
+    ward_code: str | None = Field(None, max_length=20)
+    child_ids: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
+
+
+class _Page(BaseModel):
+    items: list[dict[str, Any]]
+    next_cursor: str | None = Field(None, max_length=512)
 
 
 @dataclass(frozen=True)
@@ -61,7 +113,7 @@ class HttpCaseSources:
             "X-Request-ID": current_request_id() or "",
         }
 
-    def _all(self, url: str, params: dict[str, str], what: str) -> list[dict[str, Any]]:
+    def _all(self, url: str, params: dict[str, str], what: str, item: type[_Answer]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         cursor: str | None = None
         for _ in range(MAX_PAGES):
@@ -76,27 +128,33 @@ class HttpCaseSources:
                 )
             if response.status_code != 200:
                 raise SourceUnavailable(f"The {what} answered {response.status_code}; try again shortly.")
-            page = response.json()
-            items += page["items"]
-            cursor = page.get("next_cursor")
+            try:
+                page = _Page.model_validate_json(response.content)
+                items += [item.model_validate(i).model_dump(mode="json") for i in page.items]
+            except ValidationError as exc:
+                raise SourceInvalid(
+                    f"The {what} gave an answer this agenda cannot be built from; try again later "
+                    "or report it with the request id."
+                ) from exc
+            cursor = page.next_cursor
             if not cursor:
                 break
         return items
 
     def risk(self, **filters: str) -> list[dict[str, Any]]:
-        return self._all(f"{self._risk}/api/v1/risk/children", filters, "risk service")
+        return self._all(f"{self._risk}/api/v1/risk/children", filters, "risk service", RiskItem)
 
     def referrals(self, **filters: str) -> list[dict[str, Any]]:
-        return self._all(f"{self._referral}/api/v1/referrals", filters, "referral service")
+        return self._all(f"{self._referral}/api/v1/referrals", filters, "referral service", ReferralItem)
 
     def persons_of_concern(self) -> list[dict[str, Any]]:
-        return self._all(f"{self._referral}/api/v1/persons-of-concern", {}, "referral service")
+        return self._all(f"{self._referral}/api/v1/persons-of-concern", {}, "referral service", PersonItem)
 
     def places_of_concern(self) -> list[dict[str, Any]]:
-        return self._all(f"{self._referral}/api/v1/places-of-concern", {}, "referral service")
+        return self._all(f"{self._referral}/api/v1/places-of-concern", {}, "referral service", PlaceItem)
 
     def missing_episodes(self) -> list[dict[str, Any]]:
-        return self._all(f"{self._referral}/api/v1/missing-episodes", {}, "referral service")
+        return self._all(f"{self._referral}/api/v1/missing-episodes", {}, "referral service", EpisodeItem)
 
 
 def child_signals(

@@ -9,7 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from meetings_api.occurrences.models import AttendanceStatus, OccurrenceStatus
-from meetings_api.wall_clock import LondonWallClockTime
+from meetings_api.wall_clock import PlannedWallClockTime
 from safeguarding_kit.auth.principal import AgencyType
 
 
@@ -60,7 +60,9 @@ class RescheduleCreate(BaseModel):
         json_schema_extra={"examples": [{"starts_at_local": "2027-04-07T14:00:00", "scope": "this"}]},
     )
 
-    starts_at_local: LondonWallClockTime = Field(description="New start in Europe/London wall-clock time.")
+    starts_at_local: PlannedWallClockTime = Field(
+        description="New start in Europe/London wall-clock time, within 10 years of today."
+    )
     duration_minutes: int | None = Field(None, ge=15, le=8 * 60)
     scope: EditScope = Field(EditScope.this, description="this one, this and following, or all upcoming.")
 

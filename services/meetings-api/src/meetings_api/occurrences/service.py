@@ -19,6 +19,7 @@ from meetings_api.occurrences.schemas import AttendeeIn, CancelCreate, EditScope
 from meetings_api.recurrence import plan, rule_from, rule_until
 from meetings_api.series.models import MeetingSeries, MeetingType
 from meetings_api.series.service import get_series
+from meetings_api.wall_clock import PLANNING_HORIZON, PLANNING_HORIZON_YEARS
 from safeguarding_kit.auth.principal import AgencyType, Principal
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
@@ -62,6 +63,19 @@ def occurrences_between(
         raise WindowTooLong(
             "The range must end after it starts.",
             errors=[FieldError(detail="must be after from", parameter="to", location="query")],
+        )
+    if end > utc_now() + PLANNING_HORIZON:
+        # Generating meetings far ahead costs time in proportion to the distance.
+        too_far = "from" if start > utc_now() + PLANNING_HORIZON else "to"
+        raise WindowTooLong(
+            f"Meetings are listed up to {PLANNING_HORIZON_YEARS} years ahead.",
+            errors=[
+                FieldError(
+                    detail=f"at most {PLANNING_HORIZON_YEARS} years from today",
+                    parameter=too_far,
+                    location="query",
+                )
+            ],
         )
     planned = plan(
         series.rrule, series.first_meeting_local, _tz(series), series.bank_holiday_rule, start, end

@@ -83,7 +83,10 @@ def list_occurrences(
     principal: Reader,
     start: Annotated[UtcTimestamp | None, Query(alias="from", description="Default: now.")] = None,
     end: Annotated[
-        UtcTimestamp | None, Query(alias="to", description="Default: 8 weeks after from; at most 400 days.")
+        UtcTimestamp | None,
+        Query(
+            alias="to", description="Default: 8 weeks after from; at most 400 days, and 10 years from today."
+        ),
     ] = None,
 ) -> list[OccurrenceRead]:
     """Generated from the rule on demand (each gets a stable id the first time it is

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
 
-from meetings_api.recurrence import BankHolidayRule, parse_rule
+from meetings_api.recurrence import BankHolidayRule, never_gives_a_meeting, parse_rule
 from meetings_api.series.models import MeetingType
-from meetings_api.wall_clock import LondonWallClockTime
+from meetings_api.wall_clock import PLANNING_HORIZON_YEARS, LondonWallClockTime, PlannedWallClockTime
 from safeguarding_kit.auth.principal import AgencyType
 
 SERIES_EXAMPLE: dict[str, JsonValue] = {
@@ -43,9 +43,10 @@ class SeriesCreate(BaseModel):
         max_length=7,
         description="Agency types that must be present for the meeting to be quorate.",
     )
-    first_meeting_local: LondonWallClockTime = Field(
+    first_meeting_local: PlannedWallClockTime = Field(
         description="First meeting in Europe/London wall-clock time, without offset: "
-        "a 10:00 meeting stays at 10:00 when the clocks change."
+        "a 10:00 meeting stays at 10:00 when the clocks change. Within "
+        f"{PLANNING_HORIZON_YEARS} years of today."
     )
     duration_minutes: int = Field(90, ge=15, le=8 * 60)
     rrule: str = Field(min_length=6, max_length=500, description="RFC 5545 recurrence rule without DTSTART.")
@@ -59,16 +60,20 @@ class SeriesCreate(BaseModel):
 
     @field_validator("rrule")
     @classmethod
-    def _valid_rrule(cls, value: str) -> str:
+    def _valid_rrule(cls, value: str, info: ValidationInfo) -> str:
         value = value.removeprefix("RRULE:")
         if "DTSTART" in value.upper():
             raise ValueError("give the first meeting in first_meeting_local, not DTSTART in the rule")
         if any(f"FREQ={f}" in value.upper() for f in ("SECONDLY", "MINUTELY", "HOURLY")):
             raise ValueError("meetings recur daily at most")
+        first_local = info.data.get("first_meeting_local") or datetime(2026, 1, 1, 10, 0)
         try:
-            parse_rule(value, datetime(2026, 1, 1, 10, 0))
+            parse_rule(value, first_local)
+            never = never_gives_a_meeting(value, first_local)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"not an RFC 5545 recurrence rule: {exc}") from exc
+        if never:
+            raise ValueError("no date ever matches this rule")
         return value
 
 
