@@ -43,3 +43,12 @@ def test_nothing_is_hidden_when_no_count_is_small():
 def test_a_hidden_cell_alone_in_its_row_is_recoverable():
     assert recoverable([(0, 1)], 2, 2) == [(0, 1)]
     assert recoverable([(0, 0), (0, 1), (1, 0), (1, 1)], 2, 2) == []
+
+
+def test_a_count_whose_every_line_is_spent_is_protected_by_hiding_further_afield():
+    # Found by the property test: the 1 in the corner stayed recoverable once its row and
+    # column had nothing left to hide but zeros.
+    counts = [[1, 0, 8], [46, 13, 9], [26, 0, 0], [0, 7, 16]]
+    table = protect(counts)
+    assert table.hidden[(0, 0)] == "primary"
+    assert all(table.value(cell) == 0 for cell in recoverable(list(table.hidden), 4, 3))

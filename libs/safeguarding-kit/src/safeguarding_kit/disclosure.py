@@ -119,6 +119,20 @@ def protect(counts: list[list[int]], *, threshold: int = 5) -> ProtectedTable:
         table.hidden[chosen] = "secondary"
         return True
 
+    def hide_smallest_near_hidden() -> bool:
+        shown = [c for c in every_cell if c not in table.hidden and table.value(c) > 0]
+        near = [
+            c
+            for line, total in _lines(rows, columns)
+            if any(m in table.hidden for m in (*line, total))
+            for c in (*line, total)
+            if c in shown
+        ]
+        if not (near or shown):
+            return False
+        table.hidden[min(near or shown, key=lambda c: (table.value(c), c))] = "secondary"
+        return True
+
     while True:
         changed = False
         for line, total in _lines(rows, columns):
@@ -134,5 +148,9 @@ def protect(counts: list[list[int]], *, threshold: int = 5) -> ProtectedTable:
         for line, total in _lines(rows, columns):
             if exposed[0] in (*line, total) and hide_another(line, total):
                 break
-        else:  # pragma: no cover - every cell lies on a line with something left to hide
-            raise RuntimeError("could not protect the table")
+        else:
+            # Every line through it is spent (the rest hidden or zero): hide the smallest count
+            # still shown on a line with something hidden. Hiding more never makes a hidden
+            # count recoverable, and once every non-zero count is hidden none is.
+            if not hide_smallest_near_hidden():
+                raise RuntimeError("could not protect the table")
