@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from safeguarding_kit.audit import (
     GENESIS_HASH,
     AuditTables,
+    AuditTrail,
     ChainVerification,
     access_log,
     append_audit,
@@ -487,3 +488,40 @@ def test_a_naive_time_is_refused(trail: Trail) -> None:
             resource_id=str(CHILD),
             occurred_at=datetime(2026, 11, 25, 9, 0),  # no tzinfo: the point of the test
         )
+
+
+def test_a_services_records_are_appended_when_it_commits_in_order_under_one_take_of_the_head(
+    trail: Trail,
+) -> None:
+    # What a list page does: one record per referral shown, appended as the request's last
+    # writes, so the chain head is locked only while the transaction commits.
+    service_trail = AuditTrail(trail.tables)
+    children = [uuid.uuid4() for _ in range(25)]
+    with trail.sessions() as session:
+        for child in children:
+            service_trail.record(session, SOCIAL_WORKER, "list", "referral", child, child)
+        with trail.engine.connect() as other:
+            head = other.execute(select(trail.tables.head.c.last_seq)).scalar()
+        assert head in (None, 0)  # nothing taken yet: another request's append would not wait
+        session.commit()
+    rows = trail.rows()
+    assert [row.child_id for row in rows] == children
+    assert [row.seq for row in rows] == list(range(1, 26))
+    assert trail.verify().ok
+
+
+def test_a_services_records_are_gone_when_its_transaction_rolls_back(trail: Trail) -> None:
+    service_trail = AuditTrail(trail.tables)
+    with trail.sessions() as session:
+        service_trail.record(session, OFFICER, "create", "case_note", CHILD, CHILD)
+        session.rollback()
+        service_trail.record(session, OFFICER, "read", "child", CHILD, CHILD)
+        session.commit()
+    assert [row.action for row in trail.rows()] == ["read"]
+    assert trail.verify().ok
+
+
+def test_a_record_a_service_cannot_store_is_refused_when_recorded_not_at_commit(trail: Trail) -> None:
+    service_trail = AuditTrail(trail.tables)
+    with trail.sessions() as session, pytest.raises(ValueError, match="resource_type"):
+        service_trail.record(session, OFFICER, "read", "x" * 61, CHILD, CHILD)

@@ -11,7 +11,9 @@ appending transaction ends. The chain never forks, and an append rolled back wit
 its transaction leaves no trace. Because the lock is held until commit, append as
 the last statement of a transaction and commit straight after: the head is then
 always the last lock a transaction takes (no deadlock cycle through it) and other
-appends wait only for the commit.
+appends wait only for the commit. :meth:`AuditTrail.record`, what the services call,
+does that for them: it keeps the request's records with the session and appends them,
+all under one take of the head, when the session commits.
 """
 
 from __future__ import annotations
@@ -37,13 +39,14 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    event,
     insert,
     select,
     update,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.db import UtcDateTime, utc_now
@@ -146,11 +149,11 @@ def ensure_chain_head(connection: Connection | Session) -> None:
         connection.execute(insert(head).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH))
 
 
-def _take_head(session: Session, tables: AuditTables) -> tuple[int, str]:
-    """The seq of the record being appended and the hash of the one before it; the
-    head stays locked by this transaction until it ends."""
+def _take_head(session: Session, tables: AuditTables, count: int = 1) -> tuple[int, str]:
+    """Move the head on by ``count`` records: the seq of the last of them and the hash of
+    the record before the first; the head stays locked by this transaction until it ends."""
     head = tables.head
-    bump = update(head).where(head.c.id == HEAD_ID).values(last_seq=head.c.last_seq + 1)
+    bump = update(head).where(head.c.id == HEAD_ID).values(last_seq=head.c.last_seq + count)
     for _ in range(2):
         if cast(CursorResult[Any], session.execute(bump)).rowcount == 1:
             row = session.execute(select(head.c.last_seq, head.c.last_hash).where(head.c.id == HEAD_ID)).one()
@@ -177,11 +180,9 @@ def _check_lengths(log: Table, values: dict[str, Any]) -> None:
             raise ValueError(f"audit {name} is longer than {length} characters")
 
 
-def append_audit(
-    session: Session,
-    tables: AuditTables,
-    *,
+def audit_values(
     principal: Principal,
+    *,
     action: str,
     resource_type: str,
     resource_id: str,
@@ -189,14 +190,10 @@ def append_audit(
     outcome: str = "allowed",
     detail: str | None = None,
     occurred_at: datetime | None = None,
-) -> int:
-    """Append one record (with the current request's id) and return its seq.
-
-    It does not commit: the record joins the caller's transaction, so it commits or
-    rolls back with the change it records. For a read or a refusal, where nothing
-    else is written, append after the reads and commit right after, which also
-    releases the chain head for the next append. Raises ``ValueError`` for an unknown
-    outcome, a naive ``occurred_at`` or a value longer than its column."""
+    log: Table | None = None,
+) -> dict[str, Any]:
+    """One record's columns (with the current request's id), checked: ``ValueError`` for
+    an unknown outcome, a naive ``occurred_at`` or a value longer than its column."""
     if outcome not in OUTCOMES:
         raise ValueError(f"audit outcome must be one of {sorted(OUTCOMES)}, not {outcome!r}")
     when = occurred_at or utc_now()
@@ -217,12 +214,80 @@ def append_audit(
         "detail": detail,
     }
     # Checked before the head is taken, so a bad record never holds the lock.
-    _check_lengths(tables.log, values)
-    values["seq"], prev_hash = _take_head(session, tables)
-    digest = record_hash(prev_hash, values)
-    session.execute(insert(tables.log).values(**values, prev_hash=prev_hash, hash=digest))
-    session.execute(update(tables.head).where(tables.head.c.id == HEAD_ID).values(last_hash=digest))
-    return int(values["seq"])
+    _check_lengths(log if log is not None else audit_tables(MetaData()).log, values)
+    return values
+
+
+def append_records(session: Session, tables: AuditTables, records: list[dict[str, Any]]) -> list[int]:
+    """Append ``records`` (from :func:`audit_values`) in order under one take of the chain
+    head, in the caller's transaction; returns their seqs."""
+    if not records:
+        return []
+    last_seq, prev_hash = _take_head(session, tables, len(records))
+    first_seq = last_seq - len(records) + 1
+    rows = []
+    for seq, values in enumerate(records, start=first_seq):
+        row = {**values, "seq": seq, "prev_hash": prev_hash}
+        row["hash"] = prev_hash = record_hash(row["prev_hash"], row)
+        rows.append(row)
+    session.execute(insert(tables.log), rows)
+    session.execute(update(tables.head).where(tables.head.c.id == HEAD_ID).values(last_hash=prev_hash))
+    return [row["seq"] for row in rows]
+
+
+def append_audit(
+    session: Session,
+    tables: AuditTables,
+    *,
+    principal: Principal,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    child_id: uuid.UUID | None = None,
+    outcome: str = "allowed",
+    detail: str | None = None,
+    occurred_at: datetime | None = None,
+) -> int:
+    """Append one record (with the current request's id) now and return its seq.
+
+    It does not commit: the record joins the caller's transaction, so it commits or
+    rolls back with the change it records. For a read or a refusal, where nothing
+    else is written, append after the reads and commit right after, which also
+    releases the chain head for the next append. Raises ``ValueError`` for an unknown
+    outcome, a naive ``occurred_at`` or a value longer than its column."""
+    values = audit_values(
+        principal,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        child_id=child_id,
+        outcome=outcome,
+        detail=detail,
+        occurred_at=occurred_at,
+        log=tables.log,
+    )
+    [seq] = append_records(session, tables, [values])
+    return seq
+
+
+# Records kept with a session until it commits: (the trail's tables, the record's columns).
+_PENDING = "safeguarding_kit.audit.pending"
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending_records(session: Session) -> None:
+    pending: list[tuple[AuditTables, dict[str, Any]]] = session.info.pop(_PENDING, [])
+    by_trail: dict[int, tuple[AuditTables, list[dict[str, Any]]]] = {}
+    for tables, values in pending:
+        by_trail.setdefault(id(tables), (tables, []))[1].append(values)
+    for tables, records in by_trail.values():
+        append_records(session, tables, records)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_records_rolled_back(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction, not a savepoint
+        session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)
@@ -382,16 +447,20 @@ class AuditTrail:
         outcome: str = "allowed",
         detail: str | None = None,
     ) -> None:
-        """Add one audit record for ``principal`` acting on a resource about ``child_id``,
-        in the caller's transaction."""
-        append_audit(
-            session,
-            self.tables,
-            principal=principal,
+        """Add one audit record for ``principal`` acting on a resource about ``child_id``
+        to the caller's transaction: it is appended when the session commits (so the chain
+        head is the last lock the transaction takes) and is gone if it rolls back. (A
+        record made inside a savepoint stays with the whole transaction.)"""
+        values = audit_values(
+            principal,
             action=action,
             resource_type=resource_type,
             resource_id=str(resource_id),
             child_id=child_id,
             outcome=outcome,
             detail=detail,
+            log=self.tables.log,
         )
+        if not session.in_transaction():
+            session.begin()  # the record belongs to this transaction, rolled back with it
+        session.info.setdefault(_PENDING, []).append((self.tables, values))
