@@ -1,8 +1,13 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
 import pytest
 
 from referral_api.app import create_app
 from referral_api.database import MIGRATIONS_DIR, VERSION_TABLE
 from referral_api.models import Base
+from referral_api.referrals import service as referral_service
 from referral_api.settings import ReferralSettings
 from safeguarding_kit.testing import ServiceSpec
 
@@ -17,3 +22,22 @@ def service_spec() -> ServiceSpec:
         migrations_dir=MIGRATIONS_DIR,
         version_table=VERSION_TABLE,
     )
+
+
+class ReferralClock:
+    """The time the referral service reads when it receives, decides, records first
+    contact with or lists referrals: set ``now`` to an aware time, or None for the real one."""
+
+    def __init__(self) -> None:
+        self.now: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.now if self.now is not None else datetime.now(UTC)
+
+
+@pytest.fixture
+def referral_clock(monkeypatch: pytest.MonkeyPatch) -> ReferralClock:
+    """A clock the test sets, so referrals are received and decided at known times."""
+    clock = ReferralClock()
+    monkeypatch.setattr(referral_service, "utc_now", clock)
+    return clock

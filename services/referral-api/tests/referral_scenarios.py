@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+import time
 from typing import Any
 
 PROBLEM = "application/problem+json"
@@ -51,3 +53,54 @@ def referral_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(copy.deepcopy(overrides))
     return body
+
+
+HEALTH = {"agency": "sheffield-teaching-hospitals", "agency_type": "health", "roles": ["referrer"]}
+
+# What each decision needs besides its target status.
+DECISION_DETAILS: dict[str, dict[str, str]] = {
+    "allocated": {"allocated_team": "Exploitation Team North", "allocated_worker": "worker-4411"},
+    "signposted": {"signposted_to": "Community Youth Team"},
+    "no_further_action": {"reason": "No exploitation indicators after checks with school and police."},
+}
+
+
+_minted: dict[tuple[int, str], tuple[float, dict[str, str]]] = {}
+
+
+def bearer(tokens: Any, who: dict[str, Any]) -> dict[str, str]:
+    """Bearer headers for ``who``, reused for a few minutes: signing a token takes tens of
+    milliseconds, which adds up in tests that make dozens of requests."""
+    key = (id(tokens), json.dumps(who, sort_keys=True))
+    minted = _minted.get(key)
+    if minted is None or time.monotonic() - minted[0] > 300:
+        minted = _minted[key] = (time.monotonic(), tokens.headers(**who))
+    return dict(minted[1])
+
+
+def submit(client: Any, tokens: Any, who: dict[str, Any] = SCHOOL, **overrides: Any) -> dict[str, Any]:
+    """A referral posted by ``who`` (a school by default); its body as answered."""
+    response = client.post("/api/v1/referrals", json=referral_body(**overrides), headers=bearer(tokens, who))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def move(
+    client: Any, tokens: Any, referral: dict[str, Any], who: dict[str, Any], **step: Any
+) -> dict[str, Any]:
+    """The referral moved one step by ``who`` from the version in ``referral``; the new body."""
+    response = client.post(
+        f"/api/v1/referrals/{referral['id']}/transitions",
+        json=step,
+        headers={**bearer(tokens, who), "If-Match": f'"{referral["version"]}"'},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def screen_and_decide(
+    client: Any, tokens: Any, referral: dict[str, Any], outcome: str, **details: str
+) -> dict[str, Any]:
+    """The duty social worker screens the referral and the hub manager decides it."""
+    screened = move(client, tokens, referral, SOCIAL_WORKER, to="screening")
+    return move(client, tokens, screened, HUB_MANAGER, to=outcome, **{**DECISION_DETAILS[outcome], **details})

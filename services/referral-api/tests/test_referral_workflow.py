@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from referral_scenarios import HUB_MANAGER, PROBLEM, SCHOOL, SOCIAL_WORKER, referral_body
+from referral_scenarios import (
+    DECISION_DETAILS,
+    HUB_MANAGER,
+    PROBLEM,
+    SCHOOL,
+    SOCIAL_WORKER,
+    bearer,
+    move,
+    screen_and_decide,
+    submit,
+)
 
 from referral_api.referrals.models import ReferralStatus
 from referral_api.referrals.workflow import ALLOWED_TRANSITIONS, can_transition
-
-
-def submit(client, tokens):
-    response = client.post("/api/v1/referrals", json=referral_body(), headers=tokens.headers(**SCHOOL))
-    return response.json()
 
 
 def step(client, tokens, referral_id, who, body, etag):
@@ -111,10 +116,25 @@ def test_an_impossible_step_is_409_and_changes_nothing(client, tokens):
     assert (after["status"], after["version"]) == ("received", 1)
 
 
-def test_an_update_without_if_match_is_428(client, tokens):
+def as_stored(client, tokens, referral_id):
+    """The referral and its workflow history as a case worker reads them, with the ETag."""
+    headers = bearer(tokens, SOCIAL_WORKER)
+    read = client.get(f"/api/v1/referrals/{referral_id}", headers=headers)
+    history = client.get(f"/api/v1/referrals/{referral_id}/history", headers=headers).json()
+    return read.headers["etag"], read.json(), history
+
+
+def test_an_update_without_if_match_is_428_and_changes_nothing(client, tokens):
     referral = submit(client, tokens)
+    before = as_stored(client, tokens, referral["id"])
     response = step(client, tokens, referral["id"], SOCIAL_WORKER, {"to": "screening"}, None)
     assert response.status_code == 428
+    assert response.headers["content-type"] == PROBLEM
+    after = as_stored(client, tokens, referral["id"])
+    assert after == before
+    etag, body, history = after
+    assert (etag, body["version"], body["status"]) == ('"1"', 1, "received")
+    assert [h["to_status"] for h in history] == ["received"]
 
 
 def test_two_workers_updating_from_the_same_version_one_gets_412(client, tokens):
@@ -139,9 +159,12 @@ def test_two_workers_updating_from_the_same_version_one_gets_412(client, tokens)
     )
     assert first.status_code == 200
     assert second.status_code == 412
-    after = client.get(f"/api/v1/referrals/{referral['id']}", headers=tokens.headers(**SOCIAL_WORKER)).json()
-    assert after["status"] == "allocated"
-    assert after["signposted_to"] is None
+    assert second.headers["content-type"] == PROBLEM
+    etag, after, history = as_stored(client, tokens, referral["id"])
+    assert (etag, after) == (first.headers["etag"], first.json())  # the first write, untouched
+    assert (after["status"], after["version"], after["signposted_to"]) == ("allocated", 3, None)
+    assert after["allocation"]["team"] == "Team A"
+    assert [h["to_status"] for h in history] == ["received", "screening", "allocated"]
 
 
 def test_a_referrer_cannot_move_a_referral(client, tokens):
@@ -164,7 +187,7 @@ def test_a_practitioner_cannot_allocate(client, tokens):
     assert response.status_code == 403
 
 
-def test_decision_is_due_one_working_day_after_receipt_and_listed_when_overdue(client, tokens):
+def test_a_referral_received_now_is_due_a_working_day_later_and_not_yet_overdue(client, tokens):
     referral = submit(client, tokens)
     received = datetime.fromisoformat(referral["received_at"])
     due = datetime.fromisoformat(referral["decision_due_at"])
@@ -174,6 +197,50 @@ def test_decision_is_due_one_working_day_after_receipt_and_listed_when_overdue(c
         "/api/v1/referrals/overdue-decisions", headers=tokens.headers(**SOCIAL_WORKER)
     ).json()
     assert overdue["items"] == []
+
+
+def overdue_decisions(client, tokens):
+    page = client.get(
+        "/api/v1/referrals/overdue-decisions", params={"limit": 100}, headers=bearer(tokens, SOCIAL_WORKER)
+    )
+    assert page.status_code == 200, page.text
+    return sorted(r["id"] for r in page.json()["items"])
+
+
+def test_a_referral_not_decided_within_one_working_day_is_on_the_overdue_list_until_decided(
+    client, tokens, referral_clock
+):
+    friday_afternoon = datetime(2025, 11, 21, 15, 0, tzinfo=UTC)  # 15:00 in London too (GMT)
+    due = datetime(2025, 11, 24, 15, 0, tzinfo=UTC)  # the weekend is skipped: Monday 15:00
+    referral_clock.now = friday_afternoon
+    waiting = {outcome: submit(client, tokens) for outcome in DECISION_DETAILS}
+    decided_in_time = submit(client, tokens)
+    for referral in [*waiting.values(), decided_in_time]:
+        assert datetime.fromisoformat(referral["decision_due_at"]) == due
+
+    referral_clock.now = due - timedelta(hours=1)
+    screen_and_decide(client, tokens, decided_in_time, "no_further_action")
+    referral_clock.now = due  # due now, not yet late
+    assert overdue_decisions(client, tokens) == []
+
+    referral_clock.now = due + timedelta(minutes=1)
+    late = sorted(r["id"] for r in waiting.values())
+    assert overdue_decisions(client, tokens) == late
+    read = client.get(f"/api/v1/referrals/{late[0]}", headers=bearer(tokens, SOCIAL_WORKER)).json()
+    assert read["decision_overdue"] is True
+
+    # Screening is not a decision: the clock keeps running until the manager decides.
+    screened = {o: move(client, tokens, r, SOCIAL_WORKER, to="screening") for o, r in waiting.items()}
+    assert overdue_decisions(client, tokens) == late
+
+    referral_clock.now = due + timedelta(hours=2)
+    for outcome, referral in screened.items():
+        decided = move(client, tokens, referral, HUB_MANAGER, to=outcome, **DECISION_DETAILS[outcome])
+        assert decided["status"] == outcome
+        assert datetime.fromisoformat(decided["decided_at"]) == referral_clock.now
+        assert decided["decision_overdue"] is False
+        late.remove(referral["id"])
+        assert overdue_decisions(client, tokens) == late, f"{outcome} should end the clock"
 
 
 def test_first_contact_is_recorded_once(client, tokens):

@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 from referral_scenarios import (
+    HEALTH,
     POLICE,
     PROBLEM,
     SCHOOL,
     SOCIAL_WORKER,
     YOUTH_WORKER,
+    bearer,
     child_details,
+    move,
     referral_body,
+    screen_and_decide,
+    submit,
 )
 
 from referral_api.database import IDEMPOTENCY
@@ -25,6 +31,12 @@ from safeguarding_kit.idempotency import claim_key, request_fingerprint
 def all_referrals(client, tokens):
     return client.get(
         "/api/v1/referrals", params={"limit": 100}, headers=tokens.headers(**SOCIAL_WORKER)
+    ).json()["items"]
+
+
+def all_children(client, tokens):
+    return client.get(
+        "/api/v1/children", params={"limit": 100}, headers=bearer(tokens, SOCIAL_WORKER)
     ).json()["items"]
 
 
@@ -206,6 +218,7 @@ def test_repeat_referrals_about_a_child_are_counted(client, tokens):
     ],
 )
 def test_bad_input_names_the_field_and_writes_nothing(client, tokens, change, pointer):
+    assert all_children(client, tokens) == []
     response = client.post(
         "/api/v1/referrals", json=referral_body(**change), headers=tokens.headers(**SCHOOL)
     )
@@ -213,6 +226,7 @@ def test_bad_input_names_the_field_and_writes_nothing(client, tokens, change, po
     assert response.headers["content-type"] == PROBLEM
     assert pointer in {e["pointer"] for e in response.json()["errors"]}
     assert all_referrals(client, tokens) == []
+    assert all_children(client, tokens) == []  # nor a child record from the details sent
 
 
 def test_a_referral_without_a_lawful_basis_is_refused(client, tokens):
@@ -272,6 +286,105 @@ def test_filters_and_pages_walk_every_matching_referral_once(client, tokens):
         if cursor is None:
             break
     assert sorted(seen) == sorted(i for i, c in made if c == "criminal_exploitation")
+
+
+def walk(client, tokens, params, limit=2):
+    """Every referral a social worker lists with ``params``, page by page, in list order."""
+    seen, cursor = [], None
+    while True:
+        page = client.get(
+            "/api/v1/referrals",
+            params={**params, "limit": limit, **({"cursor": cursor} if cursor else {})},
+            headers=bearer(tokens, SOCIAL_WORKER),
+        )
+        assert page.status_code == 200, page.text
+        assert len(page.json()["items"]) <= limit
+        seen += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return seen
+
+
+def a_hubs_autumn(client, tokens, referral_clock):
+    """Eight referrals from three agencies over four months, at various stages; ids by label."""
+    plan = [  # label, who refers, received (UTC), where the hub took it, allocated worker
+        ("school-oct", SCHOOL, datetime(2025, 10, 6, 9, 0), "received", None),
+        ("school-nov", SCHOOL, datetime(2025, 11, 3, 9, 0), "allocated", "worker-4411"),
+        ("police-nov", POLICE, datetime(2025, 11, 3, 9, 0), "allocated", "worker-4411"),  # same moment
+        ("police-mid-nov", POLICE, datetime(2025, 11, 17, 9, 0), "allocated", "worker-5522"),
+        ("health-dec", HEALTH, datetime(2025, 12, 1, 9, 0), "signposted", None),
+        ("school-dec", SCHOOL, datetime(2025, 12, 1, 9, 0), "screening", None),
+        ("police-jan", POLICE, datetime(2026, 1, 5, 9, 0), "no_further_action", None),
+        ("health-jan", HEALTH, datetime(2026, 1, 5, 12, 0), "received", None),
+    ]
+    made = {}
+    for label, who, received, status, worker in plan:
+        referral_clock.now = received.replace(tzinfo=UTC)
+        referral = submit(client, tokens, who)
+        if status == "screening":
+            move(client, tokens, referral, SOCIAL_WORKER, to="screening")
+        elif status != "received":
+            screen_and_decide(
+                client, tokens, referral, status, **({"allocated_worker": worker} if worker else {})
+            )
+        made[label] = referral["id"]
+    referral_clock.now = None
+    return made
+
+
+LIST_FILTERS = [  # query, the referrals it must list (every page walked, 2 to a page)
+    ({"status": "received"}, {"school-oct", "health-jan"}),
+    ({"status": "allocated"}, {"school-nov", "police-nov", "police-mid-nov"}),
+    ({"status": "screening"}, {"school-dec"}),
+    ({"status": "signposted"}, {"health-dec"}),
+    ({"status": "closed"}, set()),
+    ({"source_agency_type": "education"}, {"school-oct", "school-nov", "school-dec"}),
+    ({"source_agency_type": "police"}, {"police-nov", "police-mid-nov", "police-jan"}),
+    ({"source_agency_type": "voluntary"}, set()),
+    ({"allocated_worker": "worker-4411"}, {"school-nov", "police-nov"}),
+    # From is inclusive, to exclusive: 1 December 09:00 belongs to the next period.
+    (
+        {"received_from": "2025-11-03T09:00:00Z", "received_to": "2025-12-01T09:00:00Z"},
+        {"school-nov", "police-nov", "police-mid-nov"},
+    ),
+    ({"received_from": "2025-12-01T09:00:00Z"}, {"health-dec", "school-dec", "police-jan", "health-jan"}),
+    ({"received_to": "2025-11-03T09:00:00Z"}, {"school-oct"}),
+    ({"received_from": "2026-01-05T10:00:00+01:00"}, {"police-jan", "health-jan"}),  # 09:00 UTC
+    ({"source_agency_type": "police", "status": "allocated"}, {"police-nov", "police-mid-nov"}),
+    (
+        {"status": "allocated", "received_from": "2025-11-10T00:00:00Z", "allocated_worker": "worker-5522"},
+        {"police-mid-nov"},
+    ),
+]
+
+
+def test_list_filters_return_exactly_the_matching_referrals_page_by_page(
+    client, tokens, referral_clock, subtests
+):
+    made = a_hubs_autumn(client, tokens, referral_clock)
+    label_of = {referral_id: label for label, referral_id in made.items()}
+    everything = walk(client, tokens, {})
+    assert sorted(label_of[r["id"]] for r in everything) == sorted(made)
+    for params, expected in LIST_FILTERS:
+        with subtests.test(**params):
+            listed = walk(client, tokens, params)
+            labels = [label_of[r["id"]] for r in listed]
+            assert len(labels) == len(set(labels)), "a referral was listed twice across pages"
+            assert set(labels) == expected
+            newest_first = [(r["received_at"], r["id"]) for r in listed]
+            assert newest_first == sorted(newest_first, reverse=True)
+
+
+def test_a_received_filter_without_a_utc_offset_is_422_naming_the_parameter(client, tokens, subtests):
+    for parameter in ("received_from", "received_to"):
+        for value in ("2025-11-03T09:00:00", "2025-11-03", "yesterday"):
+            with subtests.test(parameter=parameter, value=value):
+                response = client.get(
+                    "/api/v1/referrals", params={parameter: value}, headers=bearer(tokens, SOCIAL_WORKER)
+                )
+                assert response.status_code == 422
+                assert response.headers["content-type"] == PROBLEM
+                assert response.json()["errors"][0]["parameter"] == parameter
 
 
 def test_limit_above_100_and_forged_cursor_are_refused(client, tokens):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, status
@@ -22,7 +21,7 @@ from referral_api.referrals.schemas import (
 from safeguarding_kit.auth.dependencies import require_roles
 from safeguarding_kit.auth.principal import AgencyType, Principal
 from safeguarding_kit.concurrency import IfMatchHeader, etag
-from safeguarding_kit.db import SessionDep
+from safeguarding_kit.db import SessionDep, UtcTimestamp
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.idempotency import MAX_KEY_LENGTH
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
@@ -60,8 +59,9 @@ class ReferralFilterParams:
         source_agency_type: AgencyType | None = Query(None, description="Agency type of the referrer."),
         allocated_worker: str | None = Query(None, max_length=200),
         child_id: uuid.UUID | None = None,
-        received_from: datetime | None = Query(None, description="Received at or after (ISO 8601)."),
-        received_to: datetime | None = Query(None, description="Received before (ISO 8601)."),
+        # With an offset, as every timestamp the platform takes: a naive one cannot be compared.
+        received_from: UtcTimestamp | None = Query(None, description="Received at or after (ISO 8601)."),
+        received_to: UtcTimestamp | None = Query(None, description="Received before (ISO 8601)."),
     ) -> None:
         self.filters = service.ReferralFilters(
             status=status,

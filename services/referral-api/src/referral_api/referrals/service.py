@@ -34,7 +34,7 @@ from referral_api.referrals.schemas import (
     TransitionCreate,
 )
 from referral_api.referrals.workflow import DECISIONS, ROLES_FOR, can_transition, is_open
-from referral_api.stats.dimensions import age_band, age_on, reporting_periods
+from referral_api.stats.dimensions import age_band, age_on, reporting_day, reporting_periods
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
@@ -282,7 +282,7 @@ def _create_referral(
         received_at=received_at,
         received_quarter=quarter,
         received_month=month,
-        age_band_at_referral=age_band(age_on(received_at.date(), born)),
+        age_band_at_referral=age_band(age_on(reporting_day(received_at), born)),
         decision_due_at=referral_decision_due(received_at),
         concerns=[ReferralConcern(concern_type=c) for c in body.concern_types],
     )

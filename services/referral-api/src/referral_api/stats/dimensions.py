@@ -6,9 +6,10 @@ received, stored on it then (so figures group by plain columns)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, case, cast, literal
 from sqlalchemy.orm import InstrumentedAttribute
@@ -47,10 +48,20 @@ def age_on(day: date, born: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+# The partnership counts by the date in England: a referral at 00:30 on 1 October (still
+# 30 September in UTC while clocks are on summer time) is October's.
+REPORTING_ZONE = ZoneInfo("Europe/London")
+
+
+def reporting_day(received_at: datetime) -> date:
+    """The date in England of an aware receipt time."""
+    return received_at.astimezone(REPORTING_ZONE).date()
+
+
 def reporting_periods(received_at: datetime) -> tuple[str, str]:
-    """The quarter ("2026-Q2") and month ("2026-05") of a UTC receipt time."""
-    utc = received_at.astimezone(UTC)
-    return f"{utc.year}-Q{(utc.month + 2) // 3}", f"{utc.year}-{utc.month:02d}"
+    """The quarter ("2026-Q2") and month ("2026-05") of a receipt time, by the date in England."""
+    day = reporting_day(received_at)
+    return f"{day.year}-Q{(day.month + 2) // 3}", f"{day.year}-{day.month:02d}"
 
 
 def expression(group: GroupBy) -> ColumnElement[Any] | InstrumentedAttribute[str]:

@@ -14,7 +14,7 @@ from referral_api.stats.schemas import ReferralFigures, Timeliness
 from referral_api.stats.timeliness import timeliness
 from safeguarding_kit.auth.dependencies import CurrentPrincipal
 from safeguarding_kit.auth.principal import Role
-from safeguarding_kit.db import SessionDep
+from safeguarding_kit.db import SessionDep, utc_now
 from safeguarding_kit.figures import (
     NOT_MODIFIED,
     FigureTable,
@@ -83,12 +83,18 @@ def timeliness_figures(
     received_to: To = None,
 ) -> Response:
     """Median and 90th percentile hours from referral to first contact; the share of
-    referral decisions within 1 working day; the share of children found whose
+    referral decisions within 1 working day (a referral still undecided past its due time
+    counts as late; one whose day has not yet run out is not counted); the share of children found whose
     return-home interview was offered within 72 hours (councils average about 63%).
     Counts from 1 to 5 are suppressed for everyone but analysts."""
     start, to = checked_range(principal, received_from, received_to)
     figures = timeliness(
-        session, start, to, exact=principal.has_role(Role.analyst), threshold=threshold_of(request)
+        session,
+        start,
+        to,
+        now=utc_now(),
+        exact=principal.has_role(Role.analyst),
+        threshold=threshold_of(request),
     )
     return cacheable(request, figures)
 

@@ -78,7 +78,10 @@ class Timeliness(BaseModel):
     received_from: datetime
     received_to: datetime
     first_contact: FirstContact
-    decisions_within_one_working_day: Share
+    decisions_within_one_working_day: Share = Field(
+        description="Referrals received in the period and decided by their due time, of those "
+        "decided or past due: one still undecided after its working day counts as late."
+    )
     return_home_interviews_within_72_hours: Share = Field(
         description="Children found in the period whose interview was offered, done or declined "
         "within 72 hours."

@@ -40,8 +40,17 @@ def _share(on_time: int, total: int, *, exact: bool, threshold: int) -> Share:
 
 
 def timeliness(
-    session: Session, received_from: datetime, received_to: datetime, *, exact: bool, threshold: int
+    session: Session,
+    received_from: datetime,
+    received_to: datetime,
+    *,
+    now: datetime,
+    exact: bool,
+    threshold: int,
 ) -> Timeliness:
+    """The period's timeliness figures as of ``now``: a referral still undecided after its
+    decision fell due counts as late (leaving it out would flatter the share); one whose
+    clock is still running is not counted yet."""
     dialect = session.get_bind().dialect.name
     in_range = and_(Referral.received_at >= received_from, Referral.received_at < received_to)
     contacted = and_(in_range, Referral.first_contact_at.is_not(None))
@@ -54,13 +63,13 @@ def timeliness(
         median_hours=None if hide_contact else _percentile(session, hours, contacted, with_contact, 0.5),
         p90_hours=None if hide_contact else _percentile(session, hours, contacted, with_contact, 0.9),
     )
-    decided = and_(in_range, Referral.decided_at.is_not(None))
-    decisions_total = session.scalar(select(func.count()).select_from(Referral).where(decided)) or 0
+    decided_or_due = and_(in_range, or_(Referral.decided_at.is_not(None), Referral.decision_due_at < now))
+    decisions_total = session.scalar(select(func.count()).select_from(Referral).where(decided_or_due)) or 0
     decisions_on_time = (
         session.scalar(
             select(func.count())
             .select_from(Referral)
-            .where(decided, Referral.decided_at <= Referral.decision_due_at)
+            .where(in_range, Referral.decided_at <= Referral.decision_due_at)
         )
         or 0
     )
