@@ -405,3 +405,28 @@ def test_every_response_carries_a_request_id(client, tokens):
     fresh = client.get("/api/v1/referrals")
     assert len(fresh.headers["x-request-id"]) == 36
     assert fresh.json()["request_id"] == fresh.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    ("change", "pointer"),
+    [
+        ({"summary": "Seen at the station\u0000 with older males."}, "#/summary"),
+        ({"child": child_details(given_name="Ay\u0000la")}, "#/child/given_name"),
+    ],
+)
+def test_a_nul_character_is_refused_naming_the_field_and_nothing_is_written(client, tokens, change, pointer):
+    # PostgreSQL cannot store U+0000: without this check the database refused it mid-write (500).
+    body = referral_body(**change)
+    response = client.post("/api/v1/referrals", json=body, headers=tokens.headers(**SCHOOL))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["pointer"] for e in response.json()["errors"]] == [pointer]
+    assert all_children(client, tokens) == []
+
+
+def test_a_nul_character_in_a_list_filter_is_refused_naming_the_parameter(client, tokens):
+    response = client.get(
+        "/api/v1/referrals", params={"allocated_worker": "jo\u0000"}, headers=bearer(tokens, SOCIAL_WORKER)
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["parameter"] == "allocated_worker"

@@ -90,3 +90,13 @@ def test_thresholds_and_codes_are_checked(client, tokens):
     assert create(client, tokens, {**MODEL, "indicators": [INDICATOR, INDICATOR]}).status_code == 422
     bad_code = create(client, tokens, {**MODEL, "indicators": [{**INDICATOR, "code": "Has Spaces"}]})
     assert bad_code.json()["errors"][0]["pointer"] == "#/indicators/0/code"
+
+
+def test_an_indicator_wording_with_a_nul_character_is_refused_naming_it(client, tokens):
+    # Found by fuzzing on PostgreSQL, which cannot store U+0000: it was a 500.
+    body = {**MODEL, "indicators": [{**INDICATOR, "wording": "Missing\u0000 often"}]}
+    response = create(client, tokens, body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["errors"][0]["pointer"] == "#/indicators/0/wording"
+    assert client.get("/api/v1/risk/models", headers=tokens.headers(**ADMIN)).json()["items"] == []

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
 from safeguarding_kit.auth.verifier import TokenVerifier
@@ -30,6 +30,7 @@ from safeguarding_kit.openapi import install_problem_openapi
 from safeguarding_kit.problems import install_problem_handlers
 from safeguarding_kit.security_headers import SecurityHeadersMiddleware
 from safeguarding_kit.settings import DatabaseSettings, Environment, ProcessSettings
+from safeguarding_kit.storable_text import refuse_unstorable_text
 
 
 def verifier_http_client(settings: ProcessSettings) -> httpx.AsyncClient:
@@ -97,6 +98,7 @@ def create_service_app(
         # "/api/v1/referrals/" is a 404, not a redirect naming this service's own address
         # (behind the gateway, that would point callers around it).
         redirect_slashes=False,
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
     app.state.database = database
