@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +18,7 @@ from api_gateway.upstream import (
     UpstreamConnectFailed,
     UpstreamTimedOut,
 )
+from safeguarding_kit.testing import raw_tcp_service
 
 
 def client() -> AiohttpUpstream:
@@ -51,27 +52,6 @@ def http_service() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@contextmanager
-def raw_service(on_connect: Callable[[socket.socket], None]) -> Iterator[str]:
-    listener = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            held.append(conn)
-            on_connect(conn)
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    listener.close()
-    for conn in held:
-        conn.close()
 
 
 async def fetch(base: str, path: str, query: str = "") -> tuple[int, list[tuple[str, str]], bytes]:
@@ -110,7 +90,7 @@ def test_a_closed_port_is_a_failure_to_connect():
 
 
 def test_a_service_that_never_answers_times_out():
-    with raw_service(lambda conn: None) as base, pytest.raises(UpstreamTimedOut):
+    with raw_tcp_service(lambda conn: None) as base, pytest.raises(UpstreamTimedOut):
         asyncio.run(fetch(base, "/"))
 
 
@@ -120,5 +100,5 @@ def test_a_service_that_answers_garbage_is_a_broken_answer():
         conn.sendall(b"SPDY/9 what\r\n\r\n")
         conn.close()
 
-    with raw_service(garbage) as base, pytest.raises(UpstreamBroken):
+    with raw_tcp_service(garbage) as base, pytest.raises(UpstreamBroken):
         asyncio.run(fetch(base, "/"))

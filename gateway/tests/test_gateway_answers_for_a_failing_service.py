@@ -6,9 +6,8 @@ and the gateway's own /healthz, /readyz and /metrics."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,32 +16,9 @@ from fastapi.testclient import TestClient
 
 from api_gateway.app import create_app
 from api_gateway.settings import GatewaySettings
+from safeguarding_kit.testing import raw_tcp_service
 
 PROBLEM = "application/problem+json"
-
-
-@contextmanager
-def raw_service(on_connect: Callable[[socket.socket], None]) -> Iterator[str]:
-    """A listener on loopback that does ``on_connect`` with every connection it accepts."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            held.append(conn)
-            on_connect(conn)
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        listener.close()
-        for conn in held:
-            conn.close()
 
 
 def never_answers(conn: socket.socket) -> None:
@@ -73,7 +49,7 @@ def gateway_in_front_of(service_url: str, data_dir: Path, **settings: object) ->
 
 
 def test_a_service_too_slow_to_answer_is_504_problem_within_the_timeout(data_dir, tokens):
-    with raw_service(never_answers) as url, gateway_in_front_of(url, data_dir) as gateway:
+    with raw_tcp_service(never_answers) as url, gateway_in_front_of(url, data_dir) as gateway:
         started = time.monotonic()
         response = gateway.get("/api/v1/referrals", headers=tokens.headers())
         waited = time.monotonic() - started
@@ -87,7 +63,7 @@ def test_a_service_too_slow_to_answer_is_504_problem_within_the_timeout(data_dir
 
 
 def test_a_service_that_answers_something_other_than_http_is_502_problem(data_dir, tokens):
-    with raw_service(answers_garbage) as url, gateway_in_front_of(url, data_dir) as gateway:
+    with raw_tcp_service(answers_garbage) as url, gateway_in_front_of(url, data_dir) as gateway:
         response = gateway.get("/api/v1/referrals", headers=tokens.headers())
     assert response.status_code == 502
     assert response.headers["content-type"] == PROBLEM
@@ -97,7 +73,7 @@ def test_a_service_that_answers_something_other_than_http_is_502_problem(data_di
 def test_the_gateway_is_alive_not_ready_while_its_services_are_down_and_counts_what_it_answered(
     data_dir, tokens
 ):
-    with raw_service(answers_garbage) as url, gateway_in_front_of(url, data_dir) as gateway:
+    with raw_tcp_service(answers_garbage) as url, gateway_in_front_of(url, data_dir) as gateway:
         assert gateway.get("/healthz").status_code == 200
         ready = gateway.get("/readyz")
         assert ready.status_code == 503
@@ -112,7 +88,7 @@ def test_the_gateway_is_alive_not_ready_while_its_services_are_down_and_counts_w
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics"])
 def test_health_and_metrics_answer_without_a_token_as_orchestrators_and_scrapers_call_them(path, data_dir):
-    with raw_service(never_answers) as url, gateway_in_front_of(url, data_dir) as gateway:
+    with raw_tcp_service(never_answers) as url, gateway_in_front_of(url, data_dir) as gateway:
         response = gateway.get(path)
     assert response.status_code in (200, 503)
     assert response.status_code != 401

@@ -6,10 +6,8 @@ deliveries are signed with the endpoint's secret and carry ids, never names."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -18,38 +16,13 @@ from meetings_scenarios import COORDINATOR, series_body
 from meetings_api.actions.sweeper import sweep_once
 from meetings_api.database import EVENTS
 from safeguarding_kit.events import RelayPolicy, relay_once, verify_signature
+from safeguarding_kit.testing import WebhookReceiver
 
 POLICE_ADMIN = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["admin"]}
 SCHOOL_ADMIN = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["admin"]}
 OTHER_SCHOOL_ADMIN = {"agency": "rotherham-schools", "agency_type": "education", "roles": ["admin"]}
 CHILD_ID = "3f0e9a1c-0b1d-4c5e-8f7a-1b2c3d4e5f60"
 OTHER_CHILD_ID = "4a1f0b2d-1c2e-4d6f-9a8b-2c3d4e5f6071"
-
-
-class Receiver:
-    """One partner's webhook receiver on a local port; records what it is sent."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.deliveries.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -59,8 +32,8 @@ def settings(settings):
 
 
 @pytest.fixture
-def receivers() -> Iterator[dict[str, Receiver]]:
-    made = {name: Receiver() for name in ("police", "school", "other school")}
+def receivers() -> Iterator[dict[str, WebhookReceiver]]:
+    made = {name: WebhookReceiver() for name in ("police", "school", "other school")}
     yield made
     for receiver in made.values():
         receiver.close()
@@ -137,12 +110,12 @@ def test_each_agency_hears_of_the_overdue_actions_it_may_see_signed_and_without_
     relay(app)
 
     def heard(name: str) -> list[dict]:
-        return [json.loads(body) for _, body in receivers[name].deliveries]
+        return receivers[name].events()
 
     assert {e["data"]["action_id"] for e in heard("police")} == {schools_action["id"], police_action["id"]}
     assert [e["data"]["action_id"] for e in heard("school")] == [schools_action["id"]]
     assert heard("other school") == []
-    [(headers, body)] = receivers["school"].deliveries
+    [(headers, body, _)] = receivers["school"].deliveries
     assert verify_signature(school["secret"], headers, body)
     assert not verify_signature(police["secret"], headers, body)  # each endpoint its own secret
     event = json.loads(body)

@@ -5,10 +5,8 @@ fails is retried with back-off, given up on, and redelivered on request."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -16,39 +14,12 @@ from referral_scenarios import SCHOOL, child_details, referral_body
 
 from referral_api.database import EVENTS
 from safeguarding_kit.events import RelayPolicy, relay_once, verify_signature
+from safeguarding_kit.testing import WebhookReceiver
 
 POLICE_ADMIN = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["admin"]}
 SCHOOL_ADMIN = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["admin"]}
 OTHER_SCHOOL = {"agency": "rotherham-schools", "agency_type": "education", "roles": ["referrer"]}
 QUICK_RETRIES = RelayPolicy(max_attempts=3, backoff_base_seconds=0.2, private_addresses_allowed=True)
-
-
-class Receiver:
-    """A partner's webhook receiver on a local port: records each delivery, answers ``status``."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[tuple[dict[str, str], bytes, float]] = []
-        self.status = 200
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                receiver.deliveries.append((headers, body, time.monotonic()))
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/safeguarding"
-
-    def events(self) -> list[dict]:
-        return [json.loads(body) for _, body, _ in self.deliveries]
 
 
 @pytest.fixture
@@ -58,11 +29,10 @@ def settings(settings):
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
+def receiver() -> Iterator[WebhookReceiver]:
+    r = WebhookReceiver()
     yield r
-    r.server.shutdown()
-    r.server.server_close()
+    r.close()
 
 
 def relay(app, policy: RelayPolicy = QUICK_RETRIES) -> None:

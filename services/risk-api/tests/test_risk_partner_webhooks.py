@@ -5,11 +5,9 @@ nothing about children its agency is not linked to."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -17,6 +15,7 @@ from risk_scenarios import ASSESSOR, answers, new_child
 
 from risk_api.database import EVENTS
 from safeguarding_kit.events import RelayPolicy, relay_once, sign, verify_signature
+from safeguarding_kit.testing import WebhookReceiver
 
 pytestmark = pytest.mark.usefixtures("default_model")
 
@@ -28,35 +27,6 @@ POLICE_PRACTITIONER = {"agency": "south-yorkshire-police", "agency_type": "polic
 LOCAL_RECEIVERS = RelayPolicy(max_attempts=3, backoff_base_seconds=0.2, private_addresses_allowed=True)
 
 
-class Receiver:
-    """A partner's webhook receiver on a local port: records each delivery."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.deliveries.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/risk"
-
-    def events(self) -> list[dict]:
-        return [json.loads(body) for _, body in self.deliveries]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def settings(settings):
     # The receivers run on this machine, so private addresses are allowed for this module.
@@ -64,8 +34,8 @@ def settings(settings):
 
 
 @pytest.fixture
-def receivers() -> Iterator[dict[str, Receiver]]:
-    made = {name: Receiver() for name in ("police", "youth", "charity")}
+def receivers() -> Iterator[dict[str, WebhookReceiver]]:
+    made = {name: WebhookReceiver() for name in ("police", "youth", "charity")}
     yield made
     for receiver in made.values():
         receiver.close()
@@ -127,7 +97,7 @@ def test_a_police_receiver_gets_a_signed_level_change_it_can_verify(client, app,
     assess_high(client, tokens, child)
     relay(app)
 
-    [(headers, body)] = receiver.deliveries  # the level change only: risk.assessed was not asked for
+    [(headers, body, _)] = receiver.deliveries  # the level change only: risk.assessed was not asked for
     assert verify_signature(endpoint["secret"], headers, body)
     assert not verify_signature(endpoint["secret"], headers, body.replace(b'"high"', b'"low"'))
     assert not verify_signature(

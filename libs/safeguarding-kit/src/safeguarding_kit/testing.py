@@ -9,9 +9,14 @@ tokens from a test issuer. Each test starts from empty tables.
 
 from __future__ import annotations
 
+import json
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +42,67 @@ class ServiceSpec:
     metadata: MetaData
     migrations_dir: Path
     version_table: str
+
+
+@contextmanager
+def raw_tcp_service(on_connect: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A listener on loopback that calls ``on_connect`` with each connection it accepts
+    (to say nothing, or something that is not HTTP): a service misbehaving below HTTP.
+    Gives its base URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+            on_connect(conn)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+
+
+class WebhookReceiver:
+    """A partner's webhook receiver on a loopback port: records each delivery as
+    (headers with lower-case names, body, arrival time on the monotonic clock) and
+    answers ``status``. ``close()`` when done."""
+
+    def __init__(self, path: str = "/hooks/safeguarding") -> None:
+        self.deliveries: list[tuple[dict[str, str], bytes, float]] = []
+        self.status = 204
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                receiver.deliveries.append((headers, body, time.monotonic()))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def events(self) -> list[dict[str, Any]]:
+        """The CloudEvents received, in order."""
+        return [json.loads(body) for _, body, _ in self.deliveries]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def empty_tables(url: str, metadata: MetaData) -> None:
