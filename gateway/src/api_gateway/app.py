@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -12,9 +13,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from api_gateway.breaker import CircuitBreaker
 from api_gateway.cors import ProblemCORSMiddleware
+from api_gateway.fast_path import ApiFastPath, proxy_asgi
 from api_gateway.openapi import TITLE, LiveSpec
 from api_gateway.proxy import forward
 from api_gateway.rate_limits import RateLimits
@@ -98,23 +101,23 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redirect_slashes=False,  # no redirect built from the caller's Host header
     )
     install_problem_handlers(app)
+    cors_options: dict[str, Any] = {
+        "allow_origins": settings.cors_allowed_origins,
+        "allow_methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+        "allow_headers": [
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Idempotency-Key",
+            "X-Request-ID",
+        ],
+        "expose_headers": ["ETag", "Location", "X-Request-ID", "Server-Timing", "Retry-After"],
+        "max_age": 600,
+    }
     if settings.cors_allowed_origins:
         # Dashboards in browsers, from the configured origins only.
-        app.add_middleware(
-            ProblemCORSMiddleware,
-            allow_origins=settings.cors_allowed_origins,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "If-Match",
-                "If-None-Match",
-                "Idempotency-Key",
-                "X-Request-ID",
-            ],
-            expose_headers=["ETag", "Location", "X-Request-ID", "Server-Timing", "Retry-After"],
-            max_age=600,
-        )
+        app.add_middleware(ProblemCORSMiddleware, **cors_options)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     app.add_middleware(SecurityHeadersMiddleware)  # only where a service's answer has not set them
 
@@ -171,4 +174,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.add_route("/docs", docs, methods=["GET"], include_in_schema=False)
 
     app.add_route("/api/{path:path}", proxy, methods=PROXIED_METHODS, include_in_schema=False)
+    # Every /api request takes a short path past the framework's routing and exception layers
+    # to the same handler, behind the same middleware: this is the hot path of every partner.
+    fast_chain: ASGIApp = proxy_asgi(proxy, route_path="/api/{path:path}", methods=PROXIED_METHODS)
+    if settings.cors_allowed_origins:
+        fast_chain = ProblemCORSMiddleware(fast_chain, **cors_options)
+    fast_chain = SecurityHeadersMiddleware(
+        RequestContextMiddleware(fast_chain, service=settings.service_name)
+    )
+    app.add_middleware(ApiFastPath, prefix="/api/", chain=fast_chain)
     return app
