@@ -86,3 +86,13 @@ def test_a_body_over_the_limit_is_413_before_it_reaches_a_service(gateway, token
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
     assert services.requests == []
+
+
+def test_a_method_the_gateway_does_not_forward_is_405_problem_and_reaches_no_service(
+    gateway, services, tokens
+):
+    response = gateway.request("TRACE", "/api/v1/referrals", headers=tokens.headers())
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "GET" in response.headers["allow"]
+    assert services.requests == []
