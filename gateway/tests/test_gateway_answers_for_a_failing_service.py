@@ -62,6 +62,23 @@ def test_a_service_too_slow_to_answer_is_504_problem_within_the_timeout(data_dir
     assert waited < 5
 
 
+def test_a_route_with_a_timeout_of_its_own_waits_that_long_and_no_longer(data_dir, tokens):
+    # The default (0.5 s here) would cut this route short; its own 2 s lets it wait.
+    with (
+        raw_tcp_service(never_answers) as url,
+        gateway_in_front_of(url, data_dir, upstream_route_timeouts={"/api/v1/stats": 2.0}) as gateway,
+    ):
+        started = time.monotonic()
+        slow_route = gateway.get("/api/v1/stats/referrals", headers=tokens.headers())
+        waited_for_slow_route = time.monotonic() - started
+        started = time.monotonic()
+        other = gateway.get("/api/v1/referrals", headers=tokens.headers())
+        waited_for_other = time.monotonic() - started
+    assert (slow_route.status_code, other.status_code) == (504, 504)
+    assert waited_for_slow_route >= 2.0  # a 504 cannot come before the route's timeout
+    assert waited_for_other < 2.0
+
+
 def test_a_service_that_answers_something_other_than_http_is_502_problem(data_dir, tokens):
     with raw_tcp_service(answers_garbage) as url, gateway_in_front_of(url, data_dir) as gateway:
         response = gateway.get("/api/v1/referrals", headers=tokens.headers())

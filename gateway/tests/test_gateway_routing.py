@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from api_gateway.headers import upstream_request_headers
-from api_gateway.routing import Upstream, upstream_for
+from api_gateway.routing import Upstream, read_timeout_for, upstream_for
+from api_gateway.settings import GatewaySettings
 
 
 @pytest.mark.parametrize(
@@ -96,3 +98,26 @@ def test_a_method_the_gateway_does_not_forward_is_405_problem_and_reaches_no_ser
     assert response.headers["content-type"] == "application/problem+json"
     assert "GET" in response.headers["allow"]
     assert services.requests == []
+
+
+ROUTE_TIMEOUTS = {"/api/v1/meetings/occurrences": 30.0, "/api/v1/meetings": 12.0}
+
+
+@pytest.mark.parametrize(
+    ("path", "seconds"),
+    [
+        ("/api/v1/meetings/occurrences/9d1c/agenda/generate", 30.0),  # the longest prefix wins
+        ("/api/v1/meetings/occurrences", 30.0),
+        ("/api/v1/meetings/series", 12.0),
+        ("/api/v1/meetings/occurrencesX", 12.0),  # whole path segments only
+        ("/api/v1/referrals", 10.0),  # no route of its own: the default
+    ],
+)
+def test_a_route_waits_as_long_as_its_own_timeout_says(path, seconds):
+    assert read_timeout_for(path, ROUTE_TIMEOUTS, default=10.0) == seconds
+
+
+@pytest.mark.parametrize("timeouts", [{"/admin": 5.0}, {"/api/v1/stats": 0.0}, {"/api/v1/stats": 600.0}])
+def test_a_route_timeout_outside_the_api_or_unbounded_is_refused_at_start(timeouts, data_dir):
+    with pytest.raises(ValidationError, match="route timeout"):
+        GatewaySettings(data_dir=data_dir, environment="test", upstream_route_timeouts=timeouts)

@@ -21,7 +21,7 @@ from api_gateway.fast_path import ApiFastPath, proxy_asgi
 from api_gateway.openapi import TITLE, LiveSpec
 from api_gateway.proxy import forward
 from api_gateway.rate_limits import RateLimits
-from api_gateway.routing import Upstream, upstream_for
+from api_gateway.routing import Upstream, read_timeout_for, upstream_for
 from api_gateway.settings import GatewaySettings
 from api_gateway.upstream import AiohttpUpstream
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
@@ -159,6 +159,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             retries=settings.upstream_retries,
             breaker=breakers[upstream],
             started=started,
+            read_timeout=read_timeout_for(
+                request.url.path, settings.upstream_route_timeouts, settings.upstream_timeout_seconds
+            ),
         )
 
     if settings.docs_enabled:

@@ -83,6 +83,7 @@ async def forward(
     retries: int,
     breaker: CircuitBreaker,
     started: float,
+    read_timeout: float | None = None,
 ) -> Response:
     """The service's answer to ``request``, streamed back to the caller, with a
     ``Server-Timing`` header splitting the gateway's own time from the service's."""
@@ -103,7 +104,9 @@ async def forward(
     sent = time.perf_counter()
     for attempt in range(1, attempts + 1):
         try:
-            answer = await client.send(request.method, url, query=query, headers=headers, body=body)
+            answer = await client.send(
+                request.method, url, query=query, headers=headers, body=body, read_timeout=read_timeout
+            )
             breaker.record_success()
             break
         except UpstreamConnectFailed as exc:

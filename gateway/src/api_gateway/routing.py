@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 
@@ -29,6 +30,18 @@ ROUTES: tuple[tuple[str, Upstream], ...] = (
 def upstream_for(path: str) -> Upstream | None:
     """The service behind ``path``, matching whole path segments; None if no service is."""
     for prefix, upstream in ROUTES:
-        if path == prefix or path.startswith(prefix + "/"):
+        if _under(path, prefix):
             return upstream
     return None
+
+
+def _under(path: str, prefix: str) -> bool:
+    prefix = prefix.rstrip("/")
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def read_timeout_for(path: str, route_timeouts: Mapping[str, float], default: float) -> float:
+    """How long to wait for the service's answer to ``path``: the timeout of the longest
+    configured path prefix it lies under (whole segments), else ``default``."""
+    matching = [prefix for prefix in route_timeouts if _under(path, prefix)]
+    return route_timeouts[max(matching, key=len)] if matching else default

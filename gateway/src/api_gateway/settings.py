@@ -8,6 +8,10 @@ from pydantic_settings import SettingsConfigDict
 
 from safeguarding_kit.settings import ProcessSettings
 
+# Answers that take longer than most: building an agenda gathers pages from the risk and
+# referral services; a model's impact analysis re-scores every child.
+SLOW_ROUTES = {"/api/v1/meetings/occurrences": 30.0, "/api/v1/risk/models": 30.0}
+
 
 class GatewaySettings(ProcessSettings):
     model_config = SettingsConfigDict(extra="ignore")
@@ -20,6 +24,11 @@ class GatewaySettings(ProcessSettings):
     upstream_connect_timeout_seconds: float = Field(2.0, gt=0, le=30)
     upstream_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="Read/write/pool timeout per upstream request."
+    )
+    upstream_route_timeouts: dict[str, float] = Field(
+        default_factory=lambda: dict(SLOW_ROUTES),
+        description="Read timeouts for path prefixes whose answers take longer than most "
+        "(longest prefix wins; others use upstream_timeout_seconds), as JSON.",
     )
     upstream_max_connections: int = Field(200, ge=1, le=10_000)
     upstream_retries: int = Field(
@@ -53,6 +62,16 @@ class GatewaySettings(ProcessSettings):
         "by every worker and replica.",
     )
     rate_limit_key_prefix: str = Field("gateway", description="Prefix of the rate-limit keys in Redis.")
+
+    @field_validator("upstream_route_timeouts")
+    @classmethod
+    def _bounded_route_timeouts(cls, value: dict[str, float]) -> dict[str, float]:
+        for prefix, seconds in value.items():
+            if not prefix.startswith("/api/"):
+                raise ValueError(f"{prefix!r}: a route timeout is for a path under /api/")
+            if not 0 < seconds <= 120:
+                raise ValueError(f"{prefix!r}: a route timeout is more than 0 and at most 120 seconds")
+        return value
 
     @field_validator("rate_limit_reads", "rate_limit_writes")
     @classmethod

@@ -57,7 +57,14 @@ class UpstreamAnswer:
 
 class UpstreamClient(Protocol):
     async def send(
-        self, method: str, url: str, *, query: str, headers: Sequence[tuple[str, str]], body: bytes
+        self,
+        method: str,
+        url: str,
+        *,
+        query: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        read_timeout: float | None = None,
     ) -> UpstreamAnswer: ...
 
     async def aclose(self) -> None: ...
@@ -86,9 +93,21 @@ class AiohttpUpstream:
         return self._session
 
     async def send(
-        self, method: str, url: str, *, query: str, headers: Sequence[tuple[str, str]], body: bytes
+        self,
+        method: str,
+        url: str,
+        *,
+        query: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        read_timeout: float | None = None,
     ) -> UpstreamAnswer:
         target = f"{url}?{query}" if query else url
+        timeout = self._timeout
+        if read_timeout is not None:
+            timeout = aiohttp.ClientTimeout(
+                total=None, connect=timeout.connect, sock_connect=timeout.sock_connect, sock_read=read_timeout
+            )
         try:
             response = await self._client().request(
                 method,
@@ -96,6 +115,7 @@ class AiohttpUpstream:
                 headers=list(headers),
                 data=body or None,
                 allow_redirects=False,
+                timeout=timeout,
             )
         except aiohttp.ConnectionTimeoutError as exc:
             raise UpstreamConnectFailed("connect timed out") from exc
@@ -142,10 +162,25 @@ class HttpxUpstream:
         self._http = client
 
     async def send(
-        self, method: str, url: str, *, query: str, headers: Sequence[tuple[str, str]], body: bytes
+        self,
+        method: str,
+        url: str,
+        *,
+        query: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        read_timeout: float | None = None,
     ) -> UpstreamAnswer:
+        current = self._http.timeout
+        timeout = (
+            current
+            if read_timeout is None
+            else httpx.Timeout(
+                connect=current.connect, read=read_timeout, write=current.write, pool=current.pool
+            )
+        )
         request = self._http.build_request(
-            method, url, params=query or None, headers=list(headers), content=body
+            method, url, params=query or None, headers=list(headers), content=body, timeout=timeout
         )
         try:
             response = await self._http.send(request, stream=True, follow_redirects=False)
