@@ -3,11 +3,12 @@ decisions and actions carried forward, and the calendar feed."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar
 from meetings_scenarios import COORDINATOR, POLICE, first_meeting_in_two_days_local, series_body
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from meetings_api.actions.sweeper import sweep_once
 from meetings_api.database import EVENTS
@@ -372,3 +373,28 @@ def test_children_linked_through_one_adult_are_one_item_on_a_mace_agenda(agenda_
     assert len(items) == 1
     assert items[0]["kind"] == "children_group"
     assert sorted(items[0]["child_ids"]) == sorted([first["child_id"], second["child_id"]])
+
+
+def test_a_child_at_medium_risk_not_reviewed_for_twelve_weeks_is_on_the_agenda(agenda_client, tokens):
+    from risk_api.assessments.models import ChildRisk
+
+    meetings, _, risk = agenda_client
+    stale, fresh = "6c3b2d4f-3e4a-4f81-9cad-4e5f60718293", "7d4c3e5a-4f5b-4a92-8dbe-5f6071829304"
+    for child_id in (stale, fresh):
+        assess(risk, tokens, child_id, "missing_repeat", "exclusion", "debt_bondage")  # medium
+    thirteen_weeks_ago = datetime.now(UTC) - timedelta(weeks=13)
+    with risk.app.state.database.sessions() as session:  # as if assessed last quarter
+        session.execute(
+            update(ChildRisk)
+            .where(ChildRisk.child_id == uuid.UUID(stale))
+            .values(last_assessed_at=thirteen_weeks_ago, level_changed_at=thirteen_weeks_ago)
+        )
+        session.commit()
+
+    _, occurrence = next_mace(meetings, tokens)
+    reasons = {
+        item["child_ids"][0]: {r["code"] for r in item["reasons"]}
+        for item in generate(meetings, tokens, occurrence)
+    }
+    assert "not_reviewed" in reasons[stale]
+    assert "not_reviewed" not in reasons.get(fresh, set())

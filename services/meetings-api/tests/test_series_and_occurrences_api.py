@@ -319,3 +319,27 @@ def test_an_agency_attending_a_meeting_reads_it_and_one_not_attending_gets_404(c
         f"/api/v1/meetings/occurrences/{following['id']}", headers=tokens.headers(**YOUTH_WORKER)
     )
     assert response.status_code == 404
+
+
+def test_decisions_on_an_item_are_recorded_by_the_coordinator_and_read_in_order(client, tokens):
+    series = create_series(client, tokens)
+    meeting = occurrences(client, tokens, series["id"])[0]
+    item = client.post(
+        f"/api/v1/meetings/occurrences/{meeting['id']}/agenda/items",
+        json={"kind": "other", "title": "Hotel watch scheme", "reason": "Police request"},
+        headers=tokens.headers(**COORDINATOR),
+    ).json()
+    url = f"/api/v1/meetings/agenda-items/{item['id']}/decisions"
+    for text in ("Escalate to a strategy discussion.", "Police to visit the hotel this week."):
+        recorded = client.post(url, json={"text": text}, headers=tokens.headers(**COORDINATOR))
+        assert recorded.status_code == 201, recorded.text
+        assert recorded.json()["recorded_by"] == COORDINATOR["sub"]
+    listed = client.get(url, headers=tokens.headers(**POLICE)).json()
+    assert [d["text"] for d in listed] == [
+        "Escalate to a strategy discussion.",
+        "Police to visit the hotel this week.",
+    ]
+    refused = client.post(url, json={"text": "Close the case."}, headers=tokens.headers(**POLICE))
+    assert refused.status_code == 403  # only the meeting's coordinators minute it
+    assert refused.headers["content-type"] == PROBLEM
+    assert len(client.get(url, headers=tokens.headers(**POLICE)).json()) == 2
