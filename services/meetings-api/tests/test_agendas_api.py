@@ -398,3 +398,44 @@ def test_a_child_at_medium_risk_not_reviewed_for_twelve_weeks_is_on_the_agenda(a
     }
     assert "not_reviewed" in reasons[stale]
     assert "not_reviewed" not in reasons.get(fresh, set())
+
+
+def test_a_mapping_agenda_lists_each_place_of_concern_with_its_children_and_ward_but_no_names(
+    agenda_client, tokens
+):
+    meetings, referrals, _ = agenda_client
+    officer = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["practitioner"]}
+    seen_there = referrals.post(
+        "/api/v1/referrals", json=referral(child("Fay")), headers=tokens.headers(**SCHOOL)
+    ).json()
+    place = referrals.post(
+        "/api/v1/places-of-concern",
+        json={"place_type": "takeaway", "name": "Late-night takeaway, London Road", "ward_code": "E05010863"},
+        headers=tokens.headers(**officer),
+    )
+    assert place.status_code == 201, place.text
+    linked = referrals.post(
+        f"/api/v1/places-of-concern/{place.json()['id']}/links",
+        json={"child_id": seen_there["child_id"]},
+        headers=tokens.headers(**officer),
+    )
+    assert linked.status_code in (200, 201), linked.text
+    series = meetings.post(
+        "/api/v1/meetings/series",
+        headers=tokens.headers(**COORDINATOR),
+        json=series_body(
+            meeting_type="MAPPING",
+            title="Monthly mapping",
+            first_meeting_local=first_meeting_in_two_days_local(),
+            rrule="FREQ=MONTHLY",
+        ),
+    ).json()
+    occurrence = meetings.get(
+        f"/api/v1/meetings/series/{series['id']}/occurrences", headers=tokens.headers(**COORDINATOR)
+    ).json()[0]
+    [item] = [i for i in generate(meetings, tokens, occurrence) if i["kind"] == "place_of_concern"]
+    assert item["subject_id"] == place.json()["id"]
+    assert item["child_ids"] == [seen_there["child_id"]]
+    assert [r["detail"] for r in item["reasons"]] == ["ward E05010863"]
+    assert "Fay" not in item["title"]  # the child's name never reaches the meetings service
+    assert "Example" not in item["title"]
