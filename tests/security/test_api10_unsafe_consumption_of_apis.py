@@ -18,7 +18,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import SimpleNamespace
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from owasp_scenarios import one_meeting, webhook_delivery_row
 
 from meetings_api.app import create_app as create_meetings
 from meetings_api.database import MIGRATIONS_DIR, VERSION_TABLE
@@ -222,24 +222,7 @@ def build_agenda(migrated_databases, data_dir, tokens) -> Iterator[Callable[...,
     app.state.services_client = httpx.Client(transport=httpx.MockTransport(services), follow_redirects=False)
     coordinator = tokens.headers(**COORDINATOR)
     with TestClient(app) as meetings:
-        series = meetings.post(
-            "/api/v1/meetings/series",
-            headers=coordinator,
-            json={
-                "meeting_type": "MACE",
-                "title": "OWASP MACE",
-                "chair_agency": "sheffield-social-care",
-                "first_meeting_local": "2027-03-03T10:00:00",
-                "rrule": "FREQ=WEEKLY;COUNT=1",
-                "bank_holiday_rule": "keep",
-            },
-        )
-        assert series.status_code == 201, series.text
-        occurrence = meetings.get(
-            f"/api/v1/meetings/series/{series.json()['id']}/occurrences",
-            params={"from": "2027-03-01T00:00:00Z", "to": "2027-03-31T00:00:00Z"},
-            headers=coordinator,
-        ).json()[0]["id"]
+        occurrence = one_meeting(meetings, coordinator, "2027-03-03T10:00:00")
         agenda_path = f"/api/v1/meetings/occurrences/{occurrence}/agenda"
 
         def build(
@@ -371,18 +354,7 @@ def loopback_servers() -> Iterator[SimpleNamespace]:
 
 
 def test_a_webhook_delivery_does_not_follow_a_redirect(loopback_servers):
-    row = SimpleNamespace(
-        endpoint_id=uuid.uuid4(),
-        endpoint_secret="whsec_" + "s" * 40,
-        url=loopback_servers.url,
-        event_id=uuid.uuid4(),
-        subscriber="webhook-test",
-        source="referral-api",
-        type="referral.received",
-        subject=str(uuid.uuid4()),
-        occurred_at=datetime.now(UTC),
-        data={},
-    )
+    row = webhook_delivery_row(loopback_servers.url)
     # As the relay's client is made (relay_thread); loopback allowed, as in development, for a receiver here.
     with httpx.Client(timeout=5, follow_redirects=False) as client:
         outcome = deliver(client, "unused", row, private_addresses_allowed=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from owasp_scenarios import one_meeting
 
 pytestmark = pytest.mark.e2e
 
@@ -306,24 +307,7 @@ def test_case_workers_outside_the_statutory_partners_are_not_shown_other_childre
 
 def test_risk_and_meeting_answers_hold_no_childs_name_or_identifiers(gateway, as_, police_case):
     worker, coordinator = as_("social worker"), as_("coordinator")
-    series = gateway.post(
-        "/api/v1/meetings/series",
-        headers=coordinator,
-        json={
-            "meeting_type": "MACE",
-            "title": f"OWASP MACE {uuid.uuid4().hex[:6]}",
-            "chair_agency": "sheffield-social-care",
-            "first_meeting_local": "2027-10-06T10:00:00",
-            "rrule": "FREQ=WEEKLY;BYDAY=WE;COUNT=1",
-            "bank_holiday_rule": "keep",
-        },
-    )
-    assert series.status_code == 201, series.text
-    occurrence = gateway.get(
-        f"/api/v1/meetings/series/{series.json()['id']}/occurrences",
-        params={"from": "2027-10-01T00:00:00Z", "to": "2027-10-31T00:00:00Z"},
-        headers=coordinator,
-    ).json()[0]["id"]
+    occurrence = one_meeting(gateway, coordinator, "2027-10-06T10:00:00")
     agenda = gateway.post(f"/api/v1/meetings/occurrences/{occurrence}/agenda/generate", headers=coordinator)
     assert agenda.status_code == 200, agenda.text
     answers = {

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from owasp_scenarios import one_meeting
 
 pytestmark = pytest.mark.e2e
 
@@ -32,24 +33,7 @@ class Ids:
 def ids(gateway, as_, school_case, police_case) -> Ids:
     coordinator = as_("coordinator")
     model = gateway.get("/api/v1/risk/models", headers=as_("social worker")).json()["items"][0]["id"]
-    series = gateway.post(
-        "/api/v1/meetings/series",
-        headers=coordinator,
-        json={
-            "meeting_type": "MACE",
-            "title": f"OWASP MACE {uuid.uuid4().hex[:6]}",
-            "chair_agency": "sheffield-social-care",
-            "first_meeting_local": "2027-11-03T10:00:00",
-            "rrule": "FREQ=WEEKLY;BYDAY=WE;COUNT=1",
-            "bank_holiday_rule": "keep",
-        },
-    )
-    assert series.status_code == 201, series.text
-    occurrence = gateway.get(
-        f"/api/v1/meetings/series/{series.json()['id']}/occurrences",
-        params={"from": "2027-11-01T00:00:00Z", "to": "2027-11-30T00:00:00Z"},
-        headers=coordinator,
-    ).json()[0]["id"]
+    occurrence = one_meeting(gateway, coordinator, "2027-11-03T10:00:00")
     item = gateway.post(
         f"/api/v1/meetings/occurrences/{occurrence}/agenda/items",
         headers=coordinator,

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import socket
 import time
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import httpx
 import pytest
+from owasp_scenarios import webhook_delivery_row
 
 from safeguarding_kit.events import deliver
 from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
@@ -130,18 +128,7 @@ def test_registration_is_refused_before_any_connection_is_made_and_nothing_is_st
 def test_a_delivery_is_checked_again_and_never_sent_to_a_private_address(listener):
     """An endpoint registered while its name pointed at a public address, re-pointed since."""
     port, server = listener
-    row = SimpleNamespace(
-        endpoint_id=uuid.uuid4(),
-        endpoint_secret="whsec_" + "s" * 40,
-        url=f"https://127.0.0.1:{port}/hook",
-        event_id=uuid.uuid4(),
-        subscriber="webhook-test",
-        source="referral-api",
-        type="referral.received",
-        subject=str(uuid.uuid4()),
-        occurred_at=datetime.now(UTC),
-        data={},
-    )
+    row = webhook_delivery_row(f"https://127.0.0.1:{port}/hook")
     with httpx.Client(timeout=2, follow_redirects=False) as client:
         outcome = deliver(client, "unused", row, private_addresses_allowed=False)
     assert str(outcome).startswith("refused:"), outcome

@@ -176,9 +176,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.add_route("/openapi.json", openapi_json, methods=["GET"], include_in_schema=False)
         app.add_route("/docs", docs, methods=["GET"], include_in_schema=False)
 
-    app.add_route("/api/{path:path}", proxy, methods=PROXIED_METHODS, include_in_schema=False)
     # Every /api request takes a short path past the framework's routing and exception layers
-    # to the same handler, behind the same middleware: this is the hot path of every partner.
+    # to the proxy handler, behind the same middleware: this is the hot path of every partner.
     fast_chain: ASGIApp = proxy_asgi(proxy, route_path="/api/{path:path}", methods=PROXIED_METHODS)
     if settings.cors_allowed_origins:
         fast_chain = ProblemCORSMiddleware(fast_chain, **cors_options)

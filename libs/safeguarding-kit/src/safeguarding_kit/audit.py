@@ -181,6 +181,7 @@ def _check_lengths(log: Table, values: dict[str, Any]) -> None:
 
 
 def audit_values(
+    log: Table,
     principal: Principal,
     *,
     action: str,
@@ -190,10 +191,10 @@ def audit_values(
     outcome: str = "allowed",
     detail: str | None = None,
     occurred_at: datetime | None = None,
-    log: Table | None = None,
 ) -> dict[str, Any]:
-    """One record's columns (with the current request's id), checked: ``ValueError`` for
-    an unknown outcome, a naive ``occurred_at`` or a value longer than its column."""
+    """One record's columns for ``log`` (with the current request's id), checked:
+    ``ValueError`` for an unknown outcome, a naive ``occurred_at`` or a value longer than
+    its column."""
     if outcome not in OUTCOMES:
         raise ValueError(f"audit outcome must be one of {sorted(OUTCOMES)}, not {outcome!r}")
     when = occurred_at or utc_now()
@@ -214,7 +215,7 @@ def audit_values(
         "detail": detail,
     }
     # Checked before the head is taken, so a bad record never holds the lock.
-    _check_lengths(log if log is not None else audit_tables(MetaData()).log, values)
+    _check_lengths(log, values)
     return values
 
 
@@ -256,6 +257,7 @@ def append_audit(
     releases the chain head for the next append. Raises ``ValueError`` for an unknown
     outcome, a naive ``occurred_at`` or a value longer than its column."""
     values = audit_values(
+        tables.log,
         principal,
         action=action,
         resource_type=resource_type,
@@ -264,7 +266,6 @@ def append_audit(
         outcome=outcome,
         detail=detail,
         occurred_at=occurred_at,
-        log=tables.log,
     )
     [seq] = append_records(session, tables, [values])
     return seq
@@ -452,6 +453,7 @@ class AuditTrail:
         head is the last lock the transaction takes) and is gone if it rolls back. (A
         record made inside a savepoint stays with the whole transaction.)"""
         values = audit_values(
+            self.tables.log,
             principal,
             action=action,
             resource_type=resource_type,
@@ -459,7 +461,6 @@ class AuditTrail:
             child_id=child_id,
             outcome=outcome,
             detail=detail,
-            log=self.tables.log,
         )
         if not session.in_transaction():
             session.begin()  # the record belongs to this transaction, rolled back with it
