@@ -58,6 +58,7 @@ GATEWAY_UPSTREAM_URLS = {
 }
 # Variables for the interpreter and pip, not for the process's settings.
 RUNTIME_ENV_PREFIXES = ("PYTHON", "PIP_")
+EXAMPLE_AGREEMENT = Path(__file__).parents[1] / "deploy/partnership/example-production-agreement.yaml"
 INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?P<modifier>[^}]*)\}")
 URL_PORT = re.compile(r"https?://[\w.-]+:(\d+)/")
 PYTHON_MODULE = re.compile(r"python -m ([A-Za-z_][\w.]*)")
@@ -217,9 +218,15 @@ def test_production_settings_accept_the_compose_environment(
         "POSTGRES_PASSWORD": "not-a-real-password",
         "TRUSTED_ISSUERS": documented_trusted_issuers(),
         "EVENTS_SIGNING_SECRET": "not-a-real-secret-but-long-enough-0123456789",
+        "PARTNERSHIP_AGREEMENT": str(EXAMPLE_AGREEMENT),
     }
     compose_env = compose_environment(name)
     interpolated = {key: interpolate(value, supplied) for key, value in compose_env.items()}
+    # The agreement is mounted where PARTNERSHIP_AGREEMENT_FILE says: read it from its host path.
+    (mount,) = [interpolate(v, supplied).split(":") for v in compose_service(name)["volumes"]]
+    assert mount[1] == interpolated["PARTNERSHIP_AGREEMENT_FILE"]
+    assert mount[2] == "ro"
+    interpolated["PARTNERSHIP_AGREEMENT_FILE"] = mount[0]
     environment = dockerfile_of(name).env() | interpolated
     for variable, value in environment.items():
         monkeypatch.setenv(variable, value)
@@ -239,6 +246,7 @@ def test_secrets_and_issuers_must_be_supplied_rather_than_defaulted() -> None:
         "POSTGRES_PASSWORD",
         "TRUSTED_ISSUERS",
         "EVENTS_SIGNING_SECRET",
+        "PARTNERSHIP_AGREEMENT",
     }
     for reference in references:
         # `${VAR:?message}` stops `docker compose` when VAR is unset or empty.

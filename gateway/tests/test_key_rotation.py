@@ -30,7 +30,7 @@ from api_gateway.upstream import HttpxUpstream
 from safeguarding_kit.auth.dev_issuer import mint_token
 from safeguarding_kit.settings import IssuerConfig
 
-ISSUER = "https://idp.leeds-police.example"
+ISSUER = "https://login.south-yorkshire-police.example"  # bound to the force in the demo agreement
 CACHE_SECONDS = 1.0
 REFETCH_FLOOR_SECONDS = 0.3
 
@@ -87,7 +87,7 @@ class FakeIdentityProvider:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         token = mint_token(
-            pem, sub="pc-1234", agency="leeds-police", agency_type="police", roles=["referrer"],
+            pem, sub="pc-1234", agency="south-yorkshire-police", agency_type="police", roles=["referrer"],
             issuer=ISSUER, kid=kid,
         )  # fmt: skip
         return {"Authorization": f"Bearer {token}"}

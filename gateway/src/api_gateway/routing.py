@@ -22,6 +22,8 @@ ROUTES: tuple[tuple[str, Upstream], ...] = (
     ("/api/v1/audit/referral-service", Upstream.referral),
     ("/api/v1/webhooks/referral-service", Upstream.referral),
     ("/api/v1/stats", Upstream.referral),
+    ("/api/v1/partnership", Upstream.referral),
+    ("/api/v1/break-glass", Upstream.referral),
     ("/api/v1/risk", Upstream.risk),
     ("/api/v1/meetings", Upstream.meetings),
 )

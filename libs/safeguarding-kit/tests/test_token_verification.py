@@ -16,10 +16,37 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from safeguarding_kit.auth.keys import JwksKeySource, StaticKeySource
 from safeguarding_kit.auth.principal import AgencyType, Role
 from safeguarding_kit.auth.verifier import TokenRejected, TokenVerifier, TrustedIssuer
+from safeguarding_kit.partnership.agreement import parse_agreement
+from safeguarding_kit.partnership.capacities import Capacity
 from safeguarding_kit.settings import IssuerConfig
 
 ISSUER = "https://idp.south-yorkshire-police.example"
 AUDIENCE = "safeguarding-platform"
+
+
+# The police force's identity provider vouches for the force alone; the voluntary
+# sector's for its members. Neither may mint the other's agencies.
+VOLUNTARY_ISSUER = "https://idp.voluntary-action.example"
+AGREEMENT = parse_agreement(
+    {
+        "partnership": "Test partnership",
+        "version": "1",
+        "issuers": [
+            {"issuer": ISSUER, "agencies": ["south-yorkshire-police"]},
+            {"issuer": VOLUNTARY_ISSUER, "agencies": ["youth-club-*"]},
+        ],
+        "agencies": [
+            {
+                "slug": "south-yorkshire-police",
+                "name": "South Yorkshire Police",
+                "type": "police",
+                "capacities": ["all_cases", "intelligence"],
+            },
+            {"slug": "sheffield-schools", "name": "Sheffield schools", "type": "education"},
+            {"pattern": "youth-club-*", "name": "Youth clubs", "type": "voluntary"},
+        ],
+    }
+)
 
 
 def rsa_key() -> rsa.RSAPrivateKey:
@@ -56,7 +83,9 @@ def sign(payload, key=PRIVATE, alg="RS256", headers=None) -> str:
 
 def verifier(**config) -> TokenVerifier:
     issuer = IssuerConfig(issuer=ISSUER, audience=AUDIENCE, public_key_pem=PUBLIC_PEM, **config)
-    return TokenVerifier([TrustedIssuer(issuer, StaticKeySource(pem=PUBLIC_PEM))], leeway_seconds=10)
+    return TokenVerifier(
+        [TrustedIssuer(issuer, StaticKeySource(pem=PUBLIC_PEM))], AGREEMENT, leeway_seconds=10
+    )
 
 
 def verify(token: str, **config):
@@ -72,7 +101,25 @@ def test_a_police_officers_token_becomes_a_typed_principal():
     assert principal.sub == "pc-1234"
     assert principal.agency_type is AgencyType.police
     assert principal.roles == {Role.practitioner, Role.referrer}
-    assert principal.is_statutory_partner
+    assert principal.capacities == {Capacity.all_cases, Capacity.intelligence}
+
+
+def test_an_issuer_may_not_mint_an_agency_the_agreement_does_not_let_it_vouch_for():
+    with pytest.raises(TokenRejected, match="vouch for agency 'sheffield-schools'"):
+        verify(sign(claims(agency="sheffield-schools", agency_type="education")))
+    with pytest.raises(TokenRejected, match="vouch for agency 'leeds-police'"):
+        verify(sign(claims(agency="leeds-police")))
+
+
+def test_a_token_claiming_another_type_than_the_agreement_gives_its_agency_is_refused():
+    with pytest.raises(TokenRejected, match="agency_type"):
+        verify(sign(claims(agency_type="social_care")))
+
+
+def test_a_sub_longer_than_any_record_of_who_did_it_is_refused():
+    with pytest.raises(TokenRejected, match="longer than 255"):
+        verify(sign(claims(sub="x" * 256)))
+    assert verify(sign(claims(sub="x" * 255))).sub == "x" * 255
 
 
 def test_unknown_roles_are_ignored_not_granted():
@@ -144,7 +191,7 @@ def test_algorithm_is_pinned_by_configuration_not_taken_from_the_token():
 
 def test_leeway_over_30_seconds_is_refused():
     with pytest.raises(ValueError, match="leeway"):
-        TokenVerifier([], leeway_seconds=31)
+        TokenVerifier([], AGREEMENT, leeway_seconds=31)
 
 
 def test_hs_algorithms_cannot_be_configured_for_an_issuer():
@@ -193,7 +240,7 @@ def jwks_verifier(fake: FakeIssuer, clock: Clock) -> TokenVerifier:
         clock=clock,
     )
     config = IssuerConfig(issuer=ISSUER, audience=AUDIENCE, jwks_url="https://idp.example/jwks")
-    return TokenVerifier([TrustedIssuer(config, source)])
+    return TokenVerifier([TrustedIssuer(config, source)], AGREEMENT)
 
 
 def test_jwks_keys_are_cached_and_a_failed_refresh_keeps_the_last_good_keys():
@@ -256,7 +303,7 @@ def test_a_verified_token_is_checked_once_within_the_cache_lifetime_and_a_refuse
 
     keys = CountingKeys()
     issuer = IssuerConfig(issuer=ISSUER, audience=AUDIENCE, public_key_pem=PUBLIC_PEM)
-    v = TokenVerifier([TrustedIssuer(issuer, keys)], cache_seconds=30)
+    v = TokenVerifier([TrustedIssuer(issuer, keys)], AGREEMENT, cache_seconds=30)
     good, forged = sign(claims()), sign(claims(), key=rsa_key())
 
     async def scenario() -> None:

@@ -12,6 +12,7 @@ from devstack.demo_data import load_demo_data
 from devstack.stack import Stack, StackConfig, prepare
 from safeguarding_kit.auth.dev_issuer import mint_dev_token
 from safeguarding_kit.auth.principal import AgencyType, Role
+from safeguarding_kit.settings import DEV_ISSUER, ProcessSettings
 
 
 def run(config: StackConfig) -> int:
@@ -102,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(roles) - {r.value for r in Role})
     if unknown:
         parser.error(f"unknown roles: {', '.join(unknown)}")
+    warning = agreement_warning(args.agency, args.agency_type)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     print(
         mint_dev_token(
             args.data_dir / "dev-issuer",
@@ -112,6 +116,25 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     return 0
+
+
+def agreement_warning(agency: str, agency_type: str) -> str | None:
+    """Why the platform will refuse a dev token for this agency, if it will: the dev issuer
+    is bound by the partnership agreement like any other issuer."""
+    agreement = ProcessSettings(dev_issuer_enabled=True).agreement
+    binding = agreement.issuer(DEV_ISSUER)
+    entry = agreement.agency(agency)
+    if binding is None or not binding.may_vouch_for(agency) or entry is None:
+        return (
+            f"the partnership agreement does not let the dev issuer vouch for '{agency}': "
+            "the platform will refuse this token"
+        )
+    if entry.type.value != agency_type:
+        return (
+            f"the agreement gives '{agency}' the type {entry.type.value}, not {agency_type}: "
+            "the platform will refuse this token"
+        )
+    return None
 
 
 if __name__ == "__main__":

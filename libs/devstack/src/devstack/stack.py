@@ -29,6 +29,7 @@ from risk_api.database import VERSION_TABLE as RISK_VERSIONS
 from risk_api.reference_data import install_reference_data
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
 from safeguarding_kit.migrations import upgrade_to_head
+from safeguarding_kit.settings import DEMO_AGREEMENT
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,12 @@ class StackConfig:
 
     def subscribers(self, name: str) -> list[dict[str, object]]:
         """Who receives a service's events: a referral opens a screening in the risk
-        service; a child's risk rising puts them on the next MACE agenda."""
+        service (links and break-glass grants open children's risk to agencies and people);
+        a child's risk rising puts them on the next MACE agenda."""
         routes = {
-            "referral-api": [("risk-api", ["referral.received", "child.agency_linked"])],
+            "referral-api": [
+                ("risk-api", ["referral.received", "child.agency_linked", "access.break_glass"])
+            ],
             "risk-api": [("meetings-api", ["risk.level_changed"])],
         }
         return [
@@ -142,6 +146,8 @@ class StackConfig:
             HOST="127.0.0.1",
             PORT=str(process.port),
             DATA_DIR=str(self.data_dir.resolve()),
+            # The demonstration agreement unless the caller names another (extra_env).
+            PARTNERSHIP_AGREEMENT_FILE=str(DEMO_AGREEMENT.resolve()),
             LOG_JSON="true" if self.log_json else "false",
             PYTHONUNBUFFERED="1",
         )

@@ -415,12 +415,21 @@ def _decode_seq(cursor: str) -> int:
 
 
 def access_log(
-    session: Session, tables: AuditTables, *, child_id: uuid.UUID, limit: int, cursor: str | None
+    session: Session,
+    tables: AuditTables,
+    *,
+    child_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+    actor_agency: str | None = None,
 ) -> tuple[list[AuditEntry], str | None]:
     """A child's access history (refusals included), newest first, and the cursor of
-    the next page (``None`` on the last). :class:`InvalidCursor` for a cursor not ours."""
+    the next page (``None`` on the last); only ``actor_agency``'s people's records when
+    given. :class:`InvalidCursor` for a cursor not ours."""
     log = tables.log
     stmt = select(log).where(log.c.child_id == child_id)
+    if actor_agency is not None:
+        stmt = stmt.where(log.c.actor_agency == actor_agency)
     if cursor:
         stmt = stmt.where(log.c.seq < _decode_seq(cursor))
     rows = session.execute(stmt.order_by(log.c.seq.desc()).limit(limit + 1)).all()

@@ -1,5 +1,9 @@
 """Auditors' endpoints over a service's audit trail: a child's access history and a
-check that the hash chain is intact. Each service mounts them at its own paths."""
+check that the hash chain is intact. Each service mounts them at its own paths.
+
+An auditor of an agency the agreement grants ``audits`` (information governance) reads
+every record and verifies the chain; any other agency's auditor reads only the records
+of their own agency's people."""
 
 from __future__ import annotations
 
@@ -10,13 +14,14 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
 
 from safeguarding_kit.audit import AuditEntry, AuditTables, access_log, verify_chain
-from safeguarding_kit.auth.dependencies import require_roles
-from safeguarding_kit.auth.principal import Principal, Role
+from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
+from safeguarding_kit.partnership.policy import Permission, allows, requires
 from safeguarding_kit.problems import problem_responses
 
-Auditor = Annotated[Principal, Depends(require_roles(Role.auditor))]
+Auditor = Annotated[Principal, Depends(requires(Permission.audit_all_agencies, Permission.audit_own_agency))]
+GovernanceAuditor = Annotated[Principal, Depends(requires(Permission.audit_all_agencies))]
 
 
 class ChainVerificationRead(BaseModel):
@@ -52,8 +57,17 @@ def audit_router(
         limit: LimitParam = 50,
         cursor: CursorParam = None,
     ) -> Page[AuditEntry]:
-        """Auditors only: every access to the child's record here, newest first, refusals included."""
-        entries, next_cursor = access_log(session, tables, child_id=child_id, limit=limit, cursor=cursor)
+        """Auditors only: every access to the child's record here, newest first, refusals
+        included; an auditor of an agency without `audits` sees their own agency's people only."""
+        own_agency_only = not allows(principal, Permission.audit_all_agencies)
+        entries, next_cursor = access_log(
+            session,
+            tables,
+            child_id=child_id,
+            limit=limit,
+            cursor=cursor,
+            actor_agency=principal.agency if own_agency_only else None,
+        )
         return Page[AuditEntry](items=entries, next_cursor=next_cursor)
 
     @router.get(
@@ -63,7 +77,7 @@ def audit_router(
         response_model=ChainVerificationRead,
         responses=problem_responses(401, 403),
     )
-    def verify_audit_chain(session: SessionDep, principal: Auditor) -> ChainVerificationRead:
+    def verify_audit_chain(session: SessionDep, principal: GovernanceAuditor) -> ChainVerificationRead:
         """Recomputes every record's hash: any changed, deleted or inserted record shows
         as `ok: false` with the first broken sequence number."""
         result = verify_chain(session, tables)

@@ -49,6 +49,7 @@ from starlette.concurrency import run_in_threadpool
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.db import Database, UtcDateTime, utc_now
 from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
+from safeguarding_kit.partnership.agreement import Agreement
 from safeguarding_kit.problems import Problem, Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -135,13 +136,15 @@ PartnerAudience = Callable[[Session, Principal, str], bool]
 about (its subject, a child's id): a service's own access rules, asked at emit time."""
 
 
-def webhook_principal(endpoint: Any) -> Principal:
-    """The partner agency behind a webhook endpoint, as the access rules see a case worker of it."""
+def webhook_principal(endpoint: Any, agreement: Agreement | None) -> Principal:
+    """The partner agency behind a webhook endpoint, as the access rules see a case worker
+    of it: with the capacities the agreement grants the agency now (none once it leaves)."""
     return Principal(
         sub=f"webhook:{endpoint.id}",
         agency=endpoint.agency,
         agency_type=AgencyType(endpoint.agency_type),
         roles=frozenset({Role.practitioner}),
+        capacities=agreement.capacities_of(endpoint.agency) if agreement is not None else frozenset(),
     )
 
 
@@ -155,6 +158,7 @@ def emit(
     subject: str,
     data: Mapping[str, Any],
     partner_audience: PartnerAudience | None = None,
+    agreement: Agreement | None = None,
 ) -> uuid.UUID:
     """Record an event, and one delivery per subscriber of its type, in the caller's
     transaction: the event exists exactly when the change does. Ids and types only.
@@ -185,7 +189,7 @@ def emit(
         w = tables.webhook_endpoints
         for endpoint in session.execute(select(w).where(w.c.active.is_(True))).all():
             if type in endpoint.event_types and partner_audience(
-                session, webhook_principal(endpoint), subject
+                session, webhook_principal(endpoint, agreement), subject
             ):
                 session.execute(
                     insert(tables.deliveries).values(
@@ -521,6 +525,7 @@ class Outbox:
     subscribers: list[Subscriber]
     source: str
     partner_audience: PartnerAudience | None = None
+    agreement: Agreement | None = None
 
     def emit(self, session: Session, type: str, subject: str, data: Mapping[str, Any]) -> uuid.UUID:
         return emit(
@@ -532,6 +537,7 @@ class Outbox:
             subject=subject,
             data=data,
             partner_audience=self.partner_audience,
+            agreement=self.agreement,
         )
 
 

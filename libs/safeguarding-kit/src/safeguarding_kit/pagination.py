@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from safeguarding_kit.problems import InvalidCursor
+from safeguarding_kit.problems import FieldError, InvalidCursor, Problem
 
 T = TypeVar("T")
 MAX_LIMIT = 100
@@ -30,6 +30,13 @@ CursorParam = Annotated[
         description="The `next_cursor` of the previous page; omit for the first page.",
     ),
 ]
+
+
+class CursorWithoutOffset(Problem):
+    """A cursor whose time has no UTC offset: never one this API issued (its cursors carry
+    UTC), and comparing it with stored times would be meaningless."""
+
+    status, slug, title = 422, "cursor-without-offset", "Cursor time without an offset"
 
 
 class Page(BaseModel, Generic[T]):
@@ -47,13 +54,20 @@ def encode_cursor(created_at: datetime, id_: uuid.UUID) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The sort key in ``cursor``; :class:`InvalidCursor` (400) if it was not ours."""
+    """The sort key in ``cursor``; :class:`InvalidCursor` (400) if it was not ours, and
+    :class:`CursorWithoutOffset` (422) if its time has no UTC offset."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, id_ = json.loads(raw)
-        return datetime.fromisoformat(created), uuid.UUID(id_)
+        created_at, after_id = datetime.fromisoformat(created), uuid.UUID(id_)
     except (binascii.Error, ValueError, TypeError) as exc:
         raise InvalidCursor("The cursor is not one this API issued; start again without it.") from exc
+    if created_at.tzinfo is None:
+        raise CursorWithoutOffset(
+            "The cursor's time has no UTC offset, so it is not one this API issued; start again without it.",
+            errors=[FieldError(detail="its time has no UTC offset", parameter="cursor", location="query")],
+        )
+    return created_at, after_id
 
 
 def paginate(

@@ -101,6 +101,7 @@ def create_service_app(
         dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
+    app.state.agreement = settings.agreement
     app.state.database = database
     install_problem_handlers(app)
     install_stale_write_handler(app)
@@ -112,7 +113,11 @@ def create_service_app(
         app.include_router(router)
     if events is not None:
         app.state.outbox = Outbox(
-            events, list(settings.event_subscribers), settings.service_name, partner_audience
+            events,
+            list(settings.event_subscribers),
+            settings.service_name,
+            partner_audience,
+            settings.agreement,
         )
         app.include_router(events_router(events, settings.events_signing_secret, event_handlers or {}))
     return app

@@ -12,15 +12,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, HttpUrl, model_validator
+from pydantic import BaseModel, Field, HttpUrl, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from safeguarding_kit.auth.principal import AgencyType
 from safeguarding_kit.events import Subscriber
+from safeguarding_kit.partnership.agreement import Agreement, InvalidAgreement, load_agreement
 
 DEV_ISSUER = "http://localhost/dev-issuer"
 DEV_EVENTS_SECRET = "development-only-events-secret"  # noqa: S105 - refused in production
 DEFAULT_AUDIENCE = "safeguarding-platform"
+DEMO_AGREEMENT = Path("deploy/partnership/demo-agreement.yaml")
 
 # Asymmetric algorithms only: a shared-secret (HS*) algorithm next to a public
 # key is the classic key-confusion attack, and "none" is no signature at all.
@@ -81,6 +83,12 @@ class ProcessSettings(BaseSettings):
         description="Trust the local development issuer whose key pair lives under DATA_DIR. "
         "Refused in production.",
     )
+    partnership_agreement_file: Path = Field(
+        DEMO_AGREEMENT,
+        description="The partnership's information sharing agreement (YAML or JSON): which issuer "
+        "vouches for which agencies and the capacities each agency holds. The default is the "
+        "demonstration agreement, which production refuses (its issuers are not yours).",
+    )
     jwt_leeway_seconds: int = Field(10, ge=0, le=30)
     jwks_cache_seconds: float = Field(300.0, gt=0, le=86400)
     jwt_cache_seconds: float = Field(
@@ -89,17 +97,34 @@ class ProcessSettings(BaseSettings):
     jwks_min_refetch_seconds: float = Field(5.0, ge=0, le=3600)
     jwks_fetch_timeout_seconds: float = Field(3.0, gt=0, le=30)
 
+    _agreement: Agreement | None = PrivateAttr(None)
+
     @property
     def dev_issuer_dir(self) -> Path:
         return self.data_dir / "dev-issuer"
 
+    @property
+    def agreement(self) -> Agreement:
+        """The partnership agreement, loaded and checked when the settings were made."""
+        assert self._agreement is not None  # set by the validator below
+        return self._agreement
+
     @model_validator(mode="after")
     def _production_is_locked_down(self) -> ProcessSettings:
+        try:
+            self._agreement = load_agreement(self.partnership_agreement_file)
+        except InvalidAgreement as exc:
+            raise ValueError(f"PARTNERSHIP_AGREEMENT_FILE: {exc}") from exc
         if self.environment is Environment.production:
             if self.dev_issuer_enabled:
                 raise ValueError("DEV_ISSUER_ENABLED must be false in production")
             if not self.trusted_issuers:
                 raise ValueError("TRUSTED_ISSUERS must name at least one issuer in production")
+            problems = self._agreement.production_problems(i.issuer for i in self.trusted_issuers)
+            if problems:
+                raise ValueError(
+                    "the partnership agreement is not fit for production: " + "; ".join(problems)
+                )
         return self
 
     def issuers(self) -> list[IssuerConfig]:

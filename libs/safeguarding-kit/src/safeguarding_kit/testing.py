@@ -105,6 +105,18 @@ class WebhookReceiver:
         self.server.server_close()
 
 
+def eventually(probe: Callable[[], Any], what: str, *, seconds: float = 20.0) -> Any:
+    """Poll ``probe`` until it returns something truthy, and give that (events are
+    delivered in the background); fail the test saying ``what`` never happened."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = probe()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"never happened: {what}")
+
+
 def empty_tables(url: str, metadata: MetaData) -> None:
     """Delete every row of the service's tables, children before parents."""
     engine = create_engine(normalise_url(url))

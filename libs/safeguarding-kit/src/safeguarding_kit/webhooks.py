@@ -21,15 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from sqlalchemy import Select, insert, select, update
 from sqlalchemy.orm import Session
 
-from safeguarding_kit.auth.dependencies import require_roles
-from safeguarding_kit.auth.principal import Principal, Role
+from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.db import SessionDep, utc_now
 from safeguarding_kit.events import DEAD, DELIVERED, PENDING, EventTables
 from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
 from safeguarding_kit.pagination import LimitParam
+from safeguarding_kit.partnership.policy import Permission, requires
 from safeguarding_kit.problems import Conflict, FieldError, NotFound, Problem, problem_responses
 
-WebhookAdmin = Annotated[Principal, Depends(require_roles(Role.admin))]
+WebhookAdmin = Annotated[Principal, Depends(requires(Permission.manage_agency_webhooks))]
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of generated secrets, not a secret
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from safeguarding_kit.partnership.capacities import Capacity
+
 
 class AgencyType(StrEnum):
     police = "police"
@@ -14,12 +16,6 @@ class AgencyType(StrEnum):
     youth_service = "youth_service"
     voluntary = "voluntary"
     other = "other"
-
-
-# The statutory safeguarding partners read case records without a link to the child.
-STATUTORY_PARTNERS: frozenset[AgencyType] = frozenset(
-    {AgencyType.police, AgencyType.social_care, AgencyType.health}
-)
 
 
 class Role(StrEnum):
@@ -33,20 +29,29 @@ class Role(StrEnum):
     admin = "admin"
 
 
+# The roles of people who work with children's cases (as opposed to referring, analysing,
+# auditing or administering): what a record's need-to-know rules start from.
+CASE_ROLES: frozenset[Role] = frozenset(
+    {Role.practitioner, Role.manager, Role.risk_assessor, Role.meeting_coordinator}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """A verified caller: person or system (`sub`) acting for an agency with some roles."""
+    """A verified caller: person or system (`sub`) acting for an agency with some roles,
+    and the capacities the partnership agreement grants that agency."""
 
     sub: str
     agency: str
     agency_type: AgencyType
     roles: frozenset[Role] = field(default_factory=frozenset)
     issuer: str = ""
+    capacities: frozenset[Capacity] = field(default_factory=frozenset)
 
     def has_role(self, *roles: Role) -> bool:
         """True when the caller holds at least one of ``roles``."""
         return not self.roles.isdisjoint(roles)
 
-    @property
-    def is_statutory_partner(self) -> bool:
-        return self.agency_type in STATUTORY_PARTNERS
+    def has_capacity(self, capacity: Capacity) -> bool:
+        """True when the agreement grants the caller's agency ``capacity``."""
+        return capacity in self.capacities

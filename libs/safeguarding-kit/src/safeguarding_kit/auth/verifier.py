@@ -12,11 +12,13 @@ import jwt
 from safeguarding_kit.auth.keys import JwksKeySource, KeyNotFound, KeySource, StaticKeySource
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.auth.token_cache import VerifiedTokens
+from safeguarding_kit.partnership.agreement import Agreement
 from safeguarding_kit.settings import IssuerConfig, ProcessSettings
 
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 AGENCY_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 MAX_TOKEN_LENGTH = 8192
+MAX_SUB_LENGTH = 255  # what every record of "who did it" holds
 
 
 class TokenRejected(Exception):
@@ -35,14 +37,22 @@ class TrustedIssuer:
 
 class TokenVerifier:
     """Checks signature (algorithms pinned per issuer, never taken from the token),
-    ``exp``/``iat``/``iss``/``aud``/``sub`` present and valid, and the platform's claims."""
+    ``exp``/``iat``/``iss``/``aud``/``sub`` present and valid, and the platform's claims
+    against the partnership agreement: the agency one its issuer may vouch for, of the
+    type the agreement gives it, with the capacities the agreement grants it."""
 
     def __init__(
-        self, issuers: list[TrustedIssuer], *, leeway_seconds: int = 10, cache_seconds: float = 0.0
+        self,
+        issuers: list[TrustedIssuer],
+        agreement: Agreement,
+        *,
+        leeway_seconds: int = 10,
+        cache_seconds: float = 0.0,
     ) -> None:
         if not 0 <= leeway_seconds <= 30:
             raise ValueError("leeway must be between 0 and 30 seconds")
         self._issuers = {i.config.issuer: i for i in issuers}
+        self._agreement = agreement
         self._leeway = leeway_seconds
         self._verified = VerifiedTokens(cache_seconds)
 
@@ -64,6 +74,7 @@ class TokenVerifier:
             trusted.append(TrustedIssuer(config, source))
         return cls(
             trusted,
+            settings.agreement,
             leeway_seconds=settings.jwt_leeway_seconds,
             # Never longer than the keys are cached: a removed key stops working just as soon.
             cache_seconds=min(settings.jwt_cache_seconds, settings.jwks_cache_seconds),
@@ -117,16 +128,19 @@ class TokenVerifier:
             raise TokenRejected("The token's signature does not verify.") from exc
         except jwt.PyJWTError as exc:
             raise TokenRejected("The token is not valid.") from exc
-        principal = principal_from_claims(claims, config)
+        principal = principal_from_claims(claims, config, self._agreement)
         self._verified.put(token, principal, float(claims["exp"]))
         return principal
 
 
-def principal_from_claims(claims: dict[str, Any], config: IssuerConfig) -> Principal:
-    """The platform's claims checked and typed; unknown roles are ignored, never widened."""
+def principal_from_claims(claims: dict[str, Any], config: IssuerConfig, agreement: Agreement) -> Principal:
+    """The platform's claims checked against the agreement and typed; unknown roles are
+    ignored, never widened."""
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise TokenRejected("The token's 'sub' claim must be a non-empty string.")
+    if len(sub) > MAX_SUB_LENGTH:
+        raise TokenRejected(f"The token's 'sub' claim is longer than {MAX_SUB_LENGTH} characters.")
     agency = claims.get("agency")
     if not isinstance(agency, str) or not AGENCY_SLUG.match(agency):
         raise TokenRejected(
@@ -140,6 +154,18 @@ def principal_from_claims(claims: dict[str, Any], config: IssuerConfig) -> Princ
         ) from exc
     if config.allowed_agency_types is not None and agency_type not in config.allowed_agency_types:
         raise TokenRejected("The token's issuer may not vouch for this agency type.")
+    binding = agreement.issuer(config.issuer)
+    if binding is None or not binding.may_vouch_for(agency):
+        raise TokenRejected(
+            f"The partnership agreement does not let the token's issuer vouch for agency '{agency}'."
+        )
+    entry = agreement.agency(agency)
+    if entry is None:  # pragma: no cover - an agreement's issuers vouch only for its agencies
+        raise TokenRejected(f"Agency '{agency}' is not in the partnership agreement.")
+    if entry.type is not agency_type:
+        raise TokenRejected(
+            f"The token's 'agency_type' is not the type the partnership agreement gives agency '{agency}'."
+        )
     raw_roles = claims.get("roles", [])
     if isinstance(raw_roles, str):
         raw_roles = raw_roles.split()
@@ -147,4 +173,11 @@ def principal_from_claims(claims: dict[str, Any], config: IssuerConfig) -> Princ
         raise TokenRejected("The token's 'roles' claim must be a list.")
     known = {r.value for r in Role}
     roles = frozenset(Role(r) for r in raw_roles if isinstance(r, str) and r in known)
-    return Principal(sub=sub, agency=agency, agency_type=agency_type, roles=roles, issuer=config.issuer)
+    return Principal(
+        sub=sub,
+        agency=agency,
+        agency_type=agency_type,
+        roles=roles,
+        issuer=config.issuer,
+        capacities=entry.capacities,
+    )

@@ -1,0 +1,1 @@
+"""The partnership's information sharing agreement and the access policy built on it."""
