@@ -4,7 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from referral_api import access
 from referral_api.app import create_app
+from referral_api.break_glass import service as break_glass_service
 from referral_api.database import MIGRATIONS_DIR, VERSION_TABLE
 from referral_api.models import Base
 from referral_api.referrals import service as referral_service
@@ -40,4 +42,13 @@ def referral_clock(monkeypatch: pytest.MonkeyPatch) -> ReferralClock:
     """A clock the test sets, so referrals are received and decided at known times."""
     clock = ReferralClock()
     monkeypatch.setattr(referral_service, "utc_now", clock)
+    return clock
+
+
+@pytest.fixture
+def break_glass_clock(monkeypatch: pytest.MonkeyPatch) -> ReferralClock:
+    """The time break-glass grants are given at and checked against, set by the test."""
+    clock = ReferralClock()
+    monkeypatch.setattr(break_glass_service, "utc_now", clock)
+    monkeypatch.setattr(access, "utc_now", clock)
     return clock

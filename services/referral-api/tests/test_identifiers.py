@@ -34,3 +34,18 @@ def test_ward_codes_are_english_or_welsh_ons_codes():
     assert ward_code_is_valid("W05000981")
     assert not ward_code_is_valid("S13002516")
     assert not ward_code_is_valid("E0501086")
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["９４３４７６５９１９", "٩٤٣٤٧٦٥٩١٩", "۹۴۳۴۷۶۵۹۱۹", "९४३४७६५९१९", "943\u2013476\u20135919"],  # noqa: RUF001
+)
+def test_digits_of_other_scripts_and_dashes_become_the_ascii_number(written):
+    assert normalise_nhs_number(written) == "9434765919"
+    assert nhs_number_is_valid(normalise_nhs_number(written))
+
+
+def test_only_ascii_digits_are_a_valid_nhs_number_or_ward_code():
+    assert not nhs_number_is_valid("９４３４７６５９１９")  # noqa: RUF001 - full-width digits, not normalised
+    assert not nhs_number_is_valid("94347659¹⁹")
+    assert not ward_code_is_valid("E05０１０８６３")  # noqa: RUF001

@@ -172,19 +172,24 @@ def test_youth_worker_sees_referrals_only_for_children_linked_to_their_agency(cl
     assert client.get(f"/api/v1/referrals/{police['id']}", headers=youth).status_code == 200
 
 
-def test_an_nhs_number_alone_opens_no_record_outside_the_statutory_partners(client, tokens):
-    client.post(
+def test_an_nhs_number_alone_opens_no_record_outside_the_hubs_own_teams(client, tokens):
+    known = client.post(
         "/api/v1/referrals",
         json=referral_body(child=child_details(nhs_number="9434765919")),
         headers=tokens.headers(**POLICE),
-    )
+    ).json()
     probe = referral_body(
         child=child_details(nhs_number="9434765919", family_name="Guess", date_of_birth="2012-01-01")
     )
-    response = client.post("/api/v1/referrals", json=probe, headers=tokens.headers(**YOUTH_WORKER))
-    assert response.status_code == 409
+    youth = tokens.headers(**YOUTH_WORKER)
+    response = client.post("/api/v1/referrals", json=probe, headers=youth)
+    # Accepted as a new child (the hub reviews the possible match), as an unknown number would be.
+    assert response.status_code == 201, response.text
+    assert response.json()["child_id"] != known["child_id"]
+    assert response.json()["previous_referrals"] == 0
     assert "Jordan" not in response.text
     assert "Example" not in response.text
+    assert client.get(f"/api/v1/children/{known['child_id']}", headers=youth).status_code == 404
 
 
 def test_repeat_referrals_about_a_child_are_counted(client, tokens):

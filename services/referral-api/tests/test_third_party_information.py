@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from referral_scenarios import SOCIAL_WORKER, referral_body
+from referral_scenarios import SOCIAL_WORKER, child_details, referral_body
 
 CHURCH = {"agency": "st-examples-church", "agency_type": "voluntary", "roles": ["referrer"]}
 SCHOOL_REFERRER = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["referrer"]}
@@ -59,3 +59,29 @@ def test_information_about_nobody_in_particular_is_refused(client, tokens):
     body["child"] = {}
     response = client.post("/api/v1/third-party-information", json=body, headers=tokens.headers(**CHURCH))
     assert response.status_code == 422
+
+
+def test_information_is_not_matched_by_an_nhs_number_two_records_carry(client, tokens):
+    """A school's referral with a known NHS number but another date of birth makes a
+    second record with that number, waiting for the hub's duplicate review: information
+    quoting the number alone could be about either, so it is matched to neither."""
+    nhs_number = "9434765919"
+    first = referral_body(child=child_details(nhs_number=nhs_number))
+    second = referral_body(child={**first["child"], "date_of_birth": "2010-01-01"})
+    ids = {
+        client.post("/api/v1/referrals", json=body, headers=tokens.headers(**SCHOOL_REFERRER)).json()[
+            "child_id"
+        ]
+        for body in (first, second)
+    }
+    assert len(ids) == 2
+    receipt = client.post(
+        "/api/v1/third-party-information",
+        json=information(nhs_number=nhs_number),
+        headers=tokens.headers(**CHURCH),
+    ).json()
+    hub = client.get(
+        f"/api/v1/third-party-information/{receipt['receipt_id']}", headers=tokens.headers(**SOCIAL_WORKER)
+    )
+    assert hub.status_code == 200
+    assert hub.json()["child_id"] is None

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
+from referral_api.break_glass.routes import router as break_glass_router
+from referral_api.break_glass.service import EVENT_TYPE as BREAK_GLASS_EVENT
 from referral_api.children.routes import router as children_router
 from referral_api.children.service import partner_may_see
 from referral_api.concerns.routes import persons_router, places_router
 from referral_api.database import AUDIT, EVENTS
 from referral_api.missing_episodes.routes import router as missing_episodes_router
 from referral_api.referrals.routes import router as referrals_router
-from referral_api.settings import ReferralSettings
+from referral_api.settings import DEFAULT_BREAK_GLASS_HOURS, ReferralSettings
 from referral_api.stats.routes import router as stats_router
 from referral_api.third_party.routes import router as third_party_router
 from safeguarding_kit.audit_routes import audit_router
+from safeguarding_kit.partnership.routes import partnership_router
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.settings import DatabaseSettings
 from safeguarding_kit.webhooks import webhooks_router
@@ -27,12 +32,21 @@ issued here.
 **Authentication**: `Authorization: Bearer <JWT>` from a trusted agency identity
 provider, with the claims `agency`, `agency_type` and `roles`.
 
-**Who sees what**: case workers (practitioner, manager, risk_assessor,
-meeting_coordinator) of the statutory partners (social care, police, health) read
-every case; case workers of other agencies read the cases of children their agency
-is linked to by a referral it sent or a case allocated to it; referrers read back
-only what their own agency sent. A record you may not see answers 404, exactly as
-one that does not exist. Every read and write of a child's record is audited.
+**Who sees what** follows the partnership's information sharing agreement
+(`GET /api/v1/partnership`): a permission is a person's role (from the token) and
+their agency's capacity (from the agreement). Case workers (practitioner, manager,
+risk_assessor, meeting_coordinator) of agencies granted `all_cases` (the hub's own
+teams) read every case; case workers of other agencies read the cases of children
+their agency is linked to by a referral it sent or a case allocated to it; referrers
+read back only what their own agency sent. A record you may not see answers 404,
+exactly as one that does not exist. Every read and write of a child's record is
+audited. Each operation's description says which role and capacity it needs.
+
+**Break-glass** is the one exception: in an emergency a case worker may open a child
+their agency is not linked to, with a written reason, to read, for a bounded time
+(`BREAK_GLASS_HOURS`, 24 by default); every read under it is audited with the reason,
+and the agencies granted `audits` are told (`access.break_glass`) and review the grants.
+The same event opens the child's risk in the risk service to the same person, to read.
 
 **Retries**: `POST /api/v1/referrals` honours `Idempotency-Key` and your own
 `source_reference` (unique per agency): a retry gets the first answer again.
@@ -51,12 +65,18 @@ PARTNER_EVENT_TYPES = [
     "child.merged",
     "missing_episode.reported",
     "missing_episode.found",
+    # Only to the webhooks of agencies the agreement grants `audits`, whatever they may see.
+    BREAK_GLASS_EVENT,
 ]
 
 TAGS = [
     {"name": "referrals", "description": "Referrals from partner agencies and their workflow."},
     {"name": "children", "description": "Children's records: the only place names and identifiers live."},
     {"name": "third-party-information", "description": "Information from professionals without case access."},
+    {
+        "name": "break-glass",
+        "description": "Emergency access to an unlinked child's record, and its review by auditors.",
+    },
     {"name": "webhooks", "description": "Your agency's webhook endpoints and their deliveries."},
     {
         "name": "audit",
@@ -67,19 +87,22 @@ TAGS = [
 
 def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     """The app over the database the settings name (environment by default)."""
-    return create_service_app(
-        settings or ReferralSettings(),
+    settings = settings or ReferralSettings()
+    app = create_service_app(
+        settings,
         title="Referral API",
         version="0.2.0",
         description=DESCRIPTION,
         routers=[
             referrals_router,
             children_router,
+            break_glass_router,
             third_party_router,
             missing_episodes_router,
             persons_router,
             places_router,
             stats_router,
+            partnership_router(),
             webhooks_router(
                 EVENTS,
                 path="/api/v1/webhooks/referral-service",
@@ -97,3 +120,8 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         events=EVENTS,
         partner_audience=partner_may_see,
     )
+    hours = (
+        settings.break_glass_hours if isinstance(settings, ReferralSettings) else DEFAULT_BREAK_GLASS_HOURS
+    )
+    app.state.break_glass_window = timedelta(hours=hours)
+    return app

@@ -7,4 +7,11 @@ from __future__ import annotations
 from referral_api.database import AUDIT
 from safeguarding_kit.audit import AuditTrail
 
+DETAIL_LENGTH = 255  # the audit log's detail column
+
 record = AuditTrail(AUDIT).record
+
+
+def detail(text: str) -> str:
+    """``text`` as an audit record's detail: cut to the column, marked where cut."""
+    return text if len(text) <= DETAIL_LENGTH else text[: DETAIL_LENGTH - 1] + "\u2026"

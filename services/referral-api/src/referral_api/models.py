@@ -1,6 +1,7 @@
 """Every table of the referral service, imported so the metadata is complete
 (for Alembic and the tests)."""
 
+from referral_api.break_glass.models import BreakGlassGrant
 from referral_api.children.models import Child, ChildAgencyLink
 from referral_api.concerns.models import ConcernLink, PersonOfConcern, PlaceOfConcern
 from referral_api.database import AUDIT, EVENTS, IDEMPOTENCY, Base
@@ -13,6 +14,7 @@ __all__ = [
     "EVENTS",
     "IDEMPOTENCY",
     "Base",
+    "BreakGlassGrant",
     "Child",
     "ChildAgencyLink",
     "ConcernLink",

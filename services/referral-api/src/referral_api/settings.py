@@ -7,6 +7,8 @@ from pydantic_settings import SettingsConfigDict
 
 from safeguarding_kit.settings import DatabaseSettings
 
+DEFAULT_BREAK_GLASS_HOURS = 24
+
 
 class ReferralSettings(DatabaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
@@ -14,3 +16,9 @@ class ReferralSettings(DatabaseSettings):
     service_name: str = "referral-api"
     port: int = Field(8101, ge=1, le=65535)
     database_file: str = "referral.db"
+    break_glass_hours: int = Field(
+        DEFAULT_BREAK_GLASS_HOURS,
+        ge=1,
+        le=72,
+        description="How long a break-glass grant opens a child's record (BREAK_GLASS_HOURS).",
+    )

@@ -30,7 +30,10 @@ class Child(Base):
     sen_or_disability: Mapped[bool] = mapped_column(default=False)
     school: Mapped[str | None] = mapped_column(String(200))
     home_ward_code: Mapped[str | None] = mapped_column(String(9))
-    nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
+    # Not unique: a known number sent with another birth date or family name is kept on a
+    # new record for the hub to review and merge (refusing it would tell the sender the
+    # hub knows the number). Registration matches on it, so a child is not added twice.
+    nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
     police_reference: Mapped[str | None] = mapped_column(String(50))
     local_authority_reference: Mapped[str | None] = mapped_column(String(50))
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("children.id"), index=True)

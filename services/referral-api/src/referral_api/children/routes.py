@@ -9,23 +9,23 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from referral_api.access import CASE_ROLES, sees_all_cases
+from referral_api.access import sees_all_cases
 from referral_api.children import service
 from referral_api.children.models import Child
 from referral_api.children.schemas import ChildDetails, ChildMerge, ChildRead, ChildUpdate
 from referral_api.referrals import service as referrals_service
-from safeguarding_kit.auth.dependencies import require_roles
-from safeguarding_kit.auth.principal import Principal, Role
+from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import IfMatchHeader, etag
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
+from safeguarding_kit.partnership.policy import Permission, requires
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/children", tags=["children"])
 
-CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_ROLES))]
-Manager = Annotated[Principal, Depends(require_roles(Role.manager))]
+CaseWorker = Annotated[Principal, Depends(requires(Permission.work_linked_cases))]
+Manager = Annotated[Principal, Depends(requires(Permission.merge_children))]
 
 
 def _child_body(
@@ -57,18 +57,24 @@ def _child_response(body: ChildRead, status_code: int = 200) -> JSONResponse:
     response_model=ChildRead,
     responses={
         200: {
-            "description": "The child was already known (same NHS number): the existing record.",
+            "description": "The child was already known: the existing record (same NHS number "
+            "and, for agencies without `all_cases`, the same date of birth and family name).",
             "model": ChildRead,
         },
-        **problem_responses(401, 403, 409, 422),
+        **problem_responses(401, 403, 422),
     },
 )
 def register_child(
     details: ChildDetails, session: SessionDep, principal: CaseWorker, outbox: OutboxDep
 ) -> JSONResponse:
-    """201 with a new record, listing in `possible_duplicate_ids` any records with the
-    same names and date of birth for a manager to review; 200 with the existing
-    record when the NHS number is already known."""
+    """201 with a new record; the hub's own teams see in `possible_duplicate_ids` any
+    records with the same names and date of birth, or the same NHS number, for a
+    manager to review and merge. 200 with the existing record when the NHS number is
+    known and, for agencies without `all_cases`, the date of birth and family name
+    match it too. A known NHS number with other details is never refused: it is
+    registered as a new record, exactly as an unknown number would be, and the hub
+    reviews the possible match. NHS numbers written in other scripts' digits
+    (full-width, Arabic-Indic...) are read as the same ASCII number."""
     registration = service.enrol_child(session, principal, details, outbox)
     body = _child_body(session, principal, registration.child, registration.possible_duplicate_ids)
     return _child_response(body, 201 if registration.created else 200)
@@ -135,7 +141,10 @@ def merge_children(
     outbox: OutboxDep,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
-    """Managers only. The duplicate's referrals and history move to this record; the
-    duplicate is kept, marked `merged_into_id`. Needs `If-Match` of this record."""
+    """Managers of the hub's own teams only (the role `manager` at an agency granted
+    `all_cases`). The duplicate's referrals and history move to this record; the
+    duplicate is kept, marked `merged_into_id`. Every merge needs a `reason`, kept in both
+    records' audit with whether their date of birth or family name differed. Needs
+    `If-Match` of this record."""
     child = service.merge_children(session, principal, child_id, merge, if_match, outbox)
     return _child_response(_child_body(session, principal, child))

@@ -6,7 +6,8 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from referral_api.identifiers import nhs_number_is_valid, normalise_nhs_number, ward_code_is_valid
 from referral_api.vocabularies import Ethnicity, Gender
@@ -95,21 +96,32 @@ class ChildUpdate(BaseModel):
         json_schema_extra={"examples": [{"looked_after": True, "school": "Park Hill Pupil Referral Unit"}]},
     )
 
-    given_name: Name | None = None
-    family_name: Name | None = None
-    gender: Gender | None = None
-    ethnicity: Ethnicity | None = None
-    looked_after: bool | None = None
-    sen_or_disability: bool | None = None
+    # Every child has these: left out, they stay as they are; null is refused (422 naming
+    # the field), so the spec shows them as not nullable.
+    given_name: Name | SkipJsonSchema[None] = None
+    family_name: Name | SkipJsonSchema[None] = None
+    gender: Gender | SkipJsonSchema[None] = None
+    ethnicity: Ethnicity | SkipJsonSchema[None] = None
+    looked_after: bool | SkipJsonSchema[None] = None
+    sen_or_disability: bool | SkipJsonSchema[None] = None
+    # These may be cleared with null.
     school: str | None = Field(None, max_length=200)
     home_ward_code: WardCode | None = None
     police_reference: Reference | None = None
     local_authority_reference: Reference | None = None
 
+    @field_validator("given_name", "family_name", "gender", "ethnicity", "looked_after", "sen_or_disability")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null: leave the field out to keep its value")
+        return value
+
 
 class ChildMerge(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        str_strip_whitespace=True,
         json_schema_extra={
             "examples": [
                 {
@@ -123,7 +135,12 @@ class ChildMerge(BaseModel):
     duplicate_id: uuid.UUID = Field(
         description="The record to fold into this one; it is kept, marked merged."
     )
-    reason: str = Field(min_length=5, max_length=1000)
+    reason: str = Field(
+        min_length=5,
+        max_length=1000,
+        description="Why these records are one child (how it was confirmed); every merge needs one, "
+        "above all of records whose date of birth or family name differ. Kept in both records' audit.",
+    )
 
 
 class ChildRead(BaseModel):
@@ -166,7 +183,8 @@ class ChildRead(BaseModel):
     )
     possible_duplicate_ids: list[uuid.UUID] = Field(
         default_factory=list,
-        description="Other records with the same names and date of birth, for a manager to review and merge.",
+        description="Other records with the same names and date of birth, or the same NHS number, "
+        "for a manager to review and merge (shown to the hub's own teams only).",
     )
     created_at: datetime
     updated_at: datetime

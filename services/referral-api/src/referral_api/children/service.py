@@ -6,12 +6,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, false, insert, select, true, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, and_, false, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from referral_api import audit_trail
-from referral_api.access import sees_all_cases, works_linked_cases
+from referral_api.access import (
+    break_glass_notes,
+    children_opened_by_break_glass,
+    sees_all_cases,
+    works_linked_cases,
+)
 from referral_api.children.models import Child, ChildAgencyLink, LinkReason
 from referral_api.children.schemas import ChildDetails, ChildMerge, ChildUpdate
 from referral_api.database import Base
@@ -19,15 +23,11 @@ from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.events import Outbox
 from safeguarding_kit.pagination import paginate
-from safeguarding_kit.problems import Conflict, NotFound, Problem
+from safeguarding_kit.problems import NotFound, Problem
 
 
 class ChildNotFound(NotFound):
     slug, title = "child-not-found", "Child not found"
-
-
-class IdentifierConflict(Conflict):
-    slug, title = "identifier-conflict", "Identifier belongs to another record"
 
 
 class InvalidMerge(Problem):
@@ -35,7 +35,8 @@ class InvalidMerge(Problem):
 
 
 # Tables whose rows describe the child's own record or its history, not case work to re-point.
-_NOT_REPOINTED = {"children", "child_agency_links", "audit_log", "audit_chain_head"}
+# A break-glass grant opened one record to one person; merging must not widen it.
+_NOT_REPOINTED = {"children", "child_agency_links", "audit_log", "audit_chain_head", "break_glass_grants"}
 
 
 @dataclass
@@ -50,12 +51,15 @@ def name_key(given_name: str, family_name: str) -> str:
     return " ".join(family_name.casefold().split()) + "|" + " ".join(given_name.casefold().split())
 
 
-def visible_children(principal: Principal) -> ColumnElement[bool]:
-    """SQL condition: children the caller may read."""
+def visible_children(principal: Principal, *, break_glass: bool = False) -> ColumnElement[bool]:
+    """SQL condition: children the caller may work on; with ``break_glass``, for a read,
+    also those the caller holds an open break-glass grant on."""
     if sees_all_cases(principal):
         return true()
     if works_linked_cases(principal):
         linked = select(ChildAgencyLink.child_id).where(ChildAgencyLink.agency == principal.agency)
+        if break_glass:
+            return or_(Child.id.in_(linked), Child.id.in_(children_opened_by_break_glass(principal)))
         return Child.id.in_(linked)
     return false()
 
@@ -93,45 +97,40 @@ def _surviving(session: Session, child: Child) -> Child:
     return child
 
 
+def _same_person(child: Child, details: ChildDetails, key: str) -> bool:
+    """True when the record has the date of birth and family name given."""
+    return child.date_of_birth == details.date_of_birth and child.name_key.split("|")[0] == key.split("|")[0]
+
+
 def register_child(session: Session, principal: Principal, details: ChildDetails) -> ChildRegistration:
     """The child these details describe: the existing record when the NHS number
-    matches (and, for agencies outside the statutory partners, the date of birth and
-    family name match too, so an NHS number alone opens no record), else a new record,
-    flagged with any records of the same names and date of birth. Does not commit."""
+    matches (and, for agencies without ``all_cases``, the date of birth and family name
+    match too, so an NHS number alone opens no record), else a new record, listed with
+    the records it may duplicate (same names and date of birth, or the same NHS number)
+    for the hub to review and merge.
+
+    A known NHS number with another date of birth or family name is answered exactly
+    as an unknown one (a new record of what the caller sent), never refused: the answer
+    tells the caller nothing about which children the hub knows. Does not commit."""
     key = name_key(details.given_name, details.family_name)
     if details.nhs_number:
-        known = session.scalar(select(Child).where(Child.nhs_number == details.nhs_number))
-        if known is not None:
-            known = _surviving(session, known)
-            same_person = (
-                known.date_of_birth == details.date_of_birth
-                and known.name_key.split("|")[0] == key.split("|")[0]
-            )
-            if not (sees_all_cases(principal) or same_person):
-                raise IdentifierConflict(
-                    "A child with this NHS number is already known to the hub with other details. "
-                    "Check the NHS number and date of birth, or contact the hub."
-                )
-            return ChildRegistration(child=known, created=False)
-    candidates = list(
-        session.scalars(
-            select(Child.id).where(
-                Child.name_key == key,
-                Child.date_of_birth == details.date_of_birth,
-                Child.merged_into_id.is_(None),
-            )
-        )
-    )
+        holders: dict[uuid.UUID, Child] = {}
+        for record in session.scalars(
+            select(Child).where(Child.nhs_number == details.nhs_number).order_by(Child.created_at, Child.id)
+        ):
+            surviving = _surviving(session, record)
+            holders.setdefault(surviving.id, surviving)
+        matching = [c for c in holders.values() if _same_person(c, details, key)]
+        if matching:
+            return ChildRegistration(child=matching[0], created=False)
+        if holders and sees_all_cases(principal):  # the hub's own teams trust the number
+            return ChildRegistration(child=next(iter(holders.values())), created=False)
     child = Child(**details.model_dump(), name_key=key, created_by_agency=principal.agency)
     session.add(child)
-    try:
-        session.flush()
-    except IntegrityError as exc:  # the same NHS number registered concurrently
-        session.rollback()
-        raise IdentifierConflict(
-            "A child with this NHS number was registered at the same moment; retry."
-        ) from exc
-    return ChildRegistration(child=child, created=True, possible_duplicate_ids=candidates)
+    session.flush()
+    return ChildRegistration(
+        child=child, created=True, possible_duplicate_ids=possible_duplicates(session, child)
+    )
 
 
 def enrol_child(
@@ -149,9 +148,10 @@ def enrol_child(
 
 
 def read_child(session: Session, principal: Principal, child_id: uuid.UUID) -> Child:
-    """The child for the caller, the read audited; commits."""
-    child = get_child(session, principal, child_id)
-    audit_trail.record(session, principal, "read", "child", child.id, child.id)
+    """The child for the caller (break-glass grants count), the read audited; commits."""
+    child = get_child(session, principal, child_id, break_glass=True)
+    note = break_glass_notes(session, principal, [child.id]).get(child.id)
+    audit_trail.record(session, principal, "read", "child", child.id, child.id, detail=note)
     session.commit()
     return child
 
@@ -162,21 +162,28 @@ def list_children(
     """Children the caller may see, newest first; each listed child an audited read."""
     rows, next_cursor = paginate(
         session,
-        select(Child).where(visible_children(principal)),
+        select(Child).where(visible_children(principal, break_glass=True)),
         created_at=Child.created_at,
         id_column=Child.id,
         limit=limit,
         cursor=cursor,
     )
+    notes = break_glass_notes(session, principal, (child.id for child in rows))
     for child in rows:
-        audit_trail.record(session, principal, "list", "child", child.id, child.id)
+        note = notes.get(child.id)
+        audit_trail.record(session, principal, "list", "child", child.id, child.id, detail=note)
     session.commit()
     return rows, next_cursor
 
 
-def get_child(session: Session, principal: Principal, child_id: uuid.UUID) -> Child:
-    """The child, if the caller may read it; otherwise :class:`ChildNotFound`."""
-    child = session.scalar(select(Child).where(Child.id == child_id, visible_children(principal)))
+def get_child(
+    session: Session, principal: Principal, child_id: uuid.UUID, *, break_glass: bool = False
+) -> Child:
+    """The child, if the caller may work on it (or, with ``break_glass``, read it under a
+    grant); otherwise :class:`ChildNotFound`."""
+    child = session.scalar(
+        select(Child).where(Child.id == child_id, visible_children(principal, break_glass=break_glass))
+    )
     if child is None:
         if session.get(Child, child_id) is not None:  # exists, but not for this caller: audit the refusal
             audit_trail.record(session, principal, "read", "child", child_id, child_id, outcome="denied")
@@ -186,15 +193,15 @@ def get_child(session: Session, principal: Principal, child_id: uuid.UUID) -> Ch
 
 
 def possible_duplicates(session: Session, child: Child) -> list[uuid.UUID]:
-    """Other unmerged records with the same names and date of birth."""
+    """Other unmerged records with the same names and date of birth, or the same NHS
+    number (registered with other details): the hub's duplicate-review list, oldest first."""
+    same_names = and_(Child.name_key == child.name_key, Child.date_of_birth == child.date_of_birth)
+    same_number = Child.nhs_number == child.nhs_number if child.nhs_number else false()
     return list(
         session.scalars(
-            select(Child.id).where(
-                Child.name_key == child.name_key,
-                Child.date_of_birth == child.date_of_birth,
-                Child.id != child.id,
-                Child.merged_into_id.is_(None),
-            )
+            select(Child.id)
+            .where(or_(same_names, same_number), Child.id != child.id, Child.merged_into_id.is_(None))
+            .order_by(Child.created_at, Child.id)
         )
     )
 
@@ -225,6 +232,16 @@ def update_child(
     return child
 
 
+def merge_differences(surviving: Child, duplicate: Child) -> list[str]:
+    """What tells two records apart that should be one child: date of birth, family name."""
+    differences = []
+    if surviving.date_of_birth != duplicate.date_of_birth:
+        differences.append("date_of_birth")
+    if surviving.family_name.casefold().split() != duplicate.family_name.casefold().split():
+        differences.append("family_name")
+    return differences
+
+
 def merge_children(
     session: Session,
     principal: Principal,
@@ -234,7 +251,8 @@ def merge_children(
     outbox: Outbox,
 ) -> Child:
     """Fold the duplicate into the surviving record: its referrals and case history move
-    across, its identifiers fill gaps, and it is kept, marked merged. Audited; commits."""
+    across, its identifiers fill gaps, and it is kept, marked merged. Audited with the
+    merge's reason and what differed between the records; commits."""
     surviving = get_child(session, principal, surviving_id)
     duplicate = get_child(session, principal, merge.duplicate_id)
     check_if_match(if_match, surviving.version)
@@ -242,6 +260,7 @@ def merge_children(
         raise InvalidMerge("A record cannot be merged into itself.")
     if duplicate.merged_into_id is not None or surviving.merged_into_id is not None:
         raise InvalidMerge("One of these records was already merged; merge into the surviving record.")
+    differences = merge_differences(surviving, duplicate)
 
     for table in Base.metadata.sorted_tables:
         if table.name in _NOT_REPOINTED or "child_id" not in table.c:
@@ -270,11 +289,25 @@ def merge_children(
     surviving.sen_or_disability = surviving.sen_or_disability or duplicate.sen_or_disability
     duplicate.merged_into_id = surviving.id
     session.flush()
+    # Every merge gives its reason (ChildMerge); it stays with both records' audit, with what differed.
+    why = (f" differs:{','.join(differences)}" if differences else "") + f" reason:{merge.reason}"
     audit_trail.record(
-        session, principal, "merge", "child", surviving.id, surviving.id, detail=f"from:{duplicate.id}"
+        session,
+        principal,
+        "merge",
+        "child",
+        surviving.id,
+        surviving.id,
+        detail=audit_trail.detail(f"from:{duplicate.id}{why}"),
     )
     audit_trail.record(
-        session, principal, "merge", "child", duplicate.id, duplicate.id, detail=f"into:{surviving.id}"
+        session,
+        principal,
+        "merge",
+        "child",
+        duplicate.id,
+        duplicate.id,
+        detail=audit_trail.detail(f"into:{surviving.id}{why}"),
     )
     # Told under the duplicate's id, so it arrives after everything said of the duplicate.
     outbox.emit(

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from referral_api.access import CASE_ROLES
 from referral_api.concerns import service
 from referral_api.concerns.models import PersonOfConcern, PlaceOfConcern, PlaceType
 from referral_api.concerns.schemas import (
@@ -20,17 +19,21 @@ from referral_api.concerns.schemas import (
     PlaceCreate,
     PlaceRead,
 )
-from safeguarding_kit.auth.dependencies import require_roles
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import IfMatchHeader, etag
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
+from safeguarding_kit.partnership.policy import Permission, requires
 from safeguarding_kit.problems import problem_responses
 
 persons_router = APIRouter(prefix="/api/v1/persons-of-concern", tags=["concerns"])
 places_router = APIRouter(prefix="/api/v1/places-of-concern", tags=["concerns"])
 
-CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_ROLES))]
+# Creating and listing are refused outright (403); a record by id is need-to-know (404).
+IntelligenceWorker = Annotated[Principal, Depends(requires(Permission.work_intelligence))]
+IntelligenceReader = Annotated[
+    Principal, Depends(requires(Permission.work_intelligence, refuse_as_not_found=True))
+]
 
 
 def _person_body(session: Session, person: PersonOfConcern) -> PersonRead:
@@ -63,7 +66,7 @@ def _json(body: PersonRead | PlaceRead, version: int, status_code: int = 200) ->
     response_model=PersonRead,
     responses=problem_responses(401, 403, 422),
 )
-def create_person(body: PersonCreate, session: SessionDep, principal: CaseWorker) -> JSONResponse:
+def create_person(body: PersonCreate, session: SessionDep, principal: IntelligenceWorker) -> JSONResponse:
     """Police and social care case workers only."""
     person = service.create_person(session, principal, body)
     return _json(_person_body(session, person), person.version, 201)
@@ -77,7 +80,7 @@ def create_person(body: PersonCreate, session: SessionDep, principal: CaseWorker
     responses=problem_responses(400, 401, 403, 422),
 )
 def list_persons(
-    session: SessionDep, principal: CaseWorker, limit: LimitParam = 25, cursor: CursorParam = None
+    session: SessionDep, principal: IntelligenceWorker, limit: LimitParam = 25, cursor: CursorParam = None
 ) -> Page[PersonRead]:
     """Newest first; empty for everyone outside police and social care."""
     rows, next_cursor = service.list_people(session, principal, limit=limit, cursor=cursor)
@@ -91,7 +94,7 @@ def list_persons(
     response_model=PersonRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_person(person_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> JSONResponse:
+def get_person(person_id: uuid.UUID, session: SessionDep, principal: IntelligenceReader) -> JSONResponse:
     """404 for everyone outside police and social care."""
     person = service.get_person(session, principal, person_id)
     return _json(_person_body(session, person), person.version)
@@ -108,7 +111,7 @@ def update_person(
     person_id: uuid.UUID,
     body: PersonUpdate,
     session: SessionDep,
-    principal: CaseWorker,
+    principal: IntelligenceReader,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
     """Needs `If-Match`."""
@@ -124,7 +127,7 @@ def update_person(
     responses=problem_responses(401, 403, 404, 422),
 )
 def link_person(
-    person_id: uuid.UUID, body: LinkCreate, session: SessionDep, principal: CaseWorker
+    person_id: uuid.UUID, body: LinkCreate, session: SessionDep, principal: IntelligenceReader
 ) -> JSONResponse:
     """The child or referral must be one you can see."""
     service.link(session, principal, person_id=person_id, place_id=None, data=body)
@@ -140,7 +143,7 @@ def link_person(
     response_model=PlaceRead,
     responses=problem_responses(401, 403, 422),
 )
-def create_place(body: PlaceCreate, session: SessionDep, principal: CaseWorker) -> JSONResponse:
+def create_place(body: PlaceCreate, session: SessionDep, principal: IntelligenceWorker) -> JSONResponse:
     """Hotels, takeaways, taxi firms, parks... never a child's home; street name and ward only."""
     place = service.create_place(session, principal, body)
     return _json(_place_body(session, place), place.version, 201)
@@ -155,7 +158,7 @@ def create_place(body: PlaceCreate, session: SessionDep, principal: CaseWorker) 
 )
 def list_places(
     session: SessionDep,
-    principal: CaseWorker,
+    principal: IntelligenceWorker,
     place_type: PlaceType | None = None,
     ward_code: Annotated[str | None, Query(pattern=r"^[EW]05\d{6}$")] = None,
     limit: LimitParam = 25,
@@ -175,7 +178,7 @@ def list_places(
     response_model=PlaceRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_place(place_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> JSONResponse:
+def get_place(place_id: uuid.UUID, session: SessionDep, principal: IntelligenceReader) -> JSONResponse:
     """404 for everyone outside police and social care."""
     place = service.get_place(session, principal, place_id)
     return _json(_place_body(session, place), place.version)
@@ -189,7 +192,7 @@ def get_place(place_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -
     responses=problem_responses(401, 403, 404, 422),
 )
 def link_place(
-    place_id: uuid.UUID, body: LinkCreate, session: SessionDep, principal: CaseWorker
+    place_id: uuid.UUID, body: LinkCreate, session: SessionDep, principal: IntelligenceReader
 ) -> JSONResponse:
     """A house or flat is linked to persons only, never to a child."""
     service.link(session, principal, person_id=None, place_id=place_id, data=body)

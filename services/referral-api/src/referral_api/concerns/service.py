@@ -30,7 +30,9 @@ class InvalidLink(Problem):
 
 def require_writer(principal: Principal) -> None:
     if not reads_intelligence(principal):
-        raise Forbidden("Persons and places of concern are for case workers of police and social care.")
+        raise Forbidden(
+            "Persons and places of concern are for case workers of agencies granted intelligence."
+        )
 
 
 def _get(session: Session, principal: Principal, model: type[Any], record_id: uuid.UUID) -> Any:

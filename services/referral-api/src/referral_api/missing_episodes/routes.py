@@ -8,21 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from fastapi.responses import JSONResponse
 
-from referral_api.access import CASE_ROLES
 from referral_api.missing_episodes import service
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.missing_episodes.schemas import EpisodeCreate, EpisodeRead, FoundCreate, InterviewCreate
-from safeguarding_kit.auth.dependencies import require_roles
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import IfMatchHeader, etag
 from safeguarding_kit.db import SessionDep, utc_now
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
+from safeguarding_kit.partnership.policy import Permission, requires
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/missing-episodes", tags=["missing-episodes"])
 
-CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_ROLES))]
+CaseWorker = Annotated[Principal, Depends(requires(Permission.work_linked_cases))]
 
 
 def _body(episode: MissingEpisode) -> EpisodeRead:

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from referral_api import audit_trail
+from referral_api.access import break_glass_notes
 from referral_api.children import service as children_service
 from referral_api.children.models import Child
 from referral_api.clocks import return_home_interview_due
@@ -39,8 +40,12 @@ class InvalidEpisode(Problem):
     status, slug, title = 422, "invalid-missing-episode", "Missing episode details not possible"
 
 
-def _visible(principal: Principal) -> ColumnElement[bool]:
-    return MissingEpisode.child_id.in_(select(Child.id).where(children_service.visible_children(principal)))
+def _visible(principal: Principal, *, break_glass: bool = False) -> ColumnElement[bool]:
+    """Episodes of children the caller may work on (with ``break_glass``, for a read, also
+    of children opened to the caller by break-glass)."""
+    return MissingEpisode.child_id.in_(
+        select(Child.id).where(children_service.visible_children(principal, break_glass=break_glass))
+    )
 
 
 def interview_overdue(episode: MissingEpisode, now: datetime) -> bool:
@@ -90,8 +95,11 @@ def report_missing(
 def get_episode(
     session: Session, principal: Principal, episode_id: uuid.UUID, *, audit: bool = True
 ) -> MissingEpisode:
+    """The episode if the caller may see it, else :class:`EpisodeNotFound`. With ``audit``
+    it is a read (audited here, and open under break-glass); without, the caller is
+    about to change it, which break-glass never allows."""
     episode = session.scalar(
-        select(MissingEpisode).where(MissingEpisode.id == episode_id, _visible(principal))
+        select(MissingEpisode).where(MissingEpisode.id == episode_id, _visible(principal, break_glass=audit))
     )
     if episode is None:
         hidden = session.get(MissingEpisode, episode_id)
@@ -102,7 +110,10 @@ def get_episode(
             session.commit()
         raise EpisodeNotFound(f"There is no missing episode {episode_id} that you can see.")
     if audit:
-        audit_trail.record(session, principal, "read", "missing_episode", episode.id, episode.child_id)
+        note = break_glass_notes(session, principal, [episode.child_id]).get(episode.child_id)
+        audit_trail.record(
+            session, principal, "read", "missing_episode", episode.id, episode.child_id, detail=note
+        )
         session.commit()
     return episode
 
@@ -193,7 +204,7 @@ def list_episodes(
 ) -> tuple[list[MissingEpisode], str | None]:
     """Episodes the caller may see, newest first; ``overdue_interviews_at`` keeps those
     whose interview was overdue at that moment (the hub's list). Audited."""
-    stmt = select(MissingEpisode).where(_visible(principal))
+    stmt = select(MissingEpisode).where(_visible(principal, break_glass=True))
     if child_id is not None:
         stmt = stmt.where(MissingEpisode.child_id == child_id)
     if open_only:
@@ -212,7 +223,16 @@ def list_episodes(
         limit=limit,
         cursor=cursor,
     )
+    notes = break_glass_notes(session, principal, (e.child_id for e in rows))
     for episode in rows:
-        audit_trail.record(session, principal, "list", "missing_episode", episode.id, episode.child_id)
+        audit_trail.record(
+            session,
+            principal,
+            "list",
+            "missing_episode",
+            episode.id,
+            episode.child_id,
+            detail=notes.get(episode.child_id),
+        )
     session.commit()
     return rows, next_cursor

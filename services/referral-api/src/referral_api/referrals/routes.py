@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 
-from referral_api.access import CASE_ROLES, READ_ROLES, SUBMIT_ROLES
 from referral_api.referrals import service
 from referral_api.referrals.models import ConcernType, ReferralStatus
 from referral_api.referrals.schemas import (
@@ -18,20 +17,24 @@ from referral_api.referrals.schemas import (
     ReferralRead,
     TransitionCreate,
 )
-from safeguarding_kit.auth.dependencies import require_roles
 from safeguarding_kit.auth.principal import AgencyType, Principal
 from safeguarding_kit.concurrency import IfMatchHeader, etag
 from safeguarding_kit.db import SessionDep, UtcTimestamp
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.idempotency import MAX_KEY_LENGTH
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
+from safeguarding_kit.partnership.policy import Permission, requires
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
 
-Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
-Submitter = Annotated[Principal, Depends(require_roles(*SUBMIT_ROLES))]
-CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_ROLES))]
+Reader = Annotated[Principal, Depends(requires(Permission.read_sent_referrals))]
+Submitter = Annotated[Principal, Depends(requires(Permission.submit_referral))]
+CaseWorker = Annotated[Principal, Depends(requires(Permission.work_linked_cases))]
+# Which step needs which of the two is the workflow's (referrals.workflow.PERMISSION_FOR).
+DecisionTeam = Annotated[
+    Principal, Depends(requires(Permission.screen_referrals, Permission.decide_referrals))
+]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -117,9 +120,10 @@ def list_referrals(
     limit: LimitParam = 25,
     cursor: CursorParam = None,
 ) -> Page[ReferralRead]:
-    """Newest first. Referrers see what their own agency sent; case workers of the
-    statutory partners see every referral; other case workers see their agency's and
-    those about children linked to their agency."""
+    """Newest first. Referrers see what their own agency sent; case workers of agencies
+    granted `all_cases` see every referral; other case workers see their agency's, those
+    about children linked to their agency, and (to read) those about a child they opened
+    by break-glass."""
     items, next_cursor = service.list_referrals(
         session, principal, params.filters, limit=limit, cursor=cursor
     )
@@ -165,15 +169,22 @@ def get_referral(referral_id: uuid.UUID, session: SessionDep, principal: Reader)
 def transition_referral(
     referral_id: uuid.UUID,
     step: TransitionCreate,
+    request: Request,
     session: SessionDep,
-    principal: CaseWorker,
+    principal: DecisionTeam,
     outbox: OutboxDep,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
-    """received -> screening (practitioner or manager) -> allocated | signposted |
-    no_further_action (manager) -> closed (manager). Needs `If-Match`; an impossible
-    step is 409."""
-    referral = service.transition_referral(session, principal, referral_id, step, if_match, outbox)
+    """received -> screening -> allocated | signposted | no_further_action -> closed.
+    Only the hub's referral decision team, at an agency the partnership agreement grants
+    `decides_referrals`: screening needs the role `practitioner` or `manager`; allocating,
+    signposting, no further action and closing need `manager` (403 otherwise, naming the
+    role and capacity). `allocated_agency` must be an agency of the agreement
+    (`GET /api/v1/partnership`), 422 otherwise: the agency given the case may then read
+    the child's record. Needs `If-Match`; an impossible step is 409."""
+    referral = service.transition_referral(
+        session, principal, referral_id, step, if_match, outbox, agreement=request.app.state.agreement
+    )
     return _referral_response(service.to_read(session, referral))
 
 

@@ -181,7 +181,10 @@ class TransitionCreate(BaseModel):
     allocated_team: str | None = Field(None, min_length=1, max_length=200)
     allocated_worker: str | None = Field(None, min_length=1, max_length=200)
     allocated_agency: str | None = Field(
-        None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="Agency given the case, if not the caller's."
+        None,
+        pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
+        description="Agency given the case, if not the caller's: an agency of the partnership "
+        "agreement (`GET /api/v1/partnership`), which may then read the child's record.",
     )
     signposted_to: str | None = Field(None, min_length=1, max_length=200)
 

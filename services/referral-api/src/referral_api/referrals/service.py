@@ -12,7 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from referral_api import audit_trail
-from referral_api.access import sees_all_cases, works_linked_cases
+from referral_api.access import (
+    break_glass_notes,
+    children_opened_by_break_glass,
+    sees_all_cases,
+    works_linked_cases,
+)
 from referral_api.children import service as children_service
 from referral_api.children.models import Child, ChildAgencyLink, LinkReason
 from referral_api.clocks import referral_decision_due
@@ -33,9 +38,9 @@ from referral_api.referrals.schemas import (
     Referrer,
     TransitionCreate,
 )
-from referral_api.referrals.workflow import DECISIONS, ROLES_FOR, can_transition, is_open
+from referral_api.referrals.workflow import DECISIONS, PERMISSION_FOR, can_transition, is_open
 from referral_api.stats.dimensions import age_band, age_on, reporting_day, reporting_periods
-from safeguarding_kit.auth.principal import AgencyType, Principal, Role
+from safeguarding_kit.auth.principal import AgencyType, Principal
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
 from safeguarding_kit.events import Outbox
@@ -48,6 +53,8 @@ from safeguarding_kit.idempotency import (
     stored_response_for,
 )
 from safeguarding_kit.pagination import paginate
+from safeguarding_kit.partnership.agreement import Agreement
+from safeguarding_kit.partnership.policy import RULES, Permission, allows
 from safeguarding_kit.problems import Conflict, FieldError, Forbidden, NotFound, Problem
 
 IDEMPOTENCY_SCOPE = "POST /api/v1/referrals"
@@ -67,6 +74,10 @@ class InvalidTransition(Conflict):
 
 class UnknownChild(Problem):
     status, slug, title = 422, "unknown-child", "Unknown child"
+
+
+class UnknownAgency(Problem):
+    status, slug, title = 422, "unknown-agency", "Agency not in the partnership agreement"
 
 
 class FirstContactAlreadyRecorded(Conflict):
@@ -96,15 +107,23 @@ class Submission:
     body: dict[str, Any]
 
 
-def visible_referrals(principal: Principal) -> ColumnElement[bool]:
-    """SQL condition: referrals the caller may read (see :mod:`referral_api.access`)."""
+def visible_referrals(principal: Principal, *, break_glass: bool = False) -> ColumnElement[bool]:
+    """SQL condition: referrals the caller may work on (see :mod:`referral_api.access`);
+    with ``break_glass``, for a read, also those about children the caller holds an open
+    break-glass grant on."""
     if sees_all_cases(principal):
         return true()
     own = Referral.agency == principal.agency
     if works_linked_cases(principal):
         linked = select(ChildAgencyLink.child_id).where(ChildAgencyLink.agency == principal.agency)
+        if break_glass:
+            return or_(
+                own,
+                Referral.child_id.in_(linked),
+                Referral.child_id.in_(children_opened_by_break_glass(principal)),
+            )
         return or_(own, Referral.child_id.in_(linked))
-    if principal.has_role(Role.referrer):
+    if allows(principal, Permission.read_sent_referrals):
         return own
     return false()
 
@@ -297,7 +316,8 @@ def _create_referral(
             occurred_at=received_at,
         )
     )
-    children_service.link_agency(session, child_id, principal.agency, LinkReason.referral, outbox)
+    # Flushed before anything else (linking a new child flushes too): the agency's
+    # source_reference is unique, and a reused one must be the documented 409.
     try:
         session.flush()
     except IntegrityError as exc:
@@ -305,6 +325,7 @@ def _create_referral(
         raise DuplicateSourceReference(
             f"Your agency already sent a different referral with source_reference '{body.source_reference}'."
         ) from exc
+    children_service.link_agency(session, child_id, principal.agency, LinkReason.referral, outbox)
     audit_trail.record(session, principal, "create", "referral", referral.id, child_id)
     # Ids and types only: no names leave this service in events.
     outbox.emit(
@@ -322,10 +343,17 @@ def _create_referral(
     return Submission(201, to_read(session, referral, now=received_at).model_dump(mode="json"))
 
 
-def get_referral(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
-    """The referral, if the caller may see it; otherwise :class:`ReferralNotFound`."""
+def get_referral(
+    session: Session, principal: Principal, referral_id: uuid.UUID, *, break_glass: bool = False
+) -> Referral:
+    """The referral, if the caller may work on it (or, with ``break_glass``, read it under
+    a grant); otherwise :class:`ReferralNotFound`."""
     referral = session.scalar(
-        _with_concerns(select(Referral).where(Referral.id == referral_id, visible_referrals(principal)))
+        _with_concerns(
+            select(Referral).where(
+                Referral.id == referral_id, visible_referrals(principal, break_glass=break_glass)
+            )
+        )
     )
     if referral is None:
         hidden = session.scalar(select(Referral.child_id).where(Referral.id == referral_id))
@@ -337,9 +365,10 @@ def get_referral(session: Session, principal: Principal, referral_id: uuid.UUID)
 
 
 def read_referral(session: Session, principal: Principal, referral_id: uuid.UUID) -> ReferralRead:
-    """The referral's body for the caller, the read audited."""
-    referral = get_referral(session, principal, referral_id)
-    audit_trail.record(session, principal, "read", "referral", referral.id, referral.child_id)
+    """The referral's body for the caller (break-glass grants count), the read audited."""
+    referral = get_referral(session, principal, referral_id, break_glass=True)
+    note = break_glass_notes(session, principal, [referral.child_id]).get(referral.child_id)
+    audit_trail.record(session, principal, "read", "referral", referral.id, referral.child_id, detail=note)
     session.commit()
     return to_read(session, referral)
 
@@ -354,7 +383,7 @@ def list_referrals(
     overdue_only: bool = False,
 ) -> tuple[list[ReferralRead], str | None]:
     """Referrals the caller may see, newest first, one page at a time; each read audited."""
-    stmt = _with_concerns(select(Referral).where(visible_referrals(principal)))
+    stmt = _with_concerns(select(Referral).where(visible_referrals(principal, break_glass=True)))
     if filters.status is not None:
         stmt = stmt.where(Referral.status == filters.status)
     if filters.concern_type is not None:
@@ -385,8 +414,17 @@ def list_referrals(
     rows, next_cursor = paginate(
         session, stmt, created_at=Referral.received_at, id_column=Referral.id, limit=limit, cursor=cursor
     )
+    notes = break_glass_notes(session, principal, (r.child_id for r in rows))
     for referral in rows:
-        audit_trail.record(session, principal, "list", "referral", referral.id, referral.child_id)
+        audit_trail.record(
+            session,
+            principal,
+            "list",
+            "referral",
+            referral.id,
+            referral.child_id,
+            detail=notes.get(referral.child_id),
+        )
     session.commit()
     previous = previous_referral_counts(session, rows)
     return [to_read(session, r, now=now, previous=previous.get(r.id, 0)) for r in rows], next_cursor
@@ -399,17 +437,26 @@ def transition_referral(
     step: TransitionCreate,
     if_match: str | None,
     outbox: Outbox,
+    *,
+    agreement: Agreement,
 ) -> Referral:
-    """Move the referral along its workflow, recording who, when and why."""
+    """Move the referral along its workflow, recording who, when and why. Screening and
+    decisions are the hub's referral decision team's (:data:`PERMISSION_FOR`); a case
+    is allocated only to an agency of the partnership ``agreement``."""
     referral = get_referral(session, principal, referral_id)
-    if not principal.has_role(*ROLES_FOR.get(step.to, ())):
-        raise Forbidden(
-            f"Moving a referral to {step.to.value} needs one of these roles: "
-            + ", ".join(r.value for r in ROLES_FOR.get(step.to, ()))
-            + "."
+    needed = PERMISSION_FOR.get(step.to, Permission.decide_referrals)
+    if not allows(principal, needed):
+        rule = RULES[needed].describe().removeprefix("Needs ").split(":")[0]
+        raise Forbidden(f"Moving a referral to {step.to.value} needs {rule}.")
+    if step.allocated_agency is not None and not agreement.knows_agency(step.allocated_agency):
+        # The agency given the case may then read the child's record: it must be a partner.
+        raise UnknownAgency(
+            f"'{step.allocated_agency}' is not an agency of the partnership agreement "
+            "(GET /api/v1/partnership lists them).",
+            errors=[
+                FieldError(detail="not an agency of the partnership agreement", pointer="#/allocated_agency")
+            ],
         )
-    if not works_linked_cases(principal):
-        raise Forbidden("Only case workers move referrals through the workflow.")
     check_if_match(if_match, referral.version)
     if not can_transition(referral.status, step.to):
         raise InvalidTransition(f"A referral that is {referral.status.value} cannot become {step.to.value}.")
@@ -492,8 +539,9 @@ def record_first_contact(
 
 
 def history(session: Session, principal: Principal, referral_id: uuid.UUID) -> list[ReferralEvent]:
-    """Every workflow step of a referral the caller may see, oldest first."""
-    referral = get_referral(session, principal, referral_id)
+    """Every workflow step of a referral the caller may see (break-glass grants count),
+    oldest first."""
+    referral = get_referral(session, principal, referral_id, break_glass=True)
     events = list(
         session.scalars(
             select(ReferralEvent)
@@ -501,6 +549,9 @@ def history(session: Session, principal: Principal, referral_id: uuid.UUID) -> l
             .order_by(ReferralEvent.occurred_at)
         )
     )
-    audit_trail.record(session, principal, "read", "referral_history", referral.id, referral.child_id)
+    note = break_glass_notes(session, principal, [referral.child_id]).get(referral.child_id)
+    audit_trail.record(
+        session, principal, "read", "referral_history", referral.id, referral.child_id, detail=note
+    )
     session.commit()
     return events

@@ -1,4 +1,5 @@
-"""The referral workflow as data: which status may follow which, and who may move it.
+"""The referral workflow as data: which status may follow which, and which permission
+(role and the agreement's capacity, :mod:`safeguarding_kit.partnership.policy`) moves it.
 
 received -> screening -> allocated | signposted | no_further_action -> closed
 """
@@ -6,7 +7,7 @@ received -> screening -> allocated | signposted | no_further_action -> closed
 from __future__ import annotations
 
 from referral_api.referrals.models import ReferralStatus
-from safeguarding_kit.auth.principal import Role
+from safeguarding_kit.partnership.policy import Permission
 
 ALLOWED_TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
     ReferralStatus.received: frozenset({ReferralStatus.screening}),
@@ -22,13 +23,14 @@ ALLOWED_TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
 # A decision ends the statutory "decision within 1 working day" clock.
 DECISIONS = frozenset({ReferralStatus.allocated, ReferralStatus.signposted, ReferralStatus.no_further_action})
 
-# Screening is practitioners' work; decisions and closing are managers' (ARCHITECTURE.md roles).
-ROLES_FOR: dict[ReferralStatus, tuple[Role, ...]] = {
-    ReferralStatus.screening: (Role.practitioner, Role.manager),
-    ReferralStatus.allocated: (Role.manager,),
-    ReferralStatus.signposted: (Role.manager,),
-    ReferralStatus.no_further_action: (Role.manager,),
-    ReferralStatus.closed: (Role.manager,),
+# Screening and every decision are the work of the hub's referral decision team
+# (`decides_referrals`): practitioners or managers screen, managers decide and close.
+PERMISSION_FOR: dict[ReferralStatus, Permission] = {
+    ReferralStatus.screening: Permission.screen_referrals,
+    ReferralStatus.allocated: Permission.decide_referrals,
+    ReferralStatus.signposted: Permission.decide_referrals,
+    ReferralStatus.no_further_action: Permission.decide_referrals,
+    ReferralStatus.closed: Permission.decide_referrals,
 }
 
 

@@ -13,7 +13,6 @@ from referral_api.stats.dimensions import GroupBy
 from referral_api.stats.schemas import ReferralFigures, Timeliness
 from referral_api.stats.timeliness import timeliness
 from safeguarding_kit.auth.dependencies import CurrentPrincipal
-from safeguarding_kit.auth.principal import Role
 from safeguarding_kit.db import SessionDep, utc_now
 from safeguarding_kit.figures import (
     NOT_MODIFIED,
@@ -26,6 +25,7 @@ from safeguarding_kit.figures import (
     figure_table,
     threshold_of,
 )
+from safeguarding_kit.partnership.policy import Permission, allows
 from safeguarding_kit.problems import FieldError, Forbidden, problem_responses
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
@@ -63,7 +63,12 @@ def referral_figures(
             errors=[FieldError(detail="repeated", parameter="group_by", location="query")],
         )
     figures = service.referral_figures(
-        session, group_by, start, to, exact=principal.has_role(Role.analyst), threshold=threshold_of(request)
+        session,
+        group_by,
+        start,
+        to,
+        exact=allows(principal, Permission.read_exact_figures),
+        threshold=threshold_of(request),
     )
     return cacheable(request, figures)
 
@@ -93,7 +98,7 @@ def timeliness_figures(
         start,
         to,
         now=utc_now(),
-        exact=principal.has_role(Role.analyst),
+        exact=allows(principal, Permission.read_exact_figures),
         threshold=threshold_of(request),
     )
     return cacheable(request, figures)
@@ -120,7 +125,7 @@ def places_by_ward(request: Request, session: SessionDep, principal: CurrentPrin
     table = figure_table(
         [(str(w), str(t), int(n)) for w, t, n in rows],
         ["ward_code", "place_type"],
-        exact=principal.has_role(Role.analyst),
+        exact=allows(principal, Permission.read_exact_figures),
         threshold=threshold_of(request),
     )
     return cacheable(request, table)

@@ -7,19 +7,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from referral_api.access import CASE_ROLES
 from referral_api.third_party import service
 from referral_api.third_party.schemas import Receipt, ThirdPartyInformationCreate, ThirdPartyInformationRead
-from safeguarding_kit.auth.dependencies import require_roles
-from safeguarding_kit.auth.principal import Principal, Role
+from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
+from safeguarding_kit.partnership.policy import Permission, requires
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/third-party-information", tags=["third-party-information"])
 
-Sender = Annotated[Principal, Depends(require_roles(Role.referrer, *CASE_ROLES))]
-CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_ROLES))]
+Sender = Annotated[Principal, Depends(requires(Permission.send_third_party_information))]
+CaseWorker = Annotated[Principal, Depends(requires(Permission.read_third_party_information))]
 
 
 @router.post(

@@ -34,11 +34,18 @@ class DuplicateInformation(Conflict):
 
 def match_child(session: Session, known: ChildAsKnown) -> uuid.UUID | None:
     """The one known child these details point to: by NHS number, else by names and
-    date of birth when exactly one record matches."""
+    date of birth, each only when exactly one current record matches (several records
+    may carry one number while they wait for the hub to review them as duplicates)."""
     if known.nhs_number:
-        found = session.scalar(select(Child.id).where(Child.nhs_number == known.nhs_number))
-        if found is not None:
-            return found
+        holders = list(
+            session.scalars(
+                select(Child.id)
+                .where(Child.nhs_number == known.nhs_number, Child.merged_into_id.is_(None))
+                .limit(2)
+            )
+        )
+        if len(holders) == 1:
+            return holders[0]
     if known.given_name and known.family_name and known.date_of_birth:
         ids = list(
             session.scalars(
