@@ -6,7 +6,17 @@ import uuid
 from typing import Any
 
 PROBLEM = "application/problem+json"
-ADMIN = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["admin"]}
+# The partnership business unit governs the risk model (the demo agreement grants it
+# governs_risk_models, exact_figures and audits); publishing takes two of its admins.
+ADMIN = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["admin"], "sub": "admin-1"}
+SECOND_ADMIN = {**ADMIN, "sub": "admin-2"}
+YOUTH_CLUB_ADMIN = {
+    "agency": "sheffield-youth",
+    "agency_type": "youth_service",
+    "roles": ["admin"],
+    "sub": "youth-admin",
+}
+VOLUNTARY_MANAGER = {"agency": "st-examples-church", "agency_type": "voluntary", "roles": ["manager"]}
 ASSESSOR = {
     "agency": "sheffield-social-care",
     "agency_type": "social_care",
@@ -26,6 +36,8 @@ YOUTH_WORKER = {
     "roles": ["practitioner", "risk_assessor"],
 }
 ANALYST = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["analyst"]}
+COUNCIL_AUDITOR = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["auditor"]}
+HEALTH_PRACTITIONER = {"agency": "sheffield-health", "agency_type": "health", "roles": ["practitioner"]}
 
 
 def answers(*present: str, absent: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -42,3 +54,16 @@ def answers(*present: str, absent: tuple[str, ...] = ()) -> list[dict[str, Any]]
 
 def new_child() -> str:
     return str(uuid.uuid4())
+
+
+def publish(client: Any, tokens: Any, model_id: str, etag: str) -> Any:
+    """Publish a draft as the partnership does: one governing admin asks, a second approves."""
+    asked = client.post(
+        f"/api/v1/risk/models/{model_id}/approval-request",
+        headers={**tokens.headers(**ADMIN), "If-Match": etag},
+    )
+    assert asked.status_code == 201, asked.text
+    return client.post(
+        f"/api/v1/risk/models/{model_id}/approval",
+        headers={**tokens.headers(**SECOND_ADMIN), "If-Match": asked.headers["etag"]},
+    )

@@ -7,7 +7,7 @@ import uuid
 from collections import Counter
 
 import pytest
-from risk_scenarios import ADMIN, ANALYST, ASSESSOR
+from risk_scenarios import ADMIN, ANALYST, ASSESSOR, MANAGER
 from sqlalchemy import create_engine, func, insert, select
 
 from risk_api.assessments.models import Assessment, AssessmentAnswer, ChildRisk
@@ -101,13 +101,10 @@ def test_impact_over_ten_thousand_children_reports_movements_and_changes_nothing
             select(ChildRisk.current_level, func.count()).group_by(ChildRisk.current_level)
         ).all()
 
-    impact = client.get(
-        f"/api/v1/risk/models/{draft['id']}/impact",
-        params={"changes_limit": 50},
-        headers=tokens.headers(**ANALYST),
-    )
+    impact = client.get(f"/api/v1/risk/models/{draft['id']}/impact", headers=tokens.headers(**ANALYST))
     assert impact.status_code == 200, impact.text
     report = impact.json()
+    assert report["exact"] is True
 
     specs = {
         i["code"]: IndicatorSpec(i["code"], i["weight"], i["hard_trigger"]) for i in reweighted["indicators"]
@@ -117,11 +114,23 @@ def test_impact_over_ten_thousand_children_reports_movements_and_changes_nothing
     for answers, age, level in truth.values():
         new = score_answers(specs, answers, Thresholds(6, 12), age=age, age_modifiers=modifiers).level
         expected[(level.value, new.value)] += 1
-    assert {(m["from_level"], m["to_level"]): m["children"] for m in report["movements"]} == dict(expected)
+    cells = {(c["key"]["from_level"], c["key"]["to_level"]): c["count"] for c in report["movements"]["cells"]}
+    assert {k: n for k, n in cells.items() if n} == dict(expected)
     assert report["children_assessed"] == CHILDREN
     assert report["children_changing"] == sum(n for (a, b), n in expected.items() if a != b)
-    assert len(report["changes"]) == 50
-    assert report["changes_truncated"] is True
+
+    page = client.get(
+        f"/api/v1/risk/models/{draft['id']}/children-moving",
+        params={"limit": 50},
+        headers=tokens.headers(**MANAGER),
+    ).json()
+    assert len(page["items"]) == 50
+    assert page["next_cursor"] is not None
+    for child in page["items"]:
+        answers, age, level = truth[child["child_id"]]
+        new = score_answers(specs, answers, Thresholds(6, 12), age=age, age_modifiers=modifiers).level
+        assert (child["from_level"], child["to_level"]) == (level.value, new.value)
+        assert level is not new
 
     with engine.connect() as conn:
         after = conn.execute(

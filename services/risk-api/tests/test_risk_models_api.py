@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from risk_scenarios import ADMIN, ASSESSOR, PROBLEM
+from risk_scenarios import ADMIN, ASSESSOR, PROBLEM, publish
 
 INDICATOR = {
     "code": "missing_repeat",
@@ -30,10 +30,7 @@ def test_admin_drafts_versions_numbered_per_model_name(client, tokens):
 def test_a_published_version_never_changes(client, tokens):
     draft = create(client, tokens)
     model_id = draft.json()["id"]
-    published = client.post(
-        f"/api/v1/risk/models/{model_id}/publish",
-        headers={**tokens.headers(**ADMIN), "If-Match": draft.headers["etag"]},
-    )
+    published = publish(client, tokens, model_id, draft.headers["etag"])
     assert published.status_code == 200
     reweighted = {**MODEL, "indicators": [{**INDICATOR, "weight": 1}]}
     attempt = client.put(
@@ -49,9 +46,7 @@ def test_a_published_version_never_changes(client, tokens):
 
 def test_a_new_version_copies_the_published_one_as_a_draft(client, tokens):
     draft = create(client, tokens).json()
-    client.post(
-        f"/api/v1/risk/models/{draft['id']}/publish", headers={**tokens.headers(**ADMIN), "If-Match": '"1"'}
-    )
+    assert publish(client, tokens, draft["id"], '"1"').status_code == 200
     copy = client.post(f"/api/v1/risk/models/{draft['id']}/new-version", headers=tokens.headers(**ADMIN))
     assert copy.status_code == 201
     assert (copy.json()["version"], copy.json()["status"]) == (2, "draft")

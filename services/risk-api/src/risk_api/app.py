@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from risk_api.assessments.routes import router as assessments_router
 from risk_api.assessments.service import may_read_child, record_agency_link, screening_for_referral
+from risk_api.break_glass import service as break_glass_service
 from risk_api.database import AUDIT, EVENTS
 from risk_api.risk_models.routes import router as risk_models_router
 from risk_api.settings import RiskSettings
@@ -51,6 +52,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         event_handlers={
             "referral.received": lambda session, event: screening_for_referral(session, event, working_days),
             "child.agency_linked": record_agency_link,
+            break_glass_service.EVENT_TYPE: break_glass_service.record_grant,
         },
         partner_audience=lambda session, principal, subject: may_read_child(
             session, principal, uuid.UUID(subject)

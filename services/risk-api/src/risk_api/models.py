@@ -1,6 +1,7 @@
 """Every table of the risk service, imported so the metadata is complete."""
 
 from risk_api.assessments.models import Assessment, AssessmentAnswer, ChildAgencyLink, ChildRisk
+from risk_api.break_glass.models import BreakGlassGrant
 from risk_api.database import AUDIT, EVENTS, Base
 from risk_api.risk_models.models import RiskIndicator, RiskModel
 
@@ -10,6 +11,7 @@ __all__ = [
     "Assessment",
     "AssessmentAnswer",
     "Base",
+    "BreakGlassGrant",
     "ChildAgencyLink",
     "ChildRisk",
     "RiskIndicator",

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse
 
-from risk_api.access import CASE_ROLES
 from risk_api.assessments import service
 from risk_api.assessments.models import Assessment, ChildRisk
 from risk_api.assessments.schemas import (
@@ -21,19 +19,19 @@ from risk_api.assessments.schemas import (
 )
 from risk_api.settings import RiskSettings
 from risk_api.vocabularies import RiskLevel, Trend
-from safeguarding_kit.auth.dependencies import require_roles
-from safeguarding_kit.auth.principal import Principal, Role
+from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import IfMatchHeader, etag
-from safeguarding_kit.db import SessionDep
+from safeguarding_kit.db import SessionDep, UtcTimestamp
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
+from safeguarding_kit.partnership.policy import Permission, requires
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/risk", tags=["assessments"])
 
-Reader = Annotated[Principal, Depends(require_roles(*CASE_ROLES))]
-Assessor = Annotated[Principal, Depends(require_roles(Role.risk_assessor, Role.manager))]
-Manager = Annotated[Principal, Depends(require_roles(Role.manager))]
+Reader = Annotated[Principal, Depends(requires(Permission.work_linked_cases))]
+Assessor = Annotated[Principal, Depends(requires(Permission.assess_risk))]
+Manager = Annotated[Principal, Depends(requires(Permission.override_risk_level))]
 
 
 def risk_settings(request: Request) -> RiskSettings:
@@ -110,10 +108,14 @@ def list_child_risks(
     level: RiskLevel | None = None,
     trend: Trend | None = None,
     level_changed_since: Annotated[
-        datetime | None, Query(description="Reached their level at or after.")
+        UtcTimestamp | None, Query(description="Reached their level at or after (ISO 8601, with offset).")
     ] = None,
-    review_due_before: Annotated[datetime | None, Query(description="Review due before (ISO 8601).")] = None,
-    assessed_before: Annotated[datetime | None, Query(description="Last assessed before (ISO 8601).")] = None,
+    review_due_before: Annotated[
+        UtcTimestamp | None, Query(description="Review due before (ISO 8601, with offset).")
+    ] = None,
+    assessed_before: Annotated[
+        UtcTimestamp | None, Query(description="Last assessed before (ISO 8601, with offset).")
+    ] = None,
     limit: LimitParam = 25,
     cursor: CursorParam = None,
 ) -> Page[ChildRiskRead]:
@@ -138,7 +140,10 @@ def list_child_risks(
     responses=problem_responses(401, 403, 404, 422),
 )
 def get_child_risk(child_id: uuid.UUID, session: SessionDep, principal: Reader) -> JSONResponse:
-    """Current level, trend, the assessment it came from and what is due next, with its `ETag`."""
+    """Current level, trend, the assessment it came from and what is due next, with its `ETag`.
+    Besides the case workers who may see the child, the one person a break-glass grant
+    on it is for (announced by the referral service) reads it too, until the grant
+    expires; each such read is audited with the grant."""
     risk = service.child_risk(session, principal, child_id)
     return JSONResponse(_risk_body(risk).model_dump(mode="json"), headers={"ETag": etag(risk.row_version)})
 
@@ -157,7 +162,10 @@ def list_child_assessments(
     limit: LimitParam = 25,
     cursor: CursorParam = None,
 ) -> Page[AssessmentRead]:
-    """Every assessment, newest first: computed and final levels, overrides and reasons."""
+    """Every assessment, newest first: computed and final levels, overrides and reasons.
+    Besides the case workers who may see the child, the one person a break-glass grant
+    on it is for (announced by the referral service) reads them too, until the grant
+    expires; each such read is audited with the grant."""
     rows, next_cursor = service.history(session, principal, child_id, limit=limit, cursor=cursor)
     return Page[AssessmentRead](
         items=[AssessmentRead.model_validate(r) for r in rows], next_cursor=next_cursor
@@ -189,7 +197,11 @@ def open_screening(
     responses=problem_responses(401, 403, 404, 422),
 )
 def get_assessment(assessment_id: uuid.UUID, session: SessionDep, principal: Reader) -> JSONResponse:
-    """With each indicator's answer, evidence, source and contribution."""
+    """With each indicator's answer, evidence, source and contribution. Besides the case
+    workers who may see the child, the one person a break-glass grant on the child is
+    for (announced by the referral service) reads it too, until the grant expires; each
+    such read is audited with the grant. Overriding it stays with those who may see the
+    child."""
     return _assessment_response(service.get_assessment(session, principal, assessment_id))
 
 

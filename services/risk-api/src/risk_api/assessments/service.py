@@ -17,6 +17,7 @@ from risk_api import audit_trail
 from risk_api.access import reads_linked_risk, reads_risk
 from risk_api.assessments.models import Assessment, AssessmentAnswer, ChildAgencyLink, ChildRisk
 from risk_api.assessments.schemas import AssessmentCreate, OverrideCreate, ScreeningCreate
+from risk_api.break_glass import service as break_glass_service
 from risk_api.risk_models import service as models_service
 from risk_api.risk_models.models import ModelStatus
 from risk_api.scoring import UnknownIndicator, next_review_due, score_answers, trend
@@ -26,6 +27,7 @@ from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
 from safeguarding_kit.events import Outbox
 from safeguarding_kit.pagination import paginate
+from safeguarding_kit.partnership.capacities import Capacity
 from safeguarding_kit.problems import Conflict, FieldError, NotFound, Problem
 from safeguarding_kit.working_days import add_working_days
 
@@ -47,7 +49,8 @@ class ModelNotPublished(Conflict):
 
 
 def may_read_child(session: Session, principal: Principal, child_id: uuid.UUID) -> bool:
-    """Statutory partners' case workers, or case workers of an agency linked to the child."""
+    """Statutory partners' case workers, or case workers of an agency linked to the child:
+    those who work on the child's risk (a break-glass grant opens reads only, not this)."""
     if reads_risk(principal):
         return True
     return (
@@ -56,14 +59,29 @@ def may_read_child(session: Session, principal: Principal, child_id: uuid.UUID) 
     )
 
 
-def _require_reader(session: Session, principal: Principal, child_id: uuid.UUID, what: str) -> None:
-    """404 unless the caller may read the child's risk; a refusal about a child this service
-    knows is itself audited (and committed, whatever happens to the caller's request)."""
-    if not may_read_child(session, principal, child_id):
+def break_glass_note(session: Session, principal: Principal, child_id: uuid.UUID) -> str | None:
+    """For a read only: the audit detail of the caller's open break-glass grant on the
+    child (which lets them read it though they may not work on it); None without one."""
+    grant = break_glass_service.open_grant(session, principal, child_id)
+    return break_glass_service.break_glass_note(grant) if grant is not None else None
+
+
+def _require_reader(
+    session: Session, principal: Principal, child_id: uuid.UUID, what: str, *, break_glass: bool = False
+) -> str | None:
+    """404 unless the caller may work on the child's risk or, with ``break_glass`` (reads
+    only), holds an open grant on the child; then the audit detail the read carries (the
+    grant's, None without one). A refusal about a child this service knows is itself
+    audited (and committed, whatever happens to the caller's request)."""
+    if may_read_child(session, principal, child_id):
+        return None
+    note = break_glass_note(session, principal, child_id) if break_glass else None
+    if note is None:
         if session.get(ChildRisk, child_id) is not None:
             audit_trail.record(session, principal, "read", "child_risk", child_id, child_id, outcome="denied")
             session.commit()
         raise ChildRiskNotFound(f"There is no {what} for child {child_id} that you can see.")
+    return note
 
 
 def record_agency_link(session: Session, event: Mapping[str, Any]) -> None:
@@ -199,6 +217,8 @@ SYSTEM = Principal(
     agency="platform",
     agency_type=AgencyType.social_care,
     roles=frozenset({Role.risk_assessor}),
+    # The platform itself opens screenings for any child referred: the hub's own reach.
+    capacities=frozenset({Capacity.all_cases}),
 )
 EXPLOITATION_CONCERNS = {"sexual_exploitation", "criminal_exploitation", "county_lines", "trafficking"}
 
@@ -272,31 +292,38 @@ def override_level(
 def get_assessment(
     session: Session, principal: Principal, assessment_id: uuid.UUID, *, audit: bool = True
 ) -> Assessment:
-    """The assessment with its answers, for a caller who may read risk; audited."""
+    """The assessment with its answers, for a caller who may read the child's risk (with
+    ``audit``, a read, also under a break-glass grant); audited. Without ``audit`` (the
+    caller is about to change it, or has just) a grant opens nothing."""
     assessment = session.scalar(
         select(Assessment).where(Assessment.id == assessment_id).options(selectinload(Assessment.answers))
     )
+    note = None
     if assessment is not None and not may_read_child(session, principal, assessment.child_id):
-        audit_trail.record(
-            session, principal, "read", "assessment", assessment.id, assessment.child_id, outcome="denied"
-        )
-        session.commit()
-        assessment = None
+        note = break_glass_note(session, principal, assessment.child_id) if audit else None
+        if note is None:
+            audit_trail.record(
+                session, principal, "read", "assessment", assessment.id, assessment.child_id, outcome="denied"
+            )
+            session.commit()
+            assessment = None
     if assessment is None:
         raise AssessmentNotFound(f"There is no assessment {assessment_id} that you can see.")
     if audit:
-        audit_trail.record(session, principal, "read", "assessment", assessment.id, assessment.child_id)
+        audit_trail.record(
+            session, principal, "read", "assessment", assessment.id, assessment.child_id, detail=note
+        )
         session.commit()
     return assessment
 
 
 def child_risk(session: Session, principal: Principal, child_id: uuid.UUID) -> ChildRisk:
-    """The child's current risk; audited."""
-    _require_reader(session, principal, child_id, "risk record")
+    """The child's current risk (also to the holder of a break-glass grant); audited."""
+    note = _require_reader(session, principal, child_id, "risk record", break_glass=True)
     risk = _risk_row(session, child_id)
     if risk is None:
         raise ChildRiskNotFound(f"There is no risk record for child {child_id} that you can see.")
-    audit_trail.record(session, principal, "read", "child_risk", child_id, child_id)
+    audit_trail.record(session, principal, "read", "child_risk", child_id, child_id, detail=note)
     session.commit()
     return risk
 
@@ -304,8 +331,9 @@ def child_risk(session: Session, principal: Principal, child_id: uuid.UUID) -> C
 def history(
     session: Session, principal: Principal, child_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> tuple[list[Assessment], str | None]:
-    """Every assessment of the child, newest first; audited."""
-    _require_reader(session, principal, child_id, "assessment")
+    """Every assessment of the child, newest first (also to the holder of a break-glass
+    grant); audited."""
+    note = _require_reader(session, principal, child_id, "assessment", break_glass=True)
     rows, next_cursor = paginate(
         session,
         select(Assessment).where(Assessment.child_id == child_id).options(selectinload(Assessment.answers)),
@@ -314,8 +342,15 @@ def history(
         limit=limit,
         cursor=cursor,
     )
+    count = f"{len(rows)} items"
     audit_trail.record(
-        session, principal, "list", "assessment", child_id, child_id, detail=f"{len(rows)} items"
+        session,
+        principal,
+        "list",
+        "assessment",
+        child_id,
+        child_id,
+        detail=f"{note} {count}" if note else count,
     )
     session.commit()
     return rows, next_cursor

@@ -1,19 +1,31 @@
 """Impact analysis: re-score every child's current assessment under a model version
-in the database, as one set-based query (no query per child), and report movements."""
+in the database, as one set-based query (no query per child), and report movements.
+
+The report is counts only, under the one disclosure scheme for callers without exact
+figures; which children would move is a separate list for the hub's case workers,
+each child listed audited as a read of that child's risk."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
+from risk_api import audit_trail
 from risk_api.assessments.models import Assessment, AssessmentAnswer, ChildRisk
-from risk_api.impact.schemas import ImpactRead, LevelChange, Movement
+from risk_api.impact.schemas import ChildMovingLevel, ImpactRead
 from risk_api.risk_models import service as models_service
 from risk_api.risk_models.models import RiskIndicator, RiskModel
-from risk_api.vocabularies import Answer, RiskLevel
+from risk_api.vocabularies import LEVEL_ORDER, Answer, RiskLevel
+from safeguarding_kit.auth.principal import Principal
+from safeguarding_kit.figures import Count, FigureTable, figure_table
+from safeguarding_kit.problems import InvalidCursor
 
 
 def _age_points(age: Any, modifiers: list[dict[str, Any]]) -> ColumnElement[int]:
@@ -59,39 +71,169 @@ def rescored_levels(model: RiskModel) -> Any:
     )
 
 
-def impact_of(session: Session, model_id: uuid.UUID, *, changes_limit: int) -> ImpactRead:
-    """Which children would change level under the model, and how. Reads only."""
-    model = models_service.get_model(session, model_id)
+Movement = tuple[RiskLevel, RiskLevel]
+
+
+@dataclass(frozen=True)
+class MovementCounts:
+    """Exact counts: children per (current level, level under the model), and how many
+    children's current level is a manager's override."""
+
+    children: dict[Movement, int]
+    overridden: int
+
+    def as_json(self) -> dict[str, Any]:
+        """The counts as stored with a publication request."""
+        return {
+            "movements": [
+                {"from_level": a.value, "to_level": b.value, "children": n}
+                for (a, b), n in self.children.items()
+            ],
+            "overridden_children": self.overridden,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MovementCounts:
+        children = {
+            (RiskLevel(m["from_level"]), RiskLevel(m["to_level"])): int(m["children"])
+            for m in data["movements"]
+        }
+        return cls(children=children, overridden=int(data["overridden_children"]))
+
+
+def count_movements(session: Session, model: RiskModel) -> MovementCounts:
+    """How many children would move from each level to each other under ``model``
+    (every pair of levels, zeros included). Reads only; ends no transaction."""
     rescored = rescored_levels(model)
-    movements = session.execute(
+    rows = session.execute(
         select(
             rescored.c.from_level,
             rescored.c.to_level,
             func.count().label("children"),
             func.sum(case((rescored.c.overridden, 1), else_=0)).label("overridden"),
-        )
-        .group_by(rescored.c.from_level, rescored.c.to_level)
-        .order_by(rescored.c.from_level, rescored.c.to_level)
+        ).group_by(rescored.c.from_level, rescored.c.to_level)
     ).all()
-    changes = session.execute(
-        select(rescored.c.child_id, rescored.c.from_level, rescored.c.to_level)
-        .where(rescored.c.from_level != rescored.c.to_level)
-        .order_by(rescored.c.child_id)
-        .limit(changes_limit + 1)
-    ).all()
-    session.rollback()  # nothing was written; end the read transaction
-    changing = sum(m.children for m in movements if m.from_level != m.to_level)
-    return ImpactRead(
-        model_id=model.id,
-        children_assessed=sum(m.children for m in movements),
-        children_changing=changing,
-        overridden_children=sum(int(m.overridden or 0) for m in movements),
-        movements=[
-            Movement(from_level=m.from_level, to_level=m.to_level, children=m.children) for m in movements
-        ],
-        changes=[
-            LevelChange(child_id=c.child_id, from_level=c.from_level, to_level=c.to_level)
-            for c in changes[:changes_limit]
-        ],
-        changes_truncated=len(changes) > changes_limit,
+    children: dict[Movement, int] = {(a, b): 0 for a in RiskLevel for b in RiskLevel}
+    for row in rows:
+        children[(RiskLevel(row.from_level), RiskLevel(row.to_level))] += int(row.children)
+    return MovementCounts(children=children, overridden=sum(int(r.overridden or 0) for r in rows))
+
+
+def _sum_of_cells(table: FigureTable, wanted: set[tuple[str, str]]) -> Count:
+    """The sum of some cells of a protected table, or ``c`` if any of them is hidden
+    (the sum of shown counts discloses nothing the table does not)."""
+    picked = [c.count for c in table.cells if (c.key["from_level"], c.key["to_level"]) in wanted]
+    if any(count == "c" for count in picked):
+        return "c"
+    return sum(int(count) for count in picked)
+
+
+def impact_report(model_id: uuid.UUID, counts: MovementCounts, *, exact: bool, threshold: int) -> ImpactRead:
+    """The counts as a caller may see them: exact, or under the disclosure scheme."""
+    movements = figure_table(
+        [(a.value, b.value, n) for (a, b), n in counts.children.items()],
+        ["from_level", "to_level"],
+        exact=exact,
+        threshold=threshold,
+        note="From each child's current level to the level under this model.",
     )
+    pairs = [(a, b) for a in RiskLevel for b in RiskLevel]
+    assessed = sum(counts.children.values())
+    overridden = figure_table(
+        [("overridden", "all", counts.overridden), ("scored", "all", assessed - counts.overridden)],
+        ["current_level_source"],
+        exact=exact,
+        threshold=threshold,
+    )
+    return ImpactRead(
+        model_id=model_id,
+        exact=exact,
+        children_assessed=movements.total,
+        children_changing=_sum_of_cells(movements, {(a.value, b.value) for a, b in pairs if a != b}),
+        children_moving_down=_sum_of_cells(
+            movements, {(a.value, b.value) for a, b in pairs if LEVEL_ORDER[b] < LEVEL_ORDER[a]}
+        ),
+        children_moving_up=_sum_of_cells(
+            movements, {(a.value, b.value) for a, b in pairs if LEVEL_ORDER[b] > LEVEL_ORDER[a]}
+        ),
+        overridden_children=next(
+            c.count for c in overridden.cells if c.key["current_level_source"] == "overridden"
+        ),
+        movements=movements,
+    )
+
+
+def impact_of(
+    session: Session, principal: Principal, model_id: uuid.UUID, *, exact: bool, threshold: int
+) -> ImpactRead:
+    """How many children would change level under the model, and how (counts only,
+    exact or protected as ``exact`` says). Changes no risk; audits who ran it; commits."""
+    model = models_service.get_model(session, model_id)
+    counts = count_movements(session, model)
+    audit_trail.record(
+        session,
+        principal,
+        "impact_analysis",
+        "risk_model",
+        model.id,
+        None,
+        detail=f"version {model.version} of {model.name}",
+    )
+    session.commit()
+    return impact_report(model.id, counts, exact=exact, threshold=threshold)
+
+
+def _encode_cursor(child_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(json.dumps([str(child_id)]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> uuid.UUID:
+    try:
+        (child_id,) = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return uuid.UUID(child_id)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise InvalidCursor("The cursor is not one this API issued; start again without it.") from exc
+
+
+def children_moving(
+    session: Session,
+    principal: Principal,
+    model_id: uuid.UUID,
+    *,
+    from_level: RiskLevel | None,
+    to_level: RiskLevel | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[ChildMovingLevel], str | None]:
+    """One page (by child id) of the children whose level would change under the
+    model, each audited as a read of that child's risk; commits."""
+    model = models_service.get_model(session, model_id)
+    rescored = rescored_levels(model)
+    stmt = select(
+        rescored.c.child_id, rescored.c.from_level, rescored.c.to_level, rescored.c.overridden
+    ).where(rescored.c.from_level != rescored.c.to_level)
+    if from_level is not None:
+        stmt = stmt.where(rescored.c.from_level == from_level.value)
+    if to_level is not None:
+        stmt = stmt.where(rescored.c.to_level == to_level.value)
+    if cursor:
+        stmt = stmt.where(rescored.c.child_id > _decode_cursor(cursor))
+    rows = session.execute(stmt.order_by(rescored.c.child_id).limit(limit + 1)).all()
+    page = [
+        ChildMovingLevel(
+            child_id=r.child_id, from_level=r.from_level, to_level=r.to_level, overridden=bool(r.overridden)
+        )
+        for r in rows[:limit]
+    ]
+    for child in page:
+        audit_trail.record(
+            session,
+            principal,
+            "read",
+            "child_risk",
+            child.child_id,
+            child.child_id,
+            detail=f"listed as moving {child.from_level}->{child.to_level} under risk model {model.id}",
+        )
+    session.commit()
+    return page, _encode_cursor(page[-1].child_id) if len(rows) > limit else None

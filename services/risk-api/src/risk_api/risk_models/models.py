@@ -40,6 +40,11 @@ class RiskModel(Base):
     age_modifiers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    # Maker-checker: one governing admin asks for publication, with what it would change
+    # (from impact analysis, kept as they saw it); a second one approves, which publishes.
+    publication_requested_by: Mapped[str | None] = mapped_column(String(255))
+    publication_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    publication_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     published_by: Mapped[str | None] = mapped_column(String(255))
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     row_version: Mapped[int] = mapped_column(default=1)

@@ -95,6 +95,9 @@ class RiskModelRead(BaseModel):
                     "version": 2,
                     "status": "draft",
                     "created_at": "2026-11-24T09:15:00Z",
+                    "publication_requested_by": "a.khan@sheffield.gov.example",
+                    "publication_requested_at": "2026-11-29T10:05:00Z",
+                    "published_by": None,
                     "published_at": None,
                     "etag_version": 1,
                 }
@@ -112,6 +115,13 @@ class RiskModelRead(BaseModel):
     age_modifiers: list[AgeModifier]
     indicators: list[Indicator]
     created_at: datetime
+    publication_requested_by: str | None = Field(
+        description="The governing admin who asked for this version's publication (maker)."
+    )
+    publication_requested_at: datetime | None
+    published_by: str | None = Field(
+        description="The second governing admin who approved the request, which published it (checker)."
+    )
     published_at: datetime | None
     etag_version: int = Field(
         validation_alias="row_version", description="Also the ETag; send it in If-Match."

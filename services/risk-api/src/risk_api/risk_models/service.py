@@ -1,5 +1,5 @@
-"""Business rules for risk models: drafts, publication (after which a version never
-changes), and new versions."""
+"""Business rules for risk models: drafts and new versions. Publication (after which a
+version never changes) takes two people: :mod:`risk_api.publication`."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from risk_api import audit_trail
 from risk_api.risk_models.models import ModelStatus, RiskIndicator, RiskModel
 from risk_api.risk_models.schemas import RiskModelCreate
 from risk_api.scoring import AgeModifier, IndicatorSpec, Thresholds
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import check_if_match
-from safeguarding_kit.db import utc_now
 from safeguarding_kit.pagination import paginate
 from safeguarding_kit.problems import Conflict, NotFound
 
@@ -50,6 +50,16 @@ def create_draft(session: Session, principal: Principal, data: RiskModelCreate) 
         indicators=_indicators(data),
     )
     session.add(model)
+    session.flush()
+    audit_trail.record(
+        session,
+        principal,
+        "create",
+        "risk_model",
+        model.id,
+        None,
+        detail=f"version {model.version} of {model.name}",
+    )
     session.commit()
     return get_model(session, model.id)
 
@@ -77,9 +87,10 @@ def list_models(session: Session, *, limit: int, cursor: str | None) -> tuple[li
 
 
 def replace_draft(
-    session: Session, model_id: uuid.UUID, data: RiskModelCreate, if_match: str | None
+    session: Session, principal: Principal, model_id: uuid.UUID, data: RiskModelCreate, if_match: str | None
 ) -> RiskModel:
-    """Replace a draft's content (409 once published: publish a new version instead)."""
+    """Replace a draft's content (409 once published: publish a new version instead).
+    A pending publication request lapses: the approver must see what is published."""
     model = get_model(session, model_id)
     check_if_match(if_match, model.row_version)
     if model.status is not ModelStatus.draft:
@@ -95,19 +106,18 @@ def replace_draft(
     model.indicators.clear()
     session.flush()  # old indicators out before new ones with the same codes come in
     model.indicators = _indicators(data)
-    session.commit()
-    return get_model(session, model.id)
-
-
-def publish(session: Session, principal: Principal, model_id: uuid.UUID, if_match: str | None) -> RiskModel:
-    """Publish a draft; from now on it never changes."""
-    model = get_model(session, model_id)
-    check_if_match(if_match, model.row_version)
-    if model.status is not ModelStatus.draft:
-        raise PublishedModelIsImmutable(f"Version {model.version} is already {model.status.value}.")
-    model.status = ModelStatus.published
-    model.published_by = principal.sub
-    model.published_at = utc_now()
+    lapsed = model.publication_requested_by is not None
+    model.publication_requested_by = model.publication_requested_at = model.publication_request = None
+    audit_trail.record(
+        session,
+        principal,
+        "replace",
+        "risk_model",
+        model.id,
+        None,
+        detail=f"version {model.version} of {model.name}"
+        + ("; publication request lapsed" if lapsed else ""),
+    )
     session.commit()
     return get_model(session, model.id)
 
@@ -138,17 +148,25 @@ def new_version(session: Session, principal: Principal, model_id: uuid.UUID) -> 
     return create_draft(session, principal, data)
 
 
-def latest_published(session: Session) -> RiskModel:
-    """The most recently published model: what assessments use unless told otherwise."""
-    model = session.scalar(
+def current_published(session: Session) -> RiskModel | None:
+    """The most recently published model, if any: what assessments use unless told otherwise."""
+    return session.scalar(
         select(RiskModel)
         .where(RiskModel.status == ModelStatus.published)
         .order_by(RiskModel.published_at.desc())
         .options(selectinload(RiskModel.indicators))
         .limit(1)
     )
+
+
+def latest_published(session: Session) -> RiskModel:
+    """The most recently published model; :class:`NoPublishedModel` if none is."""
+    model = current_published(session)
     if model is None:
-        raise NoPublishedModel("No risk model is published yet; an admin must publish one first.")
+        raise NoPublishedModel(
+            "No risk model is published yet: a governing admin must ask for a draft's publication "
+            "and a second one approve it."
+        )
     return model
 
 

@@ -7,7 +7,6 @@ from sqlalchemy import String, case, cast, func, literal, select
 
 from risk_api.assessments.models import ChildRisk
 from safeguarding_kit.auth.dependencies import CurrentPrincipal
-from safeguarding_kit.auth.principal import Role
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.figures import (
     NOT_MODIFIED,
@@ -19,6 +18,7 @@ from safeguarding_kit.figures import (
     figure_table,
     threshold_of,
 )
+from safeguarding_kit.partnership.policy import Permission, allows
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/risk/stats", tags=["statistics"])
@@ -43,7 +43,7 @@ def levels(request: Request, session: SessionDep, principal: CurrentPrincipal) -
     table = figure_table(
         [(str(level), "all", int(n)) for level, n in rows],
         ["current_level"],
-        exact=principal.has_role(Role.analyst),
+        exact=allows(principal, Permission.read_exact_figures),
         threshold=threshold_of(request),
     )
     return cacheable(request, table)
@@ -71,7 +71,7 @@ def movements(
     table = figure_table(
         [(str(p), str(c), int(n)) for p, c, n in rows],
         ["previous_level", "current_level"],
-        exact=principal.has_role(Role.analyst),
+        exact=allows(principal, Permission.read_exact_figures),
         threshold=threshold_of(request),
     )
     return cacheable(request, table)
@@ -97,7 +97,7 @@ def assessments_per_child(request: Request, session: SessionDep, principal: Curr
     table = figure_table(
         [(str(b), "all", int(n)) for b, n in rows],
         ["assessments"],
-        exact=principal.has_role(Role.analyst),
+        exact=allows(principal, Permission.read_exact_figures),
         threshold=threshold_of(request),
     )
     return cacheable(request, table)
