@@ -264,19 +264,27 @@ def test_an_action_not_done_by_its_due_date_is_overdue_and_on_the_next_agenda(ag
     assert meetings.get("/api/v1/meetings/actions/overdue", headers=coordinator).json() == []
 
 
-def test_an_agenda_cannot_be_built_with_a_token_that_may_not_read_risk(agenda_client, tokens):
+def test_an_agenda_is_built_by_coordinators_of_agencies_that_chair_meetings_only(agenda_client, tokens):
     meetings, _, _ = agenda_client
     _, occurrence = next_mace(meetings, tokens)
+    url = f"/api/v1/meetings/occurrences/{occurrence['id']}/agenda/generate"
+    # The MASH health team sees every child (all_cases) but the agreement does not have it chair.
     health_coordinator = {
         "agency": "sheffield-health",
         "agency_type": "health",
         "roles": ["meeting_coordinator"],
     }
-    response = meetings.post(
-        f"/api/v1/meetings/occurrences/{occurrence['id']}/agenda/generate",
-        headers=tokens.headers(**health_coordinator),
-    )
-    assert response.status_code == 200  # health is a statutory partner: it may
+    refused = meetings.post(url, headers=tokens.headers(**health_coordinator))
+    assert refused.status_code == 403
+    assert "chairs_meetings" in refused.json()["detail"]
+    # The police exploitation unit chairs the CETG: its coordinator builds agendas with its own token.
+    police_coordinator = {
+        "agency": "south-yorkshire-police",
+        "agency_type": "police",
+        "roles": ["meeting_coordinator"],
+    }
+    response = meetings.post(url, headers=tokens.headers(**police_coordinator))
+    assert response.status_code == 200, response.text
 
 
 def test_the_calendar_feed_has_the_rule_exdates_and_no_child(agenda_client, tokens):

@@ -1,7 +1,8 @@
 """Partner webhooks from the meetings service: an agency's admin registers an endpoint for
 `meeting.action_overdue`; a school hears of the overdue actions its own staff own, the
-police (a statutory partner) of every overdue action, and another school of none. The
-deliveries are signed with the endpoint's secret and carry ids, never names."""
+police (an agency the partnership agreement has chair meetings) of every overdue action,
+and another school, and the MASH health team (every child's case, but no chair), of none.
+The deliveries are signed with the endpoint's secret and carry ids, never names."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from safeguarding_kit.testing import WebhookReceiver
 POLICE_ADMIN = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["admin"]}
 SCHOOL_ADMIN = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["admin"]}
 OTHER_SCHOOL_ADMIN = {"agency": "rotherham-schools", "agency_type": "education", "roles": ["admin"]}
+HEALTH_ADMIN = {"agency": "sheffield-health", "agency_type": "health", "roles": ["admin"]}
 CHILD_ID = "3f0e9a1c-0b1d-4c5e-8f7a-1b2c3d4e5f60"
 OTHER_CHILD_ID = "4a1f0b2d-1c2e-4d6f-9a8b-2c3d4e5f6071"
 
@@ -33,7 +35,7 @@ def settings(settings):
 
 @pytest.fixture
 def receivers() -> Iterator[dict[str, WebhookReceiver]]:
-    made = {name: WebhookReceiver() for name in ("police", "school", "other school")}
+    made = {name: WebhookReceiver() for name in ("police", "school", "other school", "health")}
     yield made
     for receiver in made.values():
         receiver.close()
@@ -103,6 +105,7 @@ def test_each_agency_hears_of_the_overdue_actions_it_may_see_signed_and_without_
     police = register(client, tokens, POLICE_ADMIN, receivers["police"].url)
     school = register(client, tokens, SCHOOL_ADMIN, receivers["school"].url)
     register(client, tokens, OTHER_SCHOOL_ADMIN, receivers["other school"].url)
+    register(client, tokens, HEALTH_ADMIN, receivers["health"].url)
     schools_action = overdue_action(client, tokens, CHILD_ID, "sheffield-schools")
     police_action = overdue_action(client, tokens, OTHER_CHILD_ID, "south-yorkshire-police")
 
@@ -115,6 +118,7 @@ def test_each_agency_hears_of_the_overdue_actions_it_may_see_signed_and_without_
     assert {e["data"]["action_id"] for e in heard("police")} == {schools_action["id"], police_action["id"]}
     assert [e["data"]["action_id"] for e in heard("school")] == [schools_action["id"]]
     assert heard("other school") == []
+    assert heard("health") == []  # all_cases is not chairs_meetings
     [(headers, body, _)] = receivers["school"].deliveries
     assert verify_signature(school["secret"], headers, body)
     assert not verify_signature(police["secret"], headers, body)  # each endpoint its own secret

@@ -23,9 +23,18 @@ def record_for_children(
     child_ids: Iterable[uuid.UUID | str],
     *,
     detail: str | None = None,
+    outcome: str = "allowed",
 ) -> None:
-    """One audit record per child the resource is about, in the caller's transaction."""
+    """One audit record per child the resource is about, in the caller's transaction
+    (``outcome="denied"`` for a refusal)."""
     for child_id in child_ids:
         TRAIL.record(
-            session, principal, action, resource_type, resource_id, uuid.UUID(str(child_id)), detail=detail
+            session,
+            principal,
+            action,
+            resource_type,
+            resource_id,
+            uuid.UUID(str(child_id)),
+            detail=detail,
+            outcome=outcome,
         )

@@ -1,4 +1,5 @@
-"""The callers each meetings endpoint accepts."""
+"""The callers each meetings endpoint accepts, each checked by the one policy
+(:mod:`safeguarding_kit.partnership.policy`), so each operation's spec says who may call."""
 
 from __future__ import annotations
 
@@ -6,23 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from meetings_api.access import reads_meetings, runs_meetings
 from meetings_api.settings import MeetingsSettings
-from safeguarding_kit.auth.dependencies import CurrentPrincipal
 from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.problems import Forbidden
-
-
-async def meeting_reader(principal: CurrentPrincipal) -> Principal:
-    if not reads_meetings(principal):
-        raise Forbidden("Meeting records are for case workers of social care, police and health.")
-    return principal
-
-
-async def meeting_coordinator(principal: CurrentPrincipal) -> Principal:
-    if not runs_meetings(principal):
-        raise Forbidden("This needs the meeting_coordinator role in social care, police or health.")
-    return principal
+from safeguarding_kit.partnership.policy import Permission, requires
 
 
 def meetings_settings(request: Request) -> MeetingsSettings:
@@ -31,13 +18,15 @@ def meetings_settings(request: Request) -> MeetingsSettings:
     return settings
 
 
-Reader = Annotated[Principal, Depends(meeting_reader)]
-Coordinator = Annotated[Principal, Depends(meeting_coordinator)]
+# Case workers of the agencies that chair meetings: every series, meeting and action (403 for others).
+Reader = Annotated[Principal, Depends(requires(Permission.read_all_meetings))]
+# Meeting coordinators of those agencies: schedule, build agendas, minute, record actions.
+Coordinator = Annotated[Principal, Depends(requires(Permission.run_meetings))]
+# Case workers of any agency (403 for a token without a case role); whether they may read
+# *this* meeting is decided with the record (meetings_api.occurrences.service.
+# readable_occurrence), so that a meeting their agency is not invited to is a 404, like
+# one that does not exist, and the refusal is audited.
+MeetingCaller = Annotated[
+    Principal, Depends(requires(Permission.read_all_meetings, Permission.read_invited_meetings))
+]
 Settings = Annotated[MeetingsSettings, Depends(meetings_settings)]
-
-
-async def any_caller(principal: CurrentPrincipal) -> Principal:
-    return principal
-
-
-Caller = Annotated[Principal, Depends(any_caller)]

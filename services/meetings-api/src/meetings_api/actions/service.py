@@ -102,8 +102,14 @@ def actions_for_meeting(session: Session, occurrence_id: uuid.UUID) -> list[Acti
 
 def partner_may_hear_of(session: Session, principal: Principal, subject: str) -> bool:
     """Whether a partner agency's webhook hears about actions on ``subject`` (a child's id,
-    or an action's when it concerns no child): the statutory partners' case workers read
-    every meeting; another agency hears only of the actions its own people own."""
+    or an action's when it concerns no child).
+
+    An agency the partnership agreement grants ``chairs_meetings`` hears of every action:
+    its case workers read every meeting and every overdue action through this API
+    already. ``all_cases`` alone is not enough (the MASH health team sees every child's
+    case but reads only the meetings it is invited to), so that the webhook never tells
+    an agency more than the API would show it. Any other agency hears only of the
+    actions its own people own. No rule here looks at an agency's type."""
     if reads_meetings(principal):
         return True
     try:

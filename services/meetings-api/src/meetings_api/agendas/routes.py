@@ -23,7 +23,7 @@ from meetings_api.agendas.schemas import (
     DecisionRead,
 )
 from meetings_api.agendas.sources import HttpCaseSources
-from meetings_api.deps import Caller, Coordinator, Reader, Settings
+from meetings_api.deps import Coordinator, MeetingCaller, Reader, Settings
 from meetings_api.occurrences import service as occurrences_service
 from safeguarding_kit.concurrency import IfMatchHeader, etag
 from safeguarding_kit.db import SessionDep, utc_now
@@ -100,12 +100,18 @@ def generate_agenda(
     operation_id="getAgenda",
     summary="The meeting's agenda",
     response_model=list[AgendaItemRead],
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 403, 404, 422),
 )
-def get_agenda(occurrence_id: uuid.UUID, session: SessionDep, principal: Caller) -> list[AgendaItemRead]:
-    """In order, each with its reasons and minutes. Children appear by id only. Read by
-    the statutory partners' case workers and by agencies attending the meeting."""
-    occurrences_service.readable_occurrence(session, principal, occurrence_id)
+def get_agenda(
+    occurrence_id: uuid.UUID, session: SessionDep, principal: MeetingCaller
+) -> list[AgendaItemRead]:
+    """In order, each with its reasons and minutes. Children appear by id only; each
+    child is an audited read. Read by case workers of the agencies that chair meetings
+    and by case workers of an agency on the meeting's attendance list (absent included:
+    it catches up from the agenda). 403 for a token without a case role; 404 for a
+    case worker of an agency not invited, as for a meeting that does not exist, and the
+    refusal is audited."""
+    occurrences_service.readable_occurrence(session, principal, occurrence_id, "agenda")
     return [AgendaItemRead.model_validate(i) for i in service.read_agenda(session, principal, occurrence_id)]
 
 
@@ -165,9 +171,11 @@ def record_decision(
     response_model=list[DecisionRead],
     responses=problem_responses(401, 403, 404, 422),
 )
-def list_decisions(item_id: uuid.UUID, session: SessionDep, principal: Reader) -> list[DecisionRead]:
-    """Oldest first."""
-    return [DecisionRead.model_validate(d) for d in service.decisions_of(session, item_id)]
+def list_decisions(item_id: uuid.UUID, session: SessionDep, principal: MeetingCaller) -> list[DecisionRead]:
+    """Oldest first; each child on the item is an audited read. Read by whoever may read
+    the item's meeting (as for its agenda): 403 for a token without a case role, 404 for
+    a case worker of an agency not invited, the refusal audited."""
+    return [DecisionRead.model_validate(d) for d in service.decisions_of(session, principal, item_id)]
 
 
 @router.post(

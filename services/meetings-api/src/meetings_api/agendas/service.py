@@ -21,14 +21,17 @@ from meetings_api.agendas.sources import CaseSources, ChildSignal, child_signals
 from meetings_api.occurrences.models import Occurrence, OccurrenceStatus
 from meetings_api.occurrences.service import (
     get_occurrence,
+    may_read_occurrence,
     meetings_of_series_chain,
     next_meeting_of_type,
     previous_occurrence,
+    refuse_meeting_record,
 )
 from meetings_api.series.models import MeetingSeries, MeetingType
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
+from safeguarding_kit.partnership.capacities import Capacity
 from safeguarding_kit.problems import Conflict, NotFound
 
 DEFAULT_LOOKBACK = timedelta(days=7)
@@ -335,13 +338,24 @@ def record_decision(
     return decision
 
 
-def decisions_of(session: Session, item_id: uuid.UUID) -> list[Decision]:
-    get_item(session, item_id)
-    return list(
+def decisions_of(session: Session, principal: Principal, item_id: uuid.UUID) -> list[Decision]:
+    """The item's decisions, oldest first, for whoever may read its meeting (each child on
+    the item an audited read); otherwise :class:`AgendaItemNotFound`, the refusal audited.
+    Commits."""
+    item = session.get(AgendaItem, item_id)
+    if item is None:
+        raise AgendaItemNotFound(f"There is no agenda item {item_id} that you can see.")
+    if not may_read_occurrence(session, principal, item.occurrence_id):
+        refuse_meeting_record(session, principal, item.occurrence_id, "decisions", item.id)
+        raise AgendaItemNotFound(f"There is no agenda item {item_id} that you can see.")
+    decisions = list(
         session.scalars(
             select(Decision).where(Decision.agenda_item_id == item_id).order_by(Decision.recorded_at)
         )
     )
+    audit_trail.record_for_children(session, principal, "read", "decisions", item.id, item.child_ids)
+    session.commit()
+    return decisions
 
 
 SYSTEM = Principal(
@@ -349,6 +363,8 @@ SYSTEM = Principal(
     agency="platform",
     agency_type=AgencyType.social_care,
     roles=frozenset({Role.meeting_coordinator}),
+    # The platform itself puts a child rising to high on the next MACE: it runs meetings.
+    capacities=frozenset({Capacity.chairs_meetings, Capacity.all_cases}),
 )
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from meetings_api.deps import Caller, Coordinator
+from meetings_api.deps import Coordinator, MeetingCaller
 from meetings_api.occurrences import service
 from meetings_api.occurrences.models import Attendance, Occurrence
 from meetings_api.occurrences.schemas import (
@@ -40,11 +40,13 @@ def _response(occurrence: Occurrence) -> JSONResponse:
     operation_id="getOccurrence",
     summary="Read one meeting",
     response_model=OccurrenceRead,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 403, 404, 422),
 )
-def get_occurrence(occurrence_id: uuid.UUID, session: SessionDep, principal: Caller) -> JSONResponse:
-    """When and where, its status, and its `ETag`. Statutory partners' case workers read
-    every meeting; other agencies read the meetings they attend (404 otherwise)."""
+def get_occurrence(occurrence_id: uuid.UUID, session: SessionDep, principal: MeetingCaller) -> JSONResponse:
+    """When and where, its status, and its `ETag`. Case workers of the agencies that chair
+    meetings read every meeting; case workers of another agency read the meetings their
+    agency is on the attendance list of (404 otherwise, the refusal audited). 403 for a
+    token without a case role."""
     return _response(service.readable_occurrence(session, principal, occurrence_id))
 
 
@@ -131,11 +133,12 @@ def record_attendance(
     operation_id="getAttendance",
     summary="Who attended, and quorum",
     response_model=AttendanceRead,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 403, 404, 422),
 )
-def get_attendance(occurrence_id: uuid.UUID, session: SessionDep, principal: Caller) -> AttendanceRead:
+def get_attendance(occurrence_id: uuid.UUID, session: SessionDep, principal: MeetingCaller) -> AttendanceRead:
     """The attendance list and whether the quorum's agency types were present. Read by
-    whoever may read the meeting: the statutory partners' case workers and the agencies
-    attending it (404 for anyone else)."""
-    service.readable_occurrence(session, principal, occurrence_id)
+    whoever may read the meeting: case workers of the agencies that chair meetings and of
+    the agencies on the list, absent included (404 for other case workers, the refusal
+    audited; 403 for a token without a case role)."""
+    service.readable_occurrence(session, principal, occurrence_id, "attendance")
     return _attendance(session, occurrence_id, service.attendance_of(session, occurrence_id))

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from meetings_api.access import reads_meetings
+from meetings_api import audit_trail
+from meetings_api.access import reads_meeting
+from meetings_api.agendas.models import AgendaItem
 from meetings_api.occurrences.models import Attendance, AttendanceStatus, Occurrence, OccurrenceStatus
 from meetings_api.occurrences.schemas import AttendeeIn, CancelCreate, EditScope, RescheduleCreate
 from meetings_api.recurrence import plan, rule_from, rule_until
@@ -346,12 +348,45 @@ def attended_by(session: Session, occurrence_id: uuid.UUID, agency: str) -> bool
     )
 
 
-def readable_occurrence(session: Session, principal: Principal, occurrence_id: uuid.UUID) -> Occurrence:
-    """The meeting, for the statutory partners' case workers or an agency attending it."""
+def may_read_occurrence(session: Session, principal: Principal, occurrence_id: uuid.UUID) -> bool:
+    """True when the caller may read this meeting's agenda, attendance and minutes
+    (:func:`meetings_api.access.reads_meeting`: invited means on its attendance list)."""
+    return reads_meeting(principal, invited=attended_by(session, occurrence_id, principal.agency))
+
+
+def refuse_meeting_record(
+    session: Session,
+    principal: Principal,
+    occurrence_id: uuid.UUID,
+    resource_type: str,
+    resource_id: uuid.UUID,
+) -> None:
+    """Audit a refused read of an existing meeting's record, against each child on its
+    agenda, and commit (the caller then answers 404)."""
+    children = {
+        c
+        for ids in session.scalars(
+            select(AgendaItem.child_ids).where(AgendaItem.occurrence_id == occurrence_id)
+        )
+        for c in ids
+    }
+    audit_trail.record_for_children(
+        session, principal, "read", resource_type, resource_id, sorted(children), outcome="denied"
+    )
+    session.commit()
+
+
+def readable_occurrence(
+    session: Session, principal: Principal, occurrence_id: uuid.UUID, resource_type: str = "occurrence"
+) -> Occurrence:
+    """The meeting, for case workers of the agencies that chair meetings or of an agency
+    on its attendance list; otherwise :class:`OccurrenceNotFound`, the refusal audited
+    against each child on its agenda as a read of ``resource_type``."""
     occurrence = session.get(Occurrence, occurrence_id)
-    if occurrence is None or not (
-        reads_meetings(principal) or attended_by(session, occurrence_id, principal.agency)
-    ):
+    if occurrence is None:
+        raise OccurrenceNotFound(f"There is no meeting {occurrence_id} that you can see.")
+    if not may_read_occurrence(session, principal, occurrence_id):
+        refuse_meeting_record(session, principal, occurrence_id, resource_type, occurrence_id)
         raise OccurrenceNotFound(f"There is no meeting {occurrence_id} that you can see.")
     return occurrence
 

@@ -9,7 +9,6 @@ from sqlalchemy import and_, case, func, literal, select
 
 from meetings_api.actions.models import Action, ActionStatus
 from safeguarding_kit.auth.dependencies import CurrentPrincipal
-from safeguarding_kit.auth.principal import Role
 from safeguarding_kit.db import SessionDep, utc_now
 from safeguarding_kit.figures import (
     NOT_MODIFIED,
@@ -21,6 +20,7 @@ from safeguarding_kit.figures import (
     figure_table,
     threshold_of,
 )
+from safeguarding_kit.partnership.policy import Permission, allows
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/meetings/stats", tags=["statistics"])
@@ -63,7 +63,7 @@ def actions(
     table = figure_table(
         [(str(a), str(o), int(n)) for a, o, n in rows],
         ["owner_agency", "outcome"],
-        exact=principal.has_role(Role.analyst),
+        exact=allows(principal, Permission.read_exact_figures),
         threshold=threshold_of(request),
     )
     return cacheable(request, table)
