@@ -3,9 +3,11 @@ for the child, its referral, its missing episode and its risk - through the gate
 straight to each service, including ids nested in bodies and in list filters. A read
 that is refused is 404 (as if the record did not exist) and is itself audited.
 
-The child was referred by a school; the police, social care and health read every case;
-the school's case workers read the children linked to the school; a youth service with
-no link, referrers (beyond what their own agency sent), analysts and auditors read none.
+The child was referred by a school; the hub's own teams (the agencies the partnership
+agreement grants ``all_cases``: the MASH social care and health teams, the police
+exploitation unit) read every case; the school's case workers read the children linked
+to the school; a youth service with no link, a GP surgery (a health agency that is not a
+hub member), referrers (beyond what their own agency sent), analysts and auditors read none.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ YOUTH_WORKER = ("sheffield-youth", "youth_service", ["practitioner", "risk_asses
 POLICE_REFERRER = ("south-yorkshire-police", "police", ["referrer"])
 HEALTH_ANALYST = ("sheffield-health", "health", ["analyst"])
 AUDITOR = ("sheffield-council", "social_care", ["auditor"])
+GP_WORKER = ("norfolk-park-medical-practice", "health", ["practitioner", "manager"])
 
 CALLERS = {
     "school referrer": SCHOOL_REFERRER,
@@ -39,6 +42,7 @@ CALLERS = {
     "police referrer": POLICE_REFERRER,
     "health analyst": HEALTH_ANALYST,
     "auditor": AUDITOR,
+    "GP surgery practitioner (health, not a hub member)": GP_WORKER,
 }
 CASE_READERS = {
     "school practitioner (linked)",

@@ -25,6 +25,7 @@ from risk_api.database import EVENTS as RISK_EVENTS
 from risk_api.settings import RiskSettings
 from safeguarding_kit.db import Database, utc_now
 from safeguarding_kit.events import DEAD, DELIVERED, PENDING
+from safeguarding_kit.testing import eventually
 
 pytestmark = pytest.mark.e2e
 SCHOOL = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["referrer"]}
@@ -33,18 +34,6 @@ HUB = {
     "agency_type": "social_care",
     "roles": ["practitioner", "risk_assessor", "meeting_coordinator"],
 }
-WAIT_SECONDS = 20
-
-
-def eventually(probe, what: str):
-    """Poll ``probe`` until it returns something truthy (events are delivered in the background)."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"never happened: {what}")
 
 
 @pytest.fixture

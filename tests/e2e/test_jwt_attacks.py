@@ -91,6 +91,21 @@ def attacks(dev_dir: Path, police_dir: Path, police_idp: str) -> dict[str, Calla
             claims(iss=police_idp, agency="sheffield-health", agency_type="health", roles=["practitioner"]),
             key=police_key,
         ),
+        # The partnership agreement binds each issuer to its agencies and each agency to its type.
+        "police IdP minting another force the agreement does not let it vouch for": lambda: signed(
+            claims(iss=police_idp, agency="leeds-police", agency_type="police", roles=["practitioner"]),
+            key=police_key,
+        ),
+        "dev issuer minting an agency the agreement does not know": lambda: signed(
+            claims(agency="sheffield-unknown-charity", agency_type="voluntary", roles=["admin"])
+        ),
+        "a school claiming to be the police": lambda: signed(
+            claims(agency="sheffield-schools", agency_type="police", roles=["practitioner"])
+        ),
+        "a GP surgery claiming to be the MASH health team's type and more": lambda: signed(
+            claims(agency="norfolk-park-medical-practice", agency_type="social_care", roles=["manager"])
+        ),
+        "a sub longer than any record of who did it": lambda: signed(claims(sub="x" * 300)),
         "garbage": lambda: "not.a.jwt",
     }
 

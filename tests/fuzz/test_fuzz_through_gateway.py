@@ -78,7 +78,10 @@ def gateway_url(stack: Stack) -> str:
 @pytest.fixture(scope="module")
 def auth_headers(stack_tokens: TokenFactory) -> dict[str, str]:
     return stack_tokens.headers(
-        agency="fuzz-social-care", agency_type="social_care", roles=ALL_ROLES, sub="fuzzer@fuzz-social-care"
+        agency="sheffield-social-care",
+        agency_type="social_care",
+        roles=ALL_ROLES,
+        sub="fuzzer@sheffield-social-care",
     )
 
 

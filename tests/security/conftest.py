@@ -43,11 +43,14 @@ CALLERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "health analyst": ("sheffield-health", "health", ("analyst",)),
     "auditor": ("sheffield-council", "social_care", ("auditor",)),
     "youth practitioner": ("sheffield-youth", "youth_service", ("practitioner", "risk_assessor")),
-    "faith referrer": ("st-example-church", "voluntary", ("referrer",)),
+    "youth admin": ("sheffield-youth", "youth_service", ("admin",)),
+    "charity manager": ("st-examples-church", "voluntary", ("manager",)),
+    "charity auditor": ("st-examples-church", "voluntary", ("auditor",)),
+    "faith referrer": ("st-examples-church", "voluntary", ("referrer",)),
     # Admins of agencies no child is linked to: their webhook endpoints never get a delivery,
     # so no test makes the platform call out.
-    "charity admin": ("leeds-charity-owasp", "voluntary", ("admin",)),
-    "other charity admin": ("york-charity-owasp", "voluntary", ("admin",)),
+    "charity admin": ("safe-space-sheffield", "voluntary", ("admin",)),
+    "other charity admin": ("sheffield-young-carers", "voluntary", ("admin",)),
 }
 
 

@@ -133,7 +133,7 @@ def test_a_signed_body_that_is_not_a_cloudevent_is_a_400_problem(post_event, pro
 @pytest.fixture(scope="module")
 def linked_agency(stack_tokens) -> tuple[str, dict[str, str]]:
     """An agency the tests link to a child by event (no other test uses it)."""
-    agency = f"owasp-youth-{uuid.uuid4().hex[:8]}"
+    agency = f"youth-club-owasp-{uuid.uuid4().hex[:8]}"  # known to the agreement by its pattern
     return agency, stack_tokens.headers(agency=agency, agency_type="youth_service", roles=["practitioner"])
 
 

@@ -78,7 +78,6 @@ def test_list_filters_show_a_school_nothing_about_a_child_it_is_not_linked_to(ga
         ("school referrer", "/api/v1/referrals", child),
         ("school practitioner", "/api/v1/referrals", child),
         ("school practitioner", "/api/v1/missing-episodes", child),
-        ("school practitioner", "/api/v1/third-party-information", child),
         ("school practitioner", "/api/v1/children", {"limit": 100}),
         ("school practitioner", "/api/v1/risk/children", {"limit": 100}),
         ("school practitioner", "/api/v1/risk/children", {"level": "medium", "limit": 100}),

@@ -224,10 +224,53 @@ ATTEMPTS = [
         MODEL_BODY,
     ),
     (
-        "manager publishes a risk model",
+        "manager asks for a risk model to be published",
         "social care manager",
         "POST",
-        "/api/v1/risk/models/{model}/publish",
+        "/api/v1/risk/models/{model}/approval-request",
+        None,
+    ),
+    (
+        "manager approves a risk model",
+        "social care manager",
+        "POST",
+        "/api/v1/risk/models/{model}/approval",
+        None,
+    ),
+    # The partnership agreement: a role alone is not enough without the agency's capacity.
+    (
+        "youth club admin creates a risk model",
+        "youth admin",
+        "POST",
+        "/api/v1/risk/models",
+        MODEL_BODY,
+    ),
+    (
+        "social care admin (no governs_risk_models) asks to publish",
+        "social care admin",
+        "POST",
+        "/api/v1/risk/models/{model}/approval-request",
+        None,
+    ),
+    (
+        "voluntary-sector manager runs an impact analysis",
+        "charity manager",
+        "GET",
+        "/api/v1/risk/models/{model}/impact",
+        None,
+    ),
+    (
+        "education manager merges two children",
+        "school manager",
+        "POST",
+        "/api/v1/children/{child}/merge",
+        {"duplicate_id": "00000000-0000-4000-8000-000000000000", "reason": "Same child."},
+    ),
+    (
+        "voluntary-sector auditor verifies the referral audit chain",
+        "charity auditor",
+        "GET",
+        "/api/v1/audit/referral-service/verification",
         None,
     ),
     (
@@ -344,10 +387,19 @@ ATTEMPTS = [
         {"description": "Do it", "owner_agency": "sheffield-schools", "due_date": "2027-12-01"},
     ),
     (
-        "school practitioner reads decisions",
-        "school practitioner",
+        # A case worker reads the decisions of meetings their agency is invited to (404
+        # otherwise, see API1); a referrer never does.
+        "school referrer reads decisions",
+        "school referrer",
         "GET",
         "/api/v1/meetings/agenda-items/{item}/decisions",
+        None,
+    ),
+    (
+        "school practitioner lists third-party information",
+        "school practitioner",
+        "GET",
+        "/api/v1/third-party-information",
         None,
     ),
     (

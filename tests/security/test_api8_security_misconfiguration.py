@@ -146,6 +146,10 @@ def test_an_unexpected_failure_is_a_bare_500_problem_with_the_request_id_and_no_
     assert answer.headers["cache-control"] == "no-store"
 
 
+EXAMPLE_AGREEMENT = Path(__file__).parents[2] / "deploy/partnership/example-production-agreement.yaml"
+DEMO_AGREEMENT = Path(__file__).parents[2] / "deploy/partnership/demo-agreement.yaml"
+
+
 def service_settings(
     settings_class: type[DatabaseSettings], tmp_path: Path, **overrides: object
 ) -> DatabaseSettings:
@@ -163,8 +167,12 @@ PRODUCTION = {
     "environment": "production",
     "dev_issuer_enabled": False,
     "trusted_issuers": [
-        {"issuer": "https://login.police.example", "public_key_pem": "-----BEGIN PUBLIC KEY-----\n..."}
+        {
+            "issuer": "https://login.police.example/realms/syp",
+            "public_key_pem": "-----BEGIN PUBLIC KEY-----\n...",
+        }
     ],
+    "partnership_agreement_file": EXAMPLE_AGREEMENT,
     "events_signing_secret": "a-real-secret-of-more-than-32-characters-0123",
 }
 SERVICES: dict[str, tuple[type[DatabaseSettings], Callable[[DatabaseSettings], FastAPI]]] = {
@@ -307,6 +315,8 @@ def test_dashboard_figures_keep_their_own_short_private_caching(gateway, as_):
         ({"events_signing_secret": DEV_EVENTS_SECRET}, "EVENTS_SIGNING_SECRET"),
         ({"events_signing_secret": "short-but-not-the-default"}, "EVENTS_SIGNING_SECRET"),
         ({"webhook_private_addresses_allowed": True}, "WEBHOOK_PRIVATE_ADDRESSES_ALLOWED"),
+        # The demonstration agreement binds no production issuer: it vouches for nobody here.
+        ({"partnership_agreement_file": DEMO_AGREEMENT}, "is not in the agreement"),
     ],
 )
 @pytest.mark.parametrize("service", sorted(SERVICES))
@@ -319,7 +329,11 @@ def test_production_settings_refuse_development_conveniences(tmp_path, service, 
 
 @pytest.mark.parametrize(
     ("unsafe", "why"),
-    [({"dev_issuer_enabled": True}, "DEV_ISSUER_ENABLED"), ({"trusted_issuers": []}, "TRUSTED_ISSUERS")],
+    [
+        ({"dev_issuer_enabled": True}, "DEV_ISSUER_ENABLED"),
+        ({"trusted_issuers": []}, "TRUSTED_ISSUERS"),
+        ({"partnership_agreement_file": DEMO_AGREEMENT}, "is not in the agreement"),
+    ],
 )
 def test_production_gateway_settings_refuse_the_dev_issuer(tmp_path, unsafe, why):
     production = {k: v for k, v in PRODUCTION.items() if k != "events_signing_secret"}
