@@ -45,6 +45,7 @@ CALLERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "youth practitioner": ("sheffield-youth", "youth_service", ("practitioner", "risk_assessor")),
     "youth admin": ("sheffield-youth", "youth_service", ("admin",)),
     "charity manager": ("st-examples-church", "voluntary", ("manager",)),
+    "roleless school token": ("sheffield-schools", "education", ()),
     "charity auditor": ("st-examples-church", "voluntary", ("auditor",)),
     "faith referrer": ("st-examples-church", "voluntary", ("referrer",)),
     # Admins of agencies no child is linked to: their webhook endpoints never get a delivery,

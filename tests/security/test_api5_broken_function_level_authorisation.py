@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import pytest
 from owasp_scenarios import one_meeting
 
+from api_gateway.routing import upstream_for
+
 pytestmark = pytest.mark.e2e
 
 
@@ -267,6 +269,21 @@ ATTEMPTS = [
         {"duplicate_id": "00000000-0000-4000-8000-000000000000", "reason": "Same child."},
     ),
     (
+        "roleless token reads referral figures",
+        "roleless school token",
+        "GET",
+        "/api/v1/stats/referrals",
+        None,
+    ),
+    ("roleless token reads risk figures", "roleless school token", "GET", "/api/v1/risk/stats/levels", None),
+    (
+        "roleless token reads meeting action figures",
+        "roleless school token",
+        "GET",
+        "/api/v1/meetings/stats/actions",
+        None,
+    ),
+    (
         "voluntary-sector auditor verifies the referral audit chain",
         "charity auditor",
         "GET",
@@ -426,9 +443,17 @@ def fill(template: object, ids: Ids) -> object:
 @pytest.mark.parametrize(
     ("caller", "method", "path", "body"), [a[1:] for a in ATTEMPTS], ids=[a[0] for a in ATTEMPTS]
 )
-def test_an_operation_beyond_the_callers_roles_is_403(gateway, as_, ids, problem, caller, method, path, body):
+@pytest.mark.parametrize("route", ["gateway", "direct"])
+def test_an_operation_beyond_the_callers_roles_is_403(
+    stack, http, as_, ids, problem, caller, method, path, body, route
+):
+    """Through the gateway, and straight to the service that owns the path (no back door)."""
+    target = str(fill(path, ids))
+    upstream = upstream_for(target)
+    assert upstream is not None, target
+    base = stack.config.gateway_url if route == "gateway" else stack.config.url_of(upstream.value)
     headers = {**as_(caller), "If-Match": '"1"'}
-    answer = gateway.request(method, str(fill(path, ids)), headers=headers, json=fill(body, ids))
+    answer = http.request(method, base + target, headers=headers, json=fill(body, ids))
     problem(answer, 403)
 
 

@@ -49,3 +49,30 @@ def test_altering_an_audit_row_makes_verification_fail(client, tokens, database_
     tampered = client.get("/api/v1/audit/referral-service/verification", headers=auditor).json()
     assert tampered["ok"] is False
     assert tampered["first_broken_seq"] == 1
+
+
+def test_an_auditor_outside_information_governance_sees_only_their_own_agencys_people(client, tokens):
+    """A voluntary-sector auditor once read any child's access log. An agency the agreement
+    does not grant `audits` audits its own people only, and cannot verify the chain."""
+    referral = client.post("/api/v1/referrals", json=referral_body(), headers=tokens.headers(**SCHOOL)).json()
+    child_id = referral["child_id"]
+    client.get(f"/api/v1/children/{child_id}", headers=tokens.headers(**SOCIAL_WORKER, sub="hub-worker-1"))
+    school_auditor = tokens.headers(agency="sheffield-schools", agency_type="education", roles=["auditor"])
+    church_auditor = tokens.headers(agency="st-examples-church", agency_type="voluntary", roles=["auditor"])
+
+    schools_view = client.get(f"/api/v1/children/{child_id}/access-log", headers=school_auditor)
+    assert schools_view.status_code == 200, schools_view.text
+    assert schools_view.json()["items"], "the school's own referral is in its log"
+    assert {e["actor_agency"] for e in schools_view.json()["items"]} == {"sheffield-schools"}
+
+    churchs_view = client.get(f"/api/v1/children/{child_id}/access-log", headers=church_auditor)
+    assert churchs_view.status_code == 200
+    assert churchs_view.json()["items"] == []
+
+    governance = client.get(f"/api/v1/children/{child_id}/access-log", headers=tokens.headers(**AUDITOR))
+    agencies = {e["actor_agency"] for e in governance.json()["items"]}
+    assert agencies >= {"sheffield-schools", "sheffield-social-care"}
+
+    for outsider in (school_auditor, church_auditor):
+        verification = client.get("/api/v1/audit/referral-service/verification", headers=outsider)
+        assert verification.status_code == 403

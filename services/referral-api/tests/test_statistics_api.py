@@ -181,6 +181,26 @@ def test_a_manager_never_sees_a_count_from_1_to_5(client, tokens, database_url):
 
 
 @pytest.mark.parametrize(
+    "analyst",
+    [
+        # The role alone once gave exact figures at any agency; the capacity is the agreement's.
+        {"agency": "sheffield-health", "agency_type": "health", "roles": ["analyst"]},
+        {"agency": "st-examples-church", "agency_type": "voluntary", "roles": ["analyst"]},
+    ],
+    ids=["hub health team analyst", "voluntary-sector analyst"],
+)
+def test_an_analyst_of_an_agency_without_exact_figures_never_sees_a_count_from_1_to_5(
+    client, tokens, database_url, analyst
+):
+    seed_year(database_url)
+    for dims in (("quarter", "age_band"), ("source_agency_type",)):
+        body = figures(client, tokens, analyst, *dims).json()
+        assert body["exact"] is False
+        assert small_counts_shown(body) == [], dims
+    assert figures(client, tokens, ANALYST, "quarter").json()["exact"] is True
+
+
+@pytest.mark.parametrize(
     ("params", "parameter"),
     [
         ({"group_by": "shoe_size"}, "group_by.0"),

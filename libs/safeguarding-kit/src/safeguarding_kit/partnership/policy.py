@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends
 
@@ -200,6 +200,5 @@ def requires(
     return check
 
 
-def Allowed(*permissions: Permission) -> Any:  # noqa: N802 - reads as a type in signatures
-    """``Annotated[Principal, Allowed(...)]``: the caller, once :func:`requires` passed."""
-    return Depends(requires(*permissions))
+FigureReader = Annotated[Principal, Depends(requires(Permission.read_figures, Permission.read_exact_figures))]
+"""A caller of the figure endpoints: exact figures only where ``read_exact_figures`` allows."""

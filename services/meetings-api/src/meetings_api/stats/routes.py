@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import and_, case, func, literal, select
 
 from meetings_api.actions.models import Action, ActionStatus
-from safeguarding_kit.auth.dependencies import CurrentPrincipal
 from safeguarding_kit.db import SessionDep, utc_now
 from safeguarding_kit.figures import (
     NOT_MODIFIED,
@@ -20,7 +19,7 @@ from safeguarding_kit.figures import (
     figure_table,
     threshold_of,
 )
-from safeguarding_kit.partnership.policy import Permission, allows
+from safeguarding_kit.partnership.policy import FigureReader, Permission, allows
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/meetings/stats", tags=["statistics"])
@@ -48,7 +47,7 @@ def action_outcome(today: date) -> object:
     responses={**NOT_MODIFIED, **problem_responses(401, 403, 422)},
 )
 def actions(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, start: From = None, end: To = None
+    request: Request, session: SessionDep, principal: FigureReader, start: From = None, end: To = None
 ) -> Response:
     """Actions falling due in [from, to) by owning agency and outcome (done on time,
     done late, overdue, not yet due, cancelled). Counts from 1 to 5 are suppressed for

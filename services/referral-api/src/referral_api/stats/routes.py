@@ -12,7 +12,6 @@ from referral_api.stats import service
 from referral_api.stats.dimensions import GroupBy
 from referral_api.stats.schemas import ReferralFigures, Timeliness
 from referral_api.stats.timeliness import timeliness
-from safeguarding_kit.auth.dependencies import CurrentPrincipal
 from safeguarding_kit.db import SessionDep, utc_now
 from safeguarding_kit.figures import (
     NOT_MODIFIED,
@@ -25,7 +24,7 @@ from safeguarding_kit.figures import (
     figure_table,
     threshold_of,
 )
-from safeguarding_kit.partnership.policy import Permission, allows
+from safeguarding_kit.partnership.policy import FigureReader, Permission, allows
 from safeguarding_kit.problems import FieldError, Forbidden, problem_responses
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
@@ -41,7 +40,7 @@ router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
 def referral_figures(
     request: Request,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: FigureReader,
     group_by: Annotated[
         list[GroupBy],
         Query(min_length=1, max_length=2, description="One or two dimensions, e.g. quarter and age_band."),
@@ -83,7 +82,7 @@ def referral_figures(
 def timeliness_figures(
     request: Request,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: FigureReader,
     received_from: From = None,
     received_to: To = None,
 ) -> Response:
@@ -111,7 +110,7 @@ def timeliness_figures(
     response_model=FigureTable,
     responses={**NOT_MODIFIED, **problem_responses(401, 403)},
 )
-def places_by_ward(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+def places_by_ward(request: Request, session: SessionDep, principal: FigureReader) -> Response:
     """Counts of places of concern by ward and type; never tied to a child or a home.
     Counts from 1 to 5 are suppressed for everyone but analysts."""
     if not principal.roles:

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import String, case, cast, func, literal, select
 
 from risk_api.assessments.models import ChildRisk
-from safeguarding_kit.auth.dependencies import CurrentPrincipal
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.figures import (
     NOT_MODIFIED,
@@ -18,7 +17,7 @@ from safeguarding_kit.figures import (
     figure_table,
     threshold_of,
 )
-from safeguarding_kit.partnership.policy import Permission, allows
+from safeguarding_kit.partnership.policy import FigureReader, Permission, allows
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/risk/stats", tags=["statistics"])
@@ -31,7 +30,7 @@ router = APIRouter(prefix="/api/v1/risk/stats", tags=["statistics"])
     response_model=FigureTable,
     responses={**NOT_MODIFIED, **problem_responses(401, 403, 422)},
 )
-def levels(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+def levels(request: Request, session: SessionDep, principal: FigureReader) -> Response:
     """How many children are at each level now. Counts from 1 to 5 are suppressed for
     everyone but analysts."""
     checked_range(principal, None, None)
@@ -57,7 +56,7 @@ def levels(request: Request, session: SessionDep, principal: CurrentPrincipal) -
     responses={**NOT_MODIFIED, **problem_responses(401, 403, 422)},
 )
 def movements(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, start: From = None, end: To = None
+    request: Request, session: SessionDep, principal: FigureReader, start: From = None, end: To = None
 ) -> Response:
     """Children whose level changed in [from, to), by previous and current level
     ("none" for a first assessment)."""
@@ -84,7 +83,7 @@ def movements(
     response_model=FigureTable,
     responses={**NOT_MODIFIED, **problem_responses(401, 403, 422)},
 )
-def assessments_per_child(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+def assessments_per_child(request: Request, session: SessionDep, principal: FigureReader) -> Response:
     """Children by number of assessments: 1, 2, 3, 4 or more (risk reducing over repeated
     assessments is what the partnership looks for)."""
     checked_range(principal, None, None)
