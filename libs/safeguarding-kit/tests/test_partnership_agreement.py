@@ -137,3 +137,22 @@ def test_the_public_view_names_issuers_and_capacities_and_holds_no_key_material(
     text = str(view)
     assert "BEGIN PUBLIC KEY" not in text
     assert "jwks" not in text
+
+
+def test_the_services_children_are_signposted_to_are_a_closed_list_of_the_agreement():
+    demo = load_agreement(DEMO)
+    youth = demo.service("community-youth-team")
+    assert youth is not None
+    assert youth.provider_agency == "sheffield-youth"
+    assert demo.service("a-service-nobody-agreed") is None
+    assert {"slug": "early-help"}.items() <= next(
+        s for s in demo.public_view()["services"] if s["slug"] == "early-help"
+    ).items()
+
+
+def test_a_service_provided_by_an_agency_outside_the_agreement_is_refused():
+    document = agreement(
+        services=[{"slug": "youth-work", "name": "Youth work", "provider_agency": "nobody-we-know"}]
+    )
+    with pytest.raises(InvalidAgreement, match="services \\(youth-work\\): provider_agency 'nobody-we-know'"):
+        parse_agreement(document)

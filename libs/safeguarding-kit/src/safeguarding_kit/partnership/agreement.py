@@ -58,6 +58,16 @@ class IssuerBinding:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceEntry:
+    """A service children are signposted or referred on to, or supported by."""
+
+    slug: str
+    name: str
+    description: str = ""
+    provider_agency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Agreement:
     """The loaded agreement, with the look-ups the platform needs."""
 
@@ -65,6 +75,7 @@ class Agreement:
     version: str
     issuers: tuple[IssuerBinding, ...]
     agencies: tuple[AgencyEntry, ...]
+    services: tuple[ServiceEntry, ...] = ()
     document: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def agency(self, slug: str) -> AgencyEntry | None:
@@ -76,6 +87,10 @@ class Agreement:
             if entry.pattern is not None and entry.matches(slug):
                 return entry
         return None
+
+    def service(self, slug: str) -> ServiceEntry | None:
+        """The service of the partnership's closed list with this slug, else None."""
+        return next((s for s in self.services if s.slug == slug), None)
 
     def issuer(self, issuer: str) -> IssuerBinding | None:
         return next((b for b in self.issuers if b.issuer == issuer), None)
@@ -128,6 +143,15 @@ class Agreement:
                     "description": e.description,
                 }
                 for e in self.agencies
+            ],
+            "services": [
+                {
+                    "slug": s.slug,
+                    "name": s.name,
+                    "description": s.description,
+                    "provider_agency": s.provider_agency,
+                }
+                for s in self.services
             ],
             "capacities": {c.value: CAPACITY_MEANINGS[c] for c in Capacity},
         }
@@ -206,7 +230,26 @@ def parse_agreement(document: Any, *, source: str = "agreement") -> Agreement:
                 raise InvalidAgreement(
                     f"{source}: issuers ({binding.issuer}): {vouched!r} names no agency of the agreement"
                 )
+    services = tuple(
+        ServiceEntry(
+            slug=s["slug"],
+            name=s["name"],
+            description=s.get("description", ""),
+            provider_agency=s.get("provider_agency"),
+        )
+        for s in document.get("services", [])
+    )
+    if len({s.slug for s in services}) != len(services):
+        raise InvalidAgreement(f"{source}: services: a slug is listed twice")
+    for service in services:
+        provider = service.provider_agency
+        if provider is not None and not any(a.matches(provider) for a in agencies):
+            raise InvalidAgreement(
+                f"{source}: services ({service.slug}): provider_agency {provider!r} "
+                "names no agency of the agreement"
+            )
     return Agreement(
+        services=services,
         partnership=document["partnership"],
         version=str(document["version"]),
         issuers=issuers,

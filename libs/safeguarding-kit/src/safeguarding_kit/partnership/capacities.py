@@ -15,6 +15,7 @@ class Capacity(StrEnum):
     exact_figures = "exact_figures"
     audits = "audits"
     chairs_meetings = "chairs_meetings"
+    migrates_records = "migrates_records"
 
 
 CAPACITY_MEANINGS: dict[Capacity, str] = {
@@ -25,4 +26,5 @@ CAPACITY_MEANINGS: dict[Capacity, str] = {
     Capacity.exact_figures: "analysts see figures without disclosure control",
     Capacity.audits: "information governance: auditors read every access record and review break-glass",
     Capacity.chairs_meetings: "coordinates and reads every multi-agency meeting",
+    Capacity.migrates_records: "data administrators load historic records from earlier systems",
 }

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     read_all_meetings = "read_all_meetings"
     read_invited_meetings = "read_invited_meetings"
     manage_agency_webhooks = "manage_agency_webhooks"
+    migrate_historic_records = "migrate_historic_records"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,9 @@ RULES: dict[Permission, Rule] = {
     ),
     Permission.manage_agency_webhooks: _rule(
         {Role.admin}, None, "register and remove one's own agency's webhook endpoints."
+    ),
+    Permission.migrate_historic_records: _rule(
+        {Role.admin}, Capacity.migrates_records, "load historic referrals from an earlier system."
     ),
 }
 

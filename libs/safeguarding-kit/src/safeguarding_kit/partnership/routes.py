@@ -35,6 +35,13 @@ class AgencyView(BaseModel):
     description: str = Field(examples=["Named nurses for safeguarding working in the MASH."])
 
 
+class ServiceView(BaseModel):
+    slug: str = Field(examples=["community-youth-team"])
+    name: str = Field(examples=["Community Youth Team"])
+    description: str = Field(examples=["Detached and centre-based youth work; takes signposted children."])
+    provider_agency: str | None = Field(examples=["sheffield-youth"])
+
+
 class PartnershipView(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -67,6 +74,14 @@ class PartnershipView(BaseModel):
                             "description": "",
                         },
                     ],
+                    "services": [
+                        {
+                            "slug": "community-youth-team",
+                            "name": "Community Youth Team",
+                            "description": "Detached and centre-based youth work.",
+                            "provider_agency": "sheffield-youth",
+                        }
+                    ],
                     "capacities": {
                         "all_cases": "the hub's own teams: case workers see every child, "
                         "not only those linked to them"
@@ -80,6 +95,9 @@ class PartnershipView(BaseModel):
     version: str = Field(description="The agreement's own version.", examples=["2026-11-29"])
     issuers: list[IssuerView]
     agencies: list[AgencyView]
+    services: list[ServiceView] = Field(
+        description="The closed list of services children are signposted or referred on to."
+    )
     capacities: dict[str, str] = Field(
         description="What each capacity lets an agency's people do (with the right role).",
         examples=[{"all_cases": "the hub's own teams: case workers see every child"}],
