@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safeguarding_kit.disclosure import protect, recoverable
+from safeguarding_kit.disclosure import MAX_NOISE, NOISE_TABLE, perturbed, protect, recoverable
 
 tables = st.integers(1, 4).flatmap(
     lambda rows: st.integers(1, 4).flatmap(
@@ -52,3 +54,28 @@ def test_a_count_whose_every_line_is_spent_is_protected_by_hiding_further_afield
     table = protect(counts)
     assert table.hidden[(0, 0)] == "primary"
     assert all(table.value(cell) == 0 for cell in recoverable(list(table.hidden), 4, 3))
+
+
+def test_the_cell_key_noise_is_small_centred_and_mostly_none():
+    shares = Counter(NOISE_TABLE)
+    assert set(shares) == {-2, -1, 0, 1, 2}
+    assert shares[0] == 132
+    assert shares[1] == shares[-1]
+    assert shares[2] == shares[-2]
+    assert max(map(abs, NOISE_TABLE)) == MAX_NOISE
+
+
+@given(st.integers(0, 10_000), st.integers(0, 10**9))
+def test_a_perturbed_count_is_within_the_noise_never_small_and_zero_stays_zero(count, key_sum):
+    shown = perturbed(count, key_sum, threshold=5)
+    if count == 0:
+        assert shown == 0
+    elif count > 5:
+        assert shown > 5
+        assert abs(shown - count) <= MAX_NOISE
+
+
+def test_the_same_records_always_get_the_same_noise_and_other_records_other_noise():
+    assert perturbed(40, 1234, threshold=5) == perturbed(40, 1234 + 256, threshold=5)  # same cell key
+    noises = {perturbed(40, key, threshold=5) - 40 for key in range(256)}
+    assert noises == {-2, -1, 0, 1, 2}

@@ -1,7 +1,9 @@
 """Disclosure control for published tables (the Department for Education's
 convention): counts from 1 to the threshold are shown as ``c`` (primary
 suppression), and further cells are suppressed wherever a hidden count could be
-worked out from the row and column totals shown (secondary suppression).
+worked out from the row and column totals shown (secondary suppression); every
+count shown is perturbed by the cell key method (below), so that comparing tables
+(nested periods, margins, windows) recovers no hidden count exactly.
 
 The check is exact: a hidden value is recoverable when it is fixed by the table's
 linear equations (every row and column adds up to its total); that is tested with
@@ -11,6 +13,7 @@ Zeros are shown; they disclose nothing about a child.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -154,3 +157,56 @@ def protect(counts: list[list[int]], *, threshold: int = 5) -> ProtectedTable:
             # count recoverable, and once every non-zero count is hidden none is.
             if not hide_smallest_near_hidden():
                 raise RuntimeError("could not protect the table")
+
+
+# The cell key method (Australian Bureau of Statistics' TableBuilder, ONS 2021 Census
+# flexible tables): every record carries a fixed random key from 0 to 255, stored with it
+# when it is made; a cell's key is the sum of its records' keys modulo 256, so the same
+# set of records always gets the same small noise, and asking again, or for an
+# overlapping table holding the same records, averages nothing away. A count shown to a
+# caller without exact figures is its true value plus the noise this table gives for
+# (count, cell key); zero stays zero (it discloses no child) and a count shown is never
+# made to look like a suppressed one.
+RECORD_KEY_RANGE = 256
+# Of every 256 cell keys: 132 leave the count as it is, 60 add 1, 60 take 1, 2 add 2 and 2
+# take 2. Published on purpose: the protection rests on the record keys being secret. The
+# rare 2s keep the bound an attacker must allow for at 2 per count compared, while the
+# noise that makes the bound reachable (every compared count at its extreme) is rarer
+# than one comparison in ten thousand.
+_NOISE_SHARES = ((0, 132), (1, 60), (-1, 60), (2, 2), (-2, 2))
+MAX_NOISE = 2
+
+
+def _noise_table() -> tuple[int, ...]:
+    values = [noise for noise, share in _NOISE_SHARES for _ in range(share)]
+    # A fixed interleaving (multiplication by an odd number permutes 0..255), so that
+    # neighbouring cell keys do not share a noise.
+    table = [0] * RECORD_KEY_RANGE
+    for i, noise in enumerate(values):
+        table[(i * 97) % RECORD_KEY_RANGE] = noise
+    return tuple(table)
+
+
+NOISE_TABLE = _noise_table()
+
+
+def cell_key(record_key_sum: int) -> int:
+    """A cell's key from the sum of its records' keys."""
+    return record_key_sum % RECORD_KEY_RANGE
+
+
+def perturbed(count: int, key_sum: int, *, threshold: int) -> int:
+    """The count as shown to a caller without exact figures: ``count`` plus the noise of
+    its cell key (looked up in a row that depends on the count), never below
+    ``threshold + 1`` for a count above the threshold, and zero for zero. Counts from 1
+    to the threshold are suppressed, never shown, so they are not perturbed here."""
+    if count == 0:
+        return 0
+    noise = NOISE_TABLE[(cell_key(key_sum) + 61 * min(count, 64)) % RECORD_KEY_RANGE]
+    shown = count + noise
+    return max(shown, threshold + 1) if count > threshold else shown
+
+
+def new_record_key() -> int:
+    """A record's fixed random key for the cell key method, drawn when the record is made."""
+    return secrets.randbelow(RECORD_KEY_RANGE)
