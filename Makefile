@@ -21,12 +21,13 @@ AGENCY ?= sheffield-social-care
 TYPE ?= social_care
 ROLES ?= practitioner
 
-.PHONY: help install run token test test-postgres fuzz lint typecheck check openapi bench faults clean
+.PHONY: help install run token import test test-postgres fuzz lint typecheck check openapi bench faults clean
 
 help:
 	@echo "make run      start the whole platform on SQLite with demo data; prints a dev token"
 	@echo "make test     run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)"
 	@echo "make token AGENCY=<slug> TYPE=<agency type> ROLES=<a,b>   print a dev token"
+	@echo "make import FILE=<tracker.csv>   load a spreadsheet tracker's referrals (GATEWAY_URL, TOKEN)"
 	@echo "make check    ruff and mypy;  make openapi  regenerate openapi/*.json;  make bench;  make fuzz"
 	@echo "make faults   referrals under load while a service and PostgreSQL are stopped and started"
 
@@ -47,6 +48,13 @@ run: $(STAMP)
 
 token: $(STAMP)
 	@$(PY) -m devstack token --data-dir $(DATA_DIR) --agency "$(AGENCY)" --type "$(TYPE)" --roles "$(ROLES)"
+
+# A spreadsheet tracker (CSV, one row per referral) loaded through POST /api/v1/referrals/migrated:
+# every row checked first, nothing loaded if any is bad. GATEWAY_URL defaults to `make run`'s,
+# TOKEN (from the environment) to a dev token of the demo agreement's data administrator.
+import: $(STAMP)
+	@test -n "$(FILE)" || { echo "usage: make import FILE=tracker.csv [GATEWAY_URL=...] (TOKEN in the environment)" >&2; exit 2; }
+	@$(PY) -m devstack.tracker_import "$(FILE)" --data-dir $(DATA_DIR) $(if $(GATEWAY_URL),--gateway-url "$(GATEWAY_URL)")
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

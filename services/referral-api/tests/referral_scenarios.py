@@ -60,7 +60,7 @@ HEALTH = {"agency": "sheffield-teaching-hospitals", "agency_type": "health", "ro
 # What each decision needs besides its target status.
 DECISION_DETAILS: dict[str, dict[str, str]] = {
     "allocated": {"allocated_team": "Exploitation Team North", "allocated_worker": "worker-4411"},
-    "signposted": {"signposted_to": "Community Youth Team"},
+    "signposted": {"signposted_to": "community-youth-team"},
     "no_further_action": {"reason": "No exploitation indicators after checks with school and police."},
 }
 

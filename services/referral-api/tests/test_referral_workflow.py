@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from referral_scenarios import (
@@ -15,9 +16,11 @@ from referral_scenarios import (
     screen_and_decide,
     submit,
 )
+from sqlalchemy import create_engine, update
 
-from referral_api.referrals.models import ReferralStatus
+from referral_api.referrals.models import Referral, ReferralStatus
 from referral_api.referrals.workflow import ALLOWED_TRANSITIONS, can_transition
+from safeguarding_kit.db import normalise_url
 
 
 def step(client, tokens, referral_id, who, body, etag):
@@ -99,10 +102,53 @@ def test_signposting_to_a_community_youth_team_needs_where_to(client, tokens):
         tokens,
         referral["id"],
         HUB_MANAGER,
-        {"to": "signposted", "signposted_to": "Community Youth Team"},
+        {"to": "signposted", "signposted_to": "community-youth-team"},
         screened.headers["etag"],
     )
-    assert done.json()["signposted_to"] == "Community Youth Team"
+    assert done.json()["signposted_to"] == "community-youth-team"
+
+
+def test_signposting_to_a_service_outside_the_agreements_closed_list_is_422_naming_the_known_ones(
+    client, tokens
+):
+    referral = submit(client, tokens)
+    screened = step(client, tokens, referral["id"], SOCIAL_WORKER, {"to": "screening"}, '"1"')
+    for where in ("Community Youth Team", "the-youth-club-down-the-road"):
+        refused = step(
+            client,
+            tokens,
+            referral["id"],
+            HUB_MANAGER,
+            {"to": "signposted", "signposted_to": where},
+            screened.headers["etag"],
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"] == PROBLEM
+        (error,) = refused.json()["errors"]
+        assert error["pointer"] == "#/signposted_to"
+    assert "community-youth-team" in error["detail"]
+    assert "post-abuse-support" in error["detail"]
+    after = client.get(f"/api/v1/referrals/{referral['id']}", headers=bearer(tokens, SOCIAL_WORKER)).json()
+    assert (after["status"], after["signposted_to"]) == ("screening", None)
+
+
+def test_a_referral_signposted_before_the_closed_list_still_reads_with_its_free_text(
+    client, tokens, database_url
+):
+    referral = submit(client, tokens)
+    screened = move(client, tokens, referral, SOCIAL_WORKER, to="screening")
+    move(client, tokens, screened, HUB_MANAGER, to="signposted", signposted_to="community-youth-team")
+    engine = create_engine(normalise_url(database_url))
+    with engine.begin() as conn:  # as the migration left a row of the free-text days
+        conn.execute(
+            update(Referral)
+            .where(Referral.id == uuid.UUID(referral["id"]))
+            .values(signposted_to="Youth club")
+        )
+    engine.dispose()
+    read = client.get(f"/api/v1/referrals/{referral['id']}", headers=bearer(tokens, SOCIAL_WORKER))
+    assert read.status_code == 200
+    assert read.json()["signposted_to"] == "Youth club"
 
 
 def test_an_impossible_step_is_409_and_changes_nothing(client, tokens):
@@ -154,7 +200,7 @@ def test_two_workers_updating_from_the_same_version_one_gets_412(client, tokens)
         tokens,
         referral["id"],
         HUB_MANAGER,
-        {"to": "signposted", "signposted_to": "Community Youth Team"},
+        {"to": "signposted", "signposted_to": "community-youth-team"},
         seen_by_both,
     )
     assert first.status_code == 200

@@ -9,6 +9,15 @@ import httpx
 
 from safeguarding_kit.auth.dev_issuer import mint_dev_token
 
+# The data administrator who loads the partnership's historic referrals (`make import`):
+# an admin of the council's business unit, which the demo agreement grants migrates_records.
+DEMO_DATA_ADMINISTRATOR: dict[str, Any] = {
+    "agency": "sheffield-council",
+    "agency_type": "social_care",
+    "roles": ["admin"],
+    "sub": "data.admin@sheffield-council.example",
+}
+
 DEMO_REFERRALS: list[tuple[dict[str, Any], dict[str, Any]]] = [
     (
         {"agency": "sheffield-schools", "agency_type": "education", "roles": ["referrer"]},

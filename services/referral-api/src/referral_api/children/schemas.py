@@ -31,10 +31,16 @@ CHILD_EXAMPLE: dict[str, JsonValue] = {
 }
 
 
-def _plausible_birth_date(value: date) -> date:
-    today = utc_now().date()
-    if value > today:
+def _birth_date_not_in_future(value: date) -> date:
+    if value > utc_now().date():
         raise ValueError("date of birth is in the future")
+    return value
+
+
+def _plausible_birth_date(value: date) -> date:
+    # A new referral is about someone the partnership works with now: 25 or younger today.
+    today = utc_now().date()
+    _birth_date_not_in_future(value)
     if today.year - value.year > OLDEST_AGE_YEARS + 1:
         raise ValueError(f"date of birth makes the person older than {OLDEST_AGE_YEARS}")
     return value
@@ -54,6 +60,9 @@ def _ward_code(value: str) -> str:
 
 
 BirthDate = Annotated[date, AfterValidator(_plausible_birth_date)]
+# A migrated referral's child may be any age today; their age at the referral is checked
+# against the referral's receipt instead (referrals.schemas.MigratedReferralCreate).
+HistoricBirthDate = Annotated[date, AfterValidator(_birth_date_not_in_future)]
 NhsNumber = Annotated[
     str,
     AfterValidator(_nhs_number),
@@ -85,6 +94,17 @@ class ChildDetails(BaseModel):
     nhs_number: NhsNumber | None = None
     police_reference: Reference | None = None
     local_authority_reference: Reference | None = None
+
+
+class HistoricChildDetails(ChildDetails):
+    """A child's details in a migrated historic referral: the person may be older than
+    25 today; they must have been 25 or younger when the referral was received."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**CHILD_EXAMPLE, "date_of_birth": "1996-02-11"}]}
+    )
+
+    date_of_birth: HistoricBirthDate
 
 
 class ChildUpdate(BaseModel):

@@ -6,12 +6,13 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral_api.database import Base
 from referral_api.vocabularies import Ethnicity, Gender
 from safeguarding_kit.db import UtcDateTime, enum_column, utc_now
+from safeguarding_kit.disclosure import new_record_key
 
 
 class PlaceType(StrEnum):
@@ -61,6 +62,8 @@ class PlaceOfConcern(Base):
     description: Mapped[str | None] = mapped_column(Text)
     recorded_by_agency: Mapped[str] = mapped_column(String(63))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    # Its fixed random key for the cell key method (safeguarding_kit.disclosure).
+    stats_key: Mapped[int] = mapped_column(SmallInteger, default=new_record_key)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative contract

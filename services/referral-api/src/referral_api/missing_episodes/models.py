@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral_api.database import Base
 from safeguarding_kit.db import UtcDateTime, utc_now
+from safeguarding_kit.disclosure import new_record_key
 
 
 class MissingEpisode(Base):
@@ -29,6 +30,8 @@ class MissingEpisode(Base):
     rhi_recorded_by: Mapped[str | None] = mapped_column(String(255))
     rhi_notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # Its fixed random key for the cell key method (safeguarding_kit.disclosure).
+    stats_key: Mapped[int] = mapped_column(SmallInteger, default=new_record_key)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative contract

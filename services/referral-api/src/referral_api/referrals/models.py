@@ -6,12 +6,13 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral_api.database import Base
 from safeguarding_kit.auth.principal import AgencyType
 from safeguarding_kit.db import UtcDateTime, enum_column, utc_now
+from safeguarding_kit.disclosure import new_record_key
 
 
 class ConcernType(StrEnum):
@@ -58,8 +59,15 @@ class Referral(Base):
     __tablename__ = "referrals"
     __table_args__ = (
         UniqueConstraint("agency", "source_reference"),
+        # Covers the figures' commonest groupings, so a year is counted from the index alone.
         Index(
-            "ix_referrals_figures", "received_at", "received_quarter", "age_band_at_referral", "agency_type"
+            "ix_referrals_figures",
+            "received_at",
+            "received_quarter",
+            "received_financial_quarter",
+            "age_band_at_referral",
+            "agency_type",
+            "stats_key",
         ),
     )
 
@@ -86,6 +94,7 @@ class Referral(Base):
     # year of a large partnership's referrals be counted in a fraction of a second.
     received_quarter: Mapped[str] = mapped_column(String(7))
     received_month: Mapped[str] = mapped_column(String(7))
+    received_financial_quarter: Mapped[str] = mapped_column(String(10))  # 2025-26-Q1
     age_band_at_referral: Mapped[str] = mapped_column(String(5))
     decision_due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -93,7 +102,13 @@ class Referral(Base):
     allocated_team: Mapped[str | None] = mapped_column(String(200))
     allocated_worker: Mapped[str | None] = mapped_column(String(200), index=True)
     allocated_agency: Mapped[str | None] = mapped_column(String(63))
+    # A slug of the agreement's services; rows signposted before the closed list keep the
+    # free text recorded then (the agreement is not the migrations' to read).
     signposted_to: Mapped[str | None] = mapped_column(String(200))
+    # Loaded from an earlier system with its original times (referrals.migration).
+    migrated: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The referral's fixed random key for the cell key method (safeguarding_kit.disclosure).
+    stats_key: Mapped[int] = mapped_column(SmallInteger, default=new_record_key)
     version: Mapped[int] = mapped_column(default=1)
 
     concerns: Mapped[list[ReferralConcern]] = relationship(

@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 
-from referral_api.referrals import service
+from referral_api.referrals import migration, service
 from referral_api.referrals.models import ConcernType, ReferralStatus
 from referral_api.referrals.schemas import (
     FirstContactCreate,
+    MigratedReferralCreate,
     ReferralCreate,
     ReferralEventRead,
     ReferralRead,
@@ -31,6 +32,7 @@ router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
 Reader = Annotated[Principal, Depends(requires(Permission.read_sent_referrals))]
 Submitter = Annotated[Principal, Depends(requires(Permission.submit_referral))]
 CaseWorker = Annotated[Principal, Depends(requires(Permission.work_linked_cases))]
+DataAdministrator = Annotated[Principal, Depends(requires(Permission.migrate_historic_records))]
 # Which step needs which of the two is the workflow's (referrals.workflow.PERMISSION_FOR).
 DecisionTeam = Annotated[
     Principal, Depends(requires(Permission.screen_referrals, Permission.decide_referrals))
@@ -77,6 +79,18 @@ class ReferralFilterParams:
         )
 
 
+def _answer(submission: service.Submission) -> JSONResponse:
+    """A referral made (201) or the first answer to a retry, with where it lives and its ETag."""
+    return JSONResponse(
+        submission.body,
+        status_code=submission.status,
+        headers={
+            "Location": f"/api/v1/referrals/{submission.body['id']}",
+            "ETag": etag(int(submission.body["version"])),
+        },
+    )
+
+
 @router.post(
     "",
     operation_id="createReferral",
@@ -96,14 +110,40 @@ def create_referral(
     come from the token and the workflow, never from the body. Retries are safe with
     `Idempotency-Key` or the same `source_reference`: they get the first answer again."""
     submission = service.submit_referral(session, principal, body, idempotency_key, outbox)
-    return JSONResponse(
-        submission.body,
-        status_code=submission.status,
-        headers={
-            "Location": f"/api/v1/referrals/{submission.body['id']}",
-            "ETag": etag(int(submission.body["version"])),
-        },
+    return _answer(submission)
+
+
+@router.post(
+    "/migrated",
+    operation_id="migrateHistoricReferral",
+    summary="Load a historic referral from an earlier system",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReferralRead,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def migrate_historic_referral(
+    body: MigratedReferralCreate,
+    request: Request,
+    session: SessionDep,
+    principal: DataAdministrator,
+    outbox: OutboxDep,
+) -> JSONResponse:
+    """For the hub's data administrators moving the partnership from its earlier system
+    (e.g. a spreadsheet tracker; `make import FILE=...` loads a CSV through this operation).
+    The referral keeps its original `received_at`, and its decision, first contact and
+    closure times; it is marked `migrated`, counts under `source_agency` (an agency of the
+    agreement, with the type the agreement gives it) in figures by those dates, and its
+    history names the administrator as actor with the original times. Times carry an
+    offset; none is in the future and received_at <= decided_at <= closed_at (422 naming
+    the field). The child may be older than 25 today (not when referred). Loading the same
+    `source_reference` of the same source agency again with the same body answers the
+    first answer again; with another body it is 422 (`source-reference-reused`); a live
+    referral of that agency already holding the reference is 409. Audited; announces no
+    `referral.*` event, so no screening opens for a referral received years ago."""
+    submission = migration.migrate_referral(
+        session, principal, body, outbox, agreement=request.app.state.agreement
     )
+    return _answer(submission)
 
 
 @router.get(
@@ -181,7 +221,9 @@ def transition_referral(
     signposting, no further action and closing need `manager` (403 otherwise, naming the
     role and capacity). `allocated_agency` must be an agency of the agreement
     (`GET /api/v1/partnership`), 422 otherwise: the agency given the case may then read
-    the child's record. Needs `If-Match`; an impossible step is 409."""
+    the child's record. `signposted_to` is the slug of one of the agreement's `services`
+    (e.g. `community-youth-team`), 422 naming the known slugs otherwise. Needs `If-Match`;
+    an impossible step is 409."""
     referral = service.transition_referral(
         session, principal, referral_id, step, if_match, outbox, agreement=request.app.state.agreement
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, case, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -20,6 +20,7 @@ from referral_api.access import (
 )
 from referral_api.children import service as children_service
 from referral_api.children.models import Child, ChildAgencyLink, LinkReason
+from referral_api.children.schemas import ChildDetails
 from referral_api.clocks import referral_decision_due
 from referral_api.database import IDEMPOTENCY
 from referral_api.referrals.models import (
@@ -28,6 +29,7 @@ from referral_api.referrals.models import (
     ReferralConcern,
     ReferralEvent,
     ReferralStatus,
+    Urgency,
 )
 from referral_api.referrals.schemas import (
     Allocation,
@@ -55,9 +57,17 @@ from safeguarding_kit.idempotency import (
 from safeguarding_kit.pagination import paginate
 from safeguarding_kit.partnership.agreement import Agreement
 from safeguarding_kit.partnership.policy import RULES, Permission, allows
+from safeguarding_kit.periods import financial_quarter_of
 from safeguarding_kit.problems import Conflict, FieldError, Forbidden, NotFound, Problem
 
 IDEMPOTENCY_SCOPE = "POST /api/v1/referrals"
+# Steps recorded at the same instant (a migrated referral received and decided on one
+# date) are listed in workflow order.
+WORKFLOW_ORDER = case(
+    {ReferralStatus.received: 0, ReferralStatus.screening: 1, ReferralStatus.closed: 3},
+    value=ReferralEvent.to_status,
+    else_=2,
+)
 
 
 class ReferralNotFound(NotFound):
@@ -78,6 +88,10 @@ class UnknownChild(Problem):
 
 class UnknownAgency(Problem):
     status, slug, title = 422, "unknown-agency", "Agency not in the partnership agreement"
+
+
+class UnknownService(Problem):
+    status, slug, title = 422, "unknown-service", "Service not in the partnership agreement"
 
 
 class FirstContactAlreadyRecorded(Conflict):
@@ -198,6 +212,7 @@ def to_read(
         previous_referrals=previous
         if previous is not None
         else previous_referral_counts(session, [referral]).get(referral.id, 0),
+        migrated=referral.migrated,
         version=referral.version,
     )
 
@@ -261,49 +276,102 @@ def _replay_for_source_reference(
     return stored_response_for(session, IDEMPOTENCY, resource_id=str(first.id))
 
 
-def _resolve_child(session: Session, principal: Principal, body: ReferralCreate) -> uuid.UUID:
-    if body.child_id is not None:
+def resolve_child(
+    session: Session, principal: Principal, child: ChildDetails | None, child_id: uuid.UUID | None
+) -> uuid.UUID:
+    """The id of the child a referral is about: ``child_id`` if the caller can see it
+    (422 naming ``#/child_id`` otherwise), else the child ``child`` describes (matched or
+    registered)."""
+    if child_id is not None:
         try:
-            return children_service.get_child(session, principal, body.child_id).id
+            return children_service.get_child(session, principal, child_id).id
         except children_service.ChildNotFound as exc:
             raise UnknownChild(
                 "There is no child with this id that you can see; send the child's details instead.",
                 errors=[FieldError(detail="no child with this id that you can see", pointer="#/child_id")],
             ) from exc
-    assert body.child is not None
-    return children_service.register_child(session, principal, body.child).child.id
+    assert child is not None
+    return children_service.register_child(session, principal, child).child.id
+
+
+def new_referral(
+    *,
+    child_id: uuid.UUID,
+    born: date,
+    agency: str,
+    agency_type: AgencyType,
+    submitted_by: str,
+    source_reference: str | None,
+    request_hash: str,
+    referrer: Referrer,
+    summary: str,
+    lawful_basis: LawfulBasisForSharing,
+    urgency: Urgency,
+    concern_types: list[ConcernType],
+    received_at: datetime,
+) -> Referral:
+    """A received referral with the facts fixed at receipt (periods, age band, decision
+    due), the same for a live referral and a migrated one."""
+    quarter, month = reporting_periods(received_at)
+    return Referral(
+        id=uuid.uuid4(),
+        child_id=child_id,
+        agency=agency,
+        agency_type=agency_type,
+        submitted_by=submitted_by,
+        source_reference=source_reference,
+        request_hash=request_hash,
+        referrer_name=referrer.name,
+        referrer_role=referrer.role,
+        referrer_phone=referrer.phone,
+        referrer_email=str(referrer.email) if referrer.email else None,
+        summary=summary,
+        lawful_basis=lawful_basis.basis,
+        lawful_basis_reason=lawful_basis.reason,
+        urgency=urgency,
+        status=ReferralStatus.received,
+        received_at=received_at,
+        received_quarter=quarter,
+        received_month=month,
+        received_financial_quarter=financial_quarter_of(reporting_day(received_at)),
+        age_band_at_referral=age_band(age_on(reporting_day(received_at), born)),
+        decision_due_at=referral_decision_due(received_at),
+        concerns=[ReferralConcern(concern_type=c) for c in concern_types],
+    )
+
+
+def flush_new_referral(session: Session, referral: Referral) -> None:
+    """Flush a new referral before anything else (linking a new child flushes too): the
+    agency's source_reference is unique, and a reused one must be the documented 409."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise DuplicateSourceReference(
+            f"Agency '{referral.agency}' already has a different referral with source_reference "
+            f"'{referral.source_reference}'."
+        ) from exc
 
 
 def _create_referral(
     session: Session, principal: Principal, body: ReferralCreate, request_hash: str, outbox: Outbox
 ) -> Submission:
-    child_id = _resolve_child(session, principal, body)
+    child_id = resolve_child(session, principal, body.child, body.child_id)
     received_at = utc_now()
-    quarter, month = reporting_periods(received_at)
-    born = session.get_one(Child, child_id).date_of_birth
-    referral = Referral(
-        id=uuid.uuid4(),
+    referral = new_referral(
         child_id=child_id,
+        born=session.get_one(Child, child_id).date_of_birth,
         agency=principal.agency,
         agency_type=principal.agency_type,
         submitted_by=principal.sub,
         source_reference=body.source_reference,
         request_hash=request_hash,
-        referrer_name=body.referrer.name,
-        referrer_role=body.referrer.role,
-        referrer_phone=body.referrer.phone,
-        referrer_email=str(body.referrer.email) if body.referrer.email else None,
+        referrer=body.referrer,
         summary=body.summary,
-        lawful_basis=body.lawful_basis.basis,
-        lawful_basis_reason=body.lawful_basis.reason,
+        lawful_basis=body.lawful_basis,
         urgency=body.urgency,
-        status=ReferralStatus.received,
+        concern_types=body.concern_types,
         received_at=received_at,
-        received_quarter=quarter,
-        received_month=month,
-        age_band_at_referral=age_band(age_on(reporting_day(received_at), born)),
-        decision_due_at=referral_decision_due(received_at),
-        concerns=[ReferralConcern(concern_type=c) for c in body.concern_types],
     )
     session.add(referral)
     session.add(
@@ -316,15 +384,7 @@ def _create_referral(
             occurred_at=received_at,
         )
     )
-    # Flushed before anything else (linking a new child flushes too): the agency's
-    # source_reference is unique, and a reused one must be the documented 409.
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise DuplicateSourceReference(
-            f"Your agency already sent a different referral with source_reference '{body.source_reference}'."
-        ) from exc
+    flush_new_referral(session, referral)
     children_service.link_agency(session, child_id, principal.agency, LinkReason.referral, outbox)
     audit_trail.record(session, principal, "create", "referral", referral.id, child_id)
     # Ids and types only: no names leave this service in events.
@@ -430,6 +490,29 @@ def list_referrals(
     return [to_read(session, r, now=now, previous=previous.get(r.id, 0)) for r in rows], next_cursor
 
 
+def check_partner_agency(agreement: Agreement, agency: str, pointer: str) -> None:
+    """422 naming ``pointer`` unless ``agency`` is an agency of the partnership agreement
+    (an agency given a case may then read the child's record: it must be a partner)."""
+    if not agreement.knows_agency(agency):
+        raise UnknownAgency(
+            f"'{agency}' is not an agency of the partnership agreement (GET /api/v1/partnership lists them).",
+            errors=[FieldError(detail="not an agency of the partnership agreement", pointer=pointer)],
+        )
+
+
+def check_partnership_service(agreement: Agreement, service: str, pointer: str) -> None:
+    """422 naming ``pointer`` and the known slugs unless ``service`` is one of the
+    agreement's closed list of services children are signposted or referred on to."""
+    if agreement.service(service) is None:
+        known = ", ".join(s.slug for s in agreement.services) or "none"
+        raise UnknownService(
+            f"'{service}' is not a service of the partnership agreement; known services: {known}.",
+            errors=[
+                FieldError(detail=f"not a service of the partnership agreement ({known})", pointer=pointer)
+            ],
+        )
+
+
 def transition_referral(
     session: Session,
     principal: Principal,
@@ -448,15 +531,10 @@ def transition_referral(
     if not allows(principal, needed):
         rule = RULES[needed].describe().removeprefix("Needs ").split(":")[0]
         raise Forbidden(f"Moving a referral to {step.to.value} needs {rule}.")
-    if step.allocated_agency is not None and not agreement.knows_agency(step.allocated_agency):
-        # The agency given the case may then read the child's record: it must be a partner.
-        raise UnknownAgency(
-            f"'{step.allocated_agency}' is not an agency of the partnership agreement "
-            "(GET /api/v1/partnership lists them).",
-            errors=[
-                FieldError(detail="not an agency of the partnership agreement", pointer="#/allocated_agency")
-            ],
-        )
+    if step.allocated_agency is not None:
+        check_partner_agency(agreement, step.allocated_agency, "#/allocated_agency")
+    if step.signposted_to is not None:
+        check_partnership_service(agreement, step.signposted_to, "#/signposted_to")
     check_if_match(if_match, referral.version)
     if not can_transition(referral.status, step.to):
         raise InvalidTransition(f"A referral that is {referral.status.value} cannot become {step.to.value}.")
@@ -546,7 +624,7 @@ def history(session: Session, principal: Principal, referral_id: uuid.UUID) -> l
         session.scalars(
             select(ReferralEvent)
             .where(ReferralEvent.referral_id == referral.id)
-            .order_by(ReferralEvent.occurred_at)
+            .order_by(ReferralEvent.occurred_at, WORKFLOW_ORDER)
         )
     )
     note = break_glass_notes(session, principal, [referral.child_id]).get(referral.child_id)

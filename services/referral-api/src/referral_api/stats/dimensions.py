@@ -1,26 +1,31 @@
 """What referral figures can be grouped by, as SQL expressions for SQLite and
-PostgreSQL alike (counted in the database: no rows are loaded into Python).
+PostgreSQL alike (counted in the database: no rows are loaded into Python), and every
+category of each, so that a table lists them all, zeros included.
 
-The quarter, month and age band at referral are facts fixed when the referral is
-received, stored on it then (so figures group by plain columns)."""
+The quarter, financial quarter, month and age band at referral are facts fixed when the
+referral is received, stored on it then (so figures group by plain columns)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, case, cast, literal
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from referral_api.children.models import Child
-from referral_api.referrals.models import Referral, ReferralConcern
+from referral_api.referrals.models import ConcernType, Referral, ReferralConcern
+from referral_api.vocabularies import Ethnicity, Gender
+from safeguarding_kit.auth.principal import AgencyType
+from safeguarding_kit.periods import Window, england_day, months_between, quarters_between
 
 
 class GroupBy(StrEnum):
     quarter = "quarter"
+    financial_quarter = "financial_quarter"
     month = "month"
     age_band = "age_band"
     gender = "gender"
@@ -29,10 +34,15 @@ class GroupBy(StrEnum):
     source_agency_type = "source_agency_type"
     concern_type = "concern_type"
     outcome = "outcome"
+    signposted_to = "signposted_to"
 
 
 CHILD_DIMENSIONS = frozenset({GroupBy.gender, GroupBy.ethnicity, GroupBy.looked_after})
 AGE_BANDS = (("10-13", 10, 13), ("14-16", 14, 16), ("17-19", 17, 19), ("20-21", 20, 21))
+OUTCOMES = ("allocated", "signposted", "no_further_action", "open")
+# signposted_to beside the agreement's services: not signposted, or signposted before the
+# partnership kept a closed list (free text, which a figure never repeats).
+NOT_SIGNPOSTED, UNLISTED_SERVICE = "none", "other"
 
 
 def age_band(age: int) -> str:
@@ -48,14 +58,10 @@ def age_on(day: date, born: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-# The partnership counts by the date in England: a referral at 00:30 on 1 October (still
-# 30 September in UTC while clocks are on summer time) is October's.
-REPORTING_ZONE = ZoneInfo("Europe/London")
-
-
 def reporting_day(received_at: datetime) -> date:
-    """The date in England of an aware receipt time."""
-    return received_at.astimezone(REPORTING_ZONE).date()
+    """The date in England of an aware receipt time: a referral at 00:30 on 1 October
+    (still 30 September in UTC while clocks are on summer time) is October's."""
+    return england_day(received_at)
 
 
 def reporting_periods(received_at: datetime) -> tuple[str, str]:
@@ -64,10 +70,44 @@ def reporting_periods(received_at: datetime) -> tuple[str, str]:
     return f"{day.year}-Q{(day.month + 2) // 3}", f"{day.year}-{day.month:02d}"
 
 
-def expression(group: GroupBy) -> ColumnElement[Any] | InstrumentedAttribute[str]:
+def categories(group: GroupBy, window: Window, services: Sequence[str]) -> list[str]:
+    """Every value ``group`` can take in ``window``, in reading order: the periods the
+    window touches, or the whole closed vocabulary (``services``: the slugs of the
+    agreement's services)."""
+    first_day = window.first_day
+    # The day after the window's last instant, so a window ending mid-day keeps that day.
+    end_day = england_day(window.end - timedelta(microseconds=1)) + timedelta(days=1)
+    if group is GroupBy.quarter:
+        return quarters_between(first_day, end_day, financial=False)
+    if group is GroupBy.financial_quarter:
+        return quarters_between(first_day, end_day, financial=True)
+    if group is GroupBy.month:
+        return months_between(first_day, end_day)
+    if group is GroupBy.age_band:
+        return [label for label, _, _ in AGE_BANDS] + ["other"]
+    if group is GroupBy.gender:
+        return [g.value for g in Gender]
+    if group is GroupBy.ethnicity:
+        return [e.value for e in Ethnicity]
+    if group is GroupBy.looked_after:
+        return ["looked_after", "not_looked_after"]
+    if group is GroupBy.source_agency_type:
+        return [a.value for a in AgencyType]
+    if group is GroupBy.concern_type:
+        return [c.value for c in ConcernType]
+    if group is GroupBy.outcome:
+        return list(OUTCOMES)
+    return [*services, UNLISTED_SERVICE, NOT_SIGNPOSTED]
+
+
+def expression(
+    group: GroupBy, services: Sequence[str] = ()
+) -> ColumnElement[Any] | InstrumentedAttribute[str]:
     """The SQL expression a dimension groups by, as text."""
     if group is GroupBy.quarter:
         return Referral.received_quarter
+    if group is GroupBy.financial_quarter:
+        return Referral.received_financial_quarter
     if group is GroupBy.month:
         return Referral.received_month
     if group is GroupBy.age_band:
@@ -84,6 +124,12 @@ def expression(group: GroupBy) -> ColumnElement[Any] | InstrumentedAttribute[str
         return cast(Referral.agency_type, String)
     if group is GroupBy.concern_type:
         return cast(ReferralConcern.concern_type, String)
+    if group is GroupBy.signposted_to:
+        return case(
+            (Referral.signposted_to.is_(None), literal(NOT_SIGNPOSTED)),
+            (Referral.signposted_to.in_(list(services)), Referral.signposted_to),
+            else_=literal(UNLISTED_SERVICE),
+        )
     return case(
         (Referral.allocated_team.is_not(None), literal("allocated")),
         (Referral.signposted_to.is_not(None), literal("signposted")),

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import String, cast, func, select
 
-from referral_api.concerns.models import PlaceOfConcern
-from referral_api.stats import service
+from referral_api.stats import places, service
 from referral_api.stats.dimensions import GroupBy
 from referral_api.stats.schemas import ReferralFigures, Timeliness
 from referral_api.stats.timeliness import timeliness
@@ -16,18 +14,25 @@ from safeguarding_kit.db import SessionDep, utc_now
 from safeguarding_kit.figures import (
     NOT_MODIFIED,
     FigureTable,
-    From,
+    FigureWindow,
     InvalidRange,
-    To,
     cacheable,
-    checked_range,
-    figure_table,
+    exact_for,
     threshold_of,
 )
-from safeguarding_kit.partnership.policy import FigureReader, Permission, allows
-from safeguarding_kit.problems import FieldError, Forbidden, problem_responses
+from safeguarding_kit.partnership.agreement import Agreement
+from safeguarding_kit.partnership.policy import FigureReader
+from safeguarding_kit.problems import FieldError, problem_responses
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
+
+WINDOW_HELP = (
+    " The window: `period` (a financial year `2025-26`, its quarter `2025-26-Q1`, a calendar year, "
+    "quarter or month), or `from`/`to` (dates are days in England; without the `exact_figures` "
+    "capacity, the first of a month); without either, the current financial year. Without exact "
+    "figures a period still open is counted to the start of the current month (`period.as_of`), so "
+    "the figures change once a month. Cacheable: send `If-None-Match` with the `ETag`."
+)
 
 
 @router.get(
@@ -36,38 +41,45 @@ router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
     summary="Referral counts, grouped, with disclosure control",
     response_model=ReferralFigures,
     responses={**NOT_MODIFIED, **problem_responses(401, 403, 422)},
+    description="Counts of referrals received in the window grouped by one or two of: calendar "
+    "`quarter` (`2025-Q3`), `financial_quarter` (`2025-26-Q1`, April to June), `month`, `age_band` at "
+    "referral (10-13, 14-16, 17-19, 20-21, other), `gender`, `ethnicity`, `looked_after`, "
+    "`source_agency_type`, `concern_type`, `outcome` (allocated, signposted, no_further_action, open) "
+    "or `signposted_to` (the slugs of the partnership agreement's services, `other` for referrals "
+    "signposted before the agreement listed them, `none`), with row and column totals. Every "
+    "category is listed, zeros included. Migrated referrals count by their original dates. For "
+    "callers without the `exact_figures` capacity, counts from 1 to 5 are `c`, further cells are "
+    "hidden where a suppressed count could be worked out from the totals (each hidden cell says "
+    "why), and every count shown is perturbed by the cell key method (at most ±2; the same records "
+    "always get the same noise)." + WINDOW_HELP,
 )
 def referral_figures(
     request: Request,
     session: SessionDep,
     principal: FigureReader,
+    window: FigureWindow,
     group_by: Annotated[
         list[GroupBy],
-        Query(min_length=1, max_length=2, description="One or two dimensions, e.g. quarter and age_band."),
+        Query(
+            min_length=1,
+            max_length=2,
+            description="One or two dimensions, e.g. financial_quarter and age_band.",
+        ),
     ],
-    received_from: From = None,
-    received_to: To = None,
 ) -> Response:
-    """Counts of referrals received in [from, to) grouped by quarter, month, age band at
-    referral (10-13, 14-16, 17-19, 20-21, other), gender, ethnicity, looked-after status,
-    source agency type, concern type or outcome (allocated, signposted, no further
-    action, open), with row and column totals. For every caller without the `analyst`
-    role, counts from 1 to 5 are `c` and further cells are hidden where a suppressed
-    count could be worked out from the totals; each hidden cell says why. Cacheable:
-    send `If-None-Match` with the `ETag`."""
-    start, to = checked_range(principal, received_from, received_to)
     if len(set(group_by)) != len(group_by):
         raise InvalidRange(
             "Group by two different dimensions.",
             errors=[FieldError(detail="repeated", parameter="group_by", location="query")],
         )
+    agreement: Agreement = request.app.state.agreement
     figures = service.referral_figures(
         session,
         group_by,
-        start,
-        to,
-        exact=allows(principal, Permission.read_exact_figures),
+        window,
+        exact=exact_for(principal),
         threshold=threshold_of(request),
+        services=[s.slug for s in agreement.services],
     )
     return cacheable(request, figures)
 
@@ -78,27 +90,23 @@ def referral_figures(
     summary="Time to first contact, decisions and return-home interviews on time",
     response_model=Timeliness,
     responses={**NOT_MODIFIED, **problem_responses(401, 403, 422)},
+    description="Median and 90th percentile hours from referral to first contact; the share of "
+    "referral decisions within 1 working day (a referral still undecided past its due time counts as "
+    "late; one whose day has not yet run out is not counted); the share of children found whose "
+    "return-home interview was offered within 72 hours (councils average about 63%). Referrals "
+    "received and children found in the window count; migrated referrals are left out of first "
+    "contact and decisions (no live timestamps) and `migrated_referrals_excluded` says how many. "
+    "Without the `exact_figures` capacity every count is protected as in the referral figures (1 to "
+    "5 is `c`, the rest perturbed by at most 2), the number on time is hidden when the number late "
+    "is from 1 to 5, shares are worked out from the counts shown, medians of 5 or fewer are not "
+    "shown, and decisions, contacts and interviews count up to the start of the current month "
+    "(`events_until`)." + WINDOW_HELP,
 )
 def timeliness_figures(
-    request: Request,
-    session: SessionDep,
-    principal: FigureReader,
-    received_from: From = None,
-    received_to: To = None,
+    request: Request, session: SessionDep, principal: FigureReader, window: FigureWindow
 ) -> Response:
-    """Median and 90th percentile hours from referral to first contact; the share of
-    referral decisions within 1 working day (a referral still undecided past its due time
-    counts as late; one whose day has not yet run out is not counted); the share of children found whose
-    return-home interview was offered within 72 hours (councils average about 63%).
-    Counts from 1 to 5 are suppressed for everyone but analysts."""
-    start, to = checked_range(principal, received_from, received_to)
     figures = timeliness(
-        session,
-        start,
-        to,
-        now=utc_now(),
-        exact=allows(principal, Permission.read_exact_figures),
-        threshold=threshold_of(request),
+        session, window, now=utc_now(), exact=exact_for(principal), threshold=threshold_of(request)
     )
     return cacheable(request, figures)
 
@@ -108,23 +116,16 @@ def timeliness_figures(
     operation_id="getPlacesOfConcernByWard",
     summary="Places of concern by ward (counts only)",
     response_model=FigureTable,
-    responses={**NOT_MODIFIED, **problem_responses(401, 403)},
+    responses={**NOT_MODIFIED, **problem_responses(401, 403, 422)},
+    description="Counts of places of concern recorded in the window, by ward and place type; never "
+    "tied to a child or a home. Every place type is listed, and every ward any place has been "
+    "recorded in (`online or unknown` for places without a ward), zeros included. Protected as the "
+    "referral figures are for callers without the `exact_figures` capacity." + WINDOW_HELP,
 )
-def places_by_ward(request: Request, session: SessionDep, principal: FigureReader) -> Response:
-    """Counts of places of concern by ward and type; never tied to a child or a home.
-    Counts from 1 to 5 are suppressed for everyone but analysts."""
-    if not principal.roles:
-        raise Forbidden("Statistics need a role on the platform.")
-    ward = func.coalesce(PlaceOfConcern.ward_code, "online or unknown")
-    rows = session.execute(
-        select(ward, cast(PlaceOfConcern.place_type, String), func.count()).group_by(
-            ward, PlaceOfConcern.place_type
-        )
-    ).all()
-    table = figure_table(
-        [(str(w), str(t), int(n)) for w, t, n in rows],
-        ["ward_code", "place_type"],
-        exact=allows(principal, Permission.read_exact_figures),
-        threshold=threshold_of(request),
+def places_by_ward(
+    request: Request, session: SessionDep, principal: FigureReader, window: FigureWindow
+) -> Response:
+    table = places.places_by_ward(
+        session, window, exact=exact_for(principal), threshold=threshold_of(request)
     )
     return cacheable(request, table)

@@ -1,12 +1,29 @@
-"""Response bodies for statistics."""
+"""Response bodies for statistics: every count a FigureCell, as in every figure the
+platform publishes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from safeguarding_kit.figures import Count, FigureTable
+from safeguarding_kit.figures import FigureCell, FigurePeriod, FigureTable
+
+PERIOD_EXAMPLE: dict[str, JsonValue] = {
+    "label": "2025-26",
+    "from": "2025-03-31T23:00:00Z",
+    "to": "2026-03-31T23:00:00Z",
+    "as_of": "2026-03-31T23:00:00Z",
+}
+
+
+def _cell(key: dict[str, JsonValue], count: int | None, suppressed: str | None = None) -> JsonValue:
+    return {
+        "key": key,
+        "count": count,
+        "suppressed": suppressed,
+        "display": "c" if count is None else str(count),
+    }
 
 
 class ReferralFigures(FigureTable):
@@ -14,48 +31,52 @@ class ReferralFigures(FigureTable):
         json_schema_extra={
             "examples": [
                 {
-                    "dimensions": ["quarter", "age_band"],
-                    "received_from": "2026-04-01T00:00:00Z",
-                    "received_to": "2026-10-01T00:00:00Z",
+                    "dimensions": ["financial_quarter", "age_band"],
+                    "period": PERIOD_EXAMPLE,
                     "suppression_threshold": 5,
                     "exact": False,
                     "cells": [
-                        {"key": {"quarter": "2026-Q2", "age_band": "14-16"}, "count": 41, "suppressed": None},
-                        {
-                            "key": {"quarter": "2026-Q2", "age_band": "10-13"},
-                            "count": "c",
-                            "suppressed": "primary",
-                        },
-                        {
-                            "key": {"quarter": "2026-Q3", "age_band": "10-13"},
-                            "count": "c",
-                            "suppressed": "secondary",
-                        },
+                        _cell({"financial_quarter": "2025-26-Q1", "age_band": "10-13"}, None, "primary"),
+                        _cell({"financial_quarter": "2025-26-Q1", "age_band": "14-16"}, 41),
+                        _cell({"financial_quarter": "2025-26-Q1", "age_band": "17-19"}, None, "secondary"),
+                        _cell({"financial_quarter": "2025-26-Q1", "age_band": "20-21"}, 0),
+                        _cell({"financial_quarter": "2025-26-Q1", "age_band": "other"}, 0),
                     ],
-                    "row_totals": [{"key": {"quarter": "2026-Q2"}, "count": 44, "suppressed": None}],
-                    "column_totals": [{"key": {"age_band": "14-16"}, "count": 90, "suppressed": None}],
-                    "total": 131,
-                    "note": "Counts from 1 to 5 are shown as c; further counts are hidden where they "
-                    "would let one be worked out from the totals.",
+                    "row_totals": [_cell({"financial_quarter": "2025-26-Q1"}, 52)],
+                    "column_totals": [
+                        _cell({"age_band": "10-13"}, 19),
+                        _cell({"age_band": "14-16"}, 150),
+                        _cell({"age_band": "17-19"}, 38),
+                        _cell({"age_band": "20-21"}, None, "primary"),
+                        _cell({"age_band": "other"}, 0),
+                    ],
+                    "total": _cell({}, 210),
+                    "note": "Counts from 1 to 5 are shown as c; further counts are hidden where they would "
+                    "let one be worked out from the totals (secondary suppression); every count shown is "
+                    "perturbed by at most 2 by the cell key method, so totals need not add up exactly. ",
                 }
             ]
         }
     )
 
-    received_from: datetime
-    received_to: datetime
-
 
 class Share(BaseModel):
-    on_time: Count = Field(description="How many met the standard (`c` when suppressed).")
-    total: Count
-    share: float | None = Field(description="on_time / total; null when suppressed or no cases.")
+    on_time: FigureCell = Field(description="How many met the standard.")
+    total: FigureCell = Field(description="How many the standard applied to.")
+    share: float | None = Field(
+        description="on_time / total, from the counts shown (exact ones for `exact_figures` analysts); "
+        "null when either is suppressed or there are none."
+    )
 
 
 class FirstContact(BaseModel):
-    referrals_with_contact: Count
-    median_hours: float | None
-    p90_hours: float | None
+    referrals_with_contact: FigureCell
+    median_hours: float | None = Field(
+        description="Median hours from receipt to first contact (nearest rank); null when there are "
+        "none, or for callers without exact figures when the count is suppressed (the median of so few "
+        "is one child's own time)."
+    )
+    p90_hours: float | None = Field(description="90th percentile, as the median.")
 
 
 class Timeliness(BaseModel):
@@ -63,20 +84,40 @@ class Timeliness(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "received_from": "2025-04-01T00:00:00Z",
-                    "received_to": "2026-04-01T00:00:00Z",
-                    "first_contact": {"referrals_with_contact": 187, "median_hours": 30.5, "p90_hours": 96.0},
-                    "decisions_within_one_working_day": {"on_time": 160, "total": 201, "share": 0.796},
-                    "return_home_interviews_within_72_hours": {"on_time": 41, "total": 65, "share": 0.631},
+                    "period": PERIOD_EXAMPLE,
+                    "events_until": "2026-11-01T00:00:00Z",
+                    "first_contact": {
+                        "referrals_with_contact": _cell({"measure": "referrals_with_contact"}, 187),
+                        "median_hours": 30.5,
+                        "p90_hours": 96.0,
+                    },
+                    "decisions_within_one_working_day": {
+                        "on_time": _cell({"measure": "decisions_on_time"}, 160),
+                        "total": _cell({"measure": "decisions_due"}, 201),
+                        "share": 0.796,
+                    },
+                    "return_home_interviews_within_72_hours": {
+                        "on_time": _cell({"measure": "interviews_on_time"}, None, "secondary"),
+                        "total": _cell({"measure": "children_found"}, 65),
+                        "share": None,
+                    },
+                    "migrated_referrals_excluded": _cell({"measure": "migrated_referrals_excluded"}, 34),
                     "exact": False,
                     "suppression_threshold": 5,
+                    "note": "Counts from 1 to 5 are shown as c; ...",
                 }
             ]
         }
     )
 
-    received_from: datetime
-    received_to: datetime
+    period: FigurePeriod = Field(
+        description="Referrals received and children found in [from, as_of) are counted."
+    )
+    events_until: datetime = Field(
+        description="Decisions, first contacts and interviews recorded before this instant count: now "
+        "for `exact_figures` analysts, otherwise the start of the current month (so the figures change "
+        "once a month)."
+    )
     first_contact: FirstContact
     decisions_within_one_working_day: Share = Field(
         description="Referrals received in the period and decided by their due time, of those "
@@ -86,5 +127,11 @@ class Timeliness(BaseModel):
         description="Children found in the period whose interview was offered, done or declined "
         "within 72 hours."
     )
+    migrated_referrals_excluded: FigureCell = Field(
+        description="Referrals received in the period that were migrated from an earlier system: "
+        "they count in the referral figures by their original dates but are left out of first "
+        "contact and decision timeliness, having no live timestamps."
+    )
     exact: bool
     suppression_threshold: int
+    note: str

@@ -1,11 +1,11 @@
 """Timeliness figures: time to first contact, decisions within a working day,
 return-home interviews within 72 hours. Computed in the database (percentiles by
-nearest rank, the same on SQLite and PostgreSQL)."""
+nearest rank, the same on SQLite and PostgreSQL); every count a protected FigureCell."""
 
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -14,7 +14,24 @@ from sqlalchemy.orm import Session
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.referrals.models import Referral
 from referral_api.stats.schemas import FirstContact, Share, Timeliness
-from safeguarding_kit.figures import Count
+from safeguarding_kit.disclosure import MAX_NOISE
+from safeguarding_kit.figures import SUPPRESSION_NOTE, hidden_cell, period_of, protected_count
+from safeguarding_kit.periods import Window, england_day, england_midnight
+
+NOTE = (
+    "Migrated referrals are left out of first contact and decisions (they have no live timestamps); "
+    "migrated_referrals_excluded says how many."
+)
+
+
+def events_until(now: datetime, *, exact: bool) -> datetime:
+    """The instant up to which decisions, contacts and interviews count: ``now`` for exact
+    figures, otherwise the start of the current month in England, so that protected figures
+    change once a month and never with a single decision."""
+    if exact:
+        return now
+    today = england_day(now)
+    return england_midnight(date(today.year, today.month, 1))
 
 
 def _hours_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
@@ -32,74 +49,109 @@ def _percentile(session: Session, values: Any, where: Any, n: int, fraction: flo
     return round(float(value), 1) if value is not None else None
 
 
-def _share(on_time: int, total: int, *, exact: bool, threshold: int) -> Share:
-    small = any(1 <= x <= threshold for x in (on_time, total, total - on_time))
-    if small and not exact:
-        return Share(on_time="c", total="c" if 1 <= total <= threshold else total, share=None)
-    return Share(on_time=on_time, total=total, share=round(on_time / total, 3) if total else None)
+def _counted(session: Session, model: type[Referral] | type[MissingEpisode], where: Any) -> tuple[int, int]:
+    """(how many rows match, the sum of their record keys)."""
+    n, keys = session.execute(
+        select(func.count(), func.coalesce(func.sum(model.stats_key), 0)).select_from(model).where(where)
+    ).one()
+    return int(n), int(keys)
 
 
-def timeliness(
-    session: Session,
-    received_from: datetime,
-    received_to: datetime,
-    *,
-    now: datetime,
-    exact: bool,
-    threshold: int,
-) -> Timeliness:
-    """The period's timeliness figures as of ``now``: a referral still undecided after its
-    decision fell due counts as late (leaving it out would flatter the share); one whose
-    clock is still running is not counted yet."""
+def _share(
+    on_time: tuple[int, int], total: tuple[int, int], names: tuple[str, str], *, exact: bool, threshold: int
+) -> Share:
+    """A share's two counts, each protected as a table's cell is; the number on time is also
+    hidden (secondary) when the number late, total minus on time, is from 1 to the threshold."""
+    shown_on_time, shown_total = (
+        protected_count(n, k, exact=exact, threshold=threshold, key={"measure": name})
+        for (n, k), name in zip((on_time, total), names, strict=True)
+    )
+    late = total[0] - on_time[0]
+    if not exact and 1 <= late <= threshold and shown_on_time.suppressed is None:
+        shown_on_time = hidden_cell(shown_on_time.key, "secondary")
+    share = None
+    if shown_on_time.count is not None and shown_total.count:
+        share = round(shown_on_time.count / shown_total.count, 3)
+    return Share(on_time=shown_on_time, total=shown_total, share=share)
+
+
+def timeliness(session: Session, window: Window, *, now: datetime, exact: bool, threshold: int) -> Timeliness:
+    """The window's timeliness figures: referrals received and children found in
+    [start, counted_until), judged by what was recorded before :func:`events_until`. A
+    referral still undecided after its decision fell due counts as late (leaving it out
+    would flatter the share); one whose clock is still running is not counted yet."""
     dialect = session.get_bind().dialect.name
-    in_range = and_(Referral.received_at >= received_from, Referral.received_at < received_to)
-    contacted = and_(in_range, Referral.first_contact_at.is_not(None))
+    observed = events_until(now, exact=exact)
+    received = and_(Referral.received_at >= window.start, Referral.received_at < window.counted_until)
+    live = and_(received, Referral.migrated.is_(False))
+    migrated = _counted(session, Referral, and_(received, Referral.migrated.is_(True)))
+
+    contacted = and_(live, Referral.first_contact_at < observed)
+    with_contact, contact_keys = _counted(session, Referral, contacted)
+    contact_cell = protected_count(
+        with_contact,
+        contact_keys,
+        exact=exact,
+        threshold=threshold,
+        key={"measure": "referrals_with_contact"},
+    )
     hours = _hours_between(dialect, Referral.first_contact_at, Referral.received_at)
-    with_contact = session.scalar(select(func.count()).select_from(Referral).where(contacted)) or 0
-    hide_contact = 1 <= with_contact <= threshold and not exact
-    contact_count: Count = "c" if hide_contact else with_contact
+    # The median or 90th percentile of so few referrals is one child's own time.
+    show_times = exact or contact_cell.suppressed is None
     first_contact = FirstContact(
-        referrals_with_contact=contact_count,
-        median_hours=None if hide_contact else _percentile(session, hours, contacted, with_contact, 0.5),
-        p90_hours=None if hide_contact else _percentile(session, hours, contacted, with_contact, 0.9),
+        referrals_with_contact=contact_cell,
+        median_hours=_percentile(session, hours, contacted, with_contact, 0.5) if show_times else None,
+        p90_hours=_percentile(session, hours, contacted, with_contact, 0.9) if show_times else None,
     )
-    decided_or_due = and_(in_range, or_(Referral.decided_at.is_not(None), Referral.decision_due_at < now))
-    decisions_total = session.scalar(select(func.count()).select_from(Referral).where(decided_or_due)) or 0
-    decisions_on_time = (
-        session.scalar(
-            select(func.count())
-            .select_from(Referral)
-            .where(in_range, Referral.decided_at <= Referral.decision_due_at)
-        )
-        or 0
+
+    decided = Referral.decided_at < observed
+    decisions_due = _counted(session, Referral, and_(live, or_(decided, Referral.decision_due_at < observed)))
+    decisions_on_time = _counted(
+        session, Referral, and_(live, decided, Referral.decided_at <= Referral.decision_due_at)
     )
-    found = and_(MissingEpisode.found_at >= received_from, MissingEpisode.found_at < received_to)
-    found_total = session.scalar(select(func.count()).select_from(MissingEpisode).where(found)) or 0
-    offered_in_time = (
-        session.scalar(
-            select(func.count())
-            .select_from(MissingEpisode)
-            .where(
-                found,
-                or_(
-                    MissingEpisode.rhi_offered_at <= MissingEpisode.rhi_due_at,
-                    MissingEpisode.rhi_completed_at <= MissingEpisode.rhi_due_at,
-                    MissingEpisode.rhi_declined_at <= MissingEpisode.rhi_due_at,
-                ),
-            )
-        )
-        or 0
+
+    found = and_(MissingEpisode.found_at >= window.start, MissingEpisode.found_at < window.counted_until)
+    children_found = _counted(session, MissingEpisode, found)
+    interviews_on_time = _counted(
+        session,
+        MissingEpisode,
+        and_(
+            found,
+            or_(
+                *(
+                    and_(at <= MissingEpisode.rhi_due_at, at < observed)
+                    for at in (
+                        MissingEpisode.rhi_offered_at,
+                        MissingEpisode.rhi_completed_at,
+                        MissingEpisode.rhi_declined_at,
+                    )
+                )
+            ),
+        ),
     )
+    protection = "Exact figures." if exact else SUPPRESSION_NOTE.format(t=threshold, noise=MAX_NOISE)
     return Timeliness(
-        received_from=received_from,
-        received_to=received_to,
+        period=period_of(window),
+        events_until=observed,
         first_contact=first_contact,
         decisions_within_one_working_day=_share(
-            decisions_on_time, decisions_total, exact=exact, threshold=threshold
+            decisions_on_time,
+            decisions_due,
+            ("decisions_on_time", "decisions_due"),
+            exact=exact,
+            threshold=threshold,
         ),
         return_home_interviews_within_72_hours=_share(
-            offered_in_time, found_total, exact=exact, threshold=threshold
+            interviews_on_time,
+            children_found,
+            ("interviews_on_time", "children_found"),
+            exact=exact,
+            threshold=threshold,
+        ),
+        migrated_referrals_excluded=protected_count(
+            *migrated, exact=exact, threshold=threshold, key={"measure": "migrated_referrals_excluded"}
         ),
         exact=exact,
         suppression_threshold=threshold,
+        note=f"{protection} {NOTE}",
     )
