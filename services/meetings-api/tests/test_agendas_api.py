@@ -8,10 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar
 from meetings_scenarios import COORDINATOR, POLICE, first_meeting_in_two_days_local, series_body
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, select, update
 
+from meetings_api.actions.models import Action
 from meetings_api.actions.sweeper import sweep_once
 from meetings_api.database import EVENTS
+from safeguarding_kit.db import normalise_url
+from safeguarding_kit.disclosure import MAX_NOISE
 
 ASSESSOR = {"agency": "sheffield-social-care", "agency_type": "social_care", "roles": ["risk_assessor"]}
 SCHOOL = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["referrer"]}
@@ -312,31 +315,126 @@ def test_the_calendar_feed_has_the_rule_exdates_and_no_child(agenda_client, toke
     assert "Example" not in feed.text
 
 
+OUTCOMES = ["done_on_time", "done_late", "overdue", "not_yet_due", "cancelled"]
+ANALYST = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["analyst"]}
+PARTNER_MANAGER = {"agency": "sheffield-health", "agency_type": "health", "roles": ["manager"]}
+
+
+def agreed_actions(meetings, tokens, item, owners: list[str], due: date) -> list[dict]:
+    made = []
+    for owner in owners:
+        response = meetings.post(
+            f"/api/v1/meetings/agenda-items/{item['id']}/actions",
+            headers=tokens.headers(**COORDINATOR),
+            json={"description": "Share plan", "owner_agency": owner, "due_date": due.isoformat()},
+        )
+        assert response.status_code == 201, response.text
+        made.append(response.json())
+    return made
+
+
+def action_figures(meetings, tokens, who, **params):
+    response = meetings.get("/api/v1/meetings/stats/actions", headers=tokens.headers(**who), params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def test_action_figures_count_outcomes_per_agency(agenda_client, tokens):
     meetings, referrals, _ = agenda_client
     referrals.post("/api/v1/referrals", json=referral(child("Gus")), headers=tokens.headers(**SCHOOL))
-    coordinator = tokens.headers(**COORDINATOR)
     _, occurrence = next_mace(meetings, tokens)
     [item] = generate(meetings, tokens, occurrence)
-    due = (date.today() + timedelta(days=10)).isoformat()
-    for _ in range(6):
-        meetings.post(
-            f"/api/v1/meetings/agenda-items/{item['id']}/actions",
-            headers=coordinator,
-            json={"description": "Share plan", "owner_agency": "sheffield-health", "due_date": due},
+    agreed_actions(meetings, tokens, item, ["sheffield-health"] * 6, date.today() + timedelta(days=10))
+    figures = action_figures(
+        meetings,
+        tokens,
+        ANALYST,
+        **{"from": date.today().isoformat(), "to": (date.today() + timedelta(days=30)).isoformat()},
+    )
+    assert figures["exact"] is True
+    cells = {(c["key"]["owner_agency"], c["key"]["outcome"]): c["count"] for c in figures["cells"]}
+    # Every agency of the agreement (a family of schools as one row, then other) and every outcome.
+    agencies = list(dict.fromkeys(agency for agency, _ in cells))
+    assert {"sheffield-health", "south-yorkshire-police", "school-*"} <= set(agencies)
+    assert agencies[-1] == "other"
+    assert list(cells) == [(a, o) for a in agencies for o in OUTCOMES]
+    assert {k: n for k, n in cells.items() if n} == {("sheffield-health", "not_yet_due"): 6}
+
+
+def test_action_figures_for_partners_count_last_month_as_it_stood_and_hide_small_counts(
+    agenda_client, tokens, database_url
+):
+    meetings, referrals, _ = agenda_client
+    referrals.post("/api/v1/referrals", json=referral(child("Ida")), headers=tokens.headers(**SCHOOL))
+    _, occurrence = next_mace(meetings, tokens)
+    [item] = generate(meetings, tokens, occurrence)
+    made = agreed_actions(
+        meetings,
+        tokens,
+        item,
+        ["sheffield-health"] * 9 + ["school-abbeydale-grange", "school-king-edward"] + ["lost-agency"],
+        date.today() + timedelta(days=10),
+    )
+    # Agreed last month, due on its 20th: the health team did seven on time; the schools
+    # did one late and one not at all; the unknown agency's is overdue too.
+    this_month = date.today().replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    at = lambda day, hour=12: datetime(last_month.year, last_month.month, day, hour, tzinfo=UTC)  # noqa: E731
+    done_on_time = [a["id"] for a in made[:7]]
+    engine = create_engine(normalise_url(database_url))
+    with engine.begin() as conn:
+        conn.execute(
+            update(Action)
+            .where(Action.id.in_([uuid.UUID(a["id"]) for a in made]))
+            .values(created_at=at(3), due_date=last_month.replace(day=20))
         )
-    analyst = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["analyst"]}
-    figures = meetings.get(
-        "/api/v1/meetings/stats/actions",
-        headers=tokens.headers(**analyst),
-        params={
-            "from": date.today().isoformat() + "T00:00:00Z",
-            "to": (date.today() + timedelta(days=30)).isoformat() + "T00:00:00Z",
-        },
-    ).json()
-    assert [(c["key"], c["count"]) for c in figures["cells"]] == [
-        ({"owner_agency": "sheffield-health", "outcome": "not_yet_due"}, 6)
-    ]
+        conn.execute(
+            update(Action)
+            .where(Action.id.in_([uuid.UUID(i) for i in done_on_time]))
+            .values(status="done", completed_at=at(18))
+        )
+        conn.execute(
+            update(Action)
+            .where(Action.id == uuid.UUID(made[9]["id"]))
+            .values(status="done", completed_at=at(24))
+        )
+    engine.dispose()
+    truth = {("sheffield-health", "done_on_time"): 7, ("sheffield-health", "overdue"): 2}
+    truth |= {("school-*", "done_late"): 1, ("school-*", "overdue"): 1, ("other", "overdue"): 1}
+    period = f"{last_month.year}-{last_month.month:02d}"
+
+    exact = action_figures(meetings, tokens, ANALYST, period=period)
+    cells = {(c["key"]["owner_agency"], c["key"]["outcome"]): c["count"] for c in exact["cells"]}
+    assert {k: n for k, n in cells.items() if n} == truth
+
+    shown = action_figures(meetings, tokens, PARTNER_MANAGER, period=period)
+    assert shown["exact"] is False
+    assert [(c["key"]["owner_agency"], c["key"]["outcome"]) for c in shown["cells"]] == list(cells)
+    for cell in shown["cells"]:
+        true = truth.get((cell["key"]["owner_agency"], cell["key"]["outcome"]), 0)
+        if cell["suppressed"] is None:
+            assert cell["count"] == 0 or cell["count"] > 5, cell
+            assert abs(cell["count"] - true) <= MAX_NOISE, cell
+            assert (cell["count"] == 0) == (true == 0), cell
+        else:
+            assert (cell["count"], cell["display"]) == (None, "c")
+            assert true > 0
+    assert {c["display"] for c in shown["cells"] if 1 <= truth.get(tuple(c["key"].values()), 0) <= 5} == {"c"}
+
+    # This month one overdue health action is done and the other cancelled: last month's
+    # figures, and this year's as partners see them, stay as they were.
+    year = action_figures(meetings, tokens, PARTNER_MANAGER)
+    coordinator = tokens.headers(**COORDINATOR)
+    for action, status in zip(made[7:9], ("done", "cancelled"), strict=True):
+        changed = meetings.patch(
+            f"/api/v1/meetings/actions/{action['id']}",
+            json={"status": status},
+            headers={**coordinator, "If-Match": '"1"'},
+        )
+        assert changed.status_code == 200, changed.text
+    assert action_figures(meetings, tokens, PARTNER_MANAGER, period=period) == shown
+    assert action_figures(meetings, tokens, PARTNER_MANAGER) == year
+    assert action_figures(meetings, tokens, ANALYST, period=period) == exact
 
 
 def test_a_child_missing_twice_and_never_at_mace_goes_on_the_agenda(agenda_client, tokens):

@@ -73,8 +73,11 @@ def update_action(
     if action is None:
         raise ActionNotFound(f"There is no action {action_id}.")
     check_if_match(if_match, action.row_version)
+    if change.status != action.status:  # marking done again keeps when it was done
+        now = utc_now()
+        action.completed_at = now if change.status is ActionStatus.done else None
+        action.cancelled_at = now if change.status is ActionStatus.cancelled else None
     action.status = change.status
-    action.completed_at = utc_now() if change.status is ActionStatus.done else None
     session.flush()
     audit_trail.record_for_children(
         session, principal, "update", "action", action.id, [action.child_id] if action.child_id else []

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, Uuid
+from sqlalchemy import JSON, ForeignKey, SmallInteger, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from risk_api.database import Base
 from risk_api.vocabularies import Answer, RiskLevel, Trend
 from safeguarding_kit.db import UtcDateTime, enum_column, utc_now
+from safeguarding_kit.disclosure import new_record_key
 
 
 class Assessment(Base):
@@ -70,6 +71,9 @@ class ChildRisk(Base):
     screening_opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     initial_assessment_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
+    # The child's fixed random key for the cell key method: every risk figure counts
+    # children, and a cell's noise comes from the sum of its children's keys. Never shown.
+    stats_key: Mapped[int] = mapped_column(SmallInteger, default=new_record_key)
     row_version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy's declarative contract

@@ -24,7 +24,7 @@ from risk_api.risk_models import service as models_service
 from risk_api.risk_models.models import RiskIndicator, RiskModel
 from risk_api.vocabularies import LEVEL_ORDER, Answer, RiskLevel
 from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.figures import Count, FigureTable, figure_table
+from safeguarding_kit.figures import FigureCell, FigureTable, figure_table, hidden_cell, protected_count
 from safeguarding_kit.problems import InvalidCursor
 
 
@@ -36,8 +36,8 @@ def _age_points(age: Any, modifiers: list[dict[str, Any]]) -> ColumnElement[int]
 
 
 def rescored_levels(model: RiskModel) -> Any:
-    """A subquery: child_id, from_level, to_level and overridden, for every child with
-    a current assessment, scored under ``model``."""
+    """A subquery: child_id, from_level, to_level, overridden and the child's stats_key,
+    for every child with a current assessment, scored under ``model``."""
     answer_weight = case((AssessmentAnswer.answer == Answer.present.value, RiskIndicator.weight), else_=0)
     triggered = case(
         (and_(AssessmentAnswer.answer == Answer.present.value, RiskIndicator.hard_trigger.is_(True)), 1),
@@ -59,6 +59,7 @@ def rescored_levels(model: RiskModel) -> Any:
             ChildRisk.current_level.label("from_level"),
             to_level.label("to_level"),
             overridden.label("overridden"),
+            ChildRisk.stats_key.label("stats_key"),
         )
         .join(Assessment, Assessment.id == ChildRisk.assessment_id)
         .outerjoin(AssessmentAnswer, AssessmentAnswer.assessment_id == Assessment.id)
@@ -66,98 +67,167 @@ def rescored_levels(model: RiskModel) -> Any:
             RiskIndicator,
             and_(RiskIndicator.model_id == model.id, RiskIndicator.code == AssessmentAnswer.indicator_code),
         )
-        .group_by(ChildRisk.child_id, ChildRisk.current_level, Assessment.age_at_assessment, overridden)
+        .group_by(
+            ChildRisk.child_id,
+            ChildRisk.current_level,
+            ChildRisk.stats_key,
+            Assessment.age_at_assessment,
+            overridden,
+        )
         .subquery("rescored")
     )
 
 
 Movement = tuple[RiskLevel, RiskLevel]
+MOVEMENTS: list[Movement] = [(a, b) for a in RiskLevel for b in RiskLevel]
 
 
 @dataclass(frozen=True)
 class MovementCounts:
-    """Exact counts: children per (current level, level under the model), and how many
-    children's current level is a manager's override."""
+    """Exact counts: children per (current level, level under the model) and the sum of
+    their record keys (``child_risk.stats_key``, for the cell key method), and how many
+    children's current level is a manager's override (with their key sum)."""
 
     children: dict[Movement, int]
+    keys: dict[Movement, int]
     overridden: int
+    overridden_keys: int
 
     def as_json(self) -> dict[str, Any]:
-        """The counts as stored with a publication request."""
+        """The counts as stored with a publication request (never shown as they are)."""
         return {
             "movements": [
-                {"from_level": a.value, "to_level": b.value, "children": n}
+                {
+                    "from_level": a.value,
+                    "to_level": b.value,
+                    "children": n,
+                    "key_sum": self.keys.get((a, b), 0),
+                }
                 for (a, b), n in self.children.items()
             ],
             "overridden_children": self.overridden,
+            "overridden_key_sum": self.overridden_keys,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MovementCounts:
-        children = {
-            (RiskLevel(m["from_level"]), RiskLevel(m["to_level"])): int(m["children"])
-            for m in data["movements"]
-        }
-        return cls(children=children, overridden=int(data["overridden_children"]))
+        """Counts stored by :meth:`as_json` (a request stored before key sums were kept
+        reads them as 0: its noise then depends on the counts alone)."""
+        children: dict[Movement, int] = {m: 0 for m in MOVEMENTS}
+        keys: dict[Movement, int] = {m: 0 for m in MOVEMENTS}
+        for m in data["movements"]:
+            movement = (RiskLevel(m["from_level"]), RiskLevel(m["to_level"]))
+            children[movement] = int(m["children"])
+            keys[movement] = int(m.get("key_sum", 0))
+        return cls(
+            children=children,
+            keys=keys,
+            overridden=int(data["overridden_children"]),
+            overridden_keys=int(data.get("overridden_key_sum", 0)),
+        )
 
 
 def count_movements(session: Session, model: RiskModel) -> MovementCounts:
     """How many children would move from each level to each other under ``model``
-    (every pair of levels, zeros included). Reads only; ends no transaction."""
+    (every pair of levels, zeros included), with their key sums. Reads only; ends no
+    transaction."""
     rescored = rescored_levels(model)
     rows = session.execute(
         select(
             rescored.c.from_level,
             rescored.c.to_level,
             func.count().label("children"),
+            func.coalesce(func.sum(rescored.c.stats_key), 0).label("key_sum"),
             func.sum(case((rescored.c.overridden, 1), else_=0)).label("overridden"),
+            func.sum(case((rescored.c.overridden, rescored.c.stats_key), else_=0)).label("overridden_keys"),
         ).group_by(rescored.c.from_level, rescored.c.to_level)
     ).all()
-    children: dict[Movement, int] = {(a, b): 0 for a in RiskLevel for b in RiskLevel}
+    children: dict[Movement, int] = {m: 0 for m in MOVEMENTS}
+    keys: dict[Movement, int] = {m: 0 for m in MOVEMENTS}
     for row in rows:
-        children[(RiskLevel(row.from_level), RiskLevel(row.to_level))] += int(row.children)
-    return MovementCounts(children=children, overridden=sum(int(r.overridden or 0) for r in rows))
+        movement = (RiskLevel(row.from_level), RiskLevel(row.to_level))
+        children[movement] += int(row.children)
+        keys[movement] += int(row.key_sum)
+    return MovementCounts(
+        children=children,
+        keys=keys,
+        overridden=sum(int(r.overridden or 0) for r in rows),
+        overridden_keys=sum(int(r.overridden_keys or 0) for r in rows),
+    )
 
 
-def _sum_of_cells(table: FigureTable, wanted: set[tuple[str, str]]) -> Count:
-    """The sum of some cells of a protected table, or ``c`` if any of them is hidden
-    (the sum of shown counts discloses nothing the table does not)."""
-    picked = [c.count for c in table.cells if (c.key["from_level"], c.key["to_level"]) in wanted]
-    if any(count == "c" for count in picked):
-        return "c"
-    return sum(int(count) for count in picked)
+def _sum_of_cells(
+    counts: MovementCounts,
+    table: FigureTable,
+    wanted: set[Movement],
+    *,
+    key: dict[str, str],
+    exact: bool,
+    threshold: int,
+) -> FigureCell:
+    """Children in some cells of the movements table, as one count: exact, or hidden
+    (secondary) when any of those cells is hidden, else protected as a cell is (perturbed
+    by the cell key of all their children)."""
+    if not exact and any(
+        c.suppressed is not None
+        for c in table.cells
+        if (RiskLevel(c.key["from_level"]), RiskLevel(c.key["to_level"])) in wanted
+    ):
+        return hidden_cell(key, "secondary")
+    return protected_count(
+        sum(counts.children[m] for m in wanted),
+        sum(counts.keys[m] for m in wanted),
+        exact=exact,
+        threshold=threshold,
+        key=key,
+    )
 
 
 def impact_report(model_id: uuid.UUID, counts: MovementCounts, *, exact: bool, threshold: int) -> ImpactRead:
     """The counts as a caller may see them: exact, or under the disclosure scheme."""
+    levels = [level.value for level in RiskLevel]
     movements = figure_table(
-        [(a.value, b.value, n) for (a, b), n in counts.children.items()],
+        [(a.value, b.value, n, counts.keys[(a, b)]) for (a, b), n in counts.children.items()],
         ["from_level", "to_level"],
         exact=exact,
         threshold=threshold,
+        rows=levels,
+        columns=levels,
         note="From each child's current level to the level under this model.",
     )
-    pairs = [(a, b) for a in RiskLevel for b in RiskLevel]
     assessed = sum(counts.children.values())
     overridden = figure_table(
-        [("overridden", "all", counts.overridden), ("scored", "all", assessed - counts.overridden)],
+        [
+            ("overridden", "all", counts.overridden, counts.overridden_keys),
+            (
+                "scored",
+                "all",
+                assessed - counts.overridden,
+                sum(counts.keys.values()) - counts.overridden_keys,
+            ),
+        ],
         ["current_level_source"],
         exact=exact,
         threshold=threshold,
+        rows=["overridden", "scored"],
     )
+
+    def moving(name: str, wanted: set[Movement]) -> FigureCell:
+        return _sum_of_cells(
+            counts, movements, wanted, key={"movement": name}, exact=exact, threshold=threshold
+        )
+
     return ImpactRead(
         model_id=model_id,
         exact=exact,
         children_assessed=movements.total,
-        children_changing=_sum_of_cells(movements, {(a.value, b.value) for a, b in pairs if a != b}),
-        children_moving_down=_sum_of_cells(
-            movements, {(a.value, b.value) for a, b in pairs if LEVEL_ORDER[b] < LEVEL_ORDER[a]}
+        children_changing=moving("changing", {(a, b) for a, b in MOVEMENTS if a != b}),
+        children_moving_down=moving(
+            "down", {(a, b) for a, b in MOVEMENTS if LEVEL_ORDER[b] < LEVEL_ORDER[a]}
         ),
-        children_moving_up=_sum_of_cells(
-            movements, {(a.value, b.value) for a, b in pairs if LEVEL_ORDER[b] > LEVEL_ORDER[a]}
-        ),
+        children_moving_up=moving("up", {(a, b) for a, b in MOVEMENTS if LEVEL_ORDER[b] > LEVEL_ORDER[a]}),
         overridden_children=next(
-            c.count for c in overridden.cells if c.key["current_level_source"] == "overridden"
+            c for c in overridden.cells if c.key["current_level_source"] == "overridden"
         ),
         movements=movements,
     )

@@ -175,15 +175,17 @@ def pending_request(session: Session, model_id: uuid.UUID) -> RiskModel:
 
 
 def _lowering_warning(report_cells: list[FigureCell]) -> str | None:
+    """A warning naming each movement to a lower level with children in it, each count as
+    the caller may see it (a hidden cell is never zero)."""
     lowering = [
         c
         for c in report_cells
         if LEVEL_ORDER[RiskLevel(c.key["to_level"])] < LEVEL_ORDER[RiskLevel(c.key["from_level"])]
-        and c.count != 0
+        and (c.suppressed is not None or c.count)
     ]
     if not lowering:
         return None
-    listed = ", ".join(f"{c.key['from_level']}->{c.key['to_level']} {c.count}" for c in lowering)
+    listed = ", ".join(f"{c.key['from_level']}->{c.key['to_level']} {c.display}" for c in lowering)
     return f"Children would move to a lower level (children per movement): {listed}."
 
 
