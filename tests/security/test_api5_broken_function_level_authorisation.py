@@ -85,6 +85,16 @@ ATTENDANCE = {
     ]
 }
 
+MIGRATED_REFERRAL = {
+    "source_reference": "API5-TRACKER-0001",
+    "source_agency": "sheffield-schools",
+    "received_at": "2023-05-10T09:30:00+01:00",
+    "child": {"given_name": "Api", "family_name": "Five", "date_of_birth": "2008-02-11", "gender": "male"},
+    "concern_types": ["criminal_exploitation"],
+    "summary": "Loaded from the tracker.",
+    "lawful_basis": {"basis": "consent"},
+}
+
 # (attempt, caller, method, path, body); paths name ids from the `ids` fixture.
 ATTEMPTS = [
     # Referrals and children: referrers submit and read back; case workers work cases;
@@ -108,7 +118,22 @@ ATTEMPTS = [
         "social worker",
         "POST",
         "/api/v1/referrals/{referral}/transitions",
-        {"to": "signposted", "signposted_to": "Community Youth Team"},
+        {"to": "signposted", "signposted_to": "community-youth-team"},
+    ),
+    (
+        # Historic referrals are loaded by admins of a migrates_records agency only.
+        "hub manager loads a historic referral",
+        "social care manager",
+        "POST",
+        "/api/v1/referrals/migrated",
+        MIGRATED_REFERRAL,
+    ),
+    (
+        "admin of an agency without migrates_records loads a historic referral",
+        "social care admin",
+        "POST",
+        "/api/v1/referrals/migrated",
+        MIGRATED_REFERRAL,
     ),
     (
         "practitioner closes",
