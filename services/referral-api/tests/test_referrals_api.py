@@ -355,6 +355,11 @@ LIST_FILTERS = [  # query, the referrals it must list (every page walked, 2 to a
     ({"received_from": "2025-12-01T09:00:00Z"}, {"health-dec", "school-dec", "police-jan", "health-jan"}),
     ({"received_to": "2025-11-03T09:00:00Z"}, {"school-oct"}),
     ({"received_from": "2026-01-05T10:00:00+01:00"}, {"police-jan", "health-jan"}),  # 09:00 UTC
+    # Plain dates are days as they start in England: November, whole.
+    (
+        {"received_from": "2025-11-01", "received_to": "2025-12-01"},
+        {"school-nov", "police-nov", "police-mid-nov"},
+    ),
     ({"source_agency_type": "police", "status": "allocated"}, {"police-nov", "police-mid-nov"}),
     (
         {"status": "allocated", "received_from": "2025-11-10T00:00:00Z", "allocated_worker": "worker-5522"},
@@ -380,9 +385,11 @@ def test_list_filters_return_exactly_the_matching_referrals_page_by_page(
             assert newest_first == sorted(newest_first, reverse=True)
 
 
-def test_a_received_filter_without_a_utc_offset_is_422_naming_the_parameter(client, tokens, subtests):
+def test_a_received_filter_without_a_utc_offset_or_not_a_date_is_422_naming_the_parameter(
+    client, tokens, subtests
+):
     for parameter in ("received_from", "received_to"):
-        for value in ("2025-11-03T09:00:00", "2025-11-03", "yesterday"):
+        for value in ("2025-11-03T09:00:00", "2025-11-31", "yesterday"):
             with subtests.test(parameter=parameter, value=value):
                 response = client.get(
                     "/api/v1/referrals", params={parameter: value}, headers=bearer(tokens, SOCIAL_WORKER)

@@ -1,5 +1,6 @@
-"""The filters of the hub's risk lists take times with a UTC offset: a time without one
-(or a cursor holding one) is 422 naming the parameter, never a 500 or a guess."""
+"""The filters of the hub's risk lists take plain dates (the day as it starts in England)
+or times with a UTC offset: a time without one (or a cursor holding one) is 422 naming
+the parameter, never a 500 or a guess."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def test_a_filter_time_without_offset_is_422_naming_it(client, tokens, parameter
         "/api/v1/risk/children", params={parameter: "2026-11-01T09:00:00+01:00"}, headers=headers
     )
     assert aware.status_code == 200, aware.text
+    plain_date = client.get("/api/v1/risk/children", params={parameter: "2026-11-01"}, headers=headers)
+    assert plain_date.status_code == 200, plain_date.text
 
 
 def test_a_cursor_with_a_time_without_offset_is_422(client, tokens):

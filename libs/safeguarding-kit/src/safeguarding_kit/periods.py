@@ -16,7 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
 
 REPORTING_ZONE = ZoneInfo("Europe/London")
 MAX_SPAN = timedelta(days=3653)
@@ -45,6 +48,30 @@ def england_midnight(day: date) -> datetime:
 def england_day(instant: datetime) -> date:
     """The date in England of an aware instant."""
     return instant.astimezone(REPORTING_ZONE).date()
+
+
+def _day_or_instant(value: object) -> object:
+    """A plain date (``2025-04-01``) as the instant that day starts in England; anything
+    else is left for the aware-datetime check (a time without its offset is refused)."""
+    if isinstance(value, str) and "t" not in value.lower():
+        return england_midnight(date.fromisoformat(value.strip()))
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return england_midnight(value)
+    return value
+
+
+DayOrInstant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_day_or_instant),
+    AfterValidator(lambda value: value.astimezone(UTC)),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+            "description": "A date (the day as it starts in England) or a time with its offset.",
+        }
+    ),
+]
+"""A date filter: a plain date or a time with its offset, held in UTC."""
 
 
 def financial_year_of(day: date) -> str:

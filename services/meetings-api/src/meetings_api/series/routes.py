@@ -20,6 +20,7 @@ from meetings_api.series.schemas import SeriesCreate, SeriesRead
 from safeguarding_kit.concurrency import etag
 from safeguarding_kit.db import SessionDep, UtcTimestamp, utc_now
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
+from safeguarding_kit.periods import DayOrInstant
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/meetings/series", tags=["meeting-series"])
@@ -81,7 +82,7 @@ def list_occurrences(
     series_id: uuid.UUID,
     session: SessionDep,
     principal: Reader,
-    start: Annotated[UtcTimestamp | None, Query(alias="from", description="Default: now.")] = None,
+    start: Annotated[DayOrInstant | None, Query(alias="from", description="Default: now.")] = None,
     end: Annotated[
         UtcTimestamp | None,
         Query(

@@ -20,11 +20,12 @@ from referral_api.referrals.schemas import (
 )
 from safeguarding_kit.auth.principal import AgencyType, Principal
 from safeguarding_kit.concurrency import IfMatchHeader, etag
-from safeguarding_kit.db import SessionDep, UtcTimestamp
+from safeguarding_kit.db import SessionDep
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.idempotency import MAX_KEY_LENGTH
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.partnership.policy import Permission, requires
+from safeguarding_kit.periods import DayOrInstant
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
@@ -65,8 +66,12 @@ class ReferralFilterParams:
         allocated_worker: str | None = Query(None, max_length=200),
         child_id: uuid.UUID | None = None,
         # With an offset, as every timestamp the platform takes: a naive one cannot be compared.
-        received_from: UtcTimestamp | None = Query(None, description="Received at or after (ISO 8601)."),
-        received_to: UtcTimestamp | None = Query(None, description="Received before (ISO 8601)."),
+        received_from: DayOrInstant | None = Query(
+            None, description="Received at or after (a date, or an ISO 8601 time with its offset)."
+        ),
+        received_to: DayOrInstant | None = Query(
+            None, description="Received before (a date, or an ISO 8601 time with its offset)."
+        ),
     ) -> None:
         self.filters = service.ReferralFilters(
             status=status,

@@ -21,10 +21,11 @@ from risk_api.settings import RiskSettings
 from risk_api.vocabularies import RiskLevel, Trend
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import IfMatchHeader, etag
-from safeguarding_kit.db import SessionDep, UtcTimestamp
+from safeguarding_kit.db import SessionDep
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.partnership.policy import Permission, requires
+from safeguarding_kit.periods import DayOrInstant
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/risk", tags=["assessments"])
@@ -108,13 +109,16 @@ def list_child_risks(
     level: RiskLevel | None = None,
     trend: Trend | None = None,
     level_changed_since: Annotated[
-        UtcTimestamp | None, Query(description="Reached their level at or after (ISO 8601, with offset).")
+        DayOrInstant | None,
+        Query(description="Reached their level at or after (a date, or an ISO 8601 time with its offset)."),
     ] = None,
     review_due_before: Annotated[
-        UtcTimestamp | None, Query(description="Review due before (ISO 8601, with offset).")
+        DayOrInstant | None,
+        Query(description="Review due before (a date, or an ISO 8601 time with its offset)."),
     ] = None,
     assessed_before: Annotated[
-        UtcTimestamp | None, Query(description="Last assessed before (ISO 8601, with offset).")
+        DayOrInstant | None,
+        Query(description="Last assessed before (a date, or an ISO 8601 time with its offset)."),
     ] = None,
     limit: LimitParam = 25,
     cursor: CursorParam = None,
