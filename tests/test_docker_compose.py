@@ -28,6 +28,8 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 POSTGRES_INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
 POSTGRES_SERVICE = "postgres"
 GATEWAY = "gateway"
+# The third-party packages every image installs, with their hashes (`make lock` writes it).
+RUNTIME_LOCK = "requirements-runtime.lock"
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,13 @@ def dockerfile_of(name: str) -> Dockerfile:
     return Dockerfile.read(ROOT / PROCESSES[name].dockerfile)
 
 
+def pip_installs(dockerfile: Dockerfile) -> list[str]:
+    """The RUN instructions that call pip install, in order."""
+    installs = [run for run in dockerfile.all("RUN") if "pip install" in run]
+    assert installs, "no pip install"
+    return installs
+
+
 def documented_trusted_issuers() -> str:
     """The example TRUSTED_ISSUERS value from the comments at the top of the compose file."""
     match = re.search(r"^#\s+TRUSTED_ISSUERS='(.+)'$", COMPOSE_FILE.read_text(), re.MULTILINE)
@@ -176,13 +185,30 @@ def test_every_image_copies_only_the_kit_and_its_own_folder_into_the_repository_
     assert dockerfile.last("FROM") == "python:3.11-slim"
     for arguments in dockerfile.all("COPY"):
         source, destination = arguments.split()
-        assert source.startswith(("libs/safeguarding-kit/", f"{process.folder}/")), arguments
+        assert source == RUNTIME_LOCK or source.startswith(
+            ("libs/safeguarding-kit/", f"{process.folder}/")
+        ), arguments
         assert (ROOT / source).exists(), arguments
         assert destination == f"/app/{source}", arguments
-    install = next(run for run in dockerfile.all("RUN") if "pip install" in run)
-    assert "--no-cache-dir /app/libs/safeguarding-kit" in install
+    local_install = pip_installs(dockerfile)[-1]
+    # The lock brought every dependency: nothing beyond the kit and the process itself comes in.
+    assert "--no-cache-dir --no-deps --no-build-isolation /app/libs/safeguarding-kit" in local_install
     # Editable: each service finds its migrations/ relative to its source tree.
-    assert f"-e /app/{process.folder}" in install
+    assert f"-e /app/{process.folder}" in local_install
+
+
+@pytest.mark.parametrize("name", sorted(PROCESSES))
+def test_every_image_installs_its_dependencies_from_the_runtime_lock_with_hashes(name: str) -> None:
+    dockerfile = dockerfile_of(name)
+    lock_install, *local_installs = pip_installs(dockerfile)
+    assert f"{RUNTIME_LOCK} /app/{RUNTIME_LOCK}" in dockerfile.all("COPY")
+    options = shlex.split(lock_install.split("&&")[0])
+    assert options[options.index("-r") + 1] == f"/app/{RUNTIME_LOCK}"
+    # Hash-checking mode refuses any file, dependency or not, the lock does not hash; wheels
+    # only, so no sdist's build pulls in an unpinned build backend.
+    assert {"--require-hashes", "--only-binary", ":all:"} <= set(options)
+    for install in local_installs:
+        assert {"--no-deps", "--no-build-isolation"} <= set(shlex.split(install.split("&&")[0]))
 
 
 @pytest.mark.parametrize("name", sorted(PROCESSES))

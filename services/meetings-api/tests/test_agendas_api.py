@@ -1,10 +1,11 @@
-"""MACE agendas built from what the risk and referral services know, minutes,
-decisions and actions carried forward, and the calendar feed."""
+"""MACE agendas built from what the risk and referral services know (faked at their HTTP
+boundary: meetings_fake_services), minutes, decisions and actions carried forward, and the
+calendar feed."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from icalendar import Calendar
 from meetings_scenarios import COORDINATOR, POLICE, first_meeting_in_two_days_local, series_body
@@ -15,29 +16,6 @@ from meetings_api.actions.sweeper import sweep_once
 from meetings_api.database import EVENTS
 from safeguarding_kit.db import normalise_url
 from safeguarding_kit.disclosure import MAX_NOISE
-
-ASSESSOR = {"agency": "sheffield-social-care", "agency_type": "social_care", "roles": ["risk_assessor"]}
-SCHOOL = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["referrer"]}
-
-
-def referral(child: dict, concern: str = "criminal_exploitation") -> dict:
-    return {
-        "child": child,
-        "referrer": {"name": "Sam Teacher", "role": "DSL"},
-        "concern_types": [concern],
-        "summary": "Seen with older males after school.",
-        "lawful_basis": {"basis": "consent"},
-    }
-
-
-def child(given: str, nhs: str | None = None) -> dict:
-    return {
-        "given_name": given,
-        "family_name": "Example",
-        "date_of_birth": "2011-03-14",
-        "gender": "male",
-        **({"nhs_number": nhs} if nhs else {}),
-    }
 
 
 def next_mace(meetings, tokens):
@@ -61,25 +39,15 @@ def generate(meetings, tokens, occurrence):
     return response.json()
 
 
-def assess(risk, tokens, child_id, *present, etag=None):
-    headers = tokens.headers(**ASSESSOR) | ({"If-Match": etag} if etag else {})
-    response = risk.post(
-        f"/api/v1/risk/children/{child_id}/assessments",
-        headers=headers,
-        json={"answers": [{"indicator_code": code, "answer": "present"} for code in present]},
-    )
-    assert response.status_code == 201, response.text
-    return risk.get(f"/api/v1/risk/children/{child_id}", headers=tokens.headers(**ASSESSOR)).headers["etag"]
-
-
 def test_two_children_rising_to_high_and_one_review_due_are_exactly_the_agenda(agenda_client, tokens):
-    meetings, _, risk = agenda_client
+    meetings, services = agenda_client
     rising = ["3f0e9a1c-0b1d-4c5e-8f7a-1b2c3d4e5f60", "4a1f0b2d-1c2e-4d6f-9a8b-2c3d4e5f6071"]
     for child_id in rising:
-        etag = assess(risk, tokens, child_id, "missing_repeat", "exclusion", "debt_bondage")  # medium
-        assess(risk, tokens, child_id, "hotel_with_adults", etag=etag)  # high
+        services.risk.assessed(child_id, "medium")
+        services.risk.assessed(child_id, "high")
     review_due = "5b2a1c3e-2d3f-4e70-8b9c-3d4e5f607182"
-    assess(risk, tokens, review_due, "attendance_drop")  # low: review due in a day, before the meeting
+    # Low, its review due in a day: before the meeting two days away.
+    services.risk.assessed(review_due, "low", review_due=datetime.now(UTC) + timedelta(days=1))
 
     _, occurrence = next_mace(meetings, tokens)
     items = generate(meetings, tokens, occurrence)
@@ -94,43 +62,28 @@ def test_two_children_rising_to_high_and_one_review_due_are_exactly_the_agenda(a
 
 
 def test_new_and_repeat_referrals_never_at_mace_are_on_the_agenda(agenda_client, tokens):
-    meetings, referrals, _ = agenda_client
-    new = referrals.post(
-        "/api/v1/referrals", json=referral(child("Ali")), headers=tokens.headers(**SCHOOL)
-    ).json()
-    repeat_child = child("Bo", nhs="9434765919")
-    referrals.post(
-        "/api/v1/referrals", json=referral(repeat_child, "missing"), headers=tokens.headers(**SCHOOL)
-    )
-    repeat = referrals.post(
-        "/api/v1/referrals", json=referral(repeat_child), headers=tokens.headers(**SCHOOL)
-    ).json()
+    meetings, services = agenda_client
+    new = services.referrals.referral(summary="Ali Example seen with older males after school.")
+    repeat_child = str(uuid.uuid4())
+    services.referrals.referral(repeat_child, "missing")
+    repeat = services.referrals.referral(repeat_child)
     _, occurrence = next_mace(meetings, tokens)
     items = generate(meetings, tokens, occurrence)
     reasons = {item["child_ids"][0]: {r["code"] for r in item["reasons"]} for item in items}
     assert reasons[new["child_id"]] == {"new_referral"}
     assert reasons[repeat["child_id"]] == {"new_referral", "repeat_never_at_mace"}
-    assert all("Example" not in item["title"] and "Ali" not in item["title"] for item in items)
+    # Titles are built from ids, never from what a referral says or who made it.
+    assert all(
+        "Example" not in item["title"] and "Ali" not in item["title"] and "Sam" not in item["title"]
+        for item in items
+    )
 
 
 def test_a_cetg_agenda_lists_persons_of_concern_with_their_linked_children_as_one_item(agenda_client, tokens):
-    meetings, referrals, _ = agenda_client
-    officer = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["practitioner"]}
-    made = referrals.post(
-        "/api/v1/referrals", json=referral(child("Cal")), headers=tokens.headers(**SCHOOL)
-    ).json()
-    other = referrals.post(
-        "/api/v1/referrals", json=referral(child("Dee")), headers=tokens.headers(**SCHOOL)
-    ).json()
-    person = referrals.post(
-        "/api/v1/persons-of-concern", json={"alias": "Shadz"}, headers=tokens.headers(**officer)
-    ).json()
-    for linked in (made, other):
-        referrals.post(
-            f"/api/v1/persons-of-concern/{person['id']}/links",
-            json={"child_id": linked["child_id"]},
-            headers=tokens.headers(**officer),
-        )
+    meetings, services = agenda_client
+    made = services.referrals.referral()
+    other = services.referrals.referral()
+    person = services.referrals.person_of_concern("Shadz", [made["child_id"], other["child_id"]])
     series = meetings.post(
         "/api/v1/meetings/series",
         headers=tokens.headers(**COORDINATOR),
@@ -151,13 +104,9 @@ def test_a_cetg_agenda_lists_persons_of_concern_with_their_linked_children_as_on
 
 
 def test_regenerating_keeps_hand_made_items_order_and_minutes(agenda_client, tokens):
-    meetings, referrals, _ = agenda_client
-    referrals.post("/api/v1/referrals", json=referral(child("Cy")), headers=tokens.headers(**SCHOOL))
-    referrals.post(
-        "/api/v1/referrals",
-        json=referral(child("Di"), "sexual_exploitation"),
-        headers=tokens.headers(**SCHOOL),
-    )
+    meetings, services = agenda_client
+    services.referrals.referral()
+    services.referrals.referral(concern="sexual_exploitation")
     _, occurrence = next_mace(meetings, tokens)
     first = generate(meetings, tokens, occurrence)
     coordinator = tokens.headers(**COORDINATOR)
@@ -194,10 +143,8 @@ def test_regenerating_keeps_hand_made_items_order_and_minutes(agenda_client, tok
 
 
 def test_an_action_not_done_by_its_due_date_is_overdue_and_on_the_next_agenda(agenda_client, tokens):
-    meetings, referrals, _ = agenda_client
-    made = referrals.post(
-        "/api/v1/referrals", json=referral(child("Ed")), headers=tokens.headers(**SCHOOL)
-    ).json()
+    meetings, services = agenda_client
+    made = services.referrals.referral()
     three_weeks_ago = date.today() - timedelta(weeks=3)
     coordinator = tokens.headers(**COORDINATOR)
     series = meetings.post(
@@ -268,7 +215,7 @@ def test_an_action_not_done_by_its_due_date_is_overdue_and_on_the_next_agenda(ag
 
 
 def test_an_agenda_is_built_by_coordinators_of_agencies_that_chair_meetings_only(agenda_client, tokens):
-    meetings, _, _ = agenda_client
+    meetings, services = agenda_client
     _, occurrence = next_mace(meetings, tokens)
     url = f"/api/v1/meetings/occurrences/{occurrence['id']}/agenda/generate"
     # The MASH health team sees every child (all_cases) but the agreement does not have it chair.
@@ -286,15 +233,16 @@ def test_an_agenda_is_built_by_coordinators_of_agencies_that_chair_meetings_only
         "agency_type": "police",
         "roles": ["meeting_coordinator"],
     }
-    response = meetings.post(url, headers=tokens.headers(**police_coordinator))
+    police_headers = tokens.headers(**police_coordinator)
+    services.requests.clear()
+    response = meetings.post(url, headers=police_headers)
     assert response.status_code == 200, response.text
+    assert services.bearer_tokens() == {police_headers["Authorization"].removeprefix("Bearer ")}
 
 
 def test_the_calendar_feed_has_the_rule_exdates_and_no_child(agenda_client, tokens):
-    meetings, referrals, _ = agenda_client
-    made = referrals.post(
-        "/api/v1/referrals", json=referral(child("Flo")), headers=tokens.headers(**SCHOOL)
-    ).json()
+    meetings, services = agenda_client
+    made = services.referrals.referral(summary="Flo Example seen with older males after school.")
     series, occurrence = next_mace(meetings, tokens)
     generate(meetings, tokens, occurrence)
     coordinator = tokens.headers(**COORDINATOR)
@@ -340,8 +288,8 @@ def action_figures(meetings, tokens, who, **params):
 
 
 def test_action_figures_count_outcomes_per_agency(agenda_client, tokens):
-    meetings, referrals, _ = agenda_client
-    referrals.post("/api/v1/referrals", json=referral(child("Gus")), headers=tokens.headers(**SCHOOL))
+    meetings, services = agenda_client
+    services.referrals.referral()
     _, occurrence = next_mace(meetings, tokens)
     [item] = generate(meetings, tokens, occurrence)
     agreed_actions(meetings, tokens, item, ["sheffield-health"] * 6, date.today() + timedelta(days=10))
@@ -364,8 +312,8 @@ def test_action_figures_count_outcomes_per_agency(agenda_client, tokens):
 def test_action_figures_for_partners_count_last_month_as_it_stood_and_hide_small_counts(
     agenda_client, tokens, database_url
 ):
-    meetings, referrals, _ = agenda_client
-    referrals.post("/api/v1/referrals", json=referral(child("Ida")), headers=tokens.headers(**SCHOOL))
+    meetings, services = agenda_client
+    services.referrals.referral()
     _, occurrence = next_mace(meetings, tokens)
     [item] = generate(meetings, tokens, occurrence)
     made = agreed_actions(
@@ -438,42 +386,22 @@ def test_action_figures_for_partners_count_last_month_as_it_stood_and_hide_small
 
 
 def test_a_child_missing_twice_and_never_at_mace_goes_on_the_agenda(agenda_client, tokens):
-    meetings, referrals, _ = agenda_client
-    worker = {"agency": "sheffield-social-care", "agency_type": "social_care", "roles": ["practitioner"]}
-    registered = referrals.post(
-        "/api/v1/children", json=child("Hal"), headers=tokens.headers(**worker)
-    ).json()
+    meetings, services = agenda_client
+    child_id = str(uuid.uuid4())  # registered by social care, never referred
     for days_ago in (20, 5):
-        at = (date.today() - timedelta(days=days_ago)).isoformat() + "T08:00:00Z"
-        referrals.post(
-            "/api/v1/missing-episodes",
-            json={"child_id": registered["id"], "reported_missing_at": at},
-            headers=tokens.headers(**worker),
-        )
+        at = datetime.combine(date.today() - timedelta(days=days_ago), time(8), UTC)
+        services.referrals.missing(child_id, reported_missing_at=at)
     _, occurrence = next_mace(meetings, tokens)
     items = generate(meetings, tokens, occurrence)
-    [item] = [i for i in items if i["child_ids"] == [registered["id"]]]
+    [item] = [i for i in items if i["child_ids"] == [child_id]]
     assert {r["code"] for r in item["reasons"]} == {"repeat_missing", "repeat_never_at_mace"}
 
 
 def test_children_linked_through_one_adult_are_one_item_on_a_mace_agenda(agenda_client, tokens):
-    meetings, referrals, _ = agenda_client
-    officer = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["practitioner"]}
-    first = referrals.post(
-        "/api/v1/referrals", json=referral(child("Ivy")), headers=tokens.headers(**SCHOOL)
-    ).json()
-    second = referrals.post(
-        "/api/v1/referrals", json=referral(child("Jo")), headers=tokens.headers(**SCHOOL)
-    ).json()
-    person = referrals.post(
-        "/api/v1/persons-of-concern", json={"alias": "Tee"}, headers=tokens.headers(**officer)
-    )
-    for linked in (first, second):
-        referrals.post(
-            f"/api/v1/persons-of-concern/{person.json()['id']}/links",
-            json={"child_id": linked["child_id"]},
-            headers=tokens.headers(**officer),
-        )
+    meetings, services = agenda_client
+    first = services.referrals.referral()
+    second = services.referrals.referral()
+    services.referrals.person_of_concern("Tee", [first["child_id"], second["child_id"]])
     _, occurrence = next_mace(meetings, tokens)
     items = generate(meetings, tokens, occurrence)
     assert len(items) == 1
@@ -482,20 +410,10 @@ def test_children_linked_through_one_adult_are_one_item_on_a_mace_agenda(agenda_
 
 
 def test_a_child_at_medium_risk_not_reviewed_for_twelve_weeks_is_on_the_agenda(agenda_client, tokens):
-    from risk_api.assessments.models import ChildRisk
-
-    meetings, _, risk = agenda_client
+    meetings, services = agenda_client
     stale, fresh = "6c3b2d4f-3e4a-4f81-9cad-4e5f60718293", "7d4c3e5a-4f5b-4a92-8dbe-5f6071829304"
-    for child_id in (stale, fresh):
-        assess(risk, tokens, child_id, "missing_repeat", "exclusion", "debt_bondage")  # medium
-    thirteen_weeks_ago = datetime.now(UTC) - timedelta(weeks=13)
-    with risk.app.state.database.sessions() as session:  # as if assessed last quarter
-        session.execute(
-            update(ChildRisk)
-            .where(ChildRisk.child_id == uuid.UUID(stale))
-            .values(last_assessed_at=thirteen_weeks_ago, level_changed_at=thirteen_weeks_ago)
-        )
-        session.commit()
+    services.risk.assessed(stale, "medium", at=datetime.now(UTC) - timedelta(weeks=13))  # last quarter
+    services.risk.assessed(fresh, "medium")
 
     _, occurrence = next_mace(meetings, tokens)
     reasons = {
@@ -509,23 +427,11 @@ def test_a_child_at_medium_risk_not_reviewed_for_twelve_weeks_is_on_the_agenda(a
 def test_a_mapping_agenda_lists_each_place_of_concern_with_its_children_and_ward_but_no_names(
     agenda_client, tokens
 ):
-    meetings, referrals, _ = agenda_client
-    officer = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["practitioner"]}
-    seen_there = referrals.post(
-        "/api/v1/referrals", json=referral(child("Fay")), headers=tokens.headers(**SCHOOL)
-    ).json()
-    place = referrals.post(
-        "/api/v1/places-of-concern",
-        json={"place_type": "takeaway", "name": "Late-night takeaway, London Road", "ward_code": "E05010863"},
-        headers=tokens.headers(**officer),
+    meetings, services = agenda_client
+    seen_there = services.referrals.referral(summary="Fay Example seen at the takeaway on London Road.")
+    place = services.referrals.place_of_concern(
+        "Late-night takeaway, London Road", "takeaway", "E05010863", [seen_there["child_id"]]
     )
-    assert place.status_code == 201, place.text
-    linked = referrals.post(
-        f"/api/v1/places-of-concern/{place.json()['id']}/links",
-        json={"child_id": seen_there["child_id"]},
-        headers=tokens.headers(**officer),
-    )
-    assert linked.status_code in (200, 201), linked.text
     series = meetings.post(
         "/api/v1/meetings/series",
         headers=tokens.headers(**COORDINATOR),
@@ -540,7 +446,7 @@ def test_a_mapping_agenda_lists_each_place_of_concern_with_its_children_and_ward
         f"/api/v1/meetings/series/{series['id']}/occurrences", headers=tokens.headers(**COORDINATOR)
     ).json()[0]
     [item] = [i for i in generate(meetings, tokens, occurrence) if i["kind"] == "place_of_concern"]
-    assert item["subject_id"] == place.json()["id"]
+    assert item["subject_id"] == place["id"]
     assert item["child_ids"] == [seen_there["child_id"]]
     assert [r["detail"] for r in item["reasons"]] == ["ward E05010863"]
     assert "Fay" not in item["title"]  # the child's name never reaches the meetings service
