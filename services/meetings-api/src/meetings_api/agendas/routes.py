@@ -1,18 +1,14 @@
-"""HTTP handlers for agendas, minutes, decisions and actions."""
+"""HTTP handlers for agendas, minutes and decisions (actions: :mod:`meetings_api.actions.routes`)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Annotated
 
 import httpx
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 
-from meetings_api.actions import service as actions_service
-from meetings_api.actions.models import Action, ActionStatus
-from meetings_api.actions.schemas import ActionCreate, ActionRead, ActionUpdate, OverdueByAgency
 from meetings_api.agendas import service
 from meetings_api.agendas.models import AgendaItem
 from meetings_api.agendas.schemas import (
@@ -22,45 +18,49 @@ from meetings_api.agendas.schemas import (
     DecisionCreate,
     DecisionRead,
 )
-from meetings_api.agendas.sources import HttpCaseSources
-from meetings_api.deps import Coordinator, MeetingCaller, Reader, Settings
+from meetings_api.agendas.upstream.paging import ServiceLists
+from meetings_api.agendas.upstream.referral_client import HttpReferralClient, ReferralClient
+from meetings_api.agendas.upstream.risk_client import HttpRiskClient, RiskClient
+from meetings_api.deps import Coordinator, MeetingCaller, Settings
 from meetings_api.occurrences import service as occurrences_service
-from safeguarding_kit.concurrency import IfMatchHeader, etag
+from safeguarding_kit.auth.bearer import bearer_token
+from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
 from safeguarding_kit.db import SessionDep, utc_now
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/meetings", tags=["agendas"])
 
 
-def _bearer(request: Request) -> str:
-    return request.headers.get("authorization", "").partition(" ")[2]
-
-
-def case_sources(request: Request, settings: Settings) -> HttpCaseSources:
+def risk_client(request: Request, settings: Settings) -> RiskClient:
+    """The risk service, asked with the caller's own token."""
     client: httpx.Client = request.app.state.services_client
-    return HttpCaseSources(
+    lists = ServiceLists(
         client,
-        risk_url=str(settings.risk_api_url),
-        referral_url=str(settings.referral_api_url),
-        bearer_token=_bearer(request),
+        base_url=str(settings.risk_api_url),
+        service="risk service",
+        bearer_token=bearer_token(request),
     )
+    return HttpRiskClient(lists)
 
 
-Sources = Annotated[HttpCaseSources, Depends(case_sources)]
+def referral_client(request: Request, settings: Settings) -> ReferralClient:
+    """The referral service, asked with the caller's own token."""
+    client: httpx.Client = request.app.state.services_client
+    lists = ServiceLists(
+        client,
+        base_url=str(settings.referral_api_url),
+        service="referral service",
+        bearer_token=bearer_token(request),
+    )
+    return HttpReferralClient(lists)
+
+
+RiskService = Annotated[RiskClient, Depends(risk_client)]
+ReferralService = Annotated[ReferralClient, Depends(referral_client)]
 
 
 def _item_response(item: AgendaItem, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(
-        AgendaItemRead.model_validate(item).model_dump(mode="json"),
-        status_code=status_code,
-        headers={"ETag": etag(item.row_version)},
-    )
-
-
-def _action_body(action: Action) -> ActionRead:
-    body = ActionRead.model_validate(action)
-    body.overdue = action.status is ActionStatus.open and action.due_date < utc_now().date()
-    return body
+    return json_with_etag(AgendaItemRead.model_validate(item), item.row_version, status_code)
 
 
 @router.post(
@@ -74,22 +74,28 @@ def generate_agenda(
     occurrence_id: uuid.UUID,
     session: SessionDep,
     principal: Coordinator,
-    sources: Sources,
+    risk: RiskService,
+    referrals: ReferralService,
     settings: Settings,
 ) -> list[AgendaItemRead]:
     """Children whose risk became high or rose since the last meeting, reviews due,
-    children not reviewed for 12 weeks, new referrals with exploitation concerns,
-    repeat referrals never discussed at MACE, and children with open or overdue
-    actions: one item per child with every reason. Running it again changes nothing
-    it need not: hand-made items, order changes and minutes are kept. Built with your
-    token, so it holds only what you may see. 503 when a service cannot be reached,
-    502 when its answer is not what it documents."""
+    children at medium or high risk not reviewed for the partnership's review gap
+    (12 weeks unless configured), new referrals with exploitation concerns, repeat
+    referrals or missing episodes never discussed at MACE, and children with open or
+    overdue actions: one item per child with every reason. Running it again changes
+    nothing it need not: hand-made items, order changes and minutes are kept. Built
+    with your token, so it holds only what you may see. 503 when a service cannot be
+    reached, 502 when its answer is not what it documents, and 502
+    (`agenda-source-too-long`) when one of its lists is too long to read whole (over
+    20,000 entries): the agenda is then not built, rather than built without some
+    children. Nothing is written on any of these errors."""
     items = service.build_agenda(
         session,
         principal,
         occurrence_id,
-        sources,
-        review_gap=timedelta(weeks=settings.review_gap_weeks),
+        risk,
+        referrals,
+        review_gap_weeks=settings.review_gap_weeks,
         now=utc_now(),
     )
     return [AgendaItemRead.model_validate(i) for i in items]
@@ -176,79 +182,3 @@ def list_decisions(item_id: uuid.UUID, session: SessionDep, principal: MeetingCa
     the item's meeting (as for its agenda): 403 for a token without a case role, 404 for
     a case worker of an agency not invited, the refusal audited."""
     return [DecisionRead.model_validate(d) for d in service.decisions_of(session, principal, item_id)]
-
-
-@router.post(
-    "/agenda-items/{item_id}/actions",
-    operation_id="agreeAction",
-    summary="Agree an action",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ActionRead,
-    responses=problem_responses(401, 403, 404, 422),
-)
-def agree_action(
-    item_id: uuid.UUID, body: ActionCreate, session: SessionDep, principal: Coordinator
-) -> JSONResponse:
-    """Owned by an agency (and person), with a due date; carried forward to the
-    series' next meetings until done or cancelled."""
-    action = actions_service.agree_action(session, principal, item_id, body)
-    return JSONResponse(
-        _action_body(action).model_dump(mode="json"),
-        status_code=201,
-        headers={"ETag": etag(action.row_version)},
-    )
-
-
-@router.patch(
-    "/actions/{action_id}",
-    operation_id="updateAction",
-    summary="Mark an action done or cancelled",
-    response_model=ActionRead,
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
-)
-def update_action(
-    action_id: uuid.UUID,
-    body: ActionUpdate,
-    session: SessionDep,
-    principal: Coordinator,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
-    """Needs `If-Match`."""
-    action = actions_service.update_action(session, principal, action_id, body, if_match)
-    return JSONResponse(
-        _action_body(action).model_dump(mode="json"), headers={"ETag": etag(action.row_version)}
-    )
-
-
-@router.get(
-    "/occurrences/{occurrence_id}/actions",
-    operation_id="listMeetingActions",
-    summary="Actions agreed at this meeting and carried forward to it",
-    response_model=list[ActionRead],
-    responses=problem_responses(401, 403, 404, 422),
-)
-def list_meeting_actions(
-    occurrence_id: uuid.UUID, session: SessionDep, principal: Reader
-) -> list[ActionRead]:
-    """Actions from this meeting, plus those still open from earlier meetings of the series."""
-    return [_action_body(a) for a in actions_service.actions_for_meeting(session, occurrence_id)]
-
-
-@router.get(
-    "/actions/overdue",
-    operation_id="listOverdueActionsByAgency",
-    summary="Overdue actions, by owning agency",
-    response_model=list[OverdueByAgency],
-    responses=problem_responses(401, 403, 422),
-)
-def overdue_actions(
-    session: SessionDep,
-    principal: Reader,
-    owner_agency: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")] = None,
-) -> list[OverdueByAgency]:
-    """Open actions past their due date, grouped by agency, for chasing at the next meeting."""
-    grouped = actions_service.overdue_by_agency(session, utc_now().date(), owner_agency)
-    return [
-        OverdueByAgency(owner_agency=agency, overdue=len(actions), actions=[_action_body(a) for a in actions])
-        for agency, actions in grouped.items()
-    ]

@@ -5,8 +5,6 @@ items added by hand, minutes and decisions."""
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,8 +14,20 @@ from sqlalchemy.orm import Session
 from meetings_api import audit_trail
 from meetings_api.actions.models import Action, ActionStatus
 from meetings_api.agendas.models import AgendaItem, Decision, ItemKind, ItemSource
+from meetings_api.agendas.rules import (
+    AgendaWindow,
+    ChildSignal,
+    ReasonCode,
+    child_items,
+    child_signals,
+    group_linked_children,
+    intelligence_items,
+    never_at_mace_signals,
+    repeat_children,
+)
 from meetings_api.agendas.schemas import AgendaItemCreate, AgendaItemUpdate, DecisionCreate
-from meetings_api.agendas.sources import CaseSources, ChildSignal, child_signals
+from meetings_api.agendas.upstream.referral_client import ReferralClient
+from meetings_api.agendas.upstream.risk_client import RiskClient
 from meetings_api.occurrences.models import Occurrence, OccurrenceStatus
 from meetings_api.occurrences.service import (
     get_occurrence,
@@ -70,7 +80,7 @@ def action_signals(session: Session, occurrence: Occurrence, today: date) -> lis
         signals.append(
             ChildSignal(
                 action.child_id,
-                "overdue_action" if overdue else "open_action",
+                ReasonCode.overdue_action if overdue else ReasonCode.open_action,
                 f"{'Overdue' if overdue else 'Open'} action for {action.owner_agency}: "
                 f"due {action.due_date.isoformat()}",
             )
@@ -92,131 +102,37 @@ def never_at_mace(session: Session, child_ids: set[uuid.UUID]) -> set[uuid.UUID]
     return child_ids - discussed
 
 
-@dataclass(frozen=True)
-class _Wanted:
-    key: str
-    kind: ItemKind
-    child_ids: list[str]
-    subject_id: uuid.UUID | None
-    title: str
-    reasons: list[dict[str, str]]
-
-
-def _intelligence_items(sources: CaseSources) -> list[_Wanted]:
-    """CETG and mapping meetings: each person and place of concern, with the children
-    linked to them as one group."""
-    items = []
-    for person in sources.persons_of_concern():
-        label = person.get("alias") or person.get("name") or "unnamed"
-        items.append(
-            _Wanted(
-                f"person:{person['id']}",
-                ItemKind.person_of_concern,
-                sorted(person["child_ids"]),
-                uuid.UUID(person["id"]),
-                f"Person of concern: {label}",
-                [{"code": "person_of_concern", "detail": f"{len(person['child_ids'])} linked children"}],
-            )
-        )
-    for place in sources.places_of_concern():
-        items.append(
-            _Wanted(
-                f"place:{place['id']}",
-                ItemKind.place_of_concern,
-                sorted(place["child_ids"]),
-                uuid.UUID(place["id"]),
-                f"Place of concern: {place['name']} ({place['place_type']})",
-                [{"code": "place_of_concern", "detail": f"ward {place.get('ward_code') or 'n/a'}"}],
-            )
-        )
-    return items
-
-
-def _group_linked_children(wanted: list[_Wanted], sources: CaseSources) -> list[_Wanted]:
-    """Children on the agenda linked through the same person of concern become one item,
-    with every child's reasons."""
-    by_child = {entry.child_ids[0]: entry for entry in wanted if entry.kind is ItemKind.child}
-    grouped: set[str] = set()
-    groups = []
-    for person in sorted(sources.persons_of_concern(), key=lambda p: str(p["id"])):
-        members = sorted(c for c in person["child_ids"] if c in by_child and c not in grouped)
-        if len(members) < 2:
-            continue
-        grouped.update(members)
-        reasons = [
-            {"code": "linked_children", "detail": f"Linked through one person of concern ({len(members)})"}
-        ]
-        reasons += [
-            {"code": r["code"], "detail": f"Child {child[:8]}: {r['detail']}"}
-            for child in members
-            for r in by_child[child].reasons
-        ]
-        groups.append(
-            _Wanted(
-                f"group:person:{person['id']}",
-                ItemKind.children_group,
-                members,
-                uuid.UUID(person["id"]),
-                f"Linked children ({len(members)})",
-                reasons,
-            )
-        )
-    return [entry for entry in wanted if not set(entry.child_ids) & grouped] + groups
-
-
 def build_agenda(
     session: Session,
     principal: Principal,
     occurrence_id: uuid.UUID,
-    sources: CaseSources,
+    risk: RiskClient,
+    referrals: ReferralClient,
     *,
-    review_gap: timedelta,
+    review_gap_weeks: int,
     now: datetime,
 ) -> list[AgendaItem]:
     """Generate (or regenerate) the occurrence's agenda: one item per child with every
     reason they are on it. Hand-made items, positions and minutes are kept; a generated
-    item whose reasons have gone is dropped unless it already has minutes. Commits."""
+    item whose reasons have gone is dropped unless it already has minutes. Commits.
+    A service that cannot be read whole raises its problem before anything is written."""
     occurrence = get_occurrence(session, occurrence_id)
     if occurrence.status is OccurrenceStatus.cancelled:
         raise MeetingCancelled("A cancelled meeting has no agenda to build.")
     previous = previous_occurrence(session, occurrence)
     # The first meeting of a series looks back a week from whichever comes first: it or now.
     since = previous.starts_at if previous else min(occurrence.starts_at, now) - DEFAULT_LOOKBACK
-    signals = child_signals(
-        sources,
-        since=since,
-        meeting_at=occurrence.starts_at,
-        review_gap_start=occurrence.starts_at - review_gap,
-    )
+    window = AgendaWindow(since=since, meeting_at=occurrence.starts_at, review_gap_weeks=review_gap_weeks)
+    signals = child_signals(risk, referrals, window)
     signals += action_signals(session, occurrence, now.date())
-    repeat = {s.child_id for s in signals if s.code == "repeat_missing" or "repeat referral" in s.detail}
-    for child_id in never_at_mace(session, repeat):
-        signals.append(
-            ChildSignal(
-                child_id, "repeat_never_at_mace", "Repeated referrals or missing episodes, never at MACE"
-            )
-        )
+    signals += never_at_mace_signals(never_at_mace(session, repeat_children(signals)))
 
-    reasons: dict[uuid.UUID, dict[str, str]] = defaultdict(dict)
-    for signal in signals:
-        reasons[signal.child_id].setdefault(signal.code, signal.detail)
-
-    wanted = [
-        _Wanted(
-            f"child:{child_id}",
-            ItemKind.child,
-            [str(child_id)],
-            None,
-            f"Child {str(child_id)[:8]}",
-            [{"code": code, "detail": detail} for code, detail in sorted(reasons[child_id].items())],
-        )
-        for child_id in sorted(reasons, key=str)
-    ]
+    wanted = child_items(signals)
     series = session.get_one(MeetingSeries, occurrence.series_id)
     if series.meeting_type in (MeetingType.CETG, MeetingType.MAPPING):
-        wanted += _intelligence_items(sources)
+        wanted += intelligence_items(referrals.persons_of_concern(), referrals.places_of_concern())
     else:
-        wanted = _group_linked_children(wanted, sources)
+        wanted = group_linked_children(wanted, referrals.persons_of_concern())
 
     existing = {item.generation_key: item for item in _items(session, occurrence.id) if item.generation_key}
     next_position = (
@@ -291,7 +207,7 @@ def add_item(
         child_ids=[str(c) for c in data.child_ids],
         subject_id=data.subject_id,
         title=data.title,
-        reasons=[{"code": "added_by_hand", "detail": data.reason}],
+        reasons=[{"code": ReasonCode.added_by_hand.value, "detail": data.reason}],
     )
     session.add(item)
     session.flush()
@@ -380,7 +296,7 @@ def child_became_high(session: Session, event: dict[str, Any]) -> None:
     if occurrence is None:
         return
     key = f"child:{child_id}"
-    reason = {"code": "became_high", "detail": "Risk became high (risk service)"}
+    reason = {"code": ReasonCode.became_high.value, "detail": "Risk became high (risk service)"}
     item = session.scalar(
         select(AgendaItem).where(AgendaItem.occurrence_id == occurrence.id, AgendaItem.generation_key == key)
     )
