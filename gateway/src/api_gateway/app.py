@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
+from api_gateway.authentication import authenticate, token_verification
 from api_gateway.breaker import CircuitBreaker
 from api_gateway.cors import ProblemCORSMiddleware
 from api_gateway.fast_path import ApiFastPath, proxy_asgi
@@ -24,13 +25,10 @@ from api_gateway.rate_limits import RateLimits
 from api_gateway.routing import Upstream, read_timeout_for, upstream_for
 from api_gateway.settings import GatewaySettings
 from api_gateway.upstream import AiohttpUpstream
-from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
-from safeguarding_kit.auth.verifier import TokenRejected, TokenVerifier
 from safeguarding_kit.health import health_router
 from safeguarding_kit.observability import RequestContextMiddleware, configure_logging
-from safeguarding_kit.problems import NotFound, Unauthenticated, install_problem_handlers
+from safeguarding_kit.problems import NotFound, install_problem_handlers
 from safeguarding_kit.security_headers import SecurityHeadersMiddleware
-from safeguarding_kit.service_app import verifier_http_client
 
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -49,13 +47,6 @@ def upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
     )
 
 
-def _bearer_token(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Send 'Authorization: Bearer <token>' with a token from a trusted issuer.")
-    return token.strip()
-
-
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     """The gateway for the services the settings name."""
     settings = settings or GatewaySettings()
@@ -68,13 +59,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.dev_issuer_enabled:
-            ensure_dev_key_pair(settings.dev_issuer_dir)
         async with (
-            verifier_http_client(settings) as jwks_client,
+            token_verification(app, settings),
             upstream_client(settings) as client,
         ):
-            app.state.token_verifier = TokenVerifier.from_settings(settings, jwks_client)
             app.state.upstream_client = client  # health checks and spec fetches
             app.state.upstream = AiohttpUpstream(  # the hot path: every proxied request
                 connect_timeout=settings.upstream_connect_timeout_seconds,
@@ -143,11 +131,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         upstream = upstream_for(request.url.path)
         if upstream is None:
             raise NotFound("There is no resource at this path.")
-        verifier: TokenVerifier = request.app.state.token_verifier
-        try:
-            principal = await verifier.verify(_bearer_token(request))
-        except TokenRejected as exc:
-            raise Unauthenticated(exc.reason) from exc
+        principal = await authenticate(request)
         rate_limits: RateLimits = request.app.state.rate_limits
         await rate_limits.check(principal, request.method)
         return await forward(

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from safeguarding_kit.problems import Problem, problem_response
+from safeguarding_kit.problems import Problem, problem_as_response
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -49,15 +49,7 @@ def proxy_asgi(handler: Handler, *, route_path: str, methods: list[str]) -> ASGI
                 )
             response = await handler(request)
         except Problem as exc:
-            response = problem_response(
-                exc.status,
-                exc.slug,
-                exc.title,
-                exc.detail,
-                instance=request.url.path,
-                headers=exc.headers,
-                errors=exc.errors,
-            )
+            response = problem_as_response(exc, instance=request.url.path)
         await response(scope, receive, send)
 
     return app

@@ -1,4 +1,4 @@
-"""Which service answers which path (ARCHITECTURE.md, "Processes and ports")."""
+"""Which service answers which path (README, "What runs")."""
 
 from __future__ import annotations
 

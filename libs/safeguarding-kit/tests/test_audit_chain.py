@@ -19,14 +19,12 @@ import pytest
 from sqlalchemy import Column, Engine, MetaData, String, Table, Uuid, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from safeguarding_kit.audit import (
-    GENESIS_HASH,
-    AuditTables,
+from safeguarding_kit.audit.models import GENESIS_HASH, AuditTables, audit_tables
+from safeguarding_kit.audit.service import (
     AuditTrail,
     ChainVerification,
     access_log,
     append_audit,
-    audit_tables,
     ensure_chain_head,
     record_hash,
     verify_chain,

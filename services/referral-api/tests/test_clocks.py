@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from referral_api.clocks import referral_decision_due, return_home_interview_due
+from referral_api.missing_episodes.clock import return_home_interview_due
+from referral_api.referrals.clock import referral_decision_due
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -6,13 +6,15 @@ with 428, one from a stale version with 412; in both cases nothing changes.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.orm.exc import StaleDataError
 
-from safeguarding_kit.problems import Problem, problem_response
+from safeguarding_kit.problems import Problem, problem_as_response
 
 
 class PreconditionRequired(Problem):
@@ -38,6 +40,18 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+def json_with_etag(
+    body: BaseModel | dict[str, Any],
+    version: int,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """``body`` (a schema, or a JSON object kept from an earlier answer) with the ``ETag``
+    of the record at ``version``, and any other ``headers`` (``Location``, say)."""
+    content = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    return JSONResponse(content, status_code=status_code, headers={"ETag": etag(version), **(headers or {})})
+
+
 def check_if_match(if_match: str | None, current_version: int) -> None:
     """Pass when ``If-Match`` names the current version; otherwise 428 or 412."""
     if if_match is None:
@@ -58,11 +72,8 @@ def install_stale_write_handler(app: FastAPI) -> None:
     (``version_id_col``) stops the second, which answers 412 like any stale write."""
 
     async def on_stale(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(
-            StaleWrite.status,
-            StaleWrite.slug,
-            StaleWrite.title,
-            "The record was changed by someone else at the same moment. Read it again and retry.",
+        return problem_as_response(
+            StaleWrite("The record was changed by someone else at the same moment. Read it again and retry."),
             instance=request.url.path,
         )
 

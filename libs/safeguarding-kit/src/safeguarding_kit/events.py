@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -47,6 +46,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
+from safeguarding_kit.background import repeating
 from safeguarding_kit.db import Database, UtcDateTime, utc_now
 from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
 from safeguarding_kit.partnership.agreement import Agreement
@@ -410,28 +410,20 @@ def relay_thread(
     gauge_every: float = 5.0,
 ) -> Iterator[None]:
     """A background thread delivering the outbox while the process runs."""
-    stop = threading.Event()
+    counted_at = 0.0
 
-    def loop() -> None:
-        counted_at = 0.0
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            while not stop.is_set():
-                try:
-                    relay_once(database, tables, client, secret, service, policy)
-                    if time.monotonic() - counted_at >= gauge_every:
-                        count_by_status(database, tables, service)
-                        counted_at = time.monotonic()
-                except Exception:  # a bad cycle (database down) must not end the relay
-                    log.exception("relay cycle failed")
-                stop.wait(interval)
+    def cycle() -> None:
+        nonlocal counted_at
+        relay_once(database, tables, client, secret, service, policy)
+        if time.monotonic() - counted_at >= gauge_every:
+            count_by_status(database, tables, service)
+            counted_at = time.monotonic()
 
-    thread = threading.Thread(target=loop, name=f"{service}-outbox-relay", daemon=True)
-    thread.start()
-    try:
+    with (
+        httpx.Client(timeout=timeout, follow_redirects=False) as client,
+        repeating(f"{service}-outbox-relay", cycle, interval, at_start=True),
+    ):
         yield
-    finally:
-        stop.set()
-        thread.join(timeout=5)
 
 
 def first_time(session: Session, tables: EventTables, event_id: uuid.UUID, type: str) -> bool:

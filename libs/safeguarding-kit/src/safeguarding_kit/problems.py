@@ -125,6 +125,19 @@ def problem_response(
     )
 
 
+def problem_as_response(problem: Problem, *, instance: str | None = None) -> JSONResponse:
+    """The problem+json answer for a raised :class:`Problem` (``instance``: the request's path)."""
+    return problem_response(
+        problem.status,
+        problem.slug,
+        problem.title,
+        problem.detail,
+        instance=instance,
+        headers=problem.headers,
+        errors=problem.errors,
+    )
+
+
 def _json_pointer(path: Sequence[int | str]) -> str:
     escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in path)
     return "#/" + "/".join(escaped) if path else "#"
@@ -159,15 +172,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
-        return problem_response(
-            exc.status,
-            exc.slug,
-            exc.title,
-            exc.detail,
-            instance=request.url.path,
-            headers=exc.headers,
-            errors=exc.errors,
-        )
+        return problem_as_response(exc, instance=request.url.path)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import httpx
 from fastapi import FastAPI
 
+from meetings_api.actions.routes import router as actions_router
 from meetings_api.actions.service import partner_may_hear_of
 from meetings_api.actions.sweeper import overdue_sweeper
 from meetings_api.agendas.routes import router as agendas_router
@@ -17,10 +18,10 @@ from meetings_api.occurrences.routes import router as occurrences_router
 from meetings_api.series.routes import router as series_router
 from meetings_api.settings import MeetingsSettings
 from meetings_api.stats.routes import router as stats_router
-from safeguarding_kit.audit_routes import audit_router
+from safeguarding_kit.audit.routes import audit_router
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.settings import DatabaseSettings
-from safeguarding_kit.webhooks import webhooks_router
+from safeguarding_kit.webhooks.routes import webhooks_router
 
 DESCRIPTION = """\
 Multi-agency meetings that manage exploitation risk: MACE (weekly, chaired by
@@ -79,6 +80,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             series_router,
             occurrences_router,
             agendas_router,
+            actions_router,
             stats_router,
             webhooks_router(
                 EVENTS,

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from meetings_api.database import AUDIT
-from safeguarding_kit.audit import AuditTrail
+from safeguarding_kit.audit.service import AuditTrail
 from safeguarding_kit.auth.principal import Principal
 
 TRAIL = AuditTrail(AUDIT)

@@ -19,7 +19,7 @@ def meetings_settings(request: Request) -> MeetingsSettings:
 
 
 # Case workers of the agencies that chair meetings: every series, meeting and action (403 for others).
-Reader = Annotated[Principal, Depends(requires(Permission.read_all_meetings))]
+AllMeetingsReader = Annotated[Principal, Depends(requires(Permission.read_all_meetings))]
 # Meeting coordinators of those agencies: schedule, build agendas, minute, record actions.
 Coordinator = Annotated[Principal, Depends(requires(Permission.run_meetings))]
 # Case workers of any agency (403 for a token without a case role); whether they may read

@@ -17,11 +17,11 @@ from referral_api.referrals.routes import router as referrals_router
 from referral_api.settings import DEFAULT_BREAK_GLASS_HOURS, ReferralSettings
 from referral_api.stats.routes import router as stats_router
 from referral_api.third_party.routes import router as third_party_router
-from safeguarding_kit.audit_routes import audit_router
+from safeguarding_kit.audit.routes import audit_router
 from safeguarding_kit.partnership.routes import partnership_router
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.settings import DatabaseSettings
-from safeguarding_kit.webhooks import webhooks_router
+from safeguarding_kit.webhooks.routes import webhooks_router
 
 DESCRIPTION = """\
 Referrals about children at risk of sexual or criminal exploitation, sent by partner

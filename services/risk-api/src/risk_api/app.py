@@ -10,13 +10,14 @@ from risk_api.assessments.routes import router as assessments_router
 from risk_api.assessments.service import may_read_child, record_agency_link, screening_for_referral
 from risk_api.break_glass import service as break_glass_service
 from risk_api.database import AUDIT, EVENTS
+from risk_api.impact.routes import router as impact_router
 from risk_api.risk_models.routes import router as risk_models_router
 from risk_api.settings import RiskSettings
 from risk_api.stats.routes import router as stats_router
-from safeguarding_kit.audit_routes import audit_router
+from safeguarding_kit.audit.routes import audit_router
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.settings import DatabaseSettings
-from safeguarding_kit.webhooks import webhooks_router
+from safeguarding_kit.webhooks.routes import webhooks_router
 
 DESCRIPTION = """\
 The partnership's child exploitation tracker: versioned weighted-indicator risk
@@ -62,6 +63,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         routers=[
             risk_models_router,
+            impact_router,
             assessments_router,
             stats_router,
             webhooks_router(

@@ -4,6 +4,6 @@ Calls join the caller's transaction."""
 from __future__ import annotations
 
 from risk_api.database import AUDIT
-from safeguarding_kit.audit import AuditTrail
+from safeguarding_kit.audit.service import AuditTrail
 
 record = AuditTrail(AUDIT).record

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import DeclarativeBase
 
-from safeguarding_kit.audit import audit_tables
+from safeguarding_kit.audit.models import audit_tables
 from safeguarding_kit.db import service_metadata
 from safeguarding_kit.events import event_tables
 

@@ -11,30 +11,17 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict
 
-from safeguarding_kit.audit import AuditEntry, AuditTables, access_log, verify_chain
+from safeguarding_kit.audit.models import AuditTables
+from safeguarding_kit.audit.schemas import AuditEntry, ChainVerificationRead
+from safeguarding_kit.audit.service import access_log, verify_chain
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
-from safeguarding_kit.partnership.policy import Permission, allows, requires
+from safeguarding_kit.partnership.policy import GovernanceAuditor, Permission, allows, requires
 from safeguarding_kit.problems import problem_responses
 
 Auditor = Annotated[Principal, Depends(requires(Permission.audit_all_agencies, Permission.audit_own_agency))]
-GovernanceAuditor = Annotated[Principal, Depends(requires(Permission.audit_all_agencies))]
-
-
-class ChainVerificationRead(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"ok": True, "checked": 48213, "first_broken_seq": None, "reason": None}]
-        }
-    )
-
-    ok: bool
-    checked: int
-    first_broken_seq: int | None
-    reason: str | None
 
 
 def audit_router(

@@ -1,5 +1,5 @@
 """The append-only, hash-chained audit trail each service keeps of every read and
-write of a child's record (ARCHITECTURE.md, "Audit").
+write of a child's record (README, "The referral service in brief": Audit).
 
 Each record's hash covers its content and the previous record's hash, so changing,
 deleting or inserting any record breaks the chain from there on; a one-row chain
@@ -28,36 +28,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Connection,
-    CursorResult,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Uuid,
-    event,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, CursorResult, MetaData, Table, event, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 
+from safeguarding_kit.audit.models import GENESIS_HASH, HEAD_ID, AuditTables, audit_tables
+from safeguarding_kit.audit.schemas import AuditEntry
 from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.db import UtcDateTime, utc_now
+from safeguarding_kit.db import utc_now
 from safeguarding_kit.problems import InvalidCursor
 from safeguarding_kit.request_context import current_request_id
 
-GENESIS_HASH = "0" * 64
-HEAD_ID = 1
 OUTCOMES = frozenset({"allowed", "denied"})
-LOG_TABLE = "audit_log"
-HEAD_TABLE = "audit_chain_head"
 
 # The columns a record's hash covers, named here rather than read off the table so
 # that adding a column later cannot silently change the hashes of records already written.
@@ -76,50 +59,6 @@ _HASHED = (
     "outcome",
     "detail",
 )
-
-
-@dataclass(frozen=True)
-class AuditTables:
-    """A service's audit log and its chain head."""
-
-    log: Table
-    head: Table
-
-
-def audit_tables(metadata: MetaData) -> AuditTables:
-    """The audit log and its chain head, defined on the service's own metadata (so
-    they go into that service's migrations)."""
-    # seq is given by the chain head, never by the database; BIGINT on PostgreSQL,
-    # INTEGER (SQLite's rowid type) on SQLite.
-    seq_type = BigInteger().with_variant(Integer, "sqlite")
-    log = Table(
-        LOG_TABLE,
-        metadata,
-        Column("seq", seq_type, primary_key=True, autoincrement=False),
-        Column("occurred_at", UtcDateTime, nullable=False),
-        Column("actor_sub", String(255), nullable=False),
-        Column("actor_agency", String(63), nullable=False),
-        Column("actor_agency_type", String(20), nullable=False),
-        Column("actor_roles", String(255), nullable=False),
-        Column("action", String(40), nullable=False),
-        Column("resource_type", String(60), nullable=False),
-        Column("resource_id", String(64), nullable=False),
-        Column("child_id", Uuid, index=True),
-        Column("request_id", String(128)),
-        Column("outcome", String(10), nullable=False),
-        # A short machine-readable note (e.g. "merged into <id>"); never personal data.
-        Column("detail", String(255)),
-        Column("prev_hash", String(64), nullable=False),
-        Column("hash", String(64), nullable=False),
-    )
-    head = Table(
-        HEAD_TABLE,
-        metadata,
-        Column("id", Integer, primary_key=True, autoincrement=False),
-        Column("last_seq", seq_type, nullable=False),
-        Column("last_hash", String(64), nullable=False),
-    )
-    return AuditTables(log=log, head=head)
 
 
 def _canonical(values: dict[str, Any]) -> str:
@@ -355,47 +294,6 @@ def verify_chain(session: Session, tables: AuditTables, *, batch: int = 1000) ->
         if head_seq == last_seq and head_hash != prev_hash:
             return ChainVerification(False, last_seq, last_seq, "the chain head does not match this record")
     return ChainVerification(True, last_seq)
-
-
-class AuditEntry(BaseModel):
-    """One access to a child's record."""
-
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "seq": 48211,
-                    "occurred_at": "2026-11-24T10:02:13Z",
-                    "actor_sub": "jane.worker@sheffield.gov.example",
-                    "actor_agency": "sheffield-social-care",
-                    "actor_agency_type": "social_care",
-                    "actor_roles": "practitioner",
-                    "action": "read",
-                    "resource_type": "child",
-                    "resource_id": "5b0e8c3a-7f21-4d6e-a9b4-0c1d2e3f4a5b",
-                    "child_id": "5b0e8c3a-7f21-4d6e-a9b4-0c1d2e3f4a5b",
-                    "request_id": "4b5a1f9e-4f43-4a43-9f7b-1a5f8f0d2c11",
-                    "outcome": "allowed",
-                    "detail": None,
-                }
-            ]
-        },
-    )
-
-    seq: int
-    occurred_at: datetime
-    actor_sub: str
-    actor_agency: str
-    actor_agency_type: str
-    actor_roles: str
-    action: str
-    resource_type: str
-    resource_id: str
-    child_id: uuid.UUID | None
-    request_id: str | None
-    outcome: str
-    detail: str | None
 
 
 def _encode_seq(seq: int) -> str:

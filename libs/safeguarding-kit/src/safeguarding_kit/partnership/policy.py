@@ -204,5 +204,12 @@ def requires(
     return check
 
 
+CaseWorker = Annotated[Principal, Depends(requires(Permission.work_linked_cases))]
+"""A case worker of any agency; which children's records they see is decided with each
+record (the service's access rules), so a child they may not see is a 404."""
+
 FigureReader = Annotated[Principal, Depends(requires(Permission.read_figures, Permission.read_exact_figures))]
 """A caller of the figure endpoints: exact figures only where ``read_exact_figures`` allows."""
+
+GovernanceAuditor = Annotated[Principal, Depends(requires(Permission.audit_all_agencies))]
+"""An auditor of an agency the agreement grants ``audits``: every agency's records."""

@@ -40,7 +40,9 @@ def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-def endpoint_of_agency(session: Session, tables: EventTables, principal: Principal, endpoint_id: uuid.UUID) -> Any:
+def endpoint_of_agency(
+    session: Session, tables: EventTables, principal: Principal, endpoint_id: uuid.UUID
+) -> Any:
     """The endpoint, if it belongs to the caller's agency; 404 otherwise (as if absent)."""
     w = tables.webhook_endpoints
     row = session.execute(
@@ -119,7 +121,9 @@ def endpoints_of(session: Session, tables: EventTables, principal: Principal) ->
     return [WebhookEndpointRead.model_validate(row, from_attributes=True) for row in rows]
 
 
-def remove_endpoint(session: Session, tables: EventTables, principal: Principal, endpoint_id: uuid.UUID) -> None:
+def remove_endpoint(
+    session: Session, tables: EventTables, principal: Principal, endpoint_id: uuid.UUID
+) -> None:
     """Stop deliveries to the endpoint: those not yet made are given up, the history
     stays. Commits."""
     w, d = tables.webhook_endpoints, tables.deliveries

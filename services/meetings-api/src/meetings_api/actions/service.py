@@ -165,6 +165,11 @@ def announce_overdue_actions(session: Session, outbox: Outbox, today: date, *, b
     return len(due)
 
 
+def is_overdue(action: Action, today: date) -> bool:
+    """True for an open action whose due date is before ``today``."""
+    return action.status is ActionStatus.open and action.due_date < today
+
+
 def overdue_by_agency(session: Session, today: date, owner_agency: str | None) -> dict[str, list[Action]]:
     """Open actions past their due date, grouped by the agency that owns them."""
     stmt = select(Action).where(Action.status == ActionStatus.open, Action.due_date < today)

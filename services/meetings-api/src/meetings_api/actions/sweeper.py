@@ -4,8 +4,6 @@ Europe/London) is announced once. Several processes on PostgreSQL skip each othe
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -14,10 +12,10 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 
 from meetings_api.actions.service import announce_overdue_actions
+from safeguarding_kit.background import repeating
 from safeguarding_kit.db import Database
 from safeguarding_kit.events import Outbox
 
-log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -31,19 +29,5 @@ def overdue_sweeper(app: FastAPI, every: float) -> Iterator[None]:
     if every <= 0:
         yield
         return
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(every):
-            try:
-                sweep_once(app.state.database, app.state.outbox)
-            except Exception:  # a bad sweep (database down) must not end the thread
-                log.exception("overdue action sweep failed")
-
-    thread = threading.Thread(target=loop, name="overdue-actions", daemon=True)
-    thread.start()
-    try:
+    with repeating("overdue-actions", lambda: sweep_once(app.state.database, app.state.outbox), every):
         yield
-    finally:
-        stop.set()
-        thread.join(timeout=5)

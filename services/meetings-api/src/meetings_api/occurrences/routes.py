@@ -21,7 +21,7 @@ from meetings_api.occurrences.schemas import (
     RescheduleCreate,
 )
 from meetings_api.series.service import get_series
-from safeguarding_kit.concurrency import IfMatchHeader, etag
+from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.problems import problem_responses
 
@@ -29,10 +29,7 @@ router = APIRouter(prefix="/api/v1/meetings/occurrences", tags=["meetings"])
 
 
 def _response(occurrence: Occurrence) -> JSONResponse:
-    return JSONResponse(
-        OccurrenceRead.model_validate(occurrence).model_dump(mode="json"),
-        headers={"ETag": etag(occurrence.row_version)},
-    )
+    return json_with_etag(OccurrenceRead.model_validate(occurrence), occurrence.row_version)
 
 
 @router.get(

@@ -10,8 +10,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from meetings_api.agendas.models import AgendaItem
 from meetings_api.occurrences.models import Occurrence, OccurrenceStatus
+from meetings_api.occurrences.service import occurrences_between
 from meetings_api.recurrence import plan
 from meetings_api.series.models import MeetingSeries
 
@@ -88,3 +92,18 @@ def _moved(
     event.add("dtstamp", now)
     event.add("description", f"Agenda: {items} items. {link}")
     return event
+
+
+def calendar_feed(session: Session, series: MeetingSeries, *, now: datetime) -> bytes:
+    """The series' ICS text: its meetings from 30 days ago to a year ahead, each with the
+    size of its agenda (never a child's name or id) and the link to the series."""
+    occurrences = occurrences_between(session, series.id, now - timedelta(days=30), now + timedelta(days=366))
+    counts = {
+        str(occurrence_id): count
+        for occurrence_id, count in session.execute(
+            select(AgendaItem.occurrence_id, func.count())
+            .where(AgendaItem.occurrence_id.in_([o.id for o in occurrences]))
+            .group_by(AgendaItem.occurrence_id)
+        ).all()
+    }
+    return series_calendar(series, occurrences, counts, link=f"/api/v1/meetings/series/{series.id}", now=now)

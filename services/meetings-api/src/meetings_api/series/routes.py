@@ -8,16 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import func, select
 
-from meetings_api.agendas.models import AgendaItem
-from meetings_api.deps import Coordinator, Reader
+from meetings_api.deps import AllMeetingsReader, Coordinator
 from meetings_api.occurrences.schemas import OccurrenceRead
 from meetings_api.occurrences.service import occurrences_between
 from meetings_api.series import service
-from meetings_api.series.calendar import series_calendar
+from meetings_api.series.calendar import calendar_feed
 from meetings_api.series.schemas import SeriesCreate, SeriesRead
-from safeguarding_kit.concurrency import etag
+from safeguarding_kit.concurrency import json_with_etag
 from safeguarding_kit.db import SessionDep, UtcTimestamp, utc_now
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.periods import DayOrInstant
@@ -34,7 +32,7 @@ router = APIRouter(prefix="/api/v1/meetings/series", tags=["meeting-series"])
     responses=problem_responses(400, 401, 403, 422),
 )
 def list_meeting_series(
-    session: SessionDep, principal: Reader, limit: LimitParam = 25, cursor: CursorParam = None
+    session: SessionDep, principal: AllMeetingsReader, limit: LimitParam = 25, cursor: CursorParam = None
 ) -> Page[SeriesRead]:
     """Every meeting series, newest first. Series carry no child's data."""
     rows, next_cursor = service.list_series(session, limit=limit, cursor=cursor)
@@ -52,10 +50,11 @@ def list_meeting_series(
 def create_meeting_series(body: SeriesCreate, session: SessionDep, principal: Coordinator) -> JSONResponse:
     """A recurring MACE, CETG, missing or mapping meeting (meeting coordinators only)."""
     series = service.create_series(session, principal, body)
-    return JSONResponse(
-        SeriesRead.model_validate(series).model_dump(mode="json"),
+    return json_with_etag(
+        SeriesRead.model_validate(series),
+        series.row_version,
         status_code=201,
-        headers={"Location": f"/api/v1/meetings/series/{series.id}", "ETag": etag(series.row_version)},
+        headers={"Location": f"/api/v1/meetings/series/{series.id}"},
     )
 
 
@@ -66,7 +65,7 @@ def create_meeting_series(body: SeriesCreate, session: SessionDep, principal: Co
     response_model=SeriesRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_meeting_series(series_id: uuid.UUID, session: SessionDep, principal: Reader) -> SeriesRead:
+def get_meeting_series(series_id: uuid.UUID, session: SessionDep, principal: AllMeetingsReader) -> SeriesRead:
     """The series with its rule; `continues_series_id` links a series split by a change."""
     return SeriesRead.model_validate(service.get_series(session, series_id))
 
@@ -81,7 +80,7 @@ def get_meeting_series(series_id: uuid.UUID, session: SessionDep, principal: Rea
 def list_occurrences(
     series_id: uuid.UUID,
     session: SessionDep,
-    principal: Reader,
+    principal: AllMeetingsReader,
     start: Annotated[DayOrInstant | None, Query(alias="from", description="Default: now.")] = None,
     end: Annotated[
         UtcTimestamp | None,
@@ -112,23 +111,12 @@ def list_occurrences(
     },
 )
 def series_calendar_feed(
-    series_id: uuid.UUID, session: SessionDep, principal: Reader, request: Request
+    series_id: uuid.UUID, session: SessionDep, principal: AllMeetingsReader, request: Request
 ) -> Response:
     """One VEVENT with the RRULE and EXDATEs, readable by Outlook and Google Calendar.
     No child's name or id appears: only agenda sizes and the link."""
     series = service.get_series(session, series_id)
-    now = utc_now()
-    occurrences = occurrences_between(session, series_id, now - timedelta(days=30), now + timedelta(days=366))
-    counts = {
-        str(occurrence_id): count
-        for occurrence_id, count in session.execute(
-            select(AgendaItem.occurrence_id, func.count())
-            .where(AgendaItem.occurrence_id.in_([o.id for o in occurrences]))
-            .group_by(AgendaItem.occurrence_id)
-        ).all()
-    }
-    link = f"/api/v1/meetings/series/{series.id}"
-    body = series_calendar(series, occurrences, counts, link=link, now=now)
+    body = calendar_feed(session, series, now=utc_now())
     return Response(
         body,
         media_type="text/calendar",

@@ -5,22 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from referral_api.break_glass import service
 from referral_api.break_glass.schemas import BreakGlassCreate, BreakGlassGrantRead
-from safeguarding_kit.auth.principal import Principal
+from referral_api.deps import BreakGlassCaller
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
-from safeguarding_kit.partnership.policy import Permission, requires
+from safeguarding_kit.partnership.policy import GovernanceAuditor
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(tags=["break-glass"])
-
-CaseWorker = Annotated[Principal, Depends(requires(Permission.break_glass))]
-Auditor = Annotated[Principal, Depends(requires(Permission.audit_all_agencies))]
 
 
 @router.post(
@@ -36,7 +33,7 @@ def break_glass(
     body: BreakGlassCreate,
     request: Request,
     session: SessionDep,
-    principal: CaseWorker,
+    principal: BreakGlassCaller,
     outbox: OutboxDep,
 ) -> JSONResponse:
     """For an emergency only: a case worker whose agency is not linked to the child opens
@@ -77,7 +74,7 @@ def break_glass(
 )
 def list_grants(
     session: SessionDep,
-    principal: Auditor,
+    principal: GovernanceAuditor,
     child_id: uuid.UUID | None = None,
     agency: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")] = None,
     limit: LimitParam = 25,

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
+from referral_api.deps import ThirdPartyReader, ThirdPartySender
 from referral_api.third_party import service
 from referral_api.third_party.schemas import Receipt, ThirdPartyInformationCreate, ThirdPartyInformationRead
-from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
-from safeguarding_kit.partnership.policy import Permission, requires
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/third-party-information", tags=["third-party-information"])
-
-Sender = Annotated[Principal, Depends(requires(Permission.send_third_party_information))]
-CaseWorker = Annotated[Principal, Depends(requires(Permission.read_third_party_information))]
 
 
 @router.post(
@@ -29,7 +24,9 @@ CaseWorker = Annotated[Principal, Depends(requires(Permission.read_third_party_i
     response_model=Receipt,
     responses=problem_responses(401, 403, 409, 422),
 )
-def submit_information(body: ThirdPartyInformationCreate, session: SessionDep, principal: Sender) -> Receipt:
+def submit_information(
+    body: ThirdPartyInformationCreate, session: SessionDep, principal: ThirdPartySender
+) -> Receipt:
     """For professionals without case access (voluntary and faith sector). The answer is a
     receipt only: what the hub does with it is never shown to the sender."""
     record = service.receive(session, principal, body)
@@ -45,7 +42,7 @@ def submit_information(body: ThirdPartyInformationCreate, session: SessionDep, p
 )
 def list_information(
     session: SessionDep,
-    principal: CaseWorker,
+    principal: ThirdPartyReader,
     child_id: uuid.UUID | None = None,
     limit: LimitParam = 25,
     cursor: CursorParam = None,
@@ -67,7 +64,7 @@ def list_information(
     responses=problem_responses(401, 403, 404, 422),
 )
 def get_information(
-    information_id: uuid.UUID, session: SessionDep, principal: CaseWorker
+    information_id: uuid.UUID, session: SessionDep, principal: ThirdPartyReader
 ) -> ThirdPartyInformationRead:
     """For the hub only; 404 for everyone else, including the sender."""
     return ThirdPartyInformationRead.model_validate(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
 from risk_api.assessments import service
@@ -17,31 +17,18 @@ from risk_api.assessments.schemas import (
     OverrideCreate,
     ScreeningCreate,
 )
+from risk_api.deps import Assessor, LevelOverrider, Settings
 from risk_api.settings import RiskSettings
 from risk_api.vocabularies import RiskLevel, Trend
-from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.concurrency import IfMatchHeader, etag
+from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
-from safeguarding_kit.partnership.policy import Permission, requires
+from safeguarding_kit.partnership.policy import CaseWorker
 from safeguarding_kit.periods import DayOrInstant
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/risk", tags=["assessments"])
-
-Reader = Annotated[Principal, Depends(requires(Permission.work_linked_cases))]
-Assessor = Annotated[Principal, Depends(requires(Permission.assess_risk))]
-Manager = Annotated[Principal, Depends(requires(Permission.override_risk_level))]
-
-
-def risk_settings(request: Request) -> RiskSettings:
-    settings = request.app.state.settings
-    assert isinstance(settings, RiskSettings)
-    return settings
-
-
-Settings = Annotated[RiskSettings, Depends(risk_settings)]
 
 
 def review_days(settings: RiskSettings) -> dict[RiskLevel, int]:
@@ -53,14 +40,11 @@ def review_days(settings: RiskSettings) -> dict[RiskLevel, int]:
 
 
 def _assessment_response(assessment: Assessment, status_code: int = 200) -> JSONResponse:
-    body = AssessmentRead.model_validate(assessment)
-    return JSONResponse(
-        body.model_dump(mode="json"),
-        status_code=status_code,
-        headers={
-            "ETag": etag(assessment.row_version),
-            "Location": f"/api/v1/risk/assessments/{assessment.id}",
-        },
+    return json_with_etag(
+        AssessmentRead.model_validate(assessment),
+        assessment.row_version,
+        status_code,
+        headers={"Location": f"/api/v1/risk/assessments/{assessment.id}"},
     )
 
 
@@ -105,7 +89,7 @@ def assess_child(
 )
 def list_child_risks(
     session: SessionDep,
-    principal: Reader,
+    principal: CaseWorker,
     level: RiskLevel | None = None,
     trend: Trend | None = None,
     level_changed_since: Annotated[
@@ -143,13 +127,13 @@ def list_child_risks(
     response_model=ChildRiskRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_child_risk(child_id: uuid.UUID, session: SessionDep, principal: Reader) -> JSONResponse:
+def get_child_risk(child_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> JSONResponse:
     """Current level, trend, the assessment it came from and what is due next, with its `ETag`.
     Besides the case workers who may see the child, the one person a break-glass grant
     on it is for (announced by the referral service) reads it too, until the grant
     expires; each such read is audited with the grant."""
     risk = service.child_risk(session, principal, child_id)
-    return JSONResponse(_risk_body(risk).model_dump(mode="json"), headers={"ETag": etag(risk.row_version)})
+    return json_with_etag(_risk_body(risk), risk.row_version)
 
 
 @router.get(
@@ -162,7 +146,7 @@ def get_child_risk(child_id: uuid.UUID, session: SessionDep, principal: Reader) 
 def list_child_assessments(
     child_id: uuid.UUID,
     session: SessionDep,
-    principal: Reader,
+    principal: CaseWorker,
     limit: LimitParam = 25,
     cursor: CursorParam = None,
 ) -> Page[AssessmentRead]:
@@ -184,13 +168,13 @@ def list_child_assessments(
     responses=problem_responses(401, 403, 404, 422),
 )
 def open_screening(
-    child_id: uuid.UUID, body: ScreeningCreate, session: SessionDep, principal: Reader, settings: Settings
+    child_id: uuid.UUID, body: ScreeningCreate, session: SessionDep, principal: CaseWorker, settings: Settings
 ) -> JSONResponse:
     """Starts the clock: an initial assessment is due within 10 working days (configurable)."""
     risk = service.open_screening(
         session, principal, child_id, body, settings.initial_assessment_working_days
     )
-    return JSONResponse(_risk_body(risk).model_dump(mode="json"), headers={"ETag": etag(risk.row_version)})
+    return json_with_etag(_risk_body(risk), risk.row_version)
 
 
 @router.get(
@@ -200,7 +184,7 @@ def open_screening(
     response_model=AssessmentRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_assessment(assessment_id: uuid.UUID, session: SessionDep, principal: Reader) -> JSONResponse:
+def get_assessment(assessment_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> JSONResponse:
     """With each indicator's answer, evidence, source and contribution. Besides the case
     workers who may see the child, the one person a break-glass grant on the child is
     for (announced by the referral service) reads it too, until the grant expires; each
@@ -220,7 +204,7 @@ def override_risk_level(
     assessment_id: uuid.UUID,
     body: OverrideCreate,
     session: SessionDep,
-    principal: Manager,
+    principal: LevelOverrider,
     settings: Settings,
     outbox: OutboxDep,
     if_match: IfMatchHeader = None,

@@ -1,49 +1,36 @@
-"""HTTP handlers for risk models."""
+"""HTTP handlers for risk models and their publication (impact analysis:
+:mod:`risk_api.impact.routes`)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
-from risk_api.impact import service as impact_service
-from risk_api.impact.schemas import ChildMovingLevel, ImpactRead
+from risk_api.deps import PublicationRequestReader, RiskModelGovernor, RiskModelReader
 from risk_api.publication import service as publication_service
 from risk_api.publication.schemas import PublicationRequestRead
 from risk_api.risk_models import service
 from risk_api.risk_models.models import RiskModel
 from risk_api.risk_models.schemas import RiskModelCreate, RiskModelRead
-from risk_api.vocabularies import RiskLevel
 from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.concurrency import IfMatchHeader, etag
+from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.figures import threshold_of
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
-from safeguarding_kit.partnership.policy import Permission, allows, requires
+from safeguarding_kit.partnership.policy import Permission, allows
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/risk/models", tags=["risk-models"])
 
-Reader = Annotated[
-    Principal,
-    Depends(requires(Permission.read_risk_models)),
-]
-Admin = Annotated[Principal, Depends(requires(Permission.govern_risk_models))]
-ImpactReader = Annotated[Principal, Depends(requires(Permission.run_impact_analysis))]
-RequestReader = Annotated[
-    Principal, Depends(requires(Permission.govern_risk_models, Permission.run_impact_analysis))
-]
-CaseWorker = Annotated[Principal, Depends(requires(Permission.list_children_moving_level))]
-
 
 def _model_response(model: RiskModel, status_code: int = 200) -> JSONResponse:
-    body = RiskModelRead.model_validate(model)
-    return JSONResponse(
-        body.model_dump(mode="json"),
-        status_code=status_code,
-        headers={"ETag": etag(model.row_version), "Location": f"/api/v1/risk/models/{model.id}"},
+    return json_with_etag(
+        RiskModelRead.model_validate(model),
+        model.row_version,
+        status_code,
+        headers={"Location": f"/api/v1/risk/models/{model.id}"},
     )
 
 
@@ -55,7 +42,7 @@ def _model_response(model: RiskModel, status_code: int = 200) -> JSONResponse:
     responses=problem_responses(400, 401, 403, 422),
 )
 def list_risk_models(
-    session: SessionDep, principal: Reader, limit: LimitParam = 25, cursor: CursorParam = None
+    session: SessionDep, principal: RiskModelReader, limit: LimitParam = 25, cursor: CursorParam = None
 ) -> Page[RiskModelRead]:
     """Every version of every risk model, newest first, with its indicators."""
     rows, next_cursor = service.list_models(session, limit=limit, cursor=cursor)
@@ -70,7 +57,9 @@ def list_risk_models(
     response_model=RiskModelRead,
     responses=problem_responses(401, 403, 422),
 )
-def create_risk_model(body: RiskModelCreate, session: SessionDep, principal: Admin) -> JSONResponse:
+def create_risk_model(
+    body: RiskModelCreate, session: SessionDep, principal: RiskModelGovernor
+) -> JSONResponse:
     """A draft numbered after the newest version of the same name. Publishing it takes
     two governing admins: see `requestRiskModelApproval` and `approveRiskModel`."""
     return _model_response(service.create_draft(session, principal, body), 201)
@@ -83,7 +72,7 @@ def create_risk_model(body: RiskModelCreate, session: SessionDep, principal: Adm
     response_model=RiskModelRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_risk_model(model_id: uuid.UUID, session: SessionDep, principal: Reader) -> JSONResponse:
+def get_risk_model(model_id: uuid.UUID, session: SessionDep, principal: RiskModelReader) -> JSONResponse:
     """The version with its thresholds and indicators, and its `ETag`."""
     return _model_response(service.get_model(session, model_id))
 
@@ -99,7 +88,7 @@ def replace_draft(
     model_id: uuid.UUID,
     body: RiskModelCreate,
     session: SessionDep,
-    principal: Admin,
+    principal: RiskModelGovernor,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
     """Drafts only: a published version never changes (409). Needs `If-Match`. A pending
@@ -113,13 +102,11 @@ def _request_response(
     body = publication_service.publication_request_read(
         model, exact=allows(principal, Permission.read_exact_figures), threshold=threshold_of(request)
     )
-    return JSONResponse(
-        body.model_dump(mode="json"),
-        status_code=status_code,
-        headers={
-            "ETag": etag(model.row_version),
-            "Location": f"/api/v1/risk/models/{model.id}/approval-request",
-        },
+    return json_with_etag(
+        body,
+        model.row_version,
+        status_code,
+        headers={"Location": f"/api/v1/risk/models/{model.id}/approval-request"},
     )
 
 
@@ -135,7 +122,7 @@ def request_approval(
     model_id: uuid.UUID,
     request: Request,
     session: SessionDep,
-    principal: Admin,
+    principal: RiskModelGovernor,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
     """Records who asks and what publishing the draft (at the version `If-Match` names)
@@ -156,7 +143,7 @@ def request_approval(
     responses=problem_responses(401, 403, 404),
 )
 def get_approval_request(
-    model_id: uuid.UUID, request: Request, session: SessionDep, principal: RequestReader
+    model_id: uuid.UUID, request: Request, session: SessionDep, principal: PublicationRequestReader
 ) -> JSONResponse:
     """Who asked, when, and what publishing would change, as computed when they asked:
     what the approver weighs. Counts are exact only for analysts of an agency granted
@@ -172,7 +159,7 @@ def get_approval_request(
     responses=problem_responses(401, 403, 404, 409, 412, 428),
 )
 def approve(
-    model_id: uuid.UUID, session: SessionDep, principal: Admin, if_match: IfMatchHeader = None
+    model_id: uuid.UUID, session: SessionDep, principal: RiskModelGovernor, if_match: IfMatchHeader = None
 ) -> JSONResponse:
     """Publishes the draft: from now on new assessments use it and it never changes.
     Only a governing admin other than the one who asked may approve (403 for the
@@ -190,57 +177,6 @@ def approve(
     response_model=RiskModelRead,
     responses=problem_responses(401, 403, 404),
 )
-def new_version(model_id: uuid.UUID, session: SessionDep, principal: Admin) -> JSONResponse:
+def new_version(model_id: uuid.UUID, session: SessionDep, principal: RiskModelGovernor) -> JSONResponse:
     """A draft copy, numbered next, to reweight and check with the impact analysis."""
     return _model_response(service.new_version(session, principal, model_id), 201)
-
-
-@router.get(
-    "/{model_id}/impact",
-    operation_id="getRiskModelImpact",
-    summary="How many children this version would move between levels",
-    response_model=ImpactRead,
-    responses=problem_responses(401, 403, 404, 422),
-)
-def model_impact(
-    model_id: uuid.UUID, request: Request, session: SessionDep, principal: ImpactReader
-) -> ImpactRead:
-    """Re-scores every child's current assessment under this version (a draft too) and
-    counts the children per movement between levels. Nothing changes; no child is
-    named (case workers list them with `listChildrenMovingLevel`). Counts are exact only
-    for analysts of an agency granted `exact_figures`; for everyone else counts from 1
-    to the threshold are `c`, as in the risk statistics. Audited."""
-    return impact_service.impact_of(
-        session,
-        principal,
-        model_id,
-        exact=allows(principal, Permission.read_exact_figures),
-        threshold=threshold_of(request),
-    )
-
-
-@router.get(
-    "/{model_id}/children-moving",
-    operation_id="listChildrenMovingLevel",
-    summary="List the children this version would move between levels",
-    response_model=Page[ChildMovingLevel],
-    responses=problem_responses(400, 401, 403, 404, 422),
-)
-def children_moving(
-    model_id: uuid.UUID,
-    session: SessionDep,
-    principal: CaseWorker,
-    from_level: Annotated[RiskLevel | None, Query(description="Only children at this level now.")] = None,
-    to_level: Annotated[
-        RiskLevel | None, Query(description="Only children this version would put at this level.")
-    ] = None,
-    limit: LimitParam = 25,
-    cursor: CursorParam = None,
-) -> Page[ChildMovingLevel]:
-    """The children whose level would change under this version (a draft too), by
-    opaque id, ordered by id: for the hub's case workers to check before a model is
-    approved. Each child listed is audited as a read of that child's risk."""
-    items, next_cursor = impact_service.children_moving(
-        session, principal, model_id, from_level=from_level, to_level=to_level, limit=limit, cursor=cursor
-    )
-    return Page[ChildMovingLevel](items=items, next_cursor=next_cursor)

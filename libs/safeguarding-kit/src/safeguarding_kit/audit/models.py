@@ -1,0 +1,59 @@
+"""A service's audit tables: the append-only log and its one-row chain head, defined on
+the service's own metadata (so they go into that service's migrations)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Uuid
+
+from safeguarding_kit.db import UtcDateTime
+
+GENESIS_HASH = "0" * 64
+HEAD_ID = 1
+LOG_TABLE = "audit_log"
+HEAD_TABLE = "audit_chain_head"
+
+
+@dataclass(frozen=True)
+class AuditTables:
+    """A service's audit log and its chain head."""
+
+    log: Table
+    head: Table
+
+
+def audit_tables(metadata: MetaData) -> AuditTables:
+    """The audit log and its chain head, defined on the service's own metadata (so
+    they go into that service's migrations)."""
+    # seq is given by the chain head, never by the database; BIGINT on PostgreSQL,
+    # INTEGER (SQLite's rowid type) on SQLite.
+    seq_type = BigInteger().with_variant(Integer, "sqlite")
+    log = Table(
+        LOG_TABLE,
+        metadata,
+        Column("seq", seq_type, primary_key=True, autoincrement=False),
+        Column("occurred_at", UtcDateTime, nullable=False),
+        Column("actor_sub", String(255), nullable=False),
+        Column("actor_agency", String(63), nullable=False),
+        Column("actor_agency_type", String(20), nullable=False),
+        Column("actor_roles", String(255), nullable=False),
+        Column("action", String(40), nullable=False),
+        Column("resource_type", String(60), nullable=False),
+        Column("resource_id", String(64), nullable=False),
+        Column("child_id", Uuid, index=True),
+        Column("request_id", String(128)),
+        Column("outcome", String(10), nullable=False),
+        # A short machine-readable note (e.g. "merged into <id>"); never personal data.
+        Column("detail", String(255)),
+        Column("prev_hash", String(64), nullable=False),
+        Column("hash", String(64), nullable=False),
+    )
+    head = Table(
+        HEAD_TABLE,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("last_seq", seq_type, nullable=False),
+        Column("last_hash", String(64), nullable=False),
+    )
+    return AuditTables(log=log, head=head)

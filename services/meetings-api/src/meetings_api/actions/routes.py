@@ -1,0 +1,97 @@
+"""HTTP handlers for actions: agreed against an agenda item, marked done or cancelled,
+listed per meeting and, when overdue, per owning agency."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
+
+from meetings_api.actions import service
+from meetings_api.actions.models import Action
+from meetings_api.actions.schemas import ActionCreate, ActionRead, ActionUpdate, OverdueByAgency
+from meetings_api.deps import AllMeetingsReader, Coordinator
+from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
+from safeguarding_kit.db import SessionDep, utc_now
+from safeguarding_kit.problems import problem_responses
+
+# Tagged with agendas, where integrators have always found them: actions are agreed on agenda items.
+router = APIRouter(prefix="/api/v1/meetings", tags=["agendas"])
+
+
+def _action_body(action: Action) -> ActionRead:
+    body = ActionRead.model_validate(action)
+    body.overdue = service.is_overdue(action, utc_now().date())
+    return body
+
+
+@router.post(
+    "/agenda-items/{item_id}/actions",
+    operation_id="agreeAction",
+    summary="Agree an action",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ActionRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def agree_action(
+    item_id: uuid.UUID, body: ActionCreate, session: SessionDep, principal: Coordinator
+) -> JSONResponse:
+    """Owned by an agency (and person), with a due date; carried forward to the
+    series' next meetings until done or cancelled."""
+    action = service.agree_action(session, principal, item_id, body)
+    return json_with_etag(_action_body(action), action.row_version, status_code=201)
+
+
+@router.patch(
+    "/actions/{action_id}",
+    operation_id="updateAction",
+    summary="Mark an action done or cancelled",
+    response_model=ActionRead,
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+def update_action(
+    action_id: uuid.UUID,
+    body: ActionUpdate,
+    session: SessionDep,
+    principal: Coordinator,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    """Needs `If-Match`."""
+    action = service.update_action(session, principal, action_id, body, if_match)
+    return json_with_etag(_action_body(action), action.row_version)
+
+
+@router.get(
+    "/occurrences/{occurrence_id}/actions",
+    operation_id="listMeetingActions",
+    summary="Actions agreed at this meeting and carried forward to it",
+    response_model=list[ActionRead],
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_meeting_actions(
+    occurrence_id: uuid.UUID, session: SessionDep, principal: AllMeetingsReader
+) -> list[ActionRead]:
+    """Actions from this meeting, plus those still open from earlier meetings of the series."""
+    return [_action_body(a) for a in service.actions_for_meeting(session, occurrence_id)]
+
+
+@router.get(
+    "/actions/overdue",
+    operation_id="listOverdueActionsByAgency",
+    summary="Overdue actions, by owning agency",
+    response_model=list[OverdueByAgency],
+    responses=problem_responses(401, 403, 422),
+)
+def overdue_actions(
+    session: SessionDep,
+    principal: AllMeetingsReader,
+    owner_agency: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")] = None,
+) -> list[OverdueByAgency]:
+    """Open actions past their due date, grouped by agency, for chasing at the next meeting."""
+    grouped = service.overdue_by_agency(session, utc_now().date(), owner_agency)
+    return [
+        OverdueByAgency(owner_agency=agency, overdue=len(actions), actions=[_action_body(a) for a in actions])
+        for agency, actions in grouped.items()
+    ]
