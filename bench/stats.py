@@ -41,7 +41,7 @@ TABLES = (
 SEED_SQL = [
     """
     INSERT INTO children (id, given_name, family_name, name_key, date_of_birth, gender, ethnicity, looked_after,
-                          sen_or_disability, version, created_by_agency, created_at, updated_at)
+                          sen_or_disability, row_version, created_by_agency, created_at, updated_at)
     SELECT md5(g::text)::uuid, 'Bench', 'Child', 'child|bench', date '2010-01-01' + (g % 3000), 'female',
            'not_stated', g % 7 = 0, false, 1, 'bench', now(), now()
     FROM generate_series(1, :n) AS g
@@ -50,7 +50,7 @@ SEED_SQL = [
     INSERT INTO referrals (id, child_id, agency, agency_type, submitted_by, request_hash, referrer_name,
                            referrer_role, summary, lawful_basis, urgency, status, received_at, received_quarter,
                            received_month, received_financial_quarter, age_band_at_referral, decision_due_at,
-                           stats_key, version)
+                           stats_key, row_version)
     SELECT md5('r' || g)::uuid, md5(g::text)::uuid, 'bench-agency',
            (ARRAY['education','police','social_care','health','voluntary'])[1 + g % 5], 'bench', 'x', 'R', 'R',
            'seeded', 'consent', 'routine', 'received', at,

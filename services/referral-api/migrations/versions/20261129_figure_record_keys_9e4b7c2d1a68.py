@@ -6,7 +6,7 @@ covering index takes both
 
 Revision ID: 9e4b7c2d1a68
 Revises: 5c3d8e1f2a47
-Create Date: 2026-11-30 12:00:00.000000
+Create Date: 2026-11-29 12:00:00.000000
 """
 
 from collections.abc import Sequence

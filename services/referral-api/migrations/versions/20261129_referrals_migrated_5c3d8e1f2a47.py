@@ -6,7 +6,7 @@ agreement, and a guessed slug would rewrite history)
 
 Revision ID: 5c3d8e1f2a47
 Revises: 4b7e2c9a1f35
-Create Date: 2026-11-30 10:00:00.000000
+Create Date: 2026-11-29 10:00:00.000000
 """
 
 from collections.abc import Sequence

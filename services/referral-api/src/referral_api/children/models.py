@@ -37,12 +37,12 @@ class Child(Base):
     police_reference: Mapped[str | None] = mapped_column(String(50))
     local_authority_reference: Mapped[str | None] = mapped_column(String(50))
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("children.id"), index=True)
-    version: Mapped[int] = mapped_column(default=1)
+    row_version: Mapped[int] = mapped_column(default=1)
     created_by_agency: Mapped[str] = mapped_column(String(63))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative contract
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy's declarative contract
 
 
 class LinkReason(StrEnum):

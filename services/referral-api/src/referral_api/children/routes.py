@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -13,19 +12,17 @@ from referral_api.access import sees_all_cases
 from referral_api.children import service
 from referral_api.children.models import Child
 from referral_api.children.schemas import ChildDetails, ChildMerge, ChildRead, ChildUpdate
+from referral_api.deps import ChildMerger
 from referral_api.referrals import service as referrals_service
 from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.concurrency import IfMatchHeader, etag
+from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
-from safeguarding_kit.partnership.policy import Permission, requires
+from safeguarding_kit.partnership.policy import CaseWorker
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/children", tags=["children"])
-
-CaseWorker = Annotated[Principal, Depends(requires(Permission.work_linked_cases))]
-Manager = Annotated[Principal, Depends(requires(Permission.merge_children))]
 
 
 def _child_body(
@@ -42,10 +39,8 @@ def _child_body(
 
 
 def _child_response(body: ChildRead, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(
-        body.model_dump(mode="json"),
-        status_code=status_code,
-        headers={"ETag": etag(body.version), "Location": f"/api/v1/children/{body.id}"},
+    return json_with_etag(
+        body, body.version, status_code, headers={"Location": f"/api/v1/children/{body.id}"}
     )
 
 
@@ -137,7 +132,7 @@ def merge_children(
     child_id: uuid.UUID,
     merge: ChildMerge,
     session: SessionDep,
-    principal: Manager,
+    principal: ChildMerger,
     outbox: OutboxDep,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:

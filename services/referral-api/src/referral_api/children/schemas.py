@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, JsonValue, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from referral_api.identifiers import nhs_number_is_valid, normalise_nhs_number, ward_code_is_valid
@@ -208,4 +208,7 @@ class ChildRead(BaseModel):
     )
     created_at: datetime
     updated_at: datetime
-    version: int = Field(description="Also sent as the ETag; send it back in If-Match to update.")
+    version: int = Field(
+        validation_alias=AliasChoices("version", "row_version"),
+        description="Also sent as the ETag; send it back in If-Match to update.",
+    )

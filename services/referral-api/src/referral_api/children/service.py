@@ -212,7 +212,7 @@ def update_child(
     """Apply ``changes`` if ``If-Match`` names the current version (428/412 otherwise).
     Audited; commits."""
     child = get_child(session, principal, child_id)
-    check_if_match(if_match, child.version)
+    check_if_match(if_match, child.row_version)
     values = changes.model_dump(exclude_unset=True)
     for name, value in values.items():
         setattr(child, name, value)
@@ -255,7 +255,7 @@ def merge_children(
     merge's reason and what differed between the records; commits."""
     surviving = get_child(session, principal, surviving_id)
     duplicate = get_child(session, principal, merge.duplicate_id)
-    check_if_match(if_match, surviving.version)
+    check_if_match(if_match, surviving.row_version)
     if surviving.id == duplicate.id:
         raise InvalidMerge("A record cannot be merged into itself.")
     if duplicate.merged_into_id is not None or surviving.merged_into_id is not None:

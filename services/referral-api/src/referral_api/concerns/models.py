@@ -43,9 +43,9 @@ class PersonOfConcern(Base):
     description: Mapped[str | None] = mapped_column(Text)
     recorded_by_agency: Mapped[str] = mapped_column(String(63))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
-    version: Mapped[int] = mapped_column(default=1)
+    row_version: Mapped[int] = mapped_column(default=1)
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative contract
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy's declarative contract
 
 
 class PlaceOfConcern(Base):
@@ -64,9 +64,9 @@ class PlaceOfConcern(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
     # Its fixed random key for the cell key method (safeguarding_kit.disclosure).
     stats_key: Mapped[int] = mapped_column(SmallInteger, default=new_record_key)
-    version: Mapped[int] = mapped_column(default=1)
+    row_version: Mapped[int] = mapped_column(default=1)
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative contract
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy's declarative contract
 
 
 class ConcernLink(Base):

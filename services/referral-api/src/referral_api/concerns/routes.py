@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -19,21 +19,14 @@ from referral_api.concerns.schemas import (
     PlaceCreate,
     PlaceRead,
 )
-from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.concurrency import IfMatchHeader, etag
+from referral_api.deps import IntelligenceReader, IntelligenceWorker
+from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
-from safeguarding_kit.partnership.policy import Permission, requires
 from safeguarding_kit.problems import problem_responses
 
 persons_router = APIRouter(prefix="/api/v1/persons-of-concern", tags=["concerns"])
 places_router = APIRouter(prefix="/api/v1/places-of-concern", tags=["concerns"])
-
-# Creating and listing are refused outright (403); a record by id is need-to-know (404).
-IntelligenceWorker = Annotated[Principal, Depends(requires(Permission.work_intelligence))]
-IntelligenceReader = Annotated[
-    Principal, Depends(requires(Permission.work_intelligence, refuse_as_not_found=True))
-]
 
 
 def _person_body(session: Session, person: PersonOfConcern) -> PersonRead:
@@ -52,12 +45,6 @@ def _place_body(session: Session, place: PlaceOfConcern) -> PlaceRead:
     return body
 
 
-def _json(body: PersonRead | PlaceRead, version: int, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(
-        body.model_dump(mode="json"), status_code=status_code, headers={"ETag": etag(version)}
-    )
-
-
 @persons_router.post(
     "",
     operation_id="createPersonOfConcern",
@@ -69,7 +56,7 @@ def _json(body: PersonRead | PlaceRead, version: int, status_code: int = 200) ->
 def create_person(body: PersonCreate, session: SessionDep, principal: IntelligenceWorker) -> JSONResponse:
     """Police and social care case workers only."""
     person = service.create_person(session, principal, body)
-    return _json(_person_body(session, person), person.version, 201)
+    return json_with_etag(_person_body(session, person), person.row_version, 201)
 
 
 @persons_router.get(
@@ -97,7 +84,7 @@ def list_persons(
 def get_person(person_id: uuid.UUID, session: SessionDep, principal: IntelligenceReader) -> JSONResponse:
     """404 for everyone outside police and social care."""
     person = service.get_person(session, principal, person_id)
-    return _json(_person_body(session, person), person.version)
+    return json_with_etag(_person_body(session, person), person.row_version)
 
 
 @persons_router.patch(
@@ -116,7 +103,7 @@ def update_person(
 ) -> JSONResponse:
     """Needs `If-Match`."""
     person = service.update_person(session, principal, person_id, body, if_match)
-    return _json(_person_body(session, person), person.version)
+    return json_with_etag(_person_body(session, person), person.row_version)
 
 
 @persons_router.post(
@@ -132,7 +119,7 @@ def link_person(
     """The child or referral must be one you can see."""
     service.link(session, principal, person_id=person_id, place_id=None, data=body)
     person = service.get_person(session, principal, person_id)
-    return _json(_person_body(session, person), person.version)
+    return json_with_etag(_person_body(session, person), person.row_version)
 
 
 @places_router.post(
@@ -146,7 +133,7 @@ def link_person(
 def create_place(body: PlaceCreate, session: SessionDep, principal: IntelligenceWorker) -> JSONResponse:
     """Hotels, takeaways, taxi firms, parks... never a child's home; street name and ward only."""
     place = service.create_place(session, principal, body)
-    return _json(_place_body(session, place), place.version, 201)
+    return json_with_etag(_place_body(session, place), place.row_version, 201)
 
 
 @places_router.get(
@@ -181,7 +168,7 @@ def list_places(
 def get_place(place_id: uuid.UUID, session: SessionDep, principal: IntelligenceReader) -> JSONResponse:
     """404 for everyone outside police and social care."""
     place = service.get_place(session, principal, place_id)
-    return _json(_place_body(session, place), place.version)
+    return json_with_etag(_place_body(session, place), place.row_version)
 
 
 @places_router.post(
@@ -197,4 +184,4 @@ def link_place(
     """A house or flat is linked to persons only, never to a child."""
     service.link(session, principal, person_id=None, place_id=place_id, data=body)
     place = service.get_place(session, principal, place_id)
-    return _json(_place_body(session, place), place.version)
+    return json_with_etag(_place_body(session, place), place.row_version)

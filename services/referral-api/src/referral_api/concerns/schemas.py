@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from referral_api.children.schemas import WardCode
 from referral_api.concerns.models import PlaceType
@@ -132,7 +132,10 @@ class PersonRead(BaseModel):
     child_ids: list[uuid.UUID] = Field(default_factory=list)
     referral_ids: list[uuid.UUID] = Field(default_factory=list)
     created_at: datetime
-    version: int
+    version: int = Field(
+        validation_alias=AliasChoices("version", "row_version"),
+        description="Also sent as the ETag; send it back in If-Match to update.",
+    )
 
 
 class PlaceRead(BaseModel):
@@ -163,4 +166,7 @@ class PlaceRead(BaseModel):
     child_ids: list[uuid.UUID] = Field(default_factory=list)
     person_ids: list[uuid.UUID] = Field(default_factory=list)
     created_at: datetime
-    version: int
+    version: int = Field(
+        validation_alias=AliasChoices("version", "row_version"),
+        description="Also sent as the ETag; send it back in If-Match to update.",
+    )

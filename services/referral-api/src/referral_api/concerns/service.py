@@ -85,7 +85,7 @@ def update_person(
 ) -> PersonOfConcern:
     require_writer(principal)
     person = get_person(session, principal, person_id)
-    check_if_match(if_match, person.version)
+    check_if_match(if_match, person.row_version)
     for name, value in data.model_dump(exclude_unset=True).items():
         setattr(person, name, value)
     session.commit()

@@ -32,6 +32,6 @@ class MissingEpisode(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     # Its fixed random key for the cell key method (safeguarding_kit.disclosure).
     stats_key: Mapped[int] = mapped_column(SmallInteger, default=new_record_key)
-    version: Mapped[int] = mapped_column(default=1)
+    row_version: Mapped[int] = mapped_column(default=1)
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative contract
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy's declarative contract

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
 from referral_api.missing_episodes import service
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.missing_episodes.schemas import EpisodeCreate, EpisodeRead, FoundCreate, InterviewCreate
-from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.concurrency import IfMatchHeader, etag
+from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
 from safeguarding_kit.db import SessionDep, utc_now
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
-from safeguarding_kit.partnership.policy import Permission, requires
+from safeguarding_kit.partnership.policy import CaseWorker
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/missing-episodes", tags=["missing-episodes"])
-
-CaseWorker = Annotated[Principal, Depends(requires(Permission.work_linked_cases))]
 
 
 def _body(episode: MissingEpisode) -> EpisodeRead:
@@ -31,10 +27,11 @@ def _body(episode: MissingEpisode) -> EpisodeRead:
 
 
 def _response(episode: MissingEpisode, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(
-        _body(episode).model_dump(mode="json"),
-        status_code=status_code,
-        headers={"ETag": etag(episode.version), "Location": f"/api/v1/missing-episodes/{episode.id}"},
+    return json_with_etag(
+        _body(episode),
+        episode.row_version,
+        status_code,
+        headers={"Location": f"/api/v1/missing-episodes/{episode.id}"},
     )
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from safeguarding_kit.db import UtcTimestamp
 
@@ -110,4 +110,7 @@ class EpisodeRead(BaseModel):
     rhi_offered_at: datetime | None
     rhi_completed_at: datetime | None
     rhi_declined_at: datetime | None
-    version: int
+    version: int = Field(
+        validation_alias=AliasChoices("version", "row_version"),
+        description="Also sent as the ETag; send it back in If-Match to update.",
+    )

@@ -12,7 +12,7 @@ from referral_api import audit_trail
 from referral_api.access import break_glass_notes
 from referral_api.children import service as children_service
 from referral_api.children.models import Child
-from referral_api.clocks import return_home_interview_due
+from referral_api.missing_episodes.clock import return_home_interview_due
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.missing_episodes.schemas import (
     EpisodeCreate,
@@ -128,7 +128,7 @@ def record_found(
 ) -> MissingEpisode:
     """The child was found: the return-home interview falls due 72 hours later."""
     episode = get_episode(session, principal, episode_id, audit=False)
-    check_if_match(if_match, episode.version)
+    check_if_match(if_match, episode.row_version)
     if episode.found_at is not None:
         raise ImpossibleEpisodeStep("This child was already recorded as found.")
     if not episode.reported_missing_at <= data.found_at <= utc_now():
@@ -158,7 +158,7 @@ def record_interview(
 ) -> MissingEpisode:
     """Offered, completed or declined: only once the child is found, each once."""
     episode = get_episode(session, principal, episode_id, audit=False)
-    check_if_match(if_match, episode.version)
+    check_if_match(if_match, episode.row_version)
     if episode.found_at is None:
         raise ImpossibleEpisodeStep(
             "A return-home interview follows the child being found; record that first."

@@ -109,13 +109,13 @@ class Referral(Base):
     migrated: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The referral's fixed random key for the cell key method (safeguarding_kit.disclosure).
     stats_key: Mapped[int] = mapped_column(SmallInteger, default=new_record_key)
-    version: Mapped[int] = mapped_column(default=1)
+    row_version: Mapped[int] = mapped_column(default=1)
 
     concerns: Mapped[list[ReferralConcern]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="ReferralConcern.concern_type"
     )
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative contract
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy's declarative contract
 
     @property
     def concern_types(self) -> list[ConcernType]:

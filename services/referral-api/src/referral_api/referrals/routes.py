@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 
+from referral_api.deps import DataAdministrator, DecisionTeam, ReferralSubmitter, SentReferralReader
 from referral_api.referrals import migration, service
 from referral_api.referrals.models import ConcernType, ReferralStatus
 from referral_api.referrals.schemas import (
@@ -18,26 +19,18 @@ from referral_api.referrals.schemas import (
     ReferralRead,
     TransitionCreate,
 )
-from safeguarding_kit.auth.principal import AgencyType, Principal
-from safeguarding_kit.concurrency import IfMatchHeader, etag
+from safeguarding_kit.auth.principal import AgencyType
+from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.idempotency import MAX_KEY_LENGTH
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
-from safeguarding_kit.partnership.policy import Permission, requires
+from safeguarding_kit.partnership.policy import CaseWorker
 from safeguarding_kit.periods import DayOrInstant
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
 
-Reader = Annotated[Principal, Depends(requires(Permission.read_sent_referrals))]
-Submitter = Annotated[Principal, Depends(requires(Permission.submit_referral))]
-CaseWorker = Annotated[Principal, Depends(requires(Permission.work_linked_cases))]
-DataAdministrator = Annotated[Principal, Depends(requires(Permission.migrate_historic_records))]
-# Which step needs which of the two is the workflow's (referrals.workflow.PERMISSION_FOR).
-DecisionTeam = Annotated[
-    Principal, Depends(requires(Permission.screen_referrals, Permission.decide_referrals))
-]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -52,9 +45,7 @@ IdempotencyKey = Annotated[
 
 
 def _referral_response(body: ReferralRead, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(
-        body.model_dump(mode="json"), status_code=status_code, headers={"ETag": etag(body.version)}
-    )
+    return json_with_etag(body, body.version, status_code)
 
 
 class ReferralFilterParams:
@@ -86,13 +77,11 @@ class ReferralFilterParams:
 
 def _answer(submission: service.Submission) -> JSONResponse:
     """A referral made (201) or the first answer to a retry, with where it lives and its ETag."""
-    return JSONResponse(
+    return json_with_etag(
         submission.body,
-        status_code=submission.status,
-        headers={
-            "Location": f"/api/v1/referrals/{submission.body['id']}",
-            "ETag": etag(int(submission.body["version"])),
-        },
+        int(submission.body["version"]),
+        submission.status,
+        headers={"Location": f"/api/v1/referrals/{submission.body['id']}"},
     )
 
 
@@ -107,7 +96,7 @@ def _answer(submission: service.Submission) -> JSONResponse:
 def create_referral(
     body: ReferralCreate,
     session: SessionDep,
-    principal: Submitter,
+    principal: ReferralSubmitter,
     outbox: OutboxDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -160,7 +149,7 @@ def migrate_historic_referral(
 )
 def list_referrals(
     session: SessionDep,
-    principal: Reader,
+    principal: SentReferralReader,
     params: Annotated[ReferralFilterParams, Depends()],
     limit: LimitParam = 25,
     cursor: CursorParam = None,
@@ -199,7 +188,7 @@ def list_overdue_decisions(
     response_model=ReferralRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_referral(referral_id: uuid.UUID, session: SessionDep, principal: Reader) -> JSONResponse:
+def get_referral(referral_id: uuid.UUID, session: SessionDep, principal: SentReferralReader) -> JSONResponse:
     """The referral with its `ETag`, or 404 if it does not exist or you may not see it."""
     return _referral_response(service.read_referral(session, principal, referral_id))
 
@@ -262,7 +251,7 @@ def record_first_contact(
     responses=problem_responses(401, 403, 404, 422),
 )
 def referral_history(
-    referral_id: uuid.UUID, session: SessionDep, principal: Reader
+    referral_id: uuid.UUID, session: SessionDep, principal: SentReferralReader
 ) -> list[ReferralEventRead]:
     """Each step: who, agency, when, from what to what, and why."""
     return [ReferralEventRead.model_validate(e) for e in service.history(session, principal, referral_id)]

@@ -7,7 +7,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, JsonValue, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    JsonValue,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from referral_api.children.schemas import CHILD_EXAMPLE, OLDEST_AGE_YEARS, ChildDetails, HistoricChildDetails
@@ -162,7 +171,10 @@ class ReferralRead(BaseModel):
         description="Loaded from an earlier system with its original times "
         "(`POST /api/v1/referrals/migrated`), not received live."
     )
-    version: int = Field(description="Also sent as the ETag; send it back in If-Match to update.")
+    version: int = Field(
+        validation_alias=AliasChoices("version", "row_version"),
+        description="Also sent as the ETag; send it back in If-Match to update.",
+    )
 
 
 class TransitionCreate(BaseModel):

@@ -21,8 +21,8 @@ from referral_api.access import (
 from referral_api.children import service as children_service
 from referral_api.children.models import Child, ChildAgencyLink, LinkReason
 from referral_api.children.schemas import ChildDetails
-from referral_api.clocks import referral_decision_due
 from referral_api.database import IDEMPOTENCY
+from referral_api.referrals.clock import referral_decision_due
 from referral_api.referrals.models import (
     ConcernType,
     Referral,
@@ -213,7 +213,7 @@ def to_read(
         if previous is not None
         else previous_referral_counts(session, [referral]).get(referral.id, 0),
         migrated=referral.migrated,
-        version=referral.version,
+        version=referral.row_version,
     )
 
 
@@ -535,7 +535,7 @@ def transition_referral(
         check_partner_agency(agreement, step.allocated_agency, "#/allocated_agency")
     if step.signposted_to is not None:
         check_partnership_service(agreement, step.signposted_to, "#/signposted_to")
-    check_if_match(if_match, referral.version)
+    check_if_match(if_match, referral.row_version)
     if not can_transition(referral.status, step.to):
         raise InvalidTransition(f"A referral that is {referral.status.value} cannot become {step.to.value}.")
     now = utc_now()
@@ -599,7 +599,7 @@ def record_first_contact(
     referral = get_referral(session, principal, referral_id)
     if not works_linked_cases(principal):
         raise Forbidden("Only case workers record contact with the child.")
-    check_if_match(if_match, referral.version)
+    check_if_match(if_match, referral.row_version)
     if referral.first_contact_at is not None:
         raise FirstContactAlreadyRecorded("First contact was already recorded for this referral.")
     if contact.contacted_at < referral.received_at or contact.contacted_at > utc_now():
