@@ -122,12 +122,22 @@ def next_agenda_child_ids(gateway, tokens, series_id: str) -> list[str]:
     occurrences = gateway.get(
         f"/api/v1/meetings/series/{series_id}/occurrences", headers=tokens.headers(**HUB)
     )
-    if occurrences.status_code != 200 or not occurrences.json():
+    if occurrences.status_code != 200 or not occurrences.json()["items"]:
         return []
-    agenda = gateway.get(
-        f"/api/v1/meetings/occurrences/{occurrences.json()[0]['id']}/agenda", headers=tokens.headers(**HUB)
-    )
-    return [c for item in agenda.json() for c in item["child_ids"]] if agenda.status_code == 200 else []
+    child_ids: list[str] = []
+    cursor = None
+    while True:  # every page of the agenda
+        agenda = gateway.get(
+            f"/api/v1/meetings/occurrences/{occurrences.json()['items'][0]['id']}/agenda",
+            params={"limit": 100, **({"cursor": cursor} if cursor else {})},
+            headers=tokens.headers(**HUB),
+        )
+        if agenda.status_code != 200:
+            return []
+        child_ids += [c for item in agenda.json()["items"] for c in item["child_ids"]]
+        cursor = agenda.json()["next_cursor"]
+        if cursor is None:
+            return child_ids
 
 
 def next_agenda_children(gateway, tokens, series_id: str) -> set[str]:

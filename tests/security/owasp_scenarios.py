@@ -32,7 +32,7 @@ def one_meeting(client: Any, coordinator: dict[str, str], first_local: str) -> s
         f"/api/v1/meetings/series/{series.json()['id']}/occurrences", params=window, headers=coordinator
     )
     assert listed.status_code == 200, listed.text
-    return str(listed.json()[0]["id"])
+    return str(listed.json()["items"][0]["id"])
 
 
 def webhook_delivery_row(url: str) -> SimpleNamespace:

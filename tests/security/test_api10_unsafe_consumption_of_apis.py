@@ -232,9 +232,9 @@ def build_agenda(migrated_databases, data_dir, tokens) -> Iterator[Callable[...,
             answers["risk"] = risk
             answers["referral"] = referral or page()
             asked.clear()
-            before = meetings.get(agenda_path, headers=coordinator).json()
+            before = meetings.get(agenda_path, params={"limit": 100}, headers=coordinator).json()["items"]
             answer = meetings.post(f"{agenda_path}/generate", headers=coordinator)
-            after = meetings.get(agenda_path, headers=coordinator).json()
+            after = meetings.get(agenda_path, params={"limit": 100}, headers=coordinator).json()["items"]
             return Built(answer, before, after, list(asked))
 
         yield build

@@ -178,7 +178,7 @@ def test_an_admin_cannot_see_remove_or_redeliver_another_agencys_webhook_endpoin
     assert created.status_code == 201, created.text
     endpoint_id = created.json()["id"]
     try:
-        assert endpoint_id not in {e["id"] for e in gateway.get(endpoints, headers=other).json()}
+        assert endpoint_id not in {e["id"] for e in gateway.get(endpoints, headers=other).json()["items"]}
         for method, path in (
             ("GET", f"{endpoints}/{endpoint_id}/deliveries"),
             ("POST", f"{endpoints}/{endpoint_id}/deliveries/1/redelivery"),
@@ -187,7 +187,9 @@ def test_an_admin_cannot_see_remove_or_redeliver_another_agencys_webhook_endpoin
             answer = gateway.request(method, path, headers=other)
             ghost_answer = gateway.request(method, path.replace(endpoint_id, ghost()), headers=other)
             assert_refused_like_a_ghost(problem, answer, ghost_answer)
-        still = {e["id"]: e for e in gateway.get(endpoints, headers=owner).json()}
+        still = {
+            e["id"]: e for e in gateway.get(endpoints, headers=owner, params={"limit": 100}).json()["items"]
+        }
         assert still[endpoint_id]["active"] is True
     finally:
         assert gateway.delete(f"{endpoints}/{endpoint_id}", headers=owner).status_code == 204
@@ -218,7 +220,7 @@ def meetings(gateway, as_, police_case):
         f"/api/v1/meetings/series/{series.json()['id']}/occurrences",
         params={"from": "2027-06-01T00:00:00Z", "to": "2027-07-01T00:00:00Z"},
         headers=coordinator,
-    ).json()
+    ).json()["items"]
     attended, other = occurrences[0]["id"], occurrences[1]["id"]
     attendance = gateway.put(
         f"/api/v1/meetings/occurrences/{attended}/attendance",

@@ -320,7 +320,15 @@ def test_risk_and_meeting_answers_hold_no_childs_name_or_identifiers(gateway, as
         "agenda": agenda,
         "agenda read": gateway.get(f"/api/v1/meetings/occurrences/{occurrence}/agenda", headers=worker),
     }
-    assert police_case.child_id in agenda.text  # the child is on it, by id
+    on_agenda, cursor = agenda.json()["items"], agenda.json()["next_cursor"]
+    while cursor:  # the generated agenda's first page, then the rest through the read
+        page = gateway.get(
+            f"/api/v1/meetings/occurrences/{occurrence}/agenda",
+            params={"limit": 100, "cursor": cursor},
+            headers=coordinator,
+        ).json()
+        on_agenda, cursor = on_agenda + page["items"], page["next_cursor"]
+    assert police_case.child_id in {c for item in on_agenda for c in item["child_ids"]}  # on it, by id
     child = police_case.child
     for what, answer in answers.items():
         assert answer.status_code == 200, f"{what}: {answer.text}"

@@ -493,8 +493,11 @@ def test_none_of_the_refused_operations_changed_anything(gateway, as_, ids):
     assert model["name"] != MODEL_BODY["name"]
     assert "Attacker's model" not in gateway.get("/api/v1/risk/models", headers=worker).text
     item = gateway.get(f"/api/v1/meetings/occurrences/{ids.occurrence}/agenda", headers=worker).json()
-    assert [(i["id"], i["minutes"]) for i in item] == [(ids.item, None)]
-    assert gateway.get(f"/api/v1/meetings/agenda-items/{ids.item}/decisions", headers=worker).json() == []
+    assert [(i["id"], i["minutes"]) for i in item["items"]] == [(ids.item, None)]
+    assert gateway.get(f"/api/v1/meetings/agenda-items/{ids.item}/decisions", headers=worker).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
     occurrence = gateway.get(f"/api/v1/meetings/occurrences/{ids.occurrence}", headers=worker).json()
     assert occurrence["status"] == "scheduled"
 

@@ -19,7 +19,7 @@ def next_mace(meetings, tokens) -> dict:
     ).json()
     return meetings.get(
         f"/api/v1/meetings/series/{series['id']}/occurrences", headers=tokens.headers(**COORDINATOR)
-    ).json()[0]
+    ).json()["items"][0]
 
 
 def generate(meetings, tokens, occurrence):
@@ -35,11 +35,22 @@ def test_three_thousand_children_risen_to_high_are_every_one_on_the_mace_agenda(
     for child in children:
         services.risk.assessed(child, "high")
 
-    response = generate(meetings, tokens, next_mace(meetings, tokens))
+    occurrence = next_mace(meetings, tokens)
+    response = generate(meetings, tokens, occurrence)
 
     assert response.status_code == 200, response.text
-    assert {c for item in response.json() for c in item["child_ids"]} == children
-    assert len(response.json()) == 3000
+    first_page = response.json()
+    assert [item["position"] for item in first_page["items"]] == list(range(1, 26))
+    agenda, cursor = first_page["items"], first_page["next_cursor"]
+    while cursor:  # the generated agenda's cursor reads on through getAgenda
+        page = meetings.get(
+            f"/api/v1/meetings/occurrences/{occurrence['id']}/agenda",
+            params={"limit": 100, "cursor": cursor},
+            headers=tokens.headers(**COORDINATOR),
+        ).json()
+        agenda, cursor = agenda + page["items"], page["next_cursor"]
+    assert {c for item in agenda for c in item["child_ids"]} == children
+    assert [item["position"] for item in agenda] == list(range(1, 3001))
 
 
 def test_a_list_too_long_to_read_whole_refuses_the_agenda_counts_it_and_keeps_the_last_one(
@@ -65,5 +76,5 @@ def test_a_list_too_long_to_read_whole_refuses_the_agenda_counts_it_and_keeps_th
     assert REGISTRY.get_sample_value("agenda_source_page_limit_hits_total", hits) == before + 1
     agenda = meetings.get(
         f"/api/v1/meetings/occurrences/{occurrence['id']}/agenda", headers=tokens.headers(**COORDINATOR)
-    ).json()
+    ).json()["items"]
     assert [item["child_ids"] for item in agenda] == [[first]]

@@ -26,17 +26,19 @@ def next_mace(meetings, tokens):
     ).json()
     listed = meetings.get(
         f"/api/v1/meetings/series/{series['id']}/occurrences", headers=tokens.headers(**POLICE)
-    ).json()
+    ).json()["items"]
     return series, listed[0]
 
 
 def generate(meetings, tokens, occurrence):
     response = meetings.post(
         f"/api/v1/meetings/occurrences/{occurrence['id']}/agenda/generate",
+        params={"limit": 100},
         headers=tokens.headers(**COORDINATOR),
     )
     assert response.status_code == 200, response.text
-    return response.json()
+    assert response.json()["next_cursor"] is None  # every agenda here fits one page
+    return response.json()["items"]
 
 
 def test_two_children_rising_to_high_and_one_review_due_are_exactly_the_agenda(agenda_client, tokens):
@@ -96,7 +98,7 @@ def test_a_cetg_agenda_lists_persons_of_concern_with_their_linked_children_as_on
     ).json()
     occurrence = meetings.get(
         f"/api/v1/meetings/series/{series['id']}/occurrences", headers=tokens.headers(**COORDINATOR)
-    ).json()[0]
+    ).json()["items"][0]
     items = generate(meetings, tokens, occurrence)
     [group] = [i for i in items if i["kind"] == "person_of_concern"]
     assert sorted(group["child_ids"]) == sorted([made["child_id"], other["child_id"]])
@@ -123,7 +125,7 @@ def test_regenerating_keeps_hand_made_items_order_and_minutes(agenda_client, tok
     assert moved.status_code == 200, moved.text
     current = meetings.get(
         f"/api/v1/meetings/occurrences/{occurrence['id']}/agenda", headers=coordinator
-    ).json()
+    ).json()["items"]
     version = next(i["version"] for i in current if i["id"] == first[0]["id"])  # moving renumbered it
     minuted = meetings.patch(
         f"/api/v1/meetings/agenda-items/{first[0]['id']}",
@@ -134,7 +136,7 @@ def test_regenerating_keeps_hand_made_items_order_and_minutes(agenda_client, tok
 
     before = meetings.get(
         f"/api/v1/meetings/occurrences/{occurrence['id']}/agenda", headers=coordinator
-    ).json()
+    ).json()["items"]
     after = generate(meetings, tokens, occurrence)
     assert [(i["id"], i["position"], i["minutes"]) for i in after] == [
         (i["id"], i["position"], i["minutes"]) for i in before
@@ -156,7 +158,7 @@ def test_an_action_not_done_by_its_due_date_is_overdue_and_on_the_next_agenda(ag
         f"/api/v1/meetings/series/{series['id']}/occurrences",
         headers=coordinator,
         params={"from": f"{three_weeks_ago.isoformat()}T00:00:00Z"},
-    ).json()
+    ).json()["items"]
     first, second = meetings_list[0], meetings_list[1]
     [item] = generate(meetings, tokens, first)
     too_early = meetings.post(
@@ -183,11 +185,13 @@ def test_an_action_not_done_by_its_due_date_is_overdue_and_on_the_next_agenda(ag
     assert action.status_code == 201, action.text
     assert action.json()["overdue"] is True
 
-    carried = meetings.get(f"/api/v1/meetings/occurrences/{second['id']}/actions", headers=coordinator).json()
+    carried = meetings.get(
+        f"/api/v1/meetings/occurrences/{second['id']}/actions", headers=coordinator
+    ).json()["items"]
     assert [a["id"] for a in carried] == [action.json()["id"]]
     next_items = generate(meetings, tokens, second)
     assert any(r["code"] == "overdue_action" for i in next_items for r in i["reasons"])
-    overdue = meetings.get("/api/v1/meetings/actions/overdue", headers=coordinator).json()
+    overdue = meetings.get("/api/v1/meetings/actions/overdue", headers=coordinator).json()["items"]
     assert [(g["owner_agency"], g["overdue"]) for g in overdue] == [("south-yorkshire-police", 1)]
     # The sweep announces it to the other services and partners, once.
     assert sweep_once(meetings.app.state.database, meetings.app.state.outbox) == 1
@@ -208,10 +212,13 @@ def test_an_action_not_done_by_its_due_date_is_overdue_and_on_the_next_agenda(ag
         headers={**coordinator, "If-Match": action.headers["etag"]},
     )
     assert done.json()["status"] == "done"
-    assert (
-        meetings.get(f"/api/v1/meetings/occurrences/{second['id']}/actions", headers=coordinator).json() == []
-    )
-    assert meetings.get("/api/v1/meetings/actions/overdue", headers=coordinator).json() == []
+    assert meetings.get(
+        f"/api/v1/meetings/occurrences/{second['id']}/actions", headers=coordinator
+    ).json() == {"items": [], "next_cursor": None}
+    assert meetings.get("/api/v1/meetings/actions/overdue", headers=coordinator).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
 
 
 def test_an_agenda_is_built_by_coordinators_of_agencies_that_chair_meetings_only(agenda_client, tokens):
@@ -246,7 +253,9 @@ def test_the_calendar_feed_has_the_rule_exdates_and_no_child(agenda_client, toke
     series, occurrence = next_mace(meetings, tokens)
     generate(meetings, tokens, occurrence)
     coordinator = tokens.headers(**COORDINATOR)
-    listed = meetings.get(f"/api/v1/meetings/series/{series['id']}/occurrences", headers=coordinator).json()
+    listed = meetings.get(f"/api/v1/meetings/series/{series['id']}/occurrences", headers=coordinator).json()[
+        "items"
+    ]
     meetings.post(
         f"/api/v1/meetings/occurrences/{listed[1]['id']}/cancel",
         json={"reason": "Training day"},
@@ -444,7 +453,7 @@ def test_a_mapping_agenda_lists_each_place_of_concern_with_its_children_and_ward
     ).json()
     occurrence = meetings.get(
         f"/api/v1/meetings/series/{series['id']}/occurrences", headers=tokens.headers(**COORDINATOR)
-    ).json()[0]
+    ).json()["items"][0]
     [item] = [i for i in generate(meetings, tokens, occurrence) if i["kind"] == "place_of_concern"]
     assert item["subject_id"] == place["id"]
     assert item["child_ids"] == [seen_there["child_id"]]

@@ -32,7 +32,7 @@ def mace_with_an_absent_youth_service(client, tokens) -> dict[str, str]:
         f"/api/v1/meetings/series/{series['id']}/occurrences",
         params={"from": "2027-03-01T00:00:00Z", "to": "2027-03-15T00:00:00Z"},
         headers=coordinator,
-    ).json()[0]
+    ).json()["items"][0]
     attendees = [
         {
             "agency": "sheffield-social-care",
@@ -109,8 +109,13 @@ def test_absent_agency_case_worker_still_reads_the_agenda_it_was_invited_to(clie
     youth_worker = tokens.headers(**YOUTH, roles=["practitioner"])
     agenda = client.get(urls["agenda"], headers=youth_worker)
     assert agenda.status_code == 200, agenda.text
-    assert sorted(c for item in agenda.json() for c in item["child_ids"]) == sorted(str(c) for c in CHILDREN)
-    assert {item["minutes"] for item in agenda.json()} == {"Police shared intelligence; plan agreed."}
+    assert agenda.json()["next_cursor"] is None
+    assert sorted(c for item in agenda.json()["items"] for c in item["child_ids"]) == sorted(
+        str(c) for c in CHILDREN
+    )
+    assert {item["minutes"] for item in agenda.json()["items"]} == {
+        "Police shared intelligence; plan agreed."
+    }
     attendance = client.get(urls["attendance"], headers=youth_worker)
     assert attendance.status_code == 200, attendance.text
     assert {a["status"] for a in attendance.json()["attendees"] if a["agency"] == "sheffield-youth"} == {
@@ -118,7 +123,7 @@ def test_absent_agency_case_worker_still_reads_the_agenda_it_was_invited_to(clie
     }
     minutes = client.get(urls["minutes"], headers=youth_worker)
     assert minutes.status_code == 200, minutes.text
-    assert [d["text"] for d in minutes.json()] == ["Strategy discussion for each child."]
+    assert [d["text"] for d in minutes.json()["items"]] == ["Strategy discussion for each child."]
     # Each child on the agenda is an audited read by the youth worker.
     log = client.get(
         f"/api/v1/meetings/children/{CHILDREN[0]}/access-log", headers=tokens.headers(**AUDITOR)

@@ -64,7 +64,7 @@ def overdue_action(client, tokens, child_id: str, owner_agency: str) -> dict:
         f"/api/v1/meetings/series/{series['id']}/occurrences",
         headers=coordinator,
         params={"from": f"{three_weeks_ago.isoformat()}T00:00:00Z"},
-    ).json()[0]
+    ).json()["items"][0]
     item = client.post(
         f"/api/v1/meetings/occurrences/{meeting['id']}/agenda/items",
         json={
@@ -137,7 +137,7 @@ def test_only_an_agency_admin_registers_meetings_webhooks_and_sees_only_its_own(
     assert coordinator.headers["content-type"] == "application/problem+json"
     police = register(client, tokens, POLICE_ADMIN, receivers["police"].url)
     listed = client.get("/api/v1/meetings/webhooks/endpoints", headers=tokens.headers(**SCHOOL_ADMIN))
-    assert listed.json() == []
+    assert listed.json() == {"items": [], "next_cursor": None}
     other = client.get(
         f"/api/v1/meetings/webhooks/endpoints/{police['id']}/deliveries",
         headers=tokens.headers(**SCHOOL_ADMIN),

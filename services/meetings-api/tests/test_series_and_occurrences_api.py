@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from meetings_scenarios import COORDINATOR, POLICE, PROBLEM, YOUTH_WORKER, series_body
+import json
+from datetime import UTC, datetime, time, timedelta
+
+from meetings_scenarios import COORDINATOR, LONDON, POLICE, PROBLEM, YOUTH_WORKER, series_body
 
 
 def create_series(client, tokens, **overrides):
@@ -14,13 +17,19 @@ def create_series(client, tokens, **overrides):
 
 
 def occurrences(client, tokens, series_id, start="2027-03-01T00:00:00Z", end="2027-04-15T00:00:00Z"):
-    response = client.get(
-        f"/api/v1/meetings/series/{series_id}/occurrences",
-        params={"from": start, "to": end},
-        headers=tokens.headers(**POLICE),
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    """Every meeting in the window, read page by page."""
+    listed, cursor = [], None
+    while True:
+        response = client.get(
+            f"/api/v1/meetings/series/{series_id}/occurrences",
+            params={"from": start, "to": end, **({"cursor": cursor} if cursor else {})},
+            headers=tokens.headers(**POLICE),
+        )
+        assert response.status_code == 200, response.text
+        listed += response.json()["items"]
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            return listed
 
 
 def test_weekly_mace_meetings_are_generated_on_demand_with_stable_ids(client, tokens):
@@ -206,6 +215,21 @@ def test_a_tuesday_mace_across_the_october_clock_change_round_trips_through_its_
     assert timedelta(minutes=120) == master.decoded("duration")
 
 
+def test_a_long_window_of_meetings_is_read_in_time_order_a_page_at_a_time(client, tokens):
+    series = create_series(client, tokens)
+    window = {"from": "2027-03-01T00:00:00Z", "to": "2028-03-01T00:00:00Z"}
+    url = f"/api/v1/meetings/series/{series['id']}/occurrences"
+    first = client.get(url, params=window, headers=tokens.headers(**POLICE)).json()
+    assert len(first["items"]) == 25
+    assert first["next_cursor"]
+    everything = occurrences(client, tokens, series["id"], start=window["from"], end=window["to"])
+    assert len(everything) == 52
+    assert [o["id"] for o in everything[:25]] == [o["id"] for o in first["items"]]
+    assert [o["starts_at"] for o in everything] == sorted(o["starts_at"] for o in everything)
+    too_many = client.get(url, params={**window, "limit": 101}, headers=tokens.headers(**POLICE))
+    assert too_many.status_code == 422
+
+
 def test_asking_for_more_than_400_days_of_a_never_ending_series_is_refused(client, tokens):
     series = create_series(client, tokens)
     response = client.get(
@@ -335,11 +359,86 @@ def test_decisions_on_an_item_are_recorded_by_the_coordinator_and_read_in_order(
         assert recorded.status_code == 201, recorded.text
         assert recorded.json()["recorded_by"] == COORDINATOR["sub"]
     listed = client.get(url, headers=tokens.headers(**POLICE)).json()
-    assert [d["text"] for d in listed] == [
+    assert listed["next_cursor"] is None
+    assert [d["text"] for d in listed["items"]] == [
         "Escalate to a strategy discussion.",
         "Police to visit the hotel this week.",
     ]
     refused = client.post(url, json={"text": "Close the case."}, headers=tokens.headers(**POLICE))
     assert refused.status_code == 403  # only the meeting's coordinators minute it
     assert refused.headers["content-type"] == PROBLEM
-    assert len(client.get(url, headers=tokens.headers(**POLICE)).json()) == 2
+    assert len(client.get(url, headers=tokens.headers(**POLICE)).json()["items"]) == 2
+    first = client.get(url, params={"limit": 1}, headers=tokens.headers(**POLICE)).json()
+    second = client.get(
+        url, params={"limit": 1, "cursor": first["next_cursor"]}, headers=tokens.headers(**POLICE)
+    ).json()
+    assert [d["text"] for d in first["items"] + second["items"]] == [d["text"] for d in listed["items"]]
+    assert second["next_cursor"] is None
+
+
+def read_occurrence(client, tokens, occurrence_id):
+    return client.get(f"/api/v1/meetings/occurrences/{occurrence_id}", headers=tokens.headers(**COORDINATOR))
+
+
+def test_a_meeting_cannot_be_recorded_as_held_before_it_starts(client, tokens):
+    series = create_series(client, tokens)
+    target = occurrences(client, tokens, series["id"])[0]  # 10:00 on Wednesday 3 March 2027
+    refused = client.post(
+        f"/api/v1/meetings/occurrences/{target['id']}/held",
+        headers={**tokens.headers(**COORDINATOR), "If-Match": '"1"'},
+    )
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["type"] == "urn:safeguarding:problem:occurrence-not-started"
+    assert "2027-03-03T10:00 Europe/London" in refused.json()["detail"]
+    after = read_occurrence(client, tokens, target["id"])
+    assert (after.json()["status"], after.headers["etag"]) == ("scheduled", '"1"')
+
+
+def test_a_meeting_that_has_started_can_be_recorded_as_held(client, tokens):
+    first_day = (datetime.now(LONDON) - timedelta(days=8)).date()
+    series = create_series(
+        client,
+        tokens,
+        first_meeting_local=f"{first_day.isoformat()}T10:00:00",
+        rrule="FREQ=WEEKLY",
+        bank_holiday_rule="keep",
+    )
+    start = datetime.combine(first_day, time(0), tzinfo=LONDON).astimezone(UTC)
+    meetings = occurrences(
+        client, tokens, series["id"], start.isoformat(), (start + timedelta(days=2)).isoformat()
+    )
+    held = client.post(
+        f"/api/v1/meetings/occurrences/{meetings[0]['id']}/held",
+        headers={**tokens.headers(**COORDINATOR), "If-Match": '"1"'},
+    )
+    assert held.status_code == 200, held.text
+    assert held.json()["status"] == "held"
+
+
+def test_if_match_star_is_refused_because_a_cancellation_must_name_the_version_read(client, tokens):
+    series = create_series(client, tokens)
+    target = occurrences(client, tokens, series["id"])[0]
+    refused = client.post(
+        f"/api/v1/meetings/occurrences/{target['id']}/cancel",
+        json={"reason": "Chair ill"},
+        headers={**tokens.headers(**COORDINATOR), "If-Match": "*"},
+    )
+    assert refused.status_code == 428
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["type"] == "urn:safeguarding:problem:if-match-required"
+    assert read_occurrence(client, tokens, target["id"]).json()["status"] == "scheduled"
+
+
+def test_a_move_not_sent_as_json_is_the_documented_400_and_nothing_moves(client, tokens):
+    series = create_series(client, tokens)
+    target = occurrences(client, tokens, series["id"])[1]
+    refused = client.post(
+        f"/api/v1/meetings/occurrences/{target['id']}/reschedule",
+        content=json.dumps({"starts_at_local": "2027-03-11T14:00:00", "scope": "this"}),
+        headers={**tokens.headers(**COORDINATOR), "If-Match": '"1"', "content-type": "text/plain"},
+    )
+    assert refused.status_code == 400, refused.text
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["type"] == "urn:safeguarding:problem:unreadable-body"
+    assert read_occurrence(client, tokens, target["id"]).json()["starts_at"] == target["starts_at"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from referral_scenarios import (
     HUB_MANAGER,
     PROBLEM,
@@ -98,3 +99,18 @@ def test_wrong_nhs_checksum_and_future_birth_date_name_their_fields(client, toke
     response = register(client, tokens, nhs_number="9434765918", date_of_birth="2999-01-01")
     assert response.status_code == 422
     assert {e["pointer"] for e in response.json()["errors"]} == {"#/nhs_number", "#/date_of_birth"}
+
+
+@pytest.mark.parametrize("if_match", ["*", '"1", *'])
+def test_if_match_star_is_refused_because_an_update_must_name_the_version_it_read(client, tokens, if_match):
+    child = register(client, tokens).json()
+    url = f"/api/v1/children/{child['id']}"
+    response = client.patch(
+        url, json={"school": "Elsewhere"}, headers={**tokens.headers(**SOCIAL_WORKER), "If-Match": if_match}
+    )
+    assert response.status_code == 428
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["type"] == "urn:safeguarding:problem:if-match-required"
+    assert "specific ETag" in response.json()["detail"]
+    now = client.get(url, headers=tokens.headers(**SOCIAL_WORKER))
+    assert (now.json()["school"], now.headers["etag"]) == ("Hillsborough Academy", '"1"')

@@ -81,8 +81,9 @@ def test_a_partner_receives_signed_events_that_carry_ids_and_never_names(client,
         assert identifying not in body
     # The list of endpoints never shows the secret again.
     listed = client.get("/api/v1/webhooks/referral-service/endpoints", headers=tokens.headers(**POLICE_ADMIN))
-    assert [e["id"] for e in listed.json()] == [endpoint["id"]]
-    assert "secret" not in listed.json()[0]
+    assert [e["id"] for e in listed.json()["items"]] == [endpoint["id"]]
+    assert listed.json()["next_cursor"] is None
+    assert "secret" not in listed.json()["items"][0]
 
 
 def test_a_school_hears_only_of_the_children_it_is_linked_to(client, app, tokens, receiver):
@@ -150,7 +151,7 @@ def test_another_agency_cannot_see_or_redeliver_an_endpoint_and_a_referrer_canno
     assert (
         client.get(
             "/api/v1/webhooks/referral-service/endpoints", headers=tokens.headers(**SCHOOL_ADMIN)
-        ).json()
+        ).json()["items"]
         == []
     )
     refused = client.post(
@@ -202,7 +203,7 @@ def test_a_webhook_pointing_inside_the_platforms_network_is_refused(client, app,
     assert (
         client.get(
             "/api/v1/webhooks/referral-service/endpoints", headers=tokens.headers(**POLICE_ADMIN)
-        ).json()
+        ).json()["items"]
         == []
     )
 

@@ -80,6 +80,8 @@ def test_hub_screens_allocates_and_closes_with_who_when_and_why(client, tokens):
     history = client.get(
         f"/api/v1/referrals/{referral['id']}/history", headers=tokens.headers(**SOCIAL_WORKER)
     ).json()
+    assert history["next_cursor"] is None  # a referral's few steps are one page
+    history = history["items"]
     assert [(h["from_status"], h["to_status"]) for h in history] == [
         (None, "received"),
         ("received", "screening"),
@@ -166,7 +168,7 @@ def as_stored(client, tokens, referral_id):
     """The referral and its workflow history as a case worker reads them, with the ETag."""
     headers = bearer(tokens, SOCIAL_WORKER)
     read = client.get(f"/api/v1/referrals/{referral_id}", headers=headers)
-    history = client.get(f"/api/v1/referrals/{referral_id}/history", headers=headers).json()
+    history = client.get(f"/api/v1/referrals/{referral_id}/history", headers=headers).json()["items"]
     return read.headers["etag"], read.json(), history
 
 
@@ -237,7 +239,8 @@ def test_a_referral_received_now_is_due_a_working_day_later_and_not_yet_overdue(
     referral = submit(client, tokens)
     received = datetime.fromisoformat(referral["received_at"])
     due = datetime.fromisoformat(referral["decision_due_at"])
-    assert timedelta(days=1) <= due - received <= timedelta(days=5)
+    # By the end of the next working day: a day or more away, at most six over Easter or Christmas.
+    assert timedelta(days=1) <= due - received <= timedelta(days=6)
     assert referral["decision_overdue"] is False
     overdue = client.get(
         "/api/v1/referrals/overdue-decisions", headers=tokens.headers(**SOCIAL_WORKER)
@@ -257,7 +260,7 @@ def test_a_referral_not_decided_within_one_working_day_is_on_the_overdue_list_un
     client, tokens, referral_clock
 ):
     friday_afternoon = datetime(2025, 11, 21, 15, 0, tzinfo=UTC)  # 15:00 in London too (GMT)
-    due = datetime(2025, 11, 24, 15, 0, tzinfo=UTC)  # the weekend is skipped: Monday 15:00
+    due = datetime(2025, 11, 25, 0, 0, tzinfo=UTC)  # the weekend is skipped: by the end of Monday
     referral_clock.now = friday_afternoon
     waiting = {outcome: submit(client, tokens) for outcome in DECISION_DETAILS}
     decided_in_time = submit(client, tokens)

@@ -242,12 +242,27 @@ def test_a_referral_without_a_lawful_basis_is_refused(client, tokens):
     assert {"pointer": "#/lawful_basis", "detail": "Field required"} in response.json()["errors"]
 
 
-def test_malformed_json_is_a_clear_problem_not_a_500(client, tokens):
+def test_malformed_json_is_the_documented_400_not_a_500(client, tokens):
     headers = {**tokens.headers(**SCHOOL), "content-type": "application/json"}
     response = client.post("/api/v1/referrals", content=b'{"summary": "unterminated', headers=headers)
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["type"] == "urn:safeguarding:problem:unreadable-body"
     assert response.json()["errors"][0]["pointer"] == "#"
     assert "not valid JSON" in response.json()["errors"][0]["detail"]
+    assert all_referrals(client, tokens) == []
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_body_not_sent_as_json_is_the_documented_400_and_nothing_is_written(client, tokens, content_type):
+    headers = tokens.headers(**SCHOOL)
+    if content_type:
+        headers["content-type"] = content_type
+    response = client.post("/api/v1/referrals", content=json.dumps(referral_body()), headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["type"] == "urn:safeguarding:problem:unreadable-body"
+    assert "Content-Type: application/json" in response.json()["detail"]
     assert all_referrals(client, tokens) == []
 
 

@@ -742,7 +742,7 @@ def test_a_manager_never_sees_a_count_from_1_to_5_in_any_grouping(client, tokens
 # --- Timeliness ----------------------------------------------------------------------------
 
 FRIDAY_AFTERNOON = datetime(2025, 11, 21, 15, 0, tzinfo=UTC)  # 15:00 in London too (GMT)
-DECISION_DUE = datetime(2025, 11, 24, 15, 0, tzinfo=UTC)  # one working day later: Monday 15:00
+DECISION_DUE = datetime(2025, 11, 25, 0, 0, tzinfo=UTC)  # by the end of the next working day: Monday
 # For each referral received that Friday afternoon: when the hub decided, and how many hours
 # after receipt a worker first spoke with the child.
 DECIDED_AND_CONTACTED = [
@@ -750,8 +750,8 @@ DECIDED_AND_CONTACTED = [
     (datetime(2025, 11, 22, 10, 0, tzinfo=UTC), 1),  # a Saturday
     (datetime(2025, 11, 24, 9, 0, tzinfo=UTC), 2),
     (datetime(2025, 11, 24, 14, 59, tzinfo=UTC), 3),
-    (datetime(2025, 11, 24, 15, 0, tzinfo=UTC), 4),  # exactly when due: still on time
-    (datetime(2025, 11, 24, 15, 1, tzinfo=UTC), 6),
+    (datetime(2025, 11, 25, 0, 0, tzinfo=UTC), 4),  # exactly when due: still on time
+    (datetime(2025, 11, 25, 0, 1, tzinfo=UTC), 6),
     (datetime(2025, 11, 25, 9, 0, tzinfo=UTC), 8),
     (datetime(2025, 11, 21, 15, 30, tzinfo=UTC), 12),
     (datetime(2025, 11, 26, 11, 0, tzinfo=UTC), 24),

@@ -3,6 +3,7 @@ child's risk over time."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -230,3 +231,31 @@ def test_a_youth_worker_reads_the_risk_of_a_child_their_agency_is_linked_to(clie
     )
     forged = {**signed, "webhook-signature": "v1,AAAA"}
     assert client.post("/internal/events", content=body, headers=forged).status_code == 401
+
+
+def test_if_match_star_on_an_override_is_refused_because_it_must_name_the_version_read(client, tokens):
+    child = new_child()
+    assessment = assess(client, tokens, child, {"answers": answers("missing_repeat")})
+    refused = client.post(
+        f"/api/v1/risk/assessments/{assessment.json()['id']}/override",
+        json={"level": "high", "reason": "Intelligence from CETG: adults linked to a known group."},
+        headers={**tokens.headers(**MANAGER), "If-Match": "*"},
+    )
+    assert refused.status_code == 428
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["type"] == "urn:safeguarding:problem:if-match-required"
+    risk = client.get(f"/api/v1/risk/children/{child}", headers=tokens.headers(**ASSESSOR)).json()
+    assert risk["current_level"] == "low"
+
+
+def test_an_assessment_not_sent_as_json_is_the_documented_400_and_nothing_is_written(client, tokens):
+    child = new_child()
+    response = client.post(
+        f"/api/v1/risk/children/{child}/assessments",
+        content=json.dumps({"answers": answers("missing_repeat")}),
+        headers={**tokens.headers(**ASSESSOR), "content-type": "text/plain"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["type"] == "urn:safeguarding:problem:unreadable-body"
+    assert client.get(f"/api/v1/risk/children/{child}", headers=tokens.headers(**ASSESSOR)).status_code == 404

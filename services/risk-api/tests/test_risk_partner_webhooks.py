@@ -118,8 +118,26 @@ def test_a_police_receiver_gets_a_signed_level_change_it_can_verify(client, app,
     assert (delivery["event_id"], delivery["status"], delivery["attempts"]) == (event["id"], "delivered", 1)
     # The secret is shown once, when the endpoint is made.
     listed = client.get(ENDPOINTS, headers=tokens.headers(**POLICE_ADMIN)).json()
-    assert [e["id"] for e in listed] == [endpoint["id"]]
-    assert "secret" not in listed[0]
+    assert [e["id"] for e in listed["items"]] == [endpoint["id"]]
+    assert "secret" not in listed["items"][0]
+
+
+def test_an_agencys_webhook_endpoints_are_listed_newest_first_a_page_at_a_time(client, tokens, receivers):
+    made = [
+        register(client, tokens, POLICE_ADMIN, receivers["police"].url, ["risk.level_changed"])["id"]
+        for _ in range(3)
+    ]
+    first = client.get(ENDPOINTS, params={"limit": 2}, headers=tokens.headers(**POLICE_ADMIN)).json()
+    rest = client.get(
+        ENDPOINTS, params={"limit": 2, "cursor": first["next_cursor"]}, headers=tokens.headers(**POLICE_ADMIN)
+    ).json()
+    assert len(first["items"]) == 2
+    assert rest["next_cursor"] is None
+    assert sorted(e["id"] for e in first["items"] + rest["items"]) == sorted(made)
+    listed = first["items"] + rest["items"]
+    assert [e["created_at"] for e in listed] == sorted((e["created_at"] for e in listed), reverse=True)
+    bad = client.get(ENDPOINTS, params={"cursor": "not-ours"}, headers=tokens.headers(**POLICE_ADMIN))
+    assert bad.status_code == 400
 
 
 def test_an_agency_hears_only_of_the_children_it_is_linked_to(client, app, tokens, receivers):
@@ -159,7 +177,10 @@ def test_only_an_agency_admin_registers_and_another_agency_s_endpoint_is_404(cli
         == 404
     )
     assert client.delete(base, headers=tokens.headers(**YOUTH_ADMIN)).status_code == 404
-    assert client.get(ENDPOINTS, headers=tokens.headers(**YOUTH_ADMIN)).json() == []
+    assert client.get(ENDPOINTS, headers=tokens.headers(**YOUTH_ADMIN)).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
     # Still there for its own agency.
     assert client.get(f"{base}/deliveries", headers=tokens.headers(**POLICE_ADMIN)).status_code == 200
 

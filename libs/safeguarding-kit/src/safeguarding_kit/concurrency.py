@@ -2,6 +2,8 @@
 
 A record's ETag is its version number. An update without ``If-Match`` is refused
 with 428, one from a stale version with 412; in both cases nothing changes.
+``If-Match: *`` (RFC 9110: "any current version") is refused with 428 too: it would
+let a client overwrite a change it never read, which is what the check is for.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ IfMatchHeader = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        description="The ETag from your last read of the record. Required: without it the "
-        "update is refused (428); if the record changed since, it is refused (412).",
+        description="The ETag from your last read of the record. Required: without it, or "
+        "with `*` instead of a specific ETag, the update is refused (428); if the record "
+        "changed since, it is refused (412).",
     ),
 ]
 
@@ -53,14 +56,20 @@ def json_with_etag(
 
 
 def check_if_match(if_match: str | None, current_version: int) -> None:
-    """Pass when ``If-Match`` names the current version; otherwise 428 or 412."""
+    """Pass when ``If-Match`` names the current version; otherwise 428 (missing, or
+    ``*``) or 412 (stale)."""
     if if_match is None:
         raise PreconditionRequired(
             "Send If-Match with the ETag from your last read of this record, so that a "
             "concurrent change is not overwritten."
         )
     offered = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-    if "*" not in offered and etag(current_version) not in offered:
+    if "*" in offered:
+        raise PreconditionRequired(
+            "If-Match: * is not accepted here: send the specific ETag from your last read of "
+            "this record, so that a change you have not seen is not overwritten."
+        )
+    if etag(current_version) not in offered:
         raise StaleWrite(
             "The record has changed since you read it (your If-Match is stale). Read it again, "
             "reapply your change and retry with the new ETag."

@@ -40,7 +40,8 @@ class CursorWithoutOffset(Problem):
 
 
 class Page(BaseModel, Generic[T]):
-    """One page of a list, newest first."""
+    """One page of a list, in the order its operation names (newest first unless it says
+    otherwise)."""
 
     items: list[T]
     next_cursor: str | None = Field(
@@ -78,15 +79,73 @@ def paginate(
     id_column: InstrumentedAttribute[uuid.UUID],
     limit: int,
     cursor: str | None,
+    oldest_first: bool = False,
 ) -> tuple[list[Any], str | None]:
-    """Rows of ``stmt`` newest first after ``cursor``, and the cursor of the next page."""
-    if cursor:
-        after_created, after_id = decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(created_at < after_created, and_(created_at == after_created, id_column < after_id))
-        )
-    rows = list(session.scalars(stmt.order_by(created_at.desc(), id_column.desc()).limit(limit + 1)))
+    """Rows of ``stmt`` newest first (oldest first with ``oldest_first``, for lists whose
+    natural order is the time line, such as meetings or decisions) after ``cursor``, and
+    the cursor of the next page."""
+    after = decode_cursor(cursor) if cursor else None
+    rows, last = _keyset(session, stmt, created_at, id_column, limit, after, ascending=oldest_first)
+    return rows, None if last is None else encode_cursor(
+        getattr(last, created_at.key), getattr(last, id_column.key)
+    )
+
+
+def encode_position_cursor(position: int, id_: uuid.UUID) -> str:
+    raw = json.dumps([position, str(id_)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_position_cursor(cursor: str) -> tuple[int, uuid.UUID]:
+    """The position and id in ``cursor``; :class:`InvalidCursor` (400) if it was not ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        position, id_ = json.loads(raw)
+        if not isinstance(position, int) or isinstance(position, bool):
+            raise TypeError("position is not an integer")
+        return position, uuid.UUID(id_)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise InvalidCursor("The cursor is not one this API issued; start again without it.") from exc
+
+
+def paginate_by_position(
+    session: Session,
+    stmt: Select[Any],
+    *,
+    position: InstrumentedAttribute[int],
+    id_column: InstrumentedAttribute[uuid.UUID],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    """Rows of ``stmt`` in ``position`` order (an agenda's running order) after ``cursor``,
+    and the cursor of the next page."""
+    after = decode_position_cursor(cursor) if cursor else None
+    rows, last = _keyset(session, stmt, position, id_column, limit, after, ascending=True)
+    return rows, None if last is None else encode_position_cursor(
+        getattr(last, position.key), getattr(last, id_column.key)
+    )
+
+
+def _keyset(
+    session: Session,
+    stmt: Select[Any],
+    key: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[uuid.UUID],
+    limit: int,
+    after: tuple[Any, uuid.UUID] | None,
+    *,
+    ascending: bool,
+) -> tuple[list[Any], Any]:
+    """Up to ``limit`` rows ordered by (key, id) after ``after``, and the last row returned
+    when there are more (else None)."""
+    if after is not None:
+        after_key, after_id = after
+        if ascending:
+            stmt = stmt.where(or_(key > after_key, and_(key == after_key, id_column > after_id)))
+        else:
+            stmt = stmt.where(or_(key < after_key, and_(key == after_key, id_column < after_id)))
+    order = (key.asc(), id_column.asc()) if ascending else (key.desc(), id_column.desc())
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
     if len(rows) <= limit:
         return rows, None
-    last = rows[limit - 1]
-    return rows[:limit], encode_cursor(getattr(last, created_at.key), getattr(last, id_column.key))
+    return rows[:limit], rows[limit - 1]

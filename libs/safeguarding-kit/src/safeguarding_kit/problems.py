@@ -167,6 +167,35 @@ def field_errors(raw_errors: Sequence[Any]) -> list[FieldError]:
     return out
 
 
+UNREADABLE_BODY_DETAIL = (
+    "The request body could not be read: send it as JSON in UTF-8, with Content-Type: application/json."
+)
+# What FastAPI raises for a JSON body it could not decode as UTF-8.
+_FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
+
+
+def _body_unreadable(raw_errors: Sequence[Any]) -> bool:
+    """True when FastAPI could not read the body as JSON at all: malformed JSON, or a body
+    under a content type other than JSON (which FastAPI hands to validation as raw bytes)."""
+    return any(
+        err.get("type") == "json_invalid"
+        or (tuple(err.get("loc", ()))[:1] == ("body",) and isinstance(err.get("input"), bytes | bytearray))
+        for err in raw_errors
+    )
+
+
+def _unreadable_body_response(request: Request, errors: Sequence[FieldError] = ()) -> JSONResponse:
+    # 400, not 422: there is no document to point into, only bytes (RFC 9110 §15.5.1).
+    return problem_response(
+        400,
+        "unreadable-body",
+        "The request body could not be read",
+        UNREADABLE_BODY_DETAIL,
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error the app answers problem+json."""
 
@@ -176,6 +205,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        if _body_unreadable(exc.errors()):
+            malformed = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+            return _unreadable_body_response(request, field_errors(malformed))
         errors = field_errors(exc.errors())
         noun = "field is" if len(errors) == 1 else "fields are"
         return problem_response(
@@ -189,6 +221,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.detail == _FASTAPI_BODY_PARSE_ERROR:
+            return _unreadable_body_response(request)
         phrase = (
             HTTPStatus(exc.status_code).phrase
             if exc.status_code in HTTPStatus._value2member_map_

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.events import DEAD, DELIVERED, PENDING, EventTables
-from safeguarding_kit.pagination import LimitParam
+from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.partnership.policy import Permission, requires
 from safeguarding_kit.problems import problem_responses
 from safeguarding_kit.webhooks import service
@@ -60,12 +60,15 @@ def webhooks_router(tables: EventTables, *, path: str, partner_event_types: list
     @router.get(
         f"{path}/endpoints",
         operation_id=f"list{operation}Endpoints",
-        summary="Your agency's webhook endpoints",
-        response_model=list[WebhookEndpointRead],
-        responses=problem_responses(401, 403),
+        summary="Your agency's webhook endpoints, newest first",
+        response_model=Page[WebhookEndpointRead],
+        responses=problem_responses(400, 401, 403, 422),
     )
-    def list_endpoints(session: SessionDep, principal: WebhookAdmin) -> list[WebhookEndpointRead]:
-        return service.endpoints_of(session, tables, principal)
+    def list_endpoints(
+        session: SessionDep, principal: WebhookAdmin, limit: LimitParam = 25, cursor: CursorParam = None
+    ) -> Page[WebhookEndpointRead]:
+        """Newest first, removed endpoints included (`active: false`), `limit` at a time."""
+        return service.endpoints_page(session, tables, principal, limit=limit, cursor=cursor)
 
     @router.delete(
         f"{path}/endpoints/{{endpoint_id}}",

@@ -9,13 +9,14 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.db import utc_now
 from safeguarding_kit.events import DEAD, PENDING, EventTables
 from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
+from safeguarding_kit.pagination import Page, decode_cursor, encode_cursor
 from safeguarding_kit.problems import Conflict, FieldError, NotFound, Problem
 from safeguarding_kit.webhooks.schemas import (
     WebhookDeliveryPage,
@@ -114,11 +115,22 @@ def register_endpoint(
     return WebhookEndpointCreated.model_validate(values)
 
 
-def endpoints_of(session: Session, tables: EventTables, principal: Principal) -> list[WebhookEndpointRead]:
-    """The caller's agency's endpoints, oldest first."""
+def endpoints_page(
+    session: Session, tables: EventTables, principal: Principal, *, limit: int, cursor: str | None
+) -> Page[WebhookEndpointRead]:
+    """The caller's agency's endpoints (removed ones too, inactive), newest first,
+    ``limit`` at a time after ``cursor``."""
     w = tables.webhook_endpoints
-    rows = session.execute(select(w).where(w.c.agency == principal.agency).order_by(w.c.created_at))
-    return [WebhookEndpointRead.model_validate(row, from_attributes=True) for row in rows]
+    stmt = select(w).where(w.c.agency == principal.agency)
+    if cursor:
+        after_created, after_id = decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(w.c.created_at < after_created, and_(w.c.created_at == after_created, w.c.id < after_id))
+        )
+    rows = list(session.execute(stmt.order_by(w.c.created_at.desc(), w.c.id.desc()).limit(limit + 1)))
+    items = [WebhookEndpointRead.model_validate(row, from_attributes=True) for row in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+    return Page[WebhookEndpointRead](items=items, next_cursor=next_cursor)
 
 
 def remove_endpoint(

@@ -15,6 +15,7 @@ from meetings_api.actions.schemas import ActionCreate, ActionRead, ActionUpdate,
 from meetings_api.deps import AllMeetingsReader, Coordinator
 from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
 from safeguarding_kit.db import SessionDep, utc_now
+from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
 
 # Tagged with agendas, where integrators have always found them: actions are agreed on agenda items.
@@ -67,31 +68,47 @@ def update_action(
     "/occurrences/{occurrence_id}/actions",
     operation_id="listMeetingActions",
     summary="Actions agreed at this meeting and carried forward to it",
-    response_model=list[ActionRead],
-    responses=problem_responses(401, 403, 404, 422),
+    response_model=Page[ActionRead],
+    responses=problem_responses(400, 401, 403, 404, 422),
 )
 def list_meeting_actions(
-    occurrence_id: uuid.UUID, session: SessionDep, principal: AllMeetingsReader
-) -> list[ActionRead]:
-    """Actions from this meeting, plus those still open from earlier meetings of the series."""
-    return [_action_body(a) for a in service.actions_for_meeting(session, occurrence_id)]
+    occurrence_id: uuid.UUID,
+    session: SessionDep,
+    principal: AllMeetingsReader,
+    limit: LimitParam = 25,
+    cursor: CursorParam = None,
+) -> Page[ActionRead]:
+    """Actions from this meeting, plus those still open from earlier meetings of the
+    series, in the order they were agreed (oldest first, so those carried forward come
+    before this meeting's own), `limit` at a time."""
+    rows, next_cursor = service.actions_for_meeting(session, occurrence_id, limit=limit, cursor=cursor)
+    return Page[ActionRead](items=[_action_body(a) for a in rows], next_cursor=next_cursor)
 
 
 @router.get(
     "/actions/overdue",
     operation_id="listOverdueActionsByAgency",
     summary="Overdue actions, by owning agency",
-    response_model=list[OverdueByAgency],
+    response_model=Page[OverdueByAgency],
     responses=problem_responses(401, 403, 422),
 )
 def overdue_actions(
     session: SessionDep,
     principal: AllMeetingsReader,
     owner_agency: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")] = None,
-) -> list[OverdueByAgency]:
-    """Open actions past their due date, grouped by agency, for chasing at the next meeting."""
+) -> Page[OverdueByAgency]:
+    """Open actions past their due date, grouped by agency (agencies in name order, each
+    agency's actions earliest due first), for chasing at the next meeting. One page
+    holding every group (`next_cursor` is always null, and no `limit` is taken): there is
+    one group per agency with an overdue action, and actions are owned by the
+    partnership's agencies, a few dozen at most; ask for one agency with `owner_agency`."""
     grouped = service.overdue_by_agency(session, utc_now().date(), owner_agency)
-    return [
-        OverdueByAgency(owner_agency=agency, overdue=len(actions), actions=[_action_body(a) for a in actions])
-        for agency, actions in grouped.items()
-    ]
+    return Page[OverdueByAgency](
+        items=[
+            OverdueByAgency(
+                owner_agency=agency, overdue=len(actions), actions=[_action_body(a) for a in actions]
+            )
+            for agency, actions in grouped.items()
+        ],
+        next_cursor=None,
+    )

@@ -21,6 +21,7 @@ from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
 from safeguarding_kit.events import Outbox
+from safeguarding_kit.pagination import paginate
 from safeguarding_kit.problems import FieldError, NotFound, Problem
 
 
@@ -86,20 +87,26 @@ def update_action(
     return action
 
 
-def actions_for_meeting(session: Session, occurrence_id: uuid.UUID) -> list[Action]:
+def actions_for_meeting(
+    session: Session, occurrence_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[Action], str | None]:
     """Actions agreed at this meeting, and those carried forward: still open from
-    earlier meetings of the same series."""
+    earlier meetings of the same series; in the order they were agreed (oldest first),
+    ``limit`` at a time after ``cursor``, with the next page's cursor."""
     occurrence = get_occurrence(session, occurrence_id)
     series_meetings = meetings_of_series_chain(session, occurrence)
-    return list(
-        session.scalars(
-            select(Action)
-            .where(
-                Action.occurrence_id.in_(series_meetings),
-                (Action.occurrence_id == occurrence.id) | (Action.status == ActionStatus.open),
-            )
-            .order_by(Action.due_date, Action.id)
-        )
+    stmt = select(Action).where(
+        Action.occurrence_id.in_(series_meetings),
+        (Action.occurrence_id == occurrence.id) | (Action.status == ActionStatus.open),
+    )
+    return paginate(
+        session,
+        stmt,
+        created_at=Action.created_at,
+        id_column=Action.id,
+        limit=limit,
+        cursor=cursor,
+        oldest_first=True,
     )
 
 

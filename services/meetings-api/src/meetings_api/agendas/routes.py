@@ -26,6 +26,7 @@ from meetings_api.occurrences import service as occurrences_service
 from safeguarding_kit.auth.bearer import bearer_token
 from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
 from safeguarding_kit.db import SessionDep, utc_now
+from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/meetings", tags=["agendas"])
@@ -67,8 +68,8 @@ def _item_response(item: AgendaItem, status_code: int = 200) -> JSONResponse:
     "/occurrences/{occurrence_id}/agenda/generate",
     operation_id="generateAgenda",
     summary="Build or rebuild the agenda from risk and referral data",
-    response_model=list[AgendaItemRead],
-    responses=problem_responses(401, 403, 404, 409, 502, 503),
+    response_model=Page[AgendaItemRead],
+    responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
 )
 def generate_agenda(
     occurrence_id: uuid.UUID,
@@ -77,7 +78,8 @@ def generate_agenda(
     risk: RiskService,
     referrals: ReferralService,
     settings: Settings,
-) -> list[AgendaItemRead]:
+    limit: LimitParam = 25,
+) -> Page[AgendaItemRead]:
     """Children whose risk became high or rose since the last meeting, reviews due,
     children at medium or high risk not reviewed for the partnership's review gap
     (12 weeks unless configured), new referrals with exploitation concerns, repeat
@@ -88,8 +90,10 @@ def generate_agenda(
     reached, 502 when its answer is not what it documents, and 502
     (`agenda-source-too-long`) when one of its lists is too long to read whole (over
     20,000 entries): the agenda is then not built, rather than built without some
-    children. Nothing is written on any of these errors."""
-    items = service.build_agenda(
+    children. Nothing is written on any of these errors. The answer is the first page of
+    the rebuilt agenda in running order, `limit` items; pass its `next_cursor` as `cursor`
+    to getAgenda for the rest."""
+    service.build_agenda(
         session,
         principal,
         occurrence_id,
@@ -98,27 +102,37 @@ def generate_agenda(
         review_gap_weeks=settings.review_gap_weeks,
         now=utc_now(),
     )
-    return [AgendaItemRead.model_validate(i) for i in items]
+    items, next_cursor = service.agenda_page(session, occurrence_id, limit=limit, cursor=None)
+    return Page[AgendaItemRead](
+        items=[AgendaItemRead.model_validate(i) for i in items], next_cursor=next_cursor
+    )
 
 
 @router.get(
     "/occurrences/{occurrence_id}/agenda",
     operation_id="getAgenda",
     summary="The meeting's agenda",
-    response_model=list[AgendaItemRead],
-    responses=problem_responses(401, 403, 404, 422),
+    response_model=Page[AgendaItemRead],
+    responses=problem_responses(400, 401, 403, 404, 422),
 )
 def get_agenda(
-    occurrence_id: uuid.UUID, session: SessionDep, principal: MeetingCaller
-) -> list[AgendaItemRead]:
-    """In order, each with its reasons and minutes. Children appear by id only; each
-    child is an audited read. Read by case workers of the agencies that chair meetings
-    and by case workers of an agency on the meeting's attendance list (absent included:
-    it catches up from the agenda). 403 for a token without a case role; 404 for a
-    case worker of an agency not invited, as for a meeting that does not exist, and the
-    refusal is audited."""
+    occurrence_id: uuid.UUID,
+    session: SessionDep,
+    principal: MeetingCaller,
+    limit: LimitParam = 25,
+    cursor: CursorParam = None,
+) -> Page[AgendaItemRead]:
+    """In running order (by `position`), `limit` items at a time, each with its reasons
+    and minutes. Children appear by id only; each child on the page is an audited read.
+    Read by case workers of the agencies that chair meetings and by case workers of an
+    agency on the meeting's attendance list (absent included: it catches up from the
+    agenda). 403 for a token without a case role; 404 for a case worker of an agency not
+    invited, as for a meeting that does not exist, and the refusal is audited."""
     occurrences_service.readable_occurrence(session, principal, occurrence_id, "agenda")
-    return [AgendaItemRead.model_validate(i) for i in service.read_agenda(session, principal, occurrence_id)]
+    items, next_cursor = service.read_agenda(session, principal, occurrence_id, limit=limit, cursor=cursor)
+    return Page[AgendaItemRead](
+        items=[AgendaItemRead.model_validate(i) for i in items], next_cursor=next_cursor
+    )
 
 
 @router.post(
@@ -174,11 +188,18 @@ def record_decision(
     "/agenda-items/{item_id}/decisions",
     operation_id="listDecisions",
     summary="Decisions on an item",
-    response_model=list[DecisionRead],
-    responses=problem_responses(401, 403, 404, 422),
+    response_model=Page[DecisionRead],
+    responses=problem_responses(400, 401, 403, 404, 422),
 )
-def list_decisions(item_id: uuid.UUID, session: SessionDep, principal: MeetingCaller) -> list[DecisionRead]:
-    """Oldest first; each child on the item is an audited read. Read by whoever may read
-    the item's meeting (as for its agenda): 403 for a token without a case role, 404 for
-    a case worker of an agency not invited, the refusal audited."""
-    return [DecisionRead.model_validate(d) for d in service.decisions_of(session, principal, item_id)]
+def list_decisions(
+    item_id: uuid.UUID,
+    session: SessionDep,
+    principal: MeetingCaller,
+    limit: LimitParam = 25,
+    cursor: CursorParam = None,
+) -> Page[DecisionRead]:
+    """Oldest first, `limit` at a time; each child on the item is an audited read. Read by
+    whoever may read the item's meeting (as for its agenda): 403 for a token without a
+    case role, 404 for a case worker of an agency not invited, the refusal audited."""
+    rows, next_cursor = service.decisions_of(session, principal, item_id, limit=limit, cursor=cursor)
+    return Page[DecisionRead](items=[DecisionRead.model_validate(d) for d in rows], next_cursor=next_cursor)

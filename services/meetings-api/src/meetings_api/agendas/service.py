@@ -41,6 +41,7 @@ from meetings_api.series.models import MeetingSeries, MeetingType
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
+from safeguarding_kit.pagination import paginate, paginate_by_position
 from safeguarding_kit.partnership.capacities import Capacity
 from safeguarding_kit.problems import Conflict, NotFound
 
@@ -177,15 +178,33 @@ def _renumber(items: list[AgendaItem]) -> list[AgendaItem]:
     return sorted(items, key=lambda i: i.position)
 
 
-def read_agenda(session: Session, principal: Principal, occurrence_id: uuid.UUID) -> list[AgendaItem]:
-    """The agenda in order; each child on it an audited read. Commits."""
+def agenda_page(
+    session: Session, occurrence_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[AgendaItem], str | None]:
+    """``limit`` items of the agenda in running order after ``cursor``, and the next
+    page's cursor (the same cursor reads on from a generated agenda's first page)."""
+    return paginate_by_position(
+        session,
+        select(AgendaItem).where(AgendaItem.occurrence_id == occurrence_id),
+        position=AgendaItem.position,
+        id_column=AgendaItem.id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def read_agenda(
+    session: Session, principal: Principal, occurrence_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[AgendaItem], str | None]:
+    """A page of the agenda in order (:func:`agenda_page`); each child on it an audited
+    read. Commits."""
     get_occurrence(session, occurrence_id)
-    items = _items(session, occurrence_id)
+    items, next_cursor = agenda_page(session, occurrence_id, limit=limit, cursor=cursor)
     audit_trail.record_for_children(
         session, principal, "read", "agenda", occurrence_id, {c for i in items for c in i.child_ids}
     )
     session.commit()
-    return items
+    return items, next_cursor
 
 
 def add_item(
@@ -254,24 +273,30 @@ def record_decision(
     return decision
 
 
-def decisions_of(session: Session, principal: Principal, item_id: uuid.UUID) -> list[Decision]:
-    """The item's decisions, oldest first, for whoever may read its meeting (each child on
-    the item an audited read); otherwise :class:`AgendaItemNotFound`, the refusal audited.
-    Commits."""
+def decisions_of(
+    session: Session, principal: Principal, item_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[Decision], str | None]:
+    """The item's decisions, oldest first, ``limit`` at a time after ``cursor`` with the
+    next page's cursor, for whoever may read its meeting (each child on the item an
+    audited read); otherwise :class:`AgendaItemNotFound`, the refusal audited. Commits."""
     item = session.get(AgendaItem, item_id)
     if item is None:
         raise AgendaItemNotFound(f"There is no agenda item {item_id} that you can see.")
     if not may_read_occurrence(session, principal, item.occurrence_id):
         refuse_meeting_record(session, principal, item.occurrence_id, "decisions", item.id)
         raise AgendaItemNotFound(f"There is no agenda item {item_id} that you can see.")
-    decisions = list(
-        session.scalars(
-            select(Decision).where(Decision.agenda_item_id == item_id).order_by(Decision.recorded_at)
-        )
+    page = paginate(
+        session,
+        select(Decision).where(Decision.agenda_item_id == item_id),
+        created_at=Decision.recorded_at,
+        id_column=Decision.id,
+        limit=limit,
+        cursor=cursor,
+        oldest_first=True,
     )
     audit_trail.record_for_children(session, principal, "read", "decisions", item.id, item.child_ids)
     session.commit()
-    return decisions
+    return page
 
 
 SYSTEM = Principal(

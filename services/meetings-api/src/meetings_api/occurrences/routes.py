@@ -95,7 +95,8 @@ def cancel(
 def mark_held(
     occurrence_id: uuid.UUID, session: SessionDep, principal: Coordinator, if_match: IfMatchHeader = None
 ) -> JSONResponse:
-    """scheduled -> held."""
+    """scheduled -> held, once the meeting's start time (Europe/London wall clock) has passed:
+    before its start it is 409 `occurrence-not-started` and nothing changes. Needs `If-Match`."""
     return _response(service.mark_held(session, occurrence_id, if_match))
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from meetings_api.wall_clock import PLANNING_HORIZON, PLANNING_HORIZON_YEARS
 from safeguarding_kit.auth.principal import AgencyType, Principal
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
+from safeguarding_kit.pagination import paginate
 from safeguarding_kit.problems import Conflict, FieldError, NotFound, Problem
 
 MAX_WINDOW = timedelta(days=400)
@@ -42,6 +44,10 @@ class OccurrenceClosed(Conflict):
     slug, title = "occurrence-closed", "This meeting can no longer change"
 
 
+class OccurrenceNotStarted(Conflict):
+    slug, title = "occurrence-not-started", "This meeting has not started yet"
+
+
 def _tz(series: MeetingSeries) -> ZoneInfo:
     return ZoneInfo(series.timezone)
 
@@ -50,6 +56,28 @@ def occurrences_between(
     session: Session, series_id: uuid.UUID, start: datetime, end: datetime
 ) -> list[Occurrence]:
     """The series' meetings starting in [start, end), created on first request."""
+    return list(session.scalars(_window(session, series_id, start, end).order_by(Occurrence.starts_at)))
+
+
+def occurrences_page(
+    session: Session, series_id: uuid.UUID, start: datetime, end: datetime, *, limit: int, cursor: str | None
+) -> tuple[list[Occurrence], str | None]:
+    """``limit`` of the series' meetings starting in [start, end), in time order, after
+    ``cursor``, and the next page's cursor; created on first request."""
+    return paginate(
+        session,
+        _window(session, series_id, start, end),
+        created_at=Occurrence.starts_at,
+        id_column=Occurrence.id,
+        limit=limit,
+        cursor=cursor,
+        oldest_first=True,
+    )
+
+
+def _window(session: Session, series_id: uuid.UUID, start: datetime, end: datetime) -> Select[Any]:
+    """The query for the series' meetings starting in [start, end), after creating those
+    the rule plans there and not yet stored (commits them)."""
     series = get_series(session, series_id)
     if end - start > MAX_WINDOW:
         # A rule with no COUNT or UNTIL never ends: callers ask for a window, never "all".
@@ -111,16 +139,10 @@ def occurrences_between(
         session.commit()
     except IntegrityError:  # another request generated the same meetings at the same moment
         session.rollback()
-    return list(
-        session.scalars(
-            select(Occurrence)
-            .where(
-                Occurrence.series_id.in_(_series_chain(session, series.id)),
-                Occurrence.starts_at >= start,
-                Occurrence.starts_at < end,
-            )
-            .order_by(Occurrence.starts_at)
-        )
+    return select(Occurrence).where(
+        Occurrence.series_id.in_(_series_chain(session, series.id)),
+        Occurrence.starts_at >= start,
+        Occurrence.starts_at < end,
     )
 
 
@@ -275,10 +297,18 @@ def cancel(
 
 
 def mark_held(session: Session, occurrence_id: uuid.UUID, if_match: str | None) -> Occurrence:
+    """scheduled -> held, once the meeting has started; commits."""
     occurrence = get_occurrence(session, occurrence_id)
     check_if_match(if_match, occurrence.row_version)
     if occurrence.status is not OccurrenceStatus.scheduled:
         raise OccurrenceClosed(f"A {occurrence.status.value} meeting cannot be marked held.")
+    if utc_now() < occurrence.starts_at:
+        series = get_series(session, occurrence.series_id)
+        starts = occurrence.starts_at.astimezone(_tz(series))
+        raise OccurrenceNotStarted(
+            f"This meeting starts at {starts:%Y-%m-%dT%H:%M} {series.timezone}; it can be recorded "
+            "as held once it has started."
+        )
     occurrence.status = OccurrenceStatus.held
     session.commit()
     return occurrence

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from meetings_api.deps import AllMeetingsReader, Coordinator
 from meetings_api.occurrences.schemas import OccurrenceRead
-from meetings_api.occurrences.service import occurrences_between
+from meetings_api.occurrences.service import occurrences_page
 from meetings_api.series import service
 from meetings_api.series.calendar import calendar_feed
 from meetings_api.series.schemas import SeriesCreate, SeriesRead
@@ -74,8 +74,8 @@ def get_meeting_series(series_id: uuid.UUID, session: SessionDep, principal: All
     "/{series_id}/occurrences",
     operation_id="listOccurrences",
     summary="The series' meetings in a date range",
-    response_model=list[OccurrenceRead],
-    responses=problem_responses(401, 403, 404, 422),
+    response_model=Page[OccurrenceRead],
+    responses=problem_responses(400, 401, 403, 404, 422),
 )
 def list_occurrences(
     series_id: uuid.UUID,
@@ -88,13 +88,21 @@ def list_occurrences(
             alias="to", description="Default: 8 weeks after from; at most 400 days, and 10 years from today."
         ),
     ] = None,
-) -> list[OccurrenceRead]:
-    """Generated from the rule on demand (each gets a stable id the first time it is
-    listed); bank holidays flagged and moved or skipped as the series says."""
+    limit: LimitParam = 25,
+    cursor: CursorParam = None,
+) -> Page[OccurrenceRead]:
+    """In time order (earliest first, the calendar's order), `limit` at a time; pass the
+    same `from` and `to` with `cursor`. Generated from the rule on demand (each gets a
+    stable id the first time it is listed); bank holidays flagged and moved or skipped as
+    the series says."""
     window_start = start or utc_now()
     window_end = end or window_start + timedelta(weeks=8)  # a rule may never end: "all" is never asked for
-    rows = occurrences_between(session, series_id, window_start, window_end)
-    return [OccurrenceRead.model_validate(o) for o in rows]
+    rows, next_cursor = occurrences_page(
+        session, series_id, window_start, window_end, limit=limit, cursor=cursor
+    )
+    return Page[OccurrenceRead](
+        items=[OccurrenceRead.model_validate(o) for o in rows], next_cursor=next_cursor
+    )
 
 
 @router.get(

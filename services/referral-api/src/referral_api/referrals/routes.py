@@ -174,7 +174,8 @@ def list_referrals(
 def list_overdue_decisions(
     session: SessionDep, principal: CaseWorker, limit: LimitParam = 25, cursor: CursorParam = None
 ) -> Page[ReferralRead]:
-    """Referrals still waiting for a decision more than 1 working day after receipt."""
+    """Referrals still waiting for a decision after their due time: the end of the next
+    working day after receipt (midnight in Europe/London starting the day after it)."""
     items, next_cursor = service.list_referrals(
         session, principal, service.ReferralFilters(), limit=limit, cursor=cursor, overdue_only=True
     )
@@ -247,11 +248,17 @@ def record_first_contact(
     "/{referral_id}/history",
     operation_id="getReferralHistory",
     summary="Workflow history of a referral",
-    response_model=list[ReferralEventRead],
+    response_model=Page[ReferralEventRead],
     responses=problem_responses(401, 403, 404, 422),
 )
 def referral_history(
     referral_id: uuid.UUID, session: SessionDep, principal: SentReferralReader
-) -> list[ReferralEventRead]:
-    """Each step: who, agency, when, from what to what, and why."""
-    return [ReferralEventRead.model_validate(e) for e in service.history(session, principal, referral_id)]
+) -> Page[ReferralEventRead]:
+    """Each step, oldest first: who, agency, when, from what to what, and why. One page
+    holding every step (`next_cursor` is always null, and no `limit` is taken): the
+    workflow never goes back, so a referral has at most four steps (received, screening,
+    its decision, closed)."""
+    steps = service.history(session, principal, referral_id)
+    return Page[ReferralEventRead](
+        items=[ReferralEventRead.model_validate(e) for e in steps], next_cursor=None
+    )

@@ -130,7 +130,7 @@ class ReferralRead(BaseModel):
                     "urgency": "urgent",
                     "status": "received",
                     "received_at": "2026-11-24T09:15:00Z",
-                    "decision_due_at": "2026-11-25T09:15:00Z",
+                    "decision_due_at": "2026-11-26T00:00:00Z",
                     "decided_at": None,
                     "decision_overdue": False,
                     "first_contact_at": None,
@@ -156,7 +156,11 @@ class ReferralRead(BaseModel):
     urgency: Urgency
     status: ReferralStatus
     received_at: datetime
-    decision_due_at: datetime = Field(description="Decision due within 1 working day of receipt.")
+    decision_due_at: datetime = Field(
+        description="A decision is due by the end of the next working day after receipt in England "
+        "(weekends and bank holidays skipped): this is midnight in Europe/London starting the day "
+        "after that working day. A decision made at or before it is on time."
+    )
     decided_at: datetime | None
     decision_overdue: bool
     first_contact_at: datetime | None

@@ -91,7 +91,8 @@ def referral_figures(
     response_model=Timeliness,
     responses={**NOT_MODIFIED, **problem_responses(401, 403, 422)},
     description="Median and 90th percentile hours from referral to first contact; the share of "
-    "referral decisions within 1 working day (a referral still undecided past its due time counts as "
+    "referral decisions within 1 working day, that is by the end of the next working day after "
+    "receipt in England (a referral still undecided past its due time counts as "
     "late; one whose day has not yet run out is not counted); the share of children found whose "
     "return-home interview was offered within 72 hours (councils average about 63%). Referrals "
     "received and children found in the window count; migrated referrals are left out of first "
