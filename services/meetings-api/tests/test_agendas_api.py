@@ -172,6 +172,19 @@ def test_an_action_not_done_by_its_due_date_is_overdue_and_on_the_next_agenda(ag
     )
     assert too_early.status_code == 422
     assert too_early.json()["errors"][0]["pointer"] == "#/due_date"
+    # An action is owned by an agency of the partnership agreement: an invented one would
+    # hear of overdue actions and read them.
+    invented = meetings.post(
+        f"/api/v1/meetings/agenda-items/{item['id']}/actions",
+        headers=coordinator,
+        json={
+            "description": "Visit",
+            "owner_agency": "made-up-agency",
+            "due_date": (three_weeks_ago + timedelta(days=5)).isoformat(),
+        },
+    )
+    assert invented.status_code == 422
+    assert invented.json()["errors"][0]["pointer"] == "#/owner_agency"
     action = meetings.post(
         f"/api/v1/meetings/agenda-items/{item['id']}/actions",
         headers=coordinator,
@@ -329,11 +342,12 @@ def test_action_figures_for_partners_count_last_month_as_it_stood_and_hide_small
         meetings,
         tokens,
         item,
-        ["sheffield-health"] * 9 + ["school-abbeydale-grange", "school-king-edward"] + ["lost-agency"],
+        ["sheffield-health"] * 9 + ["school-abbeydale-grange", "school-king-edward"] + ["leeds-health"],
         date.today() + timedelta(days=10),
     )
     # Agreed last month, due on its 20th: the health team did seven on time; the schools
-    # did one late and one not at all; the unknown agency's is overdue too.
+    # did one late and one not at all; the last one's agency has since left the agreement
+    # (its action counts under "other"), and it is overdue too.
     this_month = date.today().replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
     at = lambda day, hour=12: datetime(last_month.year, last_month.month, day, hour, tzinfo=UTC)  # noqa: E731
@@ -354,6 +368,9 @@ def test_action_figures_for_partners_count_last_month_as_it_stood_and_hide_small
             update(Action)
             .where(Action.id == uuid.UUID(made[9]["id"]))
             .values(status="done", completed_at=at(24))
+        )
+        conn.execute(
+            update(Action).where(Action.id == uuid.UUID(made[11]["id"])).values(owner_agency="lost-agency")
         )
     engine.dispose()
     truth = {("sheffield-health", "done_on_time"): 7, ("sheffield-health", "overdue"): 2}

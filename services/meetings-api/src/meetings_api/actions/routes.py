@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from meetings_api.actions import service
@@ -37,11 +37,11 @@ def _action_body(action: Action) -> ActionRead:
     responses=problem_responses(401, 403, 404, 422),
 )
 def agree_action(
-    item_id: uuid.UUID, body: ActionCreate, session: SessionDep, principal: Coordinator
+    item_id: uuid.UUID, body: ActionCreate, request: Request, session: SessionDep, principal: Coordinator
 ) -> JSONResponse:
-    """Owned by an agency (and person), with a due date; carried forward to the
-    series' next meetings until done or cancelled."""
-    action = service.agree_action(session, principal, item_id, body)
+    """Owned by an agency of the partnership agreement (422 otherwise) and a person, with a
+    due date; carried forward to the series' next meetings until done or cancelled."""
+    action = service.agree_action(session, principal, item_id, body, request.app.state.agreement)
     return json_with_etag(_action_body(action), action.row_version, status_code=201)
 
 

@@ -22,6 +22,7 @@ from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
 from safeguarding_kit.events import Outbox
 from safeguarding_kit.pagination import paginate
+from safeguarding_kit.partnership.agreement import Agreement
 from safeguarding_kit.problems import FieldError, NotFound, Problem
 
 
@@ -37,8 +38,21 @@ class ChildNotOnItem(Problem):
     status, slug, title = 422, "child-not-on-item", "The child is not on this agenda item"
 
 
-def agree_action(session: Session, principal: Principal, item_id: uuid.UUID, data: ActionCreate) -> Action:
-    """An action agreed against an agenda item; commits."""
+class UnknownOwnerAgency(Problem):
+    status, slug, title = 422, "unknown-agency", "No such agency in the partnership agreement"
+
+
+def agree_action(
+    session: Session, principal: Principal, item_id: uuid.UUID, data: ActionCreate, agreement: Agreement
+) -> Action:
+    """An action agreed against an agenda item, owned by an agency of the partnership
+    agreement (the owner hears of it when overdue and reads it); commits."""
+    if not agreement.knows_agency(data.owner_agency):
+        raise UnknownOwnerAgency(
+            f"'{data.owner_agency}' is not an agency of the partnership agreement "
+            "(GET /api/v1/partnership lists them).",
+            errors=[FieldError(detail="not an agency of the agreement", pointer="#/owner_agency")],
+        )
     item = get_item(session, item_id)
     if data.child_id is not None and str(data.child_id) not in item.child_ids:
         raise ChildNotOnItem(
