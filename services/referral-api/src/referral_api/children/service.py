@@ -137,7 +137,7 @@ def enrol_child(
     session: Session, principal: Principal, details: ChildDetails, outbox: Outbox
 ) -> ChildRegistration:
     """Register (or match) a child for a case worker, linking their agency when it is
-    not a statutory partner so they can read the record they made; audited; commits."""
+    without ``all_cases`` so they can read the record they made; audited; commits."""
     registration = register_child(session, principal, details)
     if not sees_all_cases(principal):
         link_agency(session, registration.child.id, principal.agency, LinkReason.registration, outbox)

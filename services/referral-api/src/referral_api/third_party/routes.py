@@ -47,7 +47,7 @@ def list_information(
     limit: LimitParam = 25,
     cursor: CursorParam = None,
 ) -> Page[ThirdPartyInformationRead]:
-    """Newest first, for case workers of the statutory partners (others get an empty list)."""
+    """Newest first, for case workers of the agencies the agreement grants `all_cases`."""
     rows, next_cursor = service.list_information(
         session, principal, child_id=child_id, limit=limit, cursor=cursor
     )

@@ -105,7 +105,8 @@ def receive(
 def get_information(
     session: Session, principal: Principal, information_id: uuid.UUID
 ) -> ThirdPartyInformation:
-    """The record for the hub (statutory case workers); 404 for everyone else, senders included."""
+    """The record for the hub (case workers of ``all_cases`` agencies); 404 for everyone else,
+    senders included."""
     record = session.get(ThirdPartyInformation, information_id) if sees_all_cases(principal) else None
     if record is None:
         raise InformationNotFound(f"There is no third-party information {information_id} that you can see.")
