@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.db import utc_now
 from safeguarding_kit.disclosure import MAX_NOISE, Cell, ProtectedTable, perturbed, protect
 from safeguarding_kit.partnership.policy import FigureReader, Permission, allows
-from safeguarding_kit.periods import PERIOD_HELP, InvalidPeriod, Window, reporting_window
+from safeguarding_kit.periods import PERIOD_HELP, DayOrInstant, InvalidPeriod, Window, reporting_window
 from safeguarding_kit.problems import FieldError, Problem
 
 SUPPRESSION_NOTE = (
@@ -229,20 +229,8 @@ PeriodParam = Annotated[
 ]
 
 
-def _date_or_time(value: object) -> object:
-    """A plain date (``2025-04-01``: the day in England) or a time (``...T00:00:00Z``),
-    told apart by the ``T``: pydantic alone would read a midnight time as a date."""
-    if isinstance(value, str):
-        text = value.strip()
-        if "t" in text.lower():
-            return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        return date.fromisoformat(text)
-    return value
-
-
-DateOrTime = Annotated[datetime | date, BeforeValidator(_date_or_time)]
 FromParam = Annotated[
-    DateOrTime | None,
+    DayOrInstant | None,
     Query(
         alias="from",
         description="Start of the window: a date (midnight in England) or a time with its offset. "
@@ -250,7 +238,7 @@ FromParam = Annotated[
     ),
 ]
 ToParam = Annotated[
-    DateOrTime | None,
+    DayOrInstant | None,
     Query(alias="to", description="End of the window (exclusive), as `from`. Default: now."),
 ]
 

@@ -32,28 +32,20 @@ from safeguarding_kit.problems import problem_responses
 router = APIRouter(prefix="/api/v1/meetings", tags=["agendas"])
 
 
+def _service_lists(request: Request, base_url: str, service: str) -> ServiceLists:
+    """Another service's lists, read with the caller's own token."""
+    client: httpx.Client = request.app.state.services_client
+    return ServiceLists(client, base_url=base_url, service=service, bearer_token=bearer_token(request))
+
+
 def risk_client(request: Request, settings: Settings) -> RiskClient:
     """The risk service, asked with the caller's own token."""
-    client: httpx.Client = request.app.state.services_client
-    lists = ServiceLists(
-        client,
-        base_url=str(settings.risk_api_url),
-        service="risk service",
-        bearer_token=bearer_token(request),
-    )
-    return HttpRiskClient(lists)
+    return HttpRiskClient(_service_lists(request, str(settings.risk_api_url), "risk service"))
 
 
 def referral_client(request: Request, settings: Settings) -> ReferralClient:
     """The referral service, asked with the caller's own token."""
-    client: httpx.Client = request.app.state.services_client
-    lists = ServiceLists(
-        client,
-        base_url=str(settings.referral_api_url),
-        service="referral service",
-        bearer_token=bearer_token(request),
-    )
-    return HttpReferralClient(lists)
+    return HttpReferralClient(_service_lists(request, str(settings.referral_api_url), "referral service"))
 
 
 RiskService = Annotated[RiskClient, Depends(risk_client)]
