@@ -1,6 +1,7 @@
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from meetings_fake_services import REFERRAL_URL, RISK_URL, FakeServices
 
@@ -8,7 +9,7 @@ from meetings_api.app import create_app
 from meetings_api.database import MIGRATIONS_DIR, VERSION_TABLE
 from meetings_api.models import Base
 from meetings_api.settings import MeetingsSettings
-from safeguarding_kit.testing import ServiceSpec, empty_tables
+from safeguarding_kit.testing import ServiceSpec
 
 
 @pytest.fixture(scope="session")
@@ -20,28 +21,26 @@ def service_spec() -> ServiceSpec:
         metadata=Base.metadata,
         migrations_dir=MIGRATIONS_DIR,
         version_table=VERSION_TABLE,
+        # No sweeps in the background of a process that lives for the whole run; the
+        # agenda's clients address the fakes of tests/meetings_fake_services.py.
+        test_settings={
+            "overdue_sweep_seconds": 0,
+            "risk_api_url": RISK_URL,
+            "referral_api_url": REFERRAL_URL,
+        },
     )
 
 
 @pytest.fixture
-def agenda_client(data_dir, database_url) -> Iterator[tuple[TestClient, FakeServices]]:
+def agenda_client(app: FastAPI, client: TestClient) -> Iterator[tuple[TestClient, FakeServices]]:
     """The meetings service with the referral and risk services faked at their HTTP
     boundary (answering from records the test states, through the agenda's real clients),
     so its tests import no other service; tests/e2e builds agendas from the real ones."""
     services = FakeServices()
-    meetings_app = create_app(
-        MeetingsSettings(
-            database_url=database_url,
-            risk_api_url=RISK_URL,
-            referral_api_url=REFERRAL_URL,
-            data_dir=data_dir,
-            environment="test",
-            log_json=False,
-            events_relay_enabled=False,
-        )
-    )
+    running = app.state.services_client
     with services.client() as services_client:
-        meetings_app.state.services_client = services_client
-        with TestClient(meetings_app) as meetings:
-            yield meetings, services
-    empty_tables(database_url, Base.metadata)
+        app.state.services_client = services_client
+        try:
+            yield client, services
+        finally:
+            app.state.services_client = running

@@ -302,6 +302,7 @@ def test_break_glass_hours_are_bounded(tmp_path):
             ReferralSettings(data_dir=tmp_path, environment="test", break_glass_hours=hours)
 
 
+@pytest.mark.real_commits  # its own app over the same database commits what it writes
 def test_break_glass_lasts_as_long_as_the_setting_says(app, settings, tokens, clock):
     # Its own app over the same database; the `app` fixture empties the tables afterwards.
     with TestClient(create_app(settings.model_copy(update={"break_glass_hours": 2}))) as client:

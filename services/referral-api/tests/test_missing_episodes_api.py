@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.missing_episodes.service import interview_overdue
-from safeguarding_kit.db import Database
 
 POLICE_OFFICER = {**POLICE, "roles": ["practitioner"]}
 
@@ -30,7 +29,7 @@ def report(client, tokens, child_id, at):
     return response
 
 
-def test_child_found_friday_evening_has_interview_due_monday_evening(client, tokens, settings):
+def test_child_found_friday_evening_has_interview_due_monday_evening(client, tokens):
     child = a_child(client, tokens)
     episode = report(client, tokens, child["id"], "2026-10-09T07:30:00+01:00")
     found = client.post(
@@ -41,12 +40,10 @@ def test_child_found_friday_evening_has_interview_due_monday_evening(client, tok
     assert found.status_code == 200, found.text
     assert found.json()["rhi_due_at"] == "2026-10-12T17:00:00Z"  # Monday 18:00 in London
 
-    database = Database(settings.resolved_database_url())
-    with database.sessions() as session:
+    with client.app.state.database.sessions() as session:
         stored = session.scalars(select(MissingEpisode)).one()
         assert not interview_overdue(stored, datetime(2026, 10, 12, 16, 59, tzinfo=UTC))
         assert interview_overdue(stored, datetime(2026, 10, 12, 17, 1, tzinfo=UTC))
-    database.dispose()
     overdue = client.get(
         "/api/v1/missing-episodes/overdue-interviews", headers=tokens.headers(**SOCIAL_WORKER)
     ).json()

@@ -24,7 +24,6 @@ from referral_scenarios import (
 )
 
 from referral_api.database import IDEMPOTENCY
-from safeguarding_kit.db import Database
 from safeguarding_kit.idempotency import claim_key, request_fingerprint
 
 
@@ -76,11 +75,11 @@ def test_same_idempotency_key_with_another_body_is_422_and_writes_nothing(client
     assert len(all_referrals(client, tokens)) == 1
 
 
-def test_same_key_while_the_first_request_is_in_flight_is_409(client, tokens, settings):
+def test_same_key_while_the_first_request_is_in_flight_is_409(client, tokens):
     body = referral_body()
     key = "c0ffee00-0000-4000-8000-000000000003"
-    database = Database(settings.resolved_database_url())
-    with database.sessions() as session:  # the first request has claimed the key and is still working
+    # The first request has claimed the key and is still working.
+    with client.app.state.database.sessions() as session:
         claim_key(
             session,
             IDEMPOTENCY,
@@ -88,7 +87,6 @@ def test_same_key_while_the_first_request_is_in_flight_is_409(client, tokens, se
             key=key,
             request_hash=request_fingerprint(json.loads(json.dumps(_validated(body)))),
         )
-    database.dispose()
     response = client.post(
         "/api/v1/referrals", json=body, headers={**tokens.headers(**SCHOOL), "Idempotency-Key": key}
     )
@@ -103,6 +101,7 @@ def _validated(body):
     return ReferralCreate.model_validate(body).model_dump(mode="json")
 
 
+@pytest.mark.real_commits  # twenty requests at once, each on a connection of its own
 def test_twenty_concurrent_posts_with_one_key_make_one_referral(client, tokens):
     headers = {**tokens.headers(**SCHOOL), "Idempotency-Key": "c0ffee00-0000-4000-8000-000000000004"}
     with ThreadPoolExecutor(max_workers=20) as pool:

@@ -3,6 +3,7 @@ import pytest
 from risk_api.app import create_app
 from risk_api.database import MIGRATIONS_DIR, VERSION_TABLE
 from risk_api.models import Base
+from risk_api.risk_models.default_model import install_default_model
 from risk_api.settings import RiskSettings
 from safeguarding_kit.testing import ServiceSpec
 
@@ -20,8 +21,7 @@ def service_spec() -> ServiceSpec:
 
 
 @pytest.fixture
-def default_model(app, database_url):
+def default_model(app):
     """The shipped default model, published (as `migrate` installs it)."""
-    from risk_api.reference_data import install_reference_data
-
-    install_reference_data(database_url)
+    with app.state.database.sessions() as session:
+        install_default_model(session)

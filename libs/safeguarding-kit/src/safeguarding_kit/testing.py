@@ -5,6 +5,12 @@ build and migrate it; this plugin gives it a migrated database (SQLite by defaul
 PostgreSQL when ``TEST_DATABASE_URL`` names a server: a database of its own,
 created and dropped here), a test client with a running lifespan, and real RS256
 tokens from a test issuer. Each test starts from empty tables.
+
+The app is built once per run and its lifespan entered once; each test's writes go into
+one transaction that is rolled back after it (sessions join it as savepoints, SQLAlchemy's
+``join_transaction_mode="create_savepoint"``). A test that needs committed data (it opens
+connections of its own, runs requests concurrently, or changes the settings) gets an app
+of its own instead, and the tables are emptied after it.
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,10 +29,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import Connection, MetaData, create_engine, event
+from sqlalchemy.orm import sessionmaker
 
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair, mint_token
-from safeguarding_kit.db import normalise_url
+from safeguarding_kit.db import Database, normalise_url
 from safeguarding_kit.migrations import upgrade_to_head
 from safeguarding_kit.settings import DatabaseSettings
 from safeguarding_kit.throwaway_database import provisioned_database
@@ -42,6 +49,9 @@ class ServiceSpec:
     metadata: MetaData
     migrations_dir: Path
     version_table: str
+    # Settings every test of the service runs with, beyond the shared ones (e.g. no
+    # background sweeps in a process that lives for the whole run).
+    test_settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @contextmanager
@@ -193,30 +203,139 @@ def migrated_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mig
 
 @pytest.fixture
 def database_url(service_spec: ServiceSpec, migrated_databases: MigratedDatabases) -> str:
-    """The service's database, migrated to head once per test run, its tables empty."""
+    """The service's database, migrated to head once per test run. A test that asks for
+    it reaches the database on connections of its own, so it runs against an app of its
+    own whose data is committed, and every table is emptied after it."""
     return migrated_databases.url_for(service_spec)
 
 
 @pytest.fixture
 def settings(
-    service_spec: ServiceSpec, database_url: str, data_dir: Path, tokens: TokenFactory
+    service_spec: ServiceSpec, migrated_databases: MigratedDatabases, data_dir: Path, tokens: TokenFactory
 ) -> DatabaseSettings:
+    """The service's settings under test; a module may override this fixture (its tests
+    then share an app built from what it returns)."""
     return service_spec.settings_class(
-        database_url=database_url,
+        database_url=migrated_databases.url_for(service_spec),
         data_dir=data_dir,
         environment="test",
         log_json=False,
         events_relay_enabled=False,  # tests that need delivery run the relay themselves
+        **service_spec.test_settings,
+    )
+
+
+class SessionApps:
+    """One running app per service and distinct settings for the whole test run (most
+    tests share the first; a module that overrides the settings shares another)."""
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self._apps: list[tuple[str, dict[str, Any], FastAPI, TestClient]] = []
+
+    def get(self, spec: ServiceSpec, settings: DatabaseSettings) -> FastAPI:
+        wanted = settings.model_dump()
+        for name, dumped, app, _ in self._apps:
+            if name == spec.name and dumped == wanted:
+                return app
+        app = spec.create_app(settings)
+        test_client = self._stack.enter_context(TestClient(app))
+        self._apps.append((spec.name, wanted, app, test_client))
+        return app
+
+    def client_of(self, app: FastAPI) -> TestClient | None:
+        """The running client of ``app`` if it is one of these apps."""
+        for _, _, shared, test_client in self._apps:
+            if shared is app:
+                return test_client
+        return None
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture(scope="session")
+def session_apps() -> Iterator[SessionApps]:
+    apps = SessionApps()
+    yield apps
+    apps.close()
+
+
+@contextmanager
+def rolled_back(database: Database) -> Iterator[Connection]:
+    """Everything the app writes while this is open goes into one transaction on one
+    connection (each session the app opens joins it as a savepoint, so its commits and
+    rollbacks behave as they would), and that transaction is rolled back at the end: the
+    next test starts from the same empty tables without a row being deleted."""
+    original = database.sessions
+    with database.engine.connect() as connection:
+        driver = connection.connection.dbapi_connection
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Python's sqlite3 module begins transactions on its own terms and would commit
+            # at the first RELEASE of a savepoint: take over, as SQLAlchemy's pysqlite
+            # documentation says ("Serializable isolation / Savepoints / Transactional DDL").
+            isolation = driver.isolation_level  # type: ignore[union-attr]
+            driver.isolation_level = None  # type: ignore[union-attr]
+            event.listen(connection, "begin", _begin_explicitly)
+        transaction = connection.begin()
+        database.sessions = sessionmaker(
+            **{**original.kw, "bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield connection
+        finally:
+            database.sessions = original
+            transaction.rollback()
+            if sqlite:
+                event.remove(connection, "begin", _begin_explicitly)
+                driver.isolation_level = isolation  # type: ignore[union-attr]
+
+
+def _begin_explicitly(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _needs_an_app_of_its_own(request: pytest.FixtureRequest) -> bool:
+    """A test gets an app of its own, whose writes are committed, when it reaches the
+    database on connections of its own (asks for ``database_url``) or runs requests or
+    background work at the same time (marked ``real_commits``)."""
+    return (
+        "database_url" in request.fixturenames or request.node.get_closest_marker("real_commits") is not None
     )
 
 
 @pytest.fixture
-def app(service_spec: ServiceSpec, settings: DatabaseSettings, database_url: str) -> Iterator[FastAPI]:
-    yield service_spec.create_app(settings)
-    empty_tables(database_url, service_spec.metadata)
+def app(
+    request: pytest.FixtureRequest,
+    service_spec: ServiceSpec,
+    settings: DatabaseSettings,
+    migrated_databases: MigratedDatabases,
+    session_apps: SessionApps,
+) -> Iterator[FastAPI]:
+    """The service under test. Most tests share an app that runs for the whole run and
+    see their writes rolled back after them; see :func:`_needs_an_app_of_its_own` for
+    the others."""
+    if _needs_an_app_of_its_own(request):
+        yield service_spec.create_app(settings)
+        empty_tables(migrated_databases.url_for(service_spec), service_spec.metadata)
+        return
+    shared = session_apps.get(service_spec, settings)
+    # What a test sets on the app's state (other settings, a client of its own) is undone
+    # with its writes. Starlette's State keeps its attributes in this one dict.
+    state: dict[str, Any] = shared.state._state
+    before = dict(state)
+    with rolled_back(shared.state.database):
+        yield shared
+    state.clear()
+    state.update(before)
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
+def client(app: FastAPI, session_apps: SessionApps) -> Iterator[TestClient]:
+    running = session_apps.client_of(app)
+    if running is not None:
+        yield running
+        return
     with TestClient(app) as test_client:
         yield test_client
