@@ -75,14 +75,44 @@ def test_two_services_with_different_schemas_of_one_name_keep_both():
     assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/RiskChild"}
 
 
+def test_each_services_partner_webhooks_are_kept_with_their_schemas_renamed_alike():
+    def delivery(schema: str) -> dict:
+        body = {
+            "content": {
+                "application/cloudevents+json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+            }
+        }
+        return {"post": {"operationId": f"{schema}Webhook", "requestBody": body, "responses": {}}}
+
+    risk = service_spec({"/api/v1/risk/children/{child_id}": ["get"]}, schemas=RISK["components"]["schemas"])
+    risk["webhooks"] = {"risk.level_changed": delivery("Child")}
+    meetings = {**MEETINGS, "webhooks": {"meeting.action_overdue": delivery("Child")}}
+
+    combined = combine_specs({Upstream.risk: risk, Upstream.meetings: meetings, Upstream.referral: REFERRAL})
+
+    assert list(combined["webhooks"]) == ["meeting.action_overdue", "risk.level_changed"]
+    schema_of = {
+        event_type: item["post"]["requestBody"]["content"]["application/cloudevents+json"]["schema"]
+        for event_type, item in combined["webhooks"].items()
+    }
+    # The risk service's Child was renamed (the meetings service's came first): so is its webhook's ref.
+    assert schema_of == {
+        "meeting.action_overdue": {"$ref": "#/components/schemas/Child"},
+        "risk.level_changed": {"$ref": "#/components/schemas/RiskChild"},
+    }
+    assert "webhooks" not in combine_specs({Upstream.referral: REFERRAL})
+
+
 def test_every_operation_documents_what_the_gateway_itself_may_answer():
     combined = combine_specs({Upstream.referral: REFERRAL})
     post = combined["paths"]["/api/v1/referrals"]["post"]["responses"]
     get = combined["paths"]["/api/v1/referrals"]["get"]["responses"]
     assert {"401", "413", "429", "502", "503", "504"} <= set(post)
     assert "413" not in get  # no body to be too large
-    assert "Retry-After" in get["429"]["headers"]
-    assert get["429"]["content"]["application/problem+json"]["schema"] == {
+    # Shared by every operation under components/responses.
+    too_many = combined["components"]["responses"][get["429"]["$ref"].rsplit("/", 1)[1]]
+    assert "Retry-After" in too_many["headers"]
+    assert too_many["content"]["application/problem+json"]["schema"] == {
         "$ref": "#/components/schemas/ProblemDetails"
     }
 

@@ -161,7 +161,7 @@ def test_a_school_manager_cannot_override_an_assessment_of_a_child_the_school_is
 
 
 @pytest.mark.parametrize(
-    "endpoints", ["/api/v1/webhooks/referral-service/endpoints", "/api/v1/risk/webhooks/endpoints"]
+    "endpoints", ["/api/v1/webhooks/referral-service/endpoints", "/api/v1/webhooks/risk-service/endpoints"]
 )
 def test_an_admin_cannot_see_remove_or_redeliver_another_agencys_webhook_endpoint(
     gateway, as_, problem, endpoints

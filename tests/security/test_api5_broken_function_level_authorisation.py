@@ -334,7 +334,7 @@ ATTEMPTS = [
         "manager registers a risk webhook",
         "social care manager",
         "POST",
-        "/api/v1/risk/webhooks/endpoints",
+        "/api/v1/webhooks/risk-service/endpoints",
         RISK_WEBHOOK,
     ),
     (
@@ -348,7 +348,7 @@ ATTEMPTS = [
         "admin verifies the risk audit chain",
         "social care admin",
         "GET",
-        "/api/v1/risk/audit/verification",
+        "/api/v1/audit/risk-service/verification",
         None,
     ),
     # Meetings: statutory partners' case workers read; their coordinators run meetings.
@@ -448,7 +448,7 @@ ATTEMPTS = [
         "manager verifies the meetings audit chain",
         "social care manager",
         "GET",
-        "/api/v1/meetings/audit/verification",
+        "/api/v1/audit/meetings-service/verification",
         None,
     ),
 ]

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 
 REGISTRATIONS = {
     "referral service": ("/api/v1/webhooks/referral-service/endpoints", "referral.received"),
-    "risk service": ("/api/v1/risk/webhooks/endpoints", "risk.assessed"),
+    "risk service": ("/api/v1/webhooks/risk-service/endpoints", "risk.assessed"),
 }
 
 UNSAFE_URLS = [

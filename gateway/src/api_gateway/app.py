@@ -22,7 +22,7 @@ from api_gateway.fast_path import ApiFastPath, proxy_asgi
 from api_gateway.openapi import TITLE, LiveSpec
 from api_gateway.proxy import forward
 from api_gateway.rate_limits import RateLimits
-from api_gateway.routing import Upstream, read_timeout_for, upstream_for
+from api_gateway.routing import Upstream, is_calendar_feed_read, read_timeout_for, upstream_for
 from api_gateway.settings import GatewaySettings
 from api_gateway.upstream import AiohttpUpstream
 from safeguarding_kit.health import health_router
@@ -73,6 +73,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 storage_url=settings.rate_limit_storage_url,
                 reads=settings.rate_limit_reads,
                 writes=settings.rate_limit_writes,
+                calendar_feeds=settings.rate_limit_calendar_feeds,
                 key_prefix=settings.rate_limit_key_prefix,
             )
             try:
@@ -131,9 +132,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         upstream = upstream_for(request.url.path)
         if upstream is None:
             raise NotFound("There is no resource at this path.")
-        principal = await authenticate(request)
         rate_limits: RateLimits = request.app.state.rate_limits
-        await rate_limits.check(principal, request.method)
+        if is_calendar_feed_read(request.method, request.url.path, request.scope.get("raw_path", b"")):
+            await rate_limits.check_calendar_feed(request.url.path)
+        else:
+            principal = await authenticate(request)
+            await rate_limits.check(principal, request.method)
         return await forward(
             request,
             client=request.app.state.upstream,

@@ -11,7 +11,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from safeguarding_kit.problems import problem_response
+from safeguarding_kit.problems import Problem, problem_response
+
+
+class CorsPreflightRefused(Problem):
+    """A browser's CORS preflight asked for an origin, method or header the platform's
+    CORS settings do not allow."""
+
+    status, slug, title = 400, "cors-preflight-refused", "CORS preflight refused"
 
 
 class ProblemCORSMiddleware(CORSMiddleware):
@@ -22,9 +29,9 @@ class ProblemCORSMiddleware(CORSMiddleware):
         # Starlette's text names what was refused: origin, method, headers or private-network.
         refused = bytes(response.body).decode("utf-8", "replace").removeprefix("Disallowed CORS ")
         return problem_response(
-            400,
-            "cors-preflight-refused",
-            "CORS preflight refused",
+            CorsPreflightRefused.status,
+            CorsPreflightRefused.slug,
+            CorsPreflightRefused.title,
             f"The platform's CORS settings do not allow this request ({refused}).",
             headers={"Vary": "Origin"},
         )

@@ -30,6 +30,8 @@ class _RouteName:
 
 
 class MethodNotAllowed(Problem):
+    """The path exists but does not take this method; `Allow` lists those it takes."""
+
     status, slug, title = 405, "method-not-allowed", "Method Not Allowed"
 
 

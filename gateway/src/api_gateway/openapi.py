@@ -20,7 +20,11 @@ from typing import Any
 
 import httpx
 
+from api_gateway.openapi_examples import add_gateway_problem_examples, platform_problem_types
 from api_gateway.routing import Upstream, upstream_for
+from safeguarding_kit.openapi_components import operations, share_repeated_parts
+from safeguarding_kit.openapi_headers import add_header_components, declare_operation_headers
+from safeguarding_kit.openapi_metadata import GATEWAY_SERVERS, add_metadata
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +42,15 @@ Every error is RFC 9457 `application/problem+json`. The gateway itself may answe
 401 for a token it cannot verify, 413 for a body over the size limit, 429 with
 `Retry-After` when a client exceeds its rate limit (writes are held tighter than reads),
 502/503/504 when a service answers badly, is down or is too slow. Each answer carries
-`Server-Timing` with the gateway's own time and the service's.
+`Server-Timing` with the gateway's own time and the service's. Each problem's `type` is
+one of the URNs in `x-problem-types`, which says what it means (also in
+`docs/problem-types.md`); each error answer shows an example of its problems.
+
+**Retries**: every operation that creates a record declares `Idempotency-Key`: retried
+with the same key and body after a 502, 503 or 504, it is made once and answers the first
+answer again. Every other POST or PUT says in its 503 answer why repeating it is safe
+(most need `If-Match`, which a repeat no longer matches) or what a repeat makes; the
+gateway itself retries only requests that never reached a service.
 """
 
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
@@ -55,25 +67,25 @@ BODY_METHODS = frozenset({"post", "put", "patch"})
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
+# The parts of the services' components the combined spec merges (same name, same value:
+# shared; same name, another value: the later service's is renamed with its prefix).
+MERGED_COMPONENTS = ("schemas", "parameters", "headers", "responses")
+PROBLEM_CONTENT = {"application/problem+json": {"schema": PROBLEM_REF}}
+
+
 def _gateway_response(status: str, description: str) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "description": description,
-        "content": {"application/problem+json": {"schema": PROBLEM_REF}},
-    }
-    if status in {"429", "503"}:
-        response["headers"] = {
-            "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
-        }
-    return response
+    """A gateway answer; its headers (``Retry-After``, ``X-Request-ID``) are declared with
+    every other operation's by :func:`declare_operation_headers`."""
+    return {"description": description, "content": copy.deepcopy(PROBLEM_CONTENT)}
 
 
-def _renamed_refs(spec: Spec, renames: Mapping[str, str]) -> Spec:
-    """``spec`` with every ``$ref`` to a renamed schema pointing at its new name."""
+def _renamed_refs(spec: Spec, renames: Mapping[tuple[str, str], str]) -> Spec:
+    """``spec`` with every ``$ref`` to a renamed component (section, name) pointing at its new name."""
     if not renames:
         return spec
     text = json.dumps(spec)
-    for old, new in renames.items():
-        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    for (section, old), new in renames.items():
+        text = text.replace(f'"#/components/{section}/{old}"', f'"#/components/{section}/{new}"')
     renamed: Spec = json.loads(text)
     return renamed
 
@@ -83,25 +95,29 @@ def _prefix(upstream: Upstream) -> str:
 
 
 def combine_specs(specs: Mapping[Upstream, Spec], *, version: str = "1.0.0") -> Spec:
-    """The platform's spec from each service's: only the paths the gateway routes to it."""
-    schemas: dict[str, Any] = {}
+    """The platform's spec from each service's: only the paths the gateway routes to it,
+    and every service's ``webhooks`` (what it sends to partners, not through the gateway)."""
+    components: dict[str, dict[str, Any]] = {section: {} for section in MERGED_COMPONENTS}
     paths: dict[str, Any] = {}
+    webhooks: dict[str, Any] = {}
     tags: dict[str, dict[str, Any]] = {}
     security_schemes: dict[str, Any] = {}
     operation_ids: set[str] = set()
     for upstream in sorted(specs, key=lambda u: u.value):
         spec = copy.deepcopy(specs[upstream])
-        own_schemas = spec.get("components", {}).get("schemas", {})
-        # Same name, same schema: shared. Same name, another schema: this service's is renamed.
+        own = spec.get("components", {})
         renames = {
-            name: f"{_prefix(upstream)}{name}"
-            for name, schema in own_schemas.items()
-            if name in schemas and schemas[name] != schema
+            (section, name): f"{_prefix(upstream)}{name}"
+            for section in MERGED_COMPONENTS
+            for name, value in own.get(section, {}).items()
+            if name in components[section] and components[section][name] != value
         }
         spec = _renamed_refs(spec, renames)
-        for name, schema in spec.get("components", {}).get("schemas", {}).items():
-            schemas[renames.get(name, name)] = schema
+        for section in MERGED_COMPONENTS:
+            for name, value in spec.get("components", {}).get(section, {}).items():
+                components[section][renames.get((section, name), name)] = value
         security_schemes.update(spec.get("components", {}).get("securitySchemes", {}))
+        webhooks.update(spec.get("webhooks", {}))
         for tag in spec.get("tags", []):
             tags.setdefault(tag["name"], tag)
         for path, item in spec.get("paths", {}).items():
@@ -119,17 +135,33 @@ def combine_specs(specs: Mapping[Upstream, Spec], *, version: str = "1.0.0") -> 
                         continue
                     responses.setdefault(status, _gateway_response(status, description))
             paths[path] = item
-    return {
+    combined: Spec = {
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": version, "description": DESCRIPTION},
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": dict(sorted(schemas.items())),
+            **{section: dict(sorted(components[section].items())) for section in MERGED_COMPONENTS},
             "securitySchemes": security_schemes,
         },
         "security": [{name: []} for name in sorted(security_schemes)],
         "tags": sorted(tags.values(), key=lambda tag: str(tag["name"])),
+        "x-problem-types": platform_problem_types(specs.values()),
     }
+    if webhooks:
+        combined["webhooks"] = dict(sorted(webhooks.items()))
+    add_gateway_problem_examples(combined)
+    _complete_contract(combined)
+    return combined
+
+
+def _complete_contract(combined: Spec) -> None:
+    """The gateway's answers get the headers every answer declares, the spec its servers,
+    contact and licence, and what the operations repeat is shared under ``components``."""
+    add_header_components(combined)
+    for operation in operations(combined):
+        declare_operation_headers(combined, operation, PROBLEM_CONTENT)
+    add_metadata(combined, GATEWAY_SERVERS)
+    share_repeated_parts(combined)
 
 
 class LiveSpec:

@@ -34,18 +34,36 @@ _QUERY_SAFE = _PATH_SAFE + "?"
 
 
 class PayloadTooLarge(Problem):
+    """The request body is larger than the gateway accepts; nothing was sent on."""
+
     status, slug, title = 413, "payload-too-large", "Request body too large"
 
 
 class UpstreamUnavailable(Problem):
+    """The service behind this path is down or failing; retry after `Retry-After`."""
+
     status, slug, title = 503, "service-unavailable", "Service unavailable"
 
 
+# Only operations that declare Idempotency-Key promise a safe retry; the gateway cannot
+# tell which one this was, so it says when the promise holds.
+TIMEOUT_RETRY_ADVICE = (
+    "It may have acted on the request: retry with the same Idempotency-Key where the operation "
+    "declares that header, and read the record before retrying any other write."
+)
+
+
 class UpstreamTimeout(Problem):
+    """The service behind this path did not answer in time; a write may or may not have
+    been made: retry it with the same `Idempotency-Key` where the operation declares that
+    header, and read the record before retrying any other write."""
+
     status, slug, title = 504, "service-timeout", "Service did not answer in time"
 
 
 class BadGateway(Problem):
+    """The service behind this path gave an answer the gateway could not read."""
+
     status, slug, title = 502, "bad-gateway", "Bad answer from a service"
 
 
@@ -122,8 +140,7 @@ async def forward(
             breaker.record_failure()
             log.warning("upstream timeout", extra={"upstream": upstream.value})
             raise UpstreamTimeout(
-                f"The {upstream.value} service did not answer in time. A retried write is safe "
-                "with the same Idempotency-Key."
+                f"The {upstream.value} service did not answer in time. {TIMEOUT_RETRY_ADVICE}"
             ) from exc
         except UpstreamBroken as exc:
             # Reached, but no valid answer: as much a failure as no answer at all (and were this

@@ -11,6 +11,7 @@ the counter is down.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
@@ -42,6 +43,7 @@ RATE_LIMIT_STORAGE_FAILURES = Counter(
 class RouteClass(StrEnum):
     read = "read"
     write = "write"
+    calendar_feed = "calendar_feed"
 
 
 def route_class(method: str) -> RouteClass:
@@ -55,6 +57,9 @@ def client_key(principal: Principal) -> tuple[str, str, str]:
 
 
 class TooManyRequests(Problem):
+    """This client has made too many requests (writes are held tighter than reads); wait
+    the seconds in `Retry-After`."""
+
     status, slug, title = 429, "rate-limited", "Too many requests"
 
 
@@ -72,7 +77,13 @@ class RateLimits:
 
     @classmethod
     def from_strings(
-        cls, *, storage_url: str, reads: str, writes: str, key_prefix: str = "gateway"
+        cls,
+        *,
+        storage_url: str,
+        reads: str,
+        writes: str,
+        calendar_feeds: str = "60/minute",
+        key_prefix: str = "gateway",
     ) -> RateLimits:
         options: dict[str, float | str | bool] = {"wrap_exceptions": True}
         if not storage_url.startswith("async+memory"):
@@ -80,14 +91,27 @@ class RateLimits:
         storage = storage_from_string(storage_url, **options)
         return cls(
             limiter=SlidingWindowCounterRateLimiter(storage),
-            items={RouteClass.read: parse_limit(reads), RouteClass.write: parse_limit(writes)},
+            items={
+                RouteClass.read: parse_limit(reads),
+                RouteClass.write: parse_limit(writes),
+                RouteClass.calendar_feed: parse_limit(calendar_feeds),
+            },
         )
 
     async def check(self, principal: Principal, method: str) -> None:
         """Count this request against the caller's budget; 429 when it is spent."""
         kind = route_class(method)
+        await self._hit(kind, kind.value, *client_key(principal))
+
+    async def check_calendar_feed(self, path: str) -> None:
+        """Count a calendar feed read (no caller to count it against) against that feed
+        address's own budget, keyed by its hash so that no token is a storage key; 429
+        when it is spent."""
+        address = hashlib.sha256(path.encode()).hexdigest()
+        await self._hit(RouteClass.calendar_feed, RouteClass.calendar_feed.value, address)
+
+    async def _hit(self, kind: RouteClass, *keys: str) -> None:
         item = self.items[kind]
-        keys = (kind.value, *client_key(principal))
         try:
             if await self.limiter.hit(item, *keys):
                 return
@@ -98,7 +122,12 @@ class RateLimits:
             return
         RATE_LIMITED.labels(kind.value).inc()
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        allowed = (
+            f"This feed address may be read {item}"
+            if kind is RouteClass.calendar_feed
+            else f"This client may make {item} {kind.value} requests"
+        )
         raise TooManyRequests(
-            f"This client may make {item} {kind.value} requests; wait {retry_after} s before trying again.",
+            f"{allowed}; wait {retry_after} s before trying again.",
             headers={"Retry-After": str(retry_after)},
         )

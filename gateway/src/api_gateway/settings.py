@@ -56,6 +56,11 @@ class GatewaySettings(ProcessSettings):
     rate_limit_writes: str = Field(
         "120/minute", description="Per client (issuer, agency, sub): POST, PUT, PATCH and DELETE requests."
     )
+    rate_limit_calendar_feeds: str = Field(
+        "60/minute",
+        description="Per calendar feed address: reads by calendar apps, which send no token "
+        "(an app polls a feed a few times an hour).",
+    )
     rate_limit_storage_url: str = Field(
         "async+memory://",
         description="Where counts are kept: this process's memory, or async+redis://host:port shared "
@@ -73,7 +78,7 @@ class GatewaySettings(ProcessSettings):
                 raise ValueError(f"{prefix!r}: a route timeout is more than 0 and at most 120 seconds")
         return value
 
-    @field_validator("rate_limit_reads", "rate_limit_writes")
+    @field_validator("rate_limit_reads", "rate_limit_writes", "rate_limit_calendar_feeds")
     @classmethod
     def _a_rate(cls, value: str) -> str:
         try:

@@ -48,6 +48,7 @@ SPECIFICATION: dict[Permission, tuple[set[Role], Capacity | None]] = {
     Permission.read_all_meetings: (CASE, C.chairs_meetings),
     Permission.read_invited_meetings: (CASE, None),
     Permission.manage_agency_webhooks: ({R.admin}, None),
+    Permission.manage_agency_calendar_feeds: ({R.admin}, None),
     Permission.migrate_historic_records: ({R.admin}, C.migrates_records),
 }
 

@@ -6,6 +6,7 @@ The deliveries are signed with the endpoint's secret and carry ids, never names.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -16,8 +17,10 @@ from meetings_scenarios import COORDINATOR, series_body
 
 from meetings_api.actions.sweeper import sweep_once
 from meetings_api.database import EVENTS
+from safeguarding_kit import outbound_urls
 from safeguarding_kit.events import RelayPolicy, relay_once, verify_signature
 from safeguarding_kit.testing import WebhookReceiver
+from safeguarding_kit.webhooks.contract import delivery_errors, request_example, webhook_example_errors
 
 POLICE_ADMIN = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["admin"]}
 SCHOOL_ADMIN = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["admin"]}
@@ -25,6 +28,7 @@ OTHER_SCHOOL_ADMIN = {"agency": "rotherham-schools", "agency_type": "education",
 HEALTH_ADMIN = {"agency": "sheffield-health", "agency_type": "health", "roles": ["admin"]}
 CHILD_ID = "3f0e9a1c-0b1d-4c5e-8f7a-1b2c3d4e5f60"
 OTHER_CHILD_ID = "4a1f0b2d-1c2e-4d6f-9a8b-2c3d4e5f6071"
+ENDPOINTS = "/api/v1/webhooks/meetings-service/endpoints"
 
 
 @pytest.fixture
@@ -43,7 +47,7 @@ def receivers() -> Iterator[dict[str, WebhookReceiver]]:
 
 def register(client, tokens, admin: dict, url: str) -> dict:
     answer = client.post(
-        "/api/v1/meetings/webhooks/endpoints",
+        ENDPOINTS,
         json={"url": url, "event_types": ["meeting.action_overdue"]},
         headers=tokens.headers(**admin),
     )
@@ -129,23 +133,67 @@ def test_each_agency_hears_of_the_overdue_actions_it_may_see_signed_and_without_
 
 def test_only_an_agency_admin_registers_meetings_webhooks_and_sees_only_its_own(client, tokens, receivers):
     coordinator = client.post(
-        "/api/v1/meetings/webhooks/endpoints",
+        ENDPOINTS,
         json={"url": receivers["police"].url, "event_types": ["meeting.action_overdue"]},
         headers=tokens.headers(**COORDINATOR),
     )
     assert coordinator.status_code == 403
     assert coordinator.headers["content-type"] == "application/problem+json"
     police = register(client, tokens, POLICE_ADMIN, receivers["police"].url)
-    listed = client.get("/api/v1/meetings/webhooks/endpoints", headers=tokens.headers(**SCHOOL_ADMIN))
+    listed = client.get(ENDPOINTS, headers=tokens.headers(**SCHOOL_ADMIN))
     assert listed.json() == {"items": [], "next_cursor": None}
     other = client.get(
-        f"/api/v1/meetings/webhooks/endpoints/{police['id']}/deliveries",
+        f"{ENDPOINTS}/{police['id']}/deliveries",
         headers=tokens.headers(**SCHOOL_ADMIN),
     )
     assert other.status_code == 404
     unknown_type = client.post(
-        "/api/v1/meetings/webhooks/endpoints",
+        ENDPOINTS,
         json={"url": receivers["police"].url, "event_types": ["risk.level_changed"]},
         headers=tokens.headers(**POLICE_ADMIN),
     )
     assert unknown_type.status_code == 422
+
+
+@pytest.fixture
+def public_dns(monkeypatch):
+    """Names resolve as public DNS would have them, without the network: the example's
+    host to one of its public addresses; anything else does not resolve."""
+    looked_up: list[str] = []
+
+    def resolve(host: str, port: int) -> list:
+        looked_up.append(host)
+        if host != "example.com":
+            raise outbound_urls.UnsafeUrl(f"the host {host!r} cannot be resolved")
+        return [ipaddress.ip_address("93.184.215.14")]
+
+    monkeypatch.setattr(outbound_urls, "resolved_addresses", resolve)
+    return looked_up
+
+
+def test_the_specs_own_webhook_endpoint_example_registers_under_the_production_url_policy(
+    client, app, tokens, public_dns
+):
+    app.state.settings = app.state.settings.model_copy(update={"webhook_private_addresses_allowed": False})
+    example = request_example(app.openapi(), "createMeetingsWebhookEndpoint")
+
+    answer = client.post(ENDPOINTS, json=example, headers=tokens.headers(**POLICE_ADMIN))
+
+    assert answer.status_code == 201, answer.text
+    assert public_dns == ["example.com"]
+    assert answer.json()["event_types"] == ["meeting.action_overdue"]
+
+
+def test_an_overdue_action_is_delivered_as_the_specs_webhooks_describe(client, app, tokens, receivers):
+    spec = app.openapi()
+    assert sorted(spec["webhooks"]) == ["meeting.action_overdue"]
+    assert webhook_example_errors(spec) == []  # the examples are deliveries too
+    police = register(client, tokens, POLICE_ADMIN, receivers["police"].url)
+    overdue_action(client, tokens, CHILD_ID, "sheffield-schools")
+
+    assert sweep_once(app.state.database, app.state.outbox) == 1
+    relay(app)
+
+    [(headers, body, _)] = receivers["police"].deliveries
+    assert delivery_errors(spec, headers, body) == [], body
+    assert verify_signature(police["secret"], headers, body)

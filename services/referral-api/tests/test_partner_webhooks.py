@@ -4,21 +4,37 @@ fails is retried with back-off, given up on, and redelivered on request."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
-from referral_scenarios import SCHOOL, child_details, referral_body
+from referral_scenarios import (
+    HUB_MANAGER,
+    POLICE,
+    SCHOOL,
+    SOCIAL_WORKER,
+    YOUTH_WORKER,
+    child_details,
+    referral_body,
+)
+from sqlalchemy import select
 
+from referral_api.app import PARTNER_EVENTS
 from referral_api.database import EVENTS
+from safeguarding_kit import outbound_urls
 from safeguarding_kit.events import RelayPolicy, relay_once, verify_signature
 from safeguarding_kit.testing import WebhookReceiver
+from safeguarding_kit.webhooks.contract import delivery_errors, request_example, webhook_example_errors
 
 POLICE_ADMIN = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["admin"]}
 SCHOOL_ADMIN = {"agency": "sheffield-schools", "agency_type": "education", "roles": ["admin"]}
 OTHER_SCHOOL = {"agency": "rotherham-schools", "agency_type": "education", "roles": ["referrer"]}
+COUNCIL_ADMIN = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["admin"]}
+POLICE_OFFICER = {**POLICE, "roles": ["practitioner"]}
 QUICK_RETRIES = RelayPolicy(max_attempts=3, backoff_base_seconds=0.2, private_addresses_allowed=True)
 
 
@@ -177,6 +193,25 @@ def test_a_removed_endpoint_gets_nothing_more(client, app, tokens, receiver):
     assert receiver.deliveries == []
 
 
+def test_a_removed_endpoints_secret_is_not_kept_for_retries_of_its_create(client, app, tokens, receiver):
+    # The answer to a create is kept so a retry gets it again, and it holds the secret.
+    headers = {**tokens.headers(**POLICE_ADMIN), "Idempotency-Key": "0ddba11-webhook-1"}
+    body = {"url": receiver.url, "event_types": ["referral.received"]}
+    endpoint = client.post("/api/v1/webhooks/referral-service/endpoints", json=body, headers=headers).json()
+    retried = client.post("/api/v1/webhooks/referral-service/endpoints", json=body, headers=headers).json()
+    assert retried["secret"] == endpoint["secret"]
+
+    client.delete(
+        f"/api/v1/webhooks/referral-service/endpoints/{endpoint['id']}",
+        headers=tokens.headers(**POLICE_ADMIN),
+    )
+
+    keys = app.state.idempotency_keys
+    with app.state.database.sessions() as session:
+        kept = [json.dumps(row.response_body) for row in session.execute(select(keys))]
+    assert not any(endpoint["secret"] in answer for answer in kept)
+
+
 def test_only_published_event_types_can_be_subscribed_to(client, tokens, receiver):
     answer = client.post(
         "/api/v1/webhooks/referral-service/endpoints",
@@ -227,3 +262,99 @@ def test_a_webhook_address_that_turns_private_after_registration_is_refused_at_d
     ).json()["items"]
     assert history[0]["status"] == "dead"
     assert history[0]["last_error"].startswith("refused: ")  # never sent: plain http to a local address
+
+
+@pytest.fixture
+def public_dns(monkeypatch):
+    """Names resolve as public DNS would have them, without the network: the example's
+    host to one of its public addresses; anything else does not resolve."""
+    looked_up: list[str] = []
+
+    def resolve(host: str, port: int) -> list:
+        looked_up.append(host)
+        if host != "example.com":
+            raise outbound_urls.UnsafeUrl(f"the host {host!r} cannot be resolved")
+        return [ipaddress.ip_address("93.184.215.14")]
+
+    monkeypatch.setattr(outbound_urls, "resolved_addresses", resolve)
+    return looked_up
+
+
+def test_the_specs_own_webhook_endpoint_example_registers_under_the_production_url_policy(
+    client, app, tokens, public_dns
+):
+    app.state.settings = app.state.settings.model_copy(update={"webhook_private_addresses_allowed": False})
+    example = request_example(app.openapi(), "createReferralWebhookEndpoint")
+
+    answer = client.post(
+        "/api/v1/webhooks/referral-service/endpoints", json=example, headers=tokens.headers(**POLICE_ADMIN)
+    )
+
+    assert answer.status_code == 201, answer.text
+    assert public_dns == ["example.com"]  # the address really was checked
+    assert (answer.json()["url"], answer.json()["event_types"]) == (
+        example["url"],
+        sorted(example["event_types"]),
+    )
+
+
+def test_every_event_a_partner_can_hear_of_is_delivered_as_the_specs_webhooks_describe(
+    client, app, tokens, receiver, break_glass_clock
+):
+    break_glass_clock.now = datetime.now(UTC)
+    spec = app.openapi()
+    published = list(PARTNER_EVENTS.types)
+    assert sorted(spec["webhooks"]) == sorted(published)
+    assert webhook_example_errors(spec) == []  # the examples are deliveries too
+    create_schema = spec["components"]["schemas"]["ReferralWebhookEndpointCreate"]
+    assert sorted(create_schema["properties"]["event_types"]["items"]["enum"]) == sorted(published)
+    police = register(client, tokens, POLICE_ADMIN, receiver.url, published)  # sees every child
+    council = register(client, tokens, COUNCIL_ADMIN, receiver.url, ["access.break_glass"])  # audits
+    secrets_by_endpoint = {police["id"]: police["secret"], council["id"]: council["secret"]}
+
+    # Each event type, through the operations that write it.
+    referral = client.post("/api/v1/referrals", json=referral_body(), headers=tokens.headers(**SCHOOL)).json()
+    moved = client.post(
+        f"/api/v1/referrals/{referral['id']}/transitions",
+        json={"to": "screening"},
+        headers={**tokens.headers(**SOCIAL_WORKER), "If-Match": f'"{referral["version"]}"'},
+    )
+    assert moved.status_code == 200, moved.text
+    episode = client.post(
+        "/api/v1/missing-episodes",
+        json={"child_id": referral["child_id"], "reported_missing_at": "2026-11-20T22:00:00Z"},
+        headers=tokens.headers(**POLICE_OFFICER),
+    )
+    assert episode.status_code == 201, episode.text
+    found = client.post(
+        f"/api/v1/missing-episodes/{episode.json()['id']}/found",
+        json={"found_at": "2026-11-21T07:30:00Z", "found_location": "Bus interchange"},
+        headers={**tokens.headers(**POLICE_OFFICER), "If-Match": episode.headers["etag"]},
+    )
+    assert found.status_code == 200, found.text
+    duplicate = client.post(
+        "/api/v1/children",
+        json=child_details(nhs_number="9434765919"),
+        headers=tokens.headers(**SOCIAL_WORKER),
+    ).json()
+    keep = client.get(f"/api/v1/children/{referral['child_id']}", headers=tokens.headers(**SOCIAL_WORKER))
+    merged = client.post(
+        f"/api/v1/children/{referral['child_id']}/merge",
+        json={"duplicate_id": duplicate["id"], "reason": "Same child, confirmed with GP"},
+        headers={**tokens.headers(**HUB_MANAGER), "If-Match": keep.headers["etag"]},
+    )
+    assert merged.status_code == 200, merged.text
+    broke_glass = client.post(
+        f"/api/v1/children/{referral['child_id']}/break-glass",
+        json={"reason": "Found at night with two adults; duty worker planning tonight."},
+        headers=tokens.headers(**YOUTH_WORKER),
+    )
+    assert broke_glass.status_code == 201, broke_glass.text
+    relay(app)
+
+    delivered = {json.loads(body)["type"] for _, body, _ in receiver.deliveries}
+    assert delivered == set(published)
+    for headers, body, _ in receiver.deliveries:
+        assert delivery_errors(spec, headers, body) == [], body
+        endpoint_id = headers["webhook-id"].rsplit(":webhook-", 1)[1]
+        assert verify_signature(secrets_by_endpoint[endpoint_id], headers, body)

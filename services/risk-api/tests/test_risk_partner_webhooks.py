@@ -4,6 +4,7 @@ nothing about children its agency is not linked to."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 import uuid
@@ -14,12 +15,14 @@ import pytest
 from risk_scenarios import ASSESSOR, answers, new_child
 
 from risk_api.database import EVENTS
+from safeguarding_kit import outbound_urls
 from safeguarding_kit.events import RelayPolicy, relay_once, sign, verify_signature
 from safeguarding_kit.testing import WebhookReceiver
+from safeguarding_kit.webhooks.contract import delivery_errors, request_example, webhook_example_errors
 
 pytestmark = pytest.mark.usefixtures("default_model")
 
-ENDPOINTS = "/api/v1/risk/webhooks/endpoints"
+ENDPOINTS = "/api/v1/webhooks/risk-service/endpoints"
 POLICE_ADMIN = {"agency": "south-yorkshire-police", "agency_type": "police", "roles": ["admin"]}
 YOUTH_ADMIN = {"agency": "sheffield-youth", "agency_type": "youth_service", "roles": ["admin"]}
 CHARITY_ADMIN = {"agency": "safe-space-sheffield", "agency_type": "voluntary", "roles": ["admin"]}
@@ -194,3 +197,53 @@ def test_only_risk_event_types_can_be_subscribed_to(client, tokens, receivers):
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["pointer"] == "#/event_types"
     assert "referral.received" in answer.json()["detail"]
+
+
+@pytest.fixture
+def public_dns(monkeypatch):
+    """Names resolve as public DNS would have them, without the network: the example's
+    host to one of its public addresses; anything else does not resolve."""
+    looked_up: list[str] = []
+
+    def resolve(host: str, port: int) -> list:
+        looked_up.append(host)
+        if host != "example.com":
+            raise outbound_urls.UnsafeUrl(f"the host {host!r} cannot be resolved")
+        return [ipaddress.ip_address("93.184.215.14")]
+
+    monkeypatch.setattr(outbound_urls, "resolved_addresses", resolve)
+    return looked_up
+
+
+def test_the_specs_own_webhook_endpoint_example_registers_under_the_production_url_policy(
+    client, app, tokens, public_dns
+):
+    app.state.settings = app.state.settings.model_copy(update={"webhook_private_addresses_allowed": False})
+    example = request_example(app.openapi(), "createRiskWebhookEndpoint")
+
+    answer = client.post(ENDPOINTS, json=example, headers=tokens.headers(**POLICE_ADMIN))
+
+    assert answer.status_code == 201, answer.text
+    assert public_dns == ["example.com"]
+    assert answer.json()["event_types"] == sorted(example["event_types"])
+
+
+def test_every_risk_event_a_partner_can_hear_of_is_delivered_as_the_specs_webhooks_describe(
+    client, app, tokens, receivers
+):
+    spec = app.openapi()
+    published = ["risk.assessed", "risk.level_changed"]
+    assert sorted(spec["webhooks"]) == published
+    assert webhook_example_errors(spec) == []  # the examples are deliveries too
+    enum = spec["components"]["schemas"]["RiskWebhookEndpointCreate"]["properties"]["event_types"]["items"]
+    assert sorted(enum["enum"]) == published
+    endpoint = register(client, tokens, POLICE_ADMIN, receivers["police"].url, published)
+
+    assess_high(client, tokens, new_child())
+    relay(app)
+
+    received = receivers["police"].deliveries
+    assert sorted(json.loads(body)["type"] for _, body, _ in received) == published
+    for headers, body, _ in received:
+        assert delivery_errors(spec, headers, body) == [], body
+        assert verify_signature(endpoint["secret"], headers, body)

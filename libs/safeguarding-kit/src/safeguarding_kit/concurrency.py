@@ -11,29 +11,70 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm.exc import StaleDataError
 
+from safeguarding_kit.created import require_location
 from safeguarding_kit.problems import Problem, problem_as_response
 
 
 class PreconditionRequired(Problem):
+    """An update sent without `If-Match` (or with `If-Match: *`): send the `ETag` of the
+    record as you last read it."""
+
     status, slug, title = 428, "if-match-required", "If-Match required"
 
 
 class StaleWrite(Problem):
+    """The record changed since the `ETag` in `If-Match` was read; nothing was changed.
+    Read it again and reapply your change."""
+
     status, slug, title = 412, "stale-write", "The record changed since you read it"
 
 
-IfMatchHeader = Annotated[
+# Set on a dependency to list the request headers it refuses to go on without (with its
+# own problem, not FastAPI's 422): the OpenAPI post-processor declares them required.
+REQUIRED_HEADERS_ATTRIBUTE = "__required_request_headers__"
+IF_MATCH = "If-Match"
+
+_IF_MATCH_HELP = (
+    "The ETag from your last read of the record. Without it, or with `*` instead of a "
+    "specific ETag, the update is refused (428); if the record changed since, it is refused (412)."
+)
+
+
+_IF_MATCH_MISSING = (
+    "Send If-Match with the ETag from your last read of this record, so that a concurrent "
+    "change is not overwritten."
+)
+
+
+def if_match_required(
+    if_match: Annotated[str | None, Header(alias=IF_MATCH, description=_IF_MATCH_HELP)] = None,
+) -> str:
+    """The caller's ``If-Match``, refused with 428 before anything is read when it is missing
+    or ``*`` (the same answer whether or not the record exists)."""
+    if if_match is None:
+        raise PreconditionRequired(_IF_MATCH_MISSING)
+    _specific_tags(if_match)
+    return if_match
+
+
+setattr(if_match_required, REQUIRED_HEADERS_ATTRIBUTE, (IF_MATCH,))
+
+# Every update of a record: 428 without a specific ETag, 412 when it is stale.
+IfMatchHeader = Annotated[str, Depends(if_match_required)]
+
+# An operation that makes the record on first use and updates it after (a child's first
+# risk assessment): If-Match is needed, and checked, only once the record exists.
+IfMatchOnceRecorded = Annotated[
     str | None,
     Header(
-        alias="If-Match",
-        description="The ETag from your last read of the record. Required: without it, or "
-        "with `*` instead of a specific ETag, the update is refused (428); if the record "
-        "changed since, it is refused (412).",
+        alias=IF_MATCH,
+        description="Needed once the record exists: the ETag from your last read of it. Without "
+        "it, or with `*`, the request is then refused (428); if the record changed since, 412.",
     ),
 ]
 
@@ -43,33 +84,53 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+class VersionedJSONResponse(JSONResponse):
+    """A record's JSON with the ``ETag`` of its version (and ``Location`` when it was just
+    created: a 201 without one is refused). A handler annotated to return this class
+    declares the ``ETag`` in the OpenAPI spec."""
+
+    def __init__(
+        self,
+        content: Any,
+        *,
+        version: int,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        all_headers = {"ETag": etag(version), **(headers or {})}
+        require_location(status_code, all_headers)
+        super().__init__(content, status_code=status_code, headers=all_headers)
+
+
 def json_with_etag(
     body: BaseModel | dict[str, Any],
     version: int,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
+) -> VersionedJSONResponse:
     """``body`` (a schema, or a JSON object kept from an earlier answer) with the ``ETag``
-    of the record at ``version``, and any other ``headers`` (``Location``, say)."""
+    of the record at ``version``, and any other ``headers`` (``Location``, which a 201 needs)."""
     content = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
-    return JSONResponse(content, status_code=status_code, headers={"ETag": etag(version), **(headers or {})})
+    return VersionedJSONResponse(content, version=version, status_code=status_code, headers=headers)
 
 
-def check_if_match(if_match: str | None, current_version: int) -> None:
-    """Pass when ``If-Match`` names the current version; otherwise 428 (missing, or
-    ``*``) or 412 (stale)."""
+def _specific_tags(if_match: str | None) -> set[str]:
+    """The ETags ``If-Match`` names; 428 when it is missing or ``*``."""
     if if_match is None:
-        raise PreconditionRequired(
-            "Send If-Match with the ETag from your last read of this record, so that a "
-            "concurrent change is not overwritten."
-        )
+        raise PreconditionRequired(_IF_MATCH_MISSING)
     offered = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
     if "*" in offered:
         raise PreconditionRequired(
             "If-Match: * is not accepted here: send the specific ETag from your last read of "
             "this record, so that a change you have not seen is not overwritten."
         )
-    if etag(current_version) not in offered:
+    return offered
+
+
+def check_if_match(if_match: str | None, current_version: int) -> None:
+    """Pass when ``If-Match`` names the current version; otherwise 428 (missing, or
+    ``*``) or 412 (stale)."""
+    if etag(current_version) not in _specific_tags(if_match):
         raise StaleWrite(
             "The record has changed since you read it (your If-Match is stale). Read it again, "
             "reapply your change and retry with the new ETag."

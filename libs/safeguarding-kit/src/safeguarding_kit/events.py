@@ -47,6 +47,7 @@ from starlette.concurrency import run_in_threadpool
 
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.background import repeating
+from safeguarding_kit.cloudevents import CLOUDEVENTS_JSON, CloudEvent, EventData
 from safeguarding_kit.db import Database, UtcDateTime, utc_now
 from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
 from safeguarding_kit.partnership.agreement import Agreement
@@ -57,6 +58,8 @@ log = logging.getLogger(__name__)
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 MAX_ATTEMPTS = 8
 SIGNATURE_TOLERANCE_SECONDS = 300
+# The signature headers of every delivery (Standard Webhooks).
+WEBHOOK_ID, WEBHOOK_TIMESTAMP, WEBHOOK_SIGNATURE = "webhook-id", "webhook-timestamp", "webhook-signature"
 
 EVENTS = Counter("events_total", "Events emitted and delivered", ["service", "outcome"])
 DELIVERIES = Gauge(
@@ -207,17 +210,22 @@ def emit(
 
 
 def cloud_event(row: Any) -> dict[str, Any]:
-    """The event as CloudEvents 1.0 structured JSON."""
-    return {
-        "specversion": "1.0",
-        "id": str(row.event_id),
-        "source": row.source,
-        "type": row.type,
-        "subject": row.subject,
-        "time": row.occurred_at.isoformat().replace("+00:00", "Z"),
-        "datacontenttype": "application/json",
-        "data": row.data,
-    }
+    """The event as CloudEvents 1.0 structured JSON (the :class:`CloudEvent` envelope)."""
+    return CloudEvent(
+        specversion="1.0",
+        id=row.event_id,
+        source=row.source,
+        type=row.type,
+        subject=row.subject,
+        time=row.occurred_at,
+        datacontenttype="application/json",
+        data=row.data,
+    ).model_dump(mode="json")
+
+
+def delivery_body(event: Mapping[str, Any]) -> bytes:
+    """The bytes a delivery carries (and its signature covers): compact JSON."""
+    return json.dumps(event, separators=(",", ":")).encode()
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -228,7 +236,7 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 def verify_signature(secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None) -> bool:
     """True when the delivery was signed with ``secret`` within the last five minutes."""
     message_id, stamp, signatures = (
-        headers.get(h, "") for h in ("webhook-id", "webhook-timestamp", "webhook-signature")
+        headers.get(h, "") for h in (WEBHOOK_ID, WEBHOOK_TIMESTAMP, WEBHOOK_SIGNATURE)
     )
     if not (message_id and stamp.isdigit() and signatures):
         return False
@@ -319,14 +327,14 @@ def deliver(
             check_outbound_url(row.url, private_addresses_allowed=private_addresses_allowed)
         except UnsafeUrl as exc:
             return f"refused: {exc}"
-    body = json.dumps(cloud_event(row), separators=(",", ":")).encode()
+    body = delivery_body(cloud_event(row))
     stamp = int(time.time())
     message_id = f"{row.event_id}:{row.subscriber}"
     headers = {
-        "content-type": "application/cloudevents+json",
-        "webhook-id": message_id,
-        "webhook-timestamp": str(stamp),
-        "webhook-signature": sign(secret, message_id, stamp, body),
+        "content-type": CLOUDEVENTS_JSON,
+        WEBHOOK_ID: message_id,
+        WEBHOOK_TIMESTAMP: str(stamp),
+        WEBHOOK_SIGNATURE: sign(secret, message_id, stamp, body),
     }
     try:
         response = client.post(row.url, content=body, headers=headers)
@@ -445,10 +453,14 @@ EventHandler = Callable[[Session, dict[str, Any]], None]
 
 
 class NotACloudEvent(Problem):
+    """What was posted to the internal events endpoint is not a CloudEvents 1.0 JSON event."""
+
     status, slug, title = 400, "not-a-cloudevent", "Not a CloudEvents 1.0 event"
 
 
 class EventDataInvalid(Problem):
+    """A signed event whose data is not what an event of its type carries; it was not applied."""
+
     status, slug, title = 422, "event-data-invalid", "The event's data cannot be applied"
 
 
@@ -531,6 +543,11 @@ class Outbox:
             partner_audience=self.partner_audience,
             agreement=self.agreement,
         )
+
+    def publish(self, session: Session, data: EventData) -> uuid.UUID:
+        """``emit`` the event ``data`` describes (its type, subject and ``data`` object): the
+        typed way every service writes its events."""
+        return self.emit(session, data.event_type, data.subject(), data.as_data())
 
 
 def get_outbox(request: Request) -> Outbox:

@@ -244,6 +244,9 @@ ToParam = Annotated[
 
 
 class InvalidRange(Problem):
+    """The figures' `period`, `from` or `to` is not a reporting period or window that can be
+    counted; `errors` names the parameter."""
+
     status, slug, title = 422, "invalid-range", "Date range not possible"
 
 

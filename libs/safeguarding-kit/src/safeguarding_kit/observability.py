@@ -18,7 +18,7 @@ from prometheus_client import Counter, Histogram
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from safeguarding_kit.problems import problem_response
+from safeguarding_kit.problems import INTERNAL_ERROR_DETAIL, InternalError, problem_response
 from safeguarding_kit.request_context import current_request_id, reset_request_id, set_request_id
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -117,10 +117,10 @@ class RequestContextMiddleware:
             status = 500
             if not response_started:
                 response = problem_response(
-                    500,
-                    "internal-error",
-                    "Internal error",
-                    "The server failed to answer this request. Quote the request id when reporting it.",
+                    InternalError.status,
+                    InternalError.slug,
+                    InternalError.title,
+                    INTERNAL_ERROR_DETAIL,
                 )
                 await response(scope, receive, send_with_id)
         finally:

@@ -1,6 +1,7 @@
 """Make the generated OpenAPI spec say what the app really answers: problem+json
-errors (RFC 9457) instead of FastAPI's default ``HTTPValidationError``, and who may
-call each operation, read from the permission checks the operation really depends on."""
+errors (RFC 9457) instead of FastAPI's default ``HTTPValidationError``, who may call
+each operation, read from the permission checks the operation really depends on, and
+what the service sends to partners' webhooks (``webhooks``)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,35 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from safeguarding_kit.idempotency import NATURALLY_IDEMPOTENT, REPEAT_MAKES_ANOTHER
+from safeguarding_kit.openapi_contract import complete_contract
+from safeguarding_kit.openapi_examples import add_examples_and_problem_types
 from safeguarding_kit.partnership.policy import PERMISSIONS_ATTRIBUTE, RULES, Permission
-from safeguarding_kit.problems import PROBLEM_JSON, FieldError, ProblemDetails
+from safeguarding_kit.problems import IDEMPOTENCY_KEY_HEADER, PROBLEM_JSON, FieldError, ProblemDetails
+from safeguarding_kit.webhooks.published import PartnerEvents
+from safeguarding_kit.webhooks.spec import partner_webhooks
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
 
 # Answers any operation may give whatever its handler does, declared once here.
 _UNREADABLE_BODY = "The request body could not be read: it must be JSON in UTF-8."
 _DATABASE_UNAVAILABLE = (
-    "The service cannot reach its database just now (`Retry-After` says when to try again); "
-    "a POST retried with the same `Idempotency-Key` is safe."
+    "The service cannot reach its database just now (`Retry-After` says when to try again)."
 )
+_SAFE_RETRY_WITH_KEY = (
+    " Retried with the same `Idempotency-Key`, the request is made once: a retry after it "
+    "gets the first answer."
+)
+_KEY_IN_FLIGHT = (
+    "A request with this `Idempotency-Key` is still being served "
+    "(`idempotent-request-in-flight`): retry after `Retry-After` seconds with the same key to get its answer."
+)
+_KEY_REUSED = (
+    " Also when the `Idempotency-Key` was first used with another request (`idempotency-key-reused`): "
+    "nothing was changed."
+)
+_RETRY_AFTER = {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+_INVALID_REQUEST = "The request is not valid; `errors` names each bad field by JSON pointer."
 _NO_SUCH_PATH = (
     "There is no such resource, or the caller may not see it; also the answer when a path "
     "parameter holds an encoded `/` and so names no path at all."
@@ -37,6 +56,39 @@ def _declare_common_answers(operation: dict[str, Any]) -> None:
         responses.setdefault("400", {"description": _UNREADABLE_BODY})
     if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
         responses.setdefault("404", {"description": _NO_SUCH_PATH})
+
+
+def _honours_idempotency_key(operation: dict[str, Any]) -> bool:
+    return any(
+        parameter.get("in") == "header" and parameter.get("name") == IDEMPOTENCY_KEY_HEADER
+        for parameter in operation.get("parameters", [])
+    )
+
+
+def _declare_retry_safety(operation: dict[str, Any]) -> None:
+    """Say how a retry is safe, and only where it is: an operation declaring
+    ``Idempotency-Key`` replays its first answer (409 while it runs, 422 for the key with
+    another body); one marked ``x-naturally-idempotent`` says why a repeat changes nothing,
+    one marked ``x-repeat-makes-another`` what a repeat makes."""
+    responses = operation.setdefault("responses", {})
+    unavailable = responses["503"]
+    if _honours_idempotency_key(operation):
+        unavailable["description"] = _DATABASE_UNAVAILABLE + _SAFE_RETRY_WITH_KEY
+        conflict = responses.setdefault("409", {"description": "Conflict"})
+        known = conflict.get("description", "")
+        conflict["description"] = (
+            _KEY_IN_FLIGHT if known in ("", "Conflict") else f"{known} Or: {_KEY_IN_FLIGHT}"
+        )
+        conflict["headers"] = {"Retry-After": _RETRY_AFTER}
+        conflict["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
+        invalid = responses.setdefault("422", {"content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}}})
+        invalid["description"] = invalid.get("description", _INVALID_REQUEST) + _KEY_REUSED
+    elif NATURALLY_IDEMPOTENT in operation:
+        unavailable["description"] = (
+            f"{_DATABASE_UNAVAILABLE} A retry is safe without a key: {operation[NATURALLY_IDEMPOTENT]}"
+        )
+    elif REPEAT_MAKES_ANOTHER in operation:
+        unavailable["description"] = f"{_DATABASE_UNAVAILABLE} {operation[REPEAT_MAKES_ANOTHER]}"
 
 
 def _required_permissions(dependant: Dependant) -> list[Permission]:
@@ -73,8 +125,19 @@ def _problem_schemas() -> dict[str, Any]:
     return dict(defs)
 
 
-def install_problem_openapi(app: FastAPI) -> None:
-    """Replace ``app.openapi`` with one whose every 4xx/5xx is problem+json."""
+def _add_partner_webhooks(spec: dict[str, Any], partner_events: PartnerEvents) -> None:
+    """The OAS 3.1 ``webhooks`` of what the service publishes to partners, and their schemas."""
+    webhooks, webhook_schemas = partner_webhooks(partner_events)
+    schemas = spec["components"]["schemas"]
+    for name, schema in webhook_schemas.items():
+        if schemas.setdefault(name, schema) != schema:
+            raise ValueError(f"two different schemas are named {name}: rename one of the models")
+    spec["webhooks"] = webhooks
+
+
+def install_problem_openapi(app: FastAPI, partner_events: PartnerEvents | None = None) -> None:
+    """Replace ``app.openapi`` with one whose every 4xx/5xx is problem+json, and which
+    describes the deliveries of ``partner_events`` under ``webhooks``."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -108,9 +171,12 @@ def install_problem_openapi(app: FastAPI) -> None:
                     if str(status).startswith(("4", "5")):
                         response["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
                         if str(status) == "422":
-                            response["description"] = (
-                                "The request is not valid; `errors` names each bad field by JSON pointer."
-                            )
+                            response["description"] = _INVALID_REQUEST
+                _declare_retry_safety(operation)
+        add_examples_and_problem_types(spec, app.routes)
+        if partner_events is not None:
+            _add_partner_webhooks(spec, partner_events)
+        complete_contract(spec, app.routes)
         app.openapi_schema = spec
         return spec
 

@@ -9,11 +9,11 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -39,9 +39,30 @@ class CursorWithoutOffset(Problem):
     status, slug, title = 422, "cursor-without-offset", "Cursor time without an offset"
 
 
+# The cursor the examples show: what the API issues after an item created at this time.
+EXAMPLE_NEXT_CURSOR_KEY = (
+    datetime(2026, 11, 24, 9, 20, tzinfo=UTC),
+    uuid.UUID("0f6b2c1e-3d4a-4b5c-8d9e-1a2b3c4d5e6f"),
+)
+
+
+def page_examples(schema: dict[str, Any], page_class: type[BaseModel]) -> None:
+    """``json_schema_extra`` of a page model (one with ``items: list[Item]``): its example
+    is a page of the item's first example, followed by another page. Nothing when the item
+    has no example."""
+    (item_type,) = get_args(page_class.model_fields["items"].annotation)
+    item_examples = TypeAdapter(item_type).json_schema(mode="serialization").get("examples")
+    if item_examples:
+        schema["examples"] = [
+            {"items": [item_examples[0]], "next_cursor": encode_cursor(*EXAMPLE_NEXT_CURSOR_KEY)}
+        ]
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a list, in the order its operation names (newest first unless it says
     otherwise)."""
+
+    model_config = ConfigDict(json_schema_extra=page_examples)
 
     items: list[T]
     next_cursor: str | None = Field(

@@ -16,8 +16,10 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -76,10 +78,16 @@ class Problem(Exception):
 
 
 class NotFound(Problem):
+    """There is no such record, or the caller may not see it: the two are answered alike
+    so that a refusal reveals nothing."""
+
     status, slug, title = 404, "not-found", "Not found"
 
 
 class Unauthenticated(Problem):
+    """No bearer token, or one that is expired, badly signed or from an issuer the
+    partnership agreement does not trust for the claimed agency."""
+
     status, slug, title = 401, "unauthenticated", "Authentication required"
 
     def __init__(self, detail: str) -> None:
@@ -87,15 +95,49 @@ class Unauthenticated(Problem):
 
 
 class Forbidden(Problem):
+    """The caller's role, or their agency's capacity in the partnership agreement, does
+    not allow this operation."""
+
     status, slug, title = 403, "forbidden", "Not allowed"
 
 
 class Conflict(Problem):
+    """The request is valid but the record's current state does not allow it."""
+
     status, slug, title = 409, "conflict", "Conflict"
 
 
 class InvalidCursor(Problem):
+    """The `cursor` is not one this API issued; start the list again without it."""
+
     status, slug, title = 400, "invalid-cursor", "Invalid cursor"
+
+
+class ValidationFailed(Problem):
+    """A field of the body, query, path or headers is missing or not valid; `errors`
+    names each one, by JSON pointer for a body field."""
+
+    status, slug, title = 422, "validation-error", "Your request is not valid"
+
+
+class UnreadableBody(Problem):
+    """The body is not JSON in UTF-8 (or not sent as `application/json`), so there is no
+    document to point into."""
+
+    status, slug, title = 400, "unreadable-body", "The request body could not be read"
+
+
+class DatabaseUnavailable(Problem):
+    """The service cannot reach its database just now; retry after `Retry-After` (with the
+    same `Idempotency-Key` where the operation declares that header)."""
+
+    status, slug, title = 503, "database-unavailable", "Service temporarily unavailable"
+
+
+class InternalError(Problem):
+    """The server failed; nothing about why is given. Quote the request id when reporting it."""
+
+    status, slug, title = 500, "internal-error", "Internal error"
 
 
 def problem_response(
@@ -167,6 +209,14 @@ def field_errors(raw_errors: Sequence[Any]) -> list[FieldError]:
     return out
 
 
+INTERNAL_ERROR_DETAIL = "The server failed to answer this request. Quote the request id when reporting it."
+DATABASE_UNAVAILABLE_DETAIL = "The service cannot reach its database just now. Retry shortly."
+# Said only by an operation that declares the header (see safeguarding_kit.idempotency).
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+SAFE_RETRY_WITH_KEY = (
+    "Retry with the same Idempotency-Key: the change is made once, and a retry after it "
+    "gets the first answer."
+)
 UNREADABLE_BODY_DETAIL = (
     "The request body could not be read: send it as JSON in UTF-8, with Content-Type: application/json."
 )
@@ -187,12 +237,26 @@ def _body_unreadable(raw_errors: Sequence[Any]) -> bool:
 def _unreadable_body_response(request: Request, errors: Sequence[FieldError] = ()) -> JSONResponse:
     # 400, not 422: there is no document to point into, only bytes (RFC 9110 §15.5.1).
     return problem_response(
-        400,
-        "unreadable-body",
-        "The request body could not be read",
+        UnreadableBody.status,
+        UnreadableBody.slug,
+        UnreadableBody.title,
         UNREADABLE_BODY_DETAIL,
         instance=request.url.path,
         errors=errors,
+    )
+
+
+def honours_idempotency_key(request: Request) -> bool:
+    """True when the operation ``request`` reached declares the ``Idempotency-Key`` header:
+    only those promise that a retry with the same key is safe."""
+    route = request.scope.get("route")
+    return isinstance(route, APIRoute) and _declares_header(route.dependant, IDEMPOTENCY_KEY_HEADER)
+
+
+def _declares_header(dependant: Dependant, name: str) -> bool:
+    """True when ``dependant`` or one of its dependencies reads the header ``name``."""
+    return any(param.alias == name for param in dependant.header_params) or any(
+        _declares_header(sub, name) for sub in dependant.dependencies
     )
 
 
@@ -211,9 +275,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         errors = field_errors(exc.errors())
         noun = "field is" if len(errors) == 1 else "fields are"
         return problem_response(
-            422,
-            "validation-error",
-            "Your request is not valid",
+            ValidationFailed.status,
+            ValidationFailed.slug,
+            ValidationFailed.title,
             f"{len(errors)} {noun} not valid; see errors.",
             instance=request.url.path,
             errors=errors,
@@ -244,16 +308,15 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
         # The database is down, restarting, refusing connections or out of pooled ones: a
-        # passing state, not a bug, so 503 and a retry (safe for a POST with its
-        # Idempotency-Key) rather than 500. Only the error's type is logged, never its
-        # statement or values.
+        # passing state, not a bug, so 503 and a retry rather than 500. Only the error's
+        # type is logged, never its statement or values.
         log.warning("database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)
         return problem_response(
-            503,
-            "database-unavailable",
-            "Service temporarily unavailable",
-            "The service cannot reach its database just now. Retry shortly; a POST retried with "
-            "the same Idempotency-Key is safe.",
+            DatabaseUnavailable.status,
+            DatabaseUnavailable.slug,
+            DatabaseUnavailable.title,
+            DATABASE_UNAVAILABLE_DETAIL
+            + (" " + SAFE_RETRY_WITH_KEY if honours_idempotency_key(request) else ""),
             instance=request.url.path,
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )

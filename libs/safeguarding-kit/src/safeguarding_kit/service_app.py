@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI
+from sqlalchemy import Table
 
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
 from safeguarding_kit.auth.verifier import TokenVerifier
@@ -31,6 +32,8 @@ from safeguarding_kit.problems import install_problem_handlers
 from safeguarding_kit.security_headers import SecurityHeadersMiddleware
 from safeguarding_kit.settings import DatabaseSettings, Environment, ProcessSettings
 from safeguarding_kit.storable_text import refuse_unstorable_text
+from safeguarding_kit.webhooks.published import PartnerEvents
+from safeguarding_kit.webhooks.routes import webhooks_router
 
 
 def verifier_http_client(settings: ProcessSettings) -> httpx.AsyncClient:
@@ -50,11 +53,19 @@ def create_service_app(
     events: EventTables | None = None,
     event_handlers: Mapping[str, EventHandler] | None = None,
     partner_audience: PartnerAudience | None = None,
+    partner_events: PartnerEvents | None = None,
+    idempotency: Table | None = None,
 ) -> FastAPI:
     """A service app over its own database; routes get the session and the caller by
     dependency. ``resources`` opens what else the service holds for its lifetime (an
     HTTP client to other services, say) and closes it at shutdown. ``partner_audience``
-    says which partner agencies' webhooks may hear of a child's events (none without it)."""
+    says which partner agencies' webhooks may hear of a child's events (none without it);
+    ``partner_events``, which event types they may subscribe to: it mounts the agency
+    admins' webhook endpoints and describes the deliveries in the spec's ``webhooks``.
+    ``idempotency`` is the service's ``idempotency_keys`` table, for the operations that
+    honour ``Idempotency-Key``."""
+    if partner_events is not None and events is None:
+        raise ValueError("partner webhooks are delivered from the outbox: give the service's events")
     configure_logging(settings.service_name, settings.log_level, json_lines=settings.log_json)
     database = Database(settings.resolved_database_url(), pool_size=settings.database_pool_size)
 
@@ -103,14 +114,17 @@ def create_service_app(
     app.state.settings = settings
     app.state.agreement = settings.agreement
     app.state.database = database
+    app.state.idempotency_keys = idempotency
     install_problem_handlers(app)
     install_stale_write_handler(app)
-    install_problem_openapi(app)
+    install_problem_openapi(app, partner_events)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer, 500s included
     app.include_router(health_router({"database": database.ping}))
     for router in routers:
         app.include_router(router)
+    if events is not None and partner_events is not None:
+        app.include_router(webhooks_router(events, partner_events))
     if events is not None:
         app.state.outbox = Outbox(
             events,

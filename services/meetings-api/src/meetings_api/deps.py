@@ -29,4 +29,16 @@ Coordinator = Annotated[Principal, Depends(requires(Permission.run_meetings))]
 MeetingCaller = Annotated[
     Principal, Depends(requires(Permission.read_all_meetings, Permission.read_invited_meetings))
 ]
+# Whoever may hold calendar feeds (case workers: their own) or manage their agency's (admins).
+# A case worker whose agency no longer chairs meetings may still list and revoke their feeds.
+CalendarFeedManager = Annotated[
+    Principal,
+    Depends(
+        requires(
+            Permission.read_all_meetings,
+            Permission.read_invited_meetings,
+            Permission.manage_agency_calendar_feeds,
+        )
+    ),
+]
 Settings = Annotated[MeetingsSettings, Depends(meetings_settings)]

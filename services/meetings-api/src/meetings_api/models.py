@@ -2,17 +2,20 @@
 
 from meetings_api.actions.models import Action
 from meetings_api.agendas.models import AgendaItem, Decision
-from meetings_api.database import AUDIT, EVENTS, Base
+from meetings_api.calendar_feeds.models import CalendarFeed
+from meetings_api.database import AUDIT, EVENTS, IDEMPOTENCY, Base
 from meetings_api.occurrences.models import Attendance, Occurrence
 from meetings_api.series.models import MeetingSeries
 
 __all__ = [
     "AUDIT",
     "EVENTS",
+    "IDEMPOTENCY",
     "Action",
     "AgendaItem",
     "Attendance",
     "Base",
+    "CalendarFeed",
     "Decision",
     "MeetingSeries",
     "Occurrence",

@@ -24,6 +24,11 @@ class MeetingsSettings(DatabaseSettings):
         le=86400,
         description="How often overdue actions are looked for and announced (0: never).",
     )
+    public_base_url: HttpUrl = Field(
+        HttpUrl("http://127.0.0.1:8080"),
+        description="The gateway's address as people's calendar apps reach it: calendar feed "
+        "addresses are built on it.",
+    )
     review_gap_weeks: int = Field(
         12, ge=1, le=52, description="Children not reviewed for this long go on the agenda."
     )

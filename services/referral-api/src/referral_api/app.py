@@ -6,13 +6,16 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from referral_api.break_glass.events import BreakGlassGranted
 from referral_api.break_glass.routes import router as break_glass_router
-from referral_api.break_glass.service import EVENT_TYPE as BREAK_GLASS_EVENT
+from referral_api.children.events import ChildMerged
 from referral_api.children.routes import router as children_router
 from referral_api.children.service import partner_may_see
 from referral_api.concerns.routes import persons_router, places_router
-from referral_api.database import AUDIT, EVENTS
+from referral_api.database import AUDIT, EVENTS, IDEMPOTENCY
+from referral_api.missing_episodes.events import MissingEpisodeFound, MissingEpisodeReported
 from referral_api.missing_episodes.routes import router as missing_episodes_router
+from referral_api.referrals.events import ReferralReceived, ReferralStatusChanged
 from referral_api.referrals.routes import router as referrals_router
 from referral_api.settings import DEFAULT_BREAK_GLASS_HOURS, ReferralSettings
 from referral_api.stats.routes import router as stats_router
@@ -20,8 +23,9 @@ from referral_api.third_party.routes import router as third_party_router
 from safeguarding_kit.audit.routes import audit_router
 from safeguarding_kit.partnership.routes import partnership_router
 from safeguarding_kit.service_app import create_service_app
+from safeguarding_kit.service_label import REFERRAL_SERVICE
 from safeguarding_kit.settings import DatabaseSettings
-from safeguarding_kit.webhooks.routes import webhooks_router
+from safeguarding_kit.webhooks.published import PartnerEvents
 
 DESCRIPTION = """\
 Referrals about children at risk of sexual or criminal exploitation, sent by partner
@@ -48,8 +52,12 @@ their agency is not linked to, with a written reason, to read, for a bounded tim
 and the agencies granted `audits` are told (`access.break_glass`) and review the grants.
 The same event opens the child's risk in the risk service to the same person, to read.
 
-**Retries**: `POST /api/v1/referrals` honours `Idempotency-Key` and your own
-`source_reference` (unique per agency): a retry gets the first answer again.
+**Retries**: every operation that creates a record honours `Idempotency-Key` (declared
+on each): a retry with the same key and body gets the first answer again and changes
+nothing; the same key with another body is 422; while the first is still running, 409
+with `Retry-After`. Keys are your agency's own. A referral's own `source_reference`
+(unique per agency) is a key too. Operations without the header say in their 503 answer
+why a repeat is safe (most need `If-Match`, which a repeat no longer matches).
 
 **Updates** need `If-Match` with the `ETag` from your last read: 428 without it, 412
 when someone changed the record since.
@@ -59,20 +67,38 @@ field by JSON pointer in `errors`.
 """
 
 # What partner systems may subscribe to; each carries ids and types, never names.
-PARTNER_EVENT_TYPES = [
-    "referral.received",
-    "referral.status_changed",
-    "child.merged",
-    "missing_episode.reported",
-    "missing_episode.found",
-    # Only to the webhooks of agencies the agreement grants `audits`, whatever they may see.
-    BREAK_GLASS_EVENT,
-]
+PARTNER_EVENTS = PartnerEvents(
+    REFERRAL_SERVICE,
+    (
+        ReferralReceived,
+        ReferralStatusChanged,
+        ChildMerged,
+        MissingEpisodeReported,
+        MissingEpisodeFound,
+        # Only to the webhooks of agencies the agreement grants `audits`, whatever they may see.
+        BreakGlassGranted,
+    ),
+)
 
 TAGS = [
     {"name": "referrals", "description": "Referrals from partner agencies and their workflow."},
     {"name": "children", "description": "Children's records: the only place names and identifiers live."},
     {"name": "third-party-information", "description": "Information from professionals without case access."},
+    {
+        "name": "missing-episodes",
+        "description": "Children reported missing, when they are found, and the return-home interview "
+        "each is offered within 72 hours.",
+    },
+    {
+        "name": "concerns",
+        "description": "Persons and places of concern (alleged perpetrators, hotels, takeaways, parks) "
+        "and their links to children, for the intelligence leads.",
+    },
+    {"name": "statistics", "description": "Referral, timeliness and place figures; small ones suppressed."},
+    {
+        "name": "partnership",
+        "description": "The information sharing agreement in force: agencies and their capacities.",
+    },
     {
         "name": "break-glass",
         "description": "Emergency access to an unlinked child's record, and its review by auditors.",
@@ -103,22 +129,18 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             places_router,
             stats_router,
             partnership_router(),
-            webhooks_router(
-                EVENTS,
-                path="/api/v1/webhooks/referral-service",
-                partner_event_types=PARTNER_EVENT_TYPES,
-                tag="webhooks",
-            ),
             audit_router(
                 AUDIT,
+                service=REFERRAL_SERVICE,
                 access_log_path="/api/v1/children/{child_id}/access-log",
-                verification_path="/api/v1/audit/referral-service/verification",
-                operation_prefix="Child",
+                access_log_operation_id="getChildAccessLog",
             ),
         ],
         openapi_tags=TAGS,
         events=EVENTS,
         partner_audience=partner_may_see,
+        partner_events=PARTNER_EVENTS,
+        idempotency=IDEMPOTENCY,
     )
     hours = (
         settings.break_glass_hours if isinstance(settings, ReferralSettings) else DEFAULT_BREAK_GLASS_HOURS

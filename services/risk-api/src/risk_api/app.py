@@ -6,18 +6,20 @@ import uuid
 
 from fastapi import FastAPI
 
+from risk_api.assessments.events import RiskAssessed, RiskLevelChanged
 from risk_api.assessments.routes import router as assessments_router
 from risk_api.assessments.service import may_read_child, record_agency_link, screening_for_referral
 from risk_api.break_glass import service as break_glass_service
-from risk_api.database import AUDIT, EVENTS
+from risk_api.database import AUDIT, EVENTS, IDEMPOTENCY
 from risk_api.impact.routes import router as impact_router
 from risk_api.risk_models.routes import router as risk_models_router
 from risk_api.settings import RiskSettings
 from risk_api.stats.routes import router as stats_router
 from safeguarding_kit.audit.routes import audit_router
 from safeguarding_kit.service_app import create_service_app
+from safeguarding_kit.service_label import RISK_SERVICE
 from safeguarding_kit.settings import DatabaseSettings
-from safeguarding_kit.webhooks.routes import webhooks_router
+from safeguarding_kit.webhooks.published import PartnerEvents
 
 DESCRIPTION = """\
 The partnership's child exploitation tracker: versioned weighted-indicator risk
@@ -38,6 +40,11 @@ final level with a reason; both levels are kept.
 assessment (configurable); an initial assessment is due within 10 working days of
 screening opening. Updates need `If-Match` with the ETag of your last read.
 
+**Retries**: creating a risk model, a new version of one or a webhook endpoint honours
+`Idempotency-Key` (a retry with the same key and body gets the first answer again; the
+same key with another body is 422; while the first is still running, 409). Assessments,
+overrides and the approval steps need `If-Match`, which a repeat no longer matches (412).
+
 The default model shipped with the platform is a starting point: its thresholds
 (medium from 8, high from 16) must be reviewed by each partnership.
 """
@@ -50,6 +57,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         events=EVENTS,
+        idempotency=IDEMPOTENCY,
         event_handlers={
             "referral.received": lambda session, event: screening_for_referral(session, event, working_days),
             "child.agency_linked": record_agency_link,
@@ -58,6 +66,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         partner_audience=lambda session, principal, subject: may_read_child(
             session, principal, uuid.UUID(subject)
         ),
+        partner_events=PartnerEvents(RISK_SERVICE, (RiskAssessed, RiskLevelChanged)),
         title="Risk API",
         version="0.2.0",
         description=DESCRIPTION,
@@ -66,17 +75,11 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             impact_router,
             assessments_router,
             stats_router,
-            webhooks_router(
-                EVENTS,
-                path="/api/v1/risk/webhooks",
-                partner_event_types=["risk.assessed", "risk.level_changed"],
-                tag="webhooks",
-            ),
             audit_router(
                 AUDIT,
+                service=RISK_SERVICE,
                 access_log_path="/api/v1/risk/children/{child_id}/access-log",
-                verification_path="/api/v1/risk/audit/verification",
-                operation_prefix="ChildRisk",
+                access_log_operation_id="getChildRiskAccessLog",
             ),
         ],
         openapi_tags=[

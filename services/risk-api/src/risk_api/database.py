@@ -9,6 +9,7 @@ from sqlalchemy.orm import DeclarativeBase
 from safeguarding_kit.audit.models import audit_tables
 from safeguarding_kit.db import service_metadata
 from safeguarding_kit.events import event_tables
+from safeguarding_kit.idempotency import idempotency_table
 
 VERSION_TABLE = "risk_alembic_version"
 # The service folder's migrations/ (installed editable, as `make install` and the Dockerfile do).
@@ -19,5 +20,7 @@ class Base(DeclarativeBase):
     metadata = service_metadata()
 
 
+# Shared mechanisms' tables, on this service's metadata so they live in its database and migrations.
+IDEMPOTENCY = idempotency_table(Base.metadata)
 AUDIT = audit_tables(Base.metadata)
 EVENTS = event_tables(Base.metadata)

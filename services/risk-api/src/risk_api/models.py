@@ -2,12 +2,13 @@
 
 from risk_api.assessments.models import Assessment, AssessmentAnswer, ChildAgencyLink, ChildRisk
 from risk_api.break_glass.models import BreakGlassGrant
-from risk_api.database import AUDIT, EVENTS, Base
+from risk_api.database import AUDIT, EVENTS, IDEMPOTENCY, Base
 from risk_api.risk_models.models import RiskIndicator, RiskModel
 
 __all__ = [
     "AUDIT",
     "EVENTS",
+    "IDEMPOTENCY",
     "Assessment",
     "AssessmentAnswer",
     "Base",

@@ -1,4 +1,5 @@
-"""Export each service's OpenAPI spec to ``openapi/<service>.json`` (``make openapi``).
+"""Export each service's OpenAPI spec to ``openapi/<service>.json`` (``make openapi``),
+and the list of problem types to ``docs/problem-types.md``.
 
 A test (tests/test_openapi_specs.py) fails when a checked-in spec differs from what
 the code serves, so integrators always build from the truth.
@@ -22,9 +23,12 @@ from referral_api.app import create_app as referral_app
 from referral_api.settings import ReferralSettings
 from risk_api.app import create_app as risk_app
 from risk_api.settings import RiskSettings
+from safeguarding_kit.problem_types import problem_types_markdown
 
 # The spec does not depend on the database; an in-memory one is never connected to.
 _OFFLINE = {"database_url": "sqlite://", "dev_issuer_enabled": False, "environment": "test"}
+
+PROBLEM_TYPES_PAGE = "problem-types.md"
 
 SERVICES: dict[str, Callable[[], FastAPI]] = {
     "referral-api": lambda: referral_app(ReferralSettings(**_OFFLINE)),  # type: ignore[arg-type]
@@ -45,13 +49,22 @@ def current_specs() -> dict[str, str]:
     return {name: spec_text(spec) for name, spec in {**specs, "gateway": combined}.items()}
 
 
-def main(out_dir: str) -> None:
+def problem_types_page(specs: dict[str, str]) -> str:
+    """``docs/problem-types.md``: the gateway spec's ``x-problem-types`` as a table."""
+    return problem_types_markdown(json.loads(specs["gateway"])["x-problem-types"])
+
+
+def main(out_dir: str = "openapi", docs_dir: str = "docs") -> None:
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
-    for name, text in current_specs().items():
+    specs = current_specs()
+    for name, text in specs.items():
         (target / f"{name}.json").write_text(text)
         print(f"wrote {target / (name + '.json')}")
+    page = Path(docs_dir) / PROBLEM_TYPES_PAGE
+    page.write_text(problem_types_page(specs))
+    print(f"wrote {page}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "openapi")
+    main(*sys.argv[1:3])

@@ -1,5 +1,6 @@
 """Auditors' endpoints over a service's audit trail: a child's access history and a
-check that the hash chain is intact. Each service mounts them at its own paths.
+check that the hash chain is intact. Each service mounts the access log under its own
+child path; the verification follows the one scheme of :class:`ServiceLabel`.
 
 An auditor of an agency the agreement grants ``audits`` (information governance) reads
 every record and verifies the chain; any other agency's auditor reads only the records
@@ -20,19 +21,22 @@ from safeguarding_kit.db import SessionDep
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.partnership.policy import GovernanceAuditor, Permission, allows, requires
 from safeguarding_kit.problems import problem_responses
+from safeguarding_kit.service_label import ServiceLabel
 
 Auditor = Annotated[Principal, Depends(requires(Permission.audit_all_agencies, Permission.audit_own_agency))]
 
 
 def audit_router(
-    tables: AuditTables, *, access_log_path: str, verification_path: str, operation_prefix: str
+    tables: AuditTables, *, service: ServiceLabel, access_log_path: str, access_log_operation_id: str
 ) -> APIRouter:
-    """The two auditor endpoints over ``tables``, with operation ids named for the service."""
+    """The two auditor endpoints over ``tables``: the access log at the service's own child
+    path, and the chain's verification at ``/api/v1/audit/<name>-service/verification``
+    (``verify<Name>AuditChain``), one scheme for every service."""
     router = APIRouter(tags=["audit"])
 
     @router.get(
         access_log_path,
-        operation_id=f"get{operation_prefix}AccessLog",
+        operation_id=access_log_operation_id,
         summary="Who read or changed a child's record",
         response_model=Page[AuditEntry],
         responses=problem_responses(400, 401, 403, 422),
@@ -58,8 +62,8 @@ def audit_router(
         return Page[AuditEntry](items=entries, next_cursor=next_cursor)
 
     @router.get(
-        verification_path,
-        operation_id=f"verify{operation_prefix}AuditChain",
+        f"{service.audit_prefix}/verification",
+        operation_id=service.operation_id("verify", "AuditChain"),
         summary="Check the audit chain is intact",
         response_model=ChainVerificationRead,
         responses=problem_responses(401, 403),

@@ -22,6 +22,14 @@ import yaml
 
 from safeguarding_kit.auth.principal import AgencyType
 from safeguarding_kit.partnership.capacities import CAPACITY_MEANINGS, Capacity
+from safeguarding_kit.problems import Problem
+
+
+class UnknownAgency(Problem):
+    """An agency slug that is not in the partnership agreement (GET /api/v1/partnership lists
+    them)."""
+
+    status, slug, title = 422, "unknown-agency", "Agency not in the partnership agreement"
 
 
 class InvalidAgreement(ValueError):

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     read_all_meetings = "read_all_meetings"
     read_invited_meetings = "read_invited_meetings"
     manage_agency_webhooks = "manage_agency_webhooks"
+    manage_agency_calendar_feeds = "manage_agency_calendar_feeds"
     migrate_historic_records = "migrate_historic_records"
 
 
@@ -162,6 +163,9 @@ RULES: dict[Permission, Rule] = {
     ),
     Permission.manage_agency_webhooks: _rule(
         {Role.admin}, None, "register and remove one's own agency's webhook endpoints."
+    ),
+    Permission.manage_agency_calendar_feeds: _rule(
+        {Role.admin}, None, "list and revoke the calendar feeds of one's own agency's people."
     ),
     Permission.migrate_historic_records: _rule(
         {Role.admin}, Capacity.migrates_records, "load historic referrals from an earlier system."

@@ -9,5 +9,7 @@ The URL must be https to a public address (no loopback, private or metadata rang
 checked at registration and again before every delivery.
 
 The tables are the outbox's (:class:`safeguarding_kit.events.EventTables`); the rules are
-in :mod:`.service`, the bodies in :mod:`.schemas`, the endpoints in :mod:`.routes`.
+in :mod:`.service`, the bodies in :mod:`.schemas`, the endpoints in :mod:`.routes`; what a
+service publishes in :mod:`.published`, the spec's ``webhooks`` describing each delivery
+in :mod:`.spec`, and a delivery checked against them in :mod:`.contract`.
 """

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+import types
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, JsonValue
+from pydantic.config import JsonDict
 
 from safeguarding_kit.events import DEAD, DELIVERED, PENDING
+from safeguarding_kit.pagination import page_examples
+
+# A receiver an integrator can register as it is: https to a host with public addresses
+# only, as the outbound URL policy demands (a reserved name such as `.example` never
+# resolves, so it is refused). example.com is reserved for documentation (RFC 2606) and
+# serves no receiver: copied deliveries are refused there and end dead, harmlessly.
+EXAMPLE_WEBHOOK_URL = "https://example.com/hooks/leeds-police/safeguarding"
 
 
 class WebhookEndpointCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "url": "https://hooks.leeds-police.example/safeguarding",
-                    "event_types": ["referral.received", "risk.level_changed"],
-                }
-            ]
-        },
-    )
+    """A new endpoint; each service has its own subclass (:func:`endpoint_create_model`)."""
 
-    url: HttpUrl = Field(description="Where deliveries are POSTed: https, a public address.")
-    event_types: list[str] = Field(min_length=1, max_length=50)
+    model_config = ConfigDict(extra="forbid")
+
+    url: HttpUrl = Field(
+        description="Where deliveries are POSTed: https, to a host whose every address is public "
+        "(no loopback, private, link-local or metadata address), checked now and before each delivery."
+    )
+    event_types: list[str] = Field(min_length=1, max_length=50, description="The event types to receive.")
     secret: str | None = Field(
         None,
         min_length=32,
@@ -33,22 +39,26 @@ class WebhookEndpointCreate(BaseModel):
     )
 
 
+ENDPOINT_EXAMPLE: JsonDict = {
+    "id": "0b7e3f4e-8a54-4f0c-9d6d-3a4a1c1e9b10",
+    "agency": "leeds-police",
+    "url": EXAMPLE_WEBHOOK_URL,
+    "event_types": ["referral.received"],
+    "active": True,
+    "created_by": "admin@leeds-police",
+    "created_at": "2026-11-25T09:30:00Z",
+}
+
+
+# The signing secret is shown once, in the answer to the endpoint's creation (invented here).
+CREATED_ENDPOINT_EXAMPLE: JsonDict = {
+    **ENDPOINT_EXAMPLE,
+    "secret": "Jc0q3H6v-9sWmB2xYt7LrPz4KdN8aQe1UfG5hVo_ZiE",
+}
+
+
 class WebhookEndpointRead(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "0b7e3f4e-8a54-4f0c-9d6d-3a4a1c1e9b10",
-                    "agency": "leeds-police",
-                    "url": "https://hooks.leeds-police.example/safeguarding",
-                    "event_types": ["referral.received"],
-                    "active": True,
-                    "created_by": "admin@leeds-police",
-                    "created_at": "2026-11-25T09:30:00Z",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [ENDPOINT_EXAMPLE]})
 
     id: uuid.UUID
     agency: str
@@ -60,6 +70,8 @@ class WebhookEndpointRead(BaseModel):
 
 
 class WebhookEndpointCreated(WebhookEndpointRead):
+    model_config = ConfigDict(json_schema_extra={"examples": [CREATED_ENDPOINT_EXAMPLE]})
+
     secret: str = Field(description="Verify each delivery's `webhook-signature` with it. Not shown again.")
 
 
@@ -96,5 +108,29 @@ class WebhookDeliveryRead(BaseModel):
 
 
 class WebhookDeliveryPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra=page_examples)
+
     items: list[WebhookDeliveryRead]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for older deliveries.")
+
+
+def endpoint_create_model(published: Sequence[str], service_title: str) -> type[WebhookEndpointCreate]:
+    """The create body of one service's endpoints, named ``<Title>WebhookEndpointCreate``:
+    its schema lists the event types the service publishes, and its example (two of them
+    and :data:`EXAMPLE_WEBHOOK_URL`) is one the service accepts."""
+    allowed = sorted(published)
+    example: JsonDict = {"url": EXAMPLE_WEBHOOK_URL, "event_types": list(published[:2])}
+
+    def describe(schema: JsonDict) -> None:
+        properties = cast(JsonDict, schema["properties"])
+        event_types = cast(JsonDict, properties["event_types"])
+        event_types["items"] = {"type": "string", "enum": cast(list[JsonValue], allowed)}
+        schema["examples"] = [example]
+
+    name = f"{service_title}WebhookEndpointCreate"
+    namespace = {
+        "__module__": __name__,
+        "__doc__": f"A new webhook endpoint for the {service_title.lower()} service's events.",
+        "model_config": ConfigDict(extra="forbid", title=name, json_schema_extra=describe),
+    }
+    return types.new_class(name, (WebhookEndpointCreate,), {}, lambda ns: ns.update(namespace))

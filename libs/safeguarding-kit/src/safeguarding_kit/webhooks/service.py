@@ -9,12 +9,13 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Select, and_, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.db import utc_now
 from safeguarding_kit.events import DEAD, PENDING, EventTables
+from safeguarding_kit.idempotency import forget_answers_for
 from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
 from safeguarding_kit.pagination import Page, decode_cursor, encode_cursor
 from safeguarding_kit.problems import Conflict, FieldError, NotFound, Problem
@@ -30,10 +31,15 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of generated secrets, not a 
 
 
 class UnsafeWebhookUrl(Problem):
+    """The webhook URL is not https to a host whose every address is public, so the platform
+    will not call it."""
+
     status, slug, title = 422, "unsafe-webhook-url", "Webhook URL not allowed"
 
 
 class UnknownEventTypes(Problem):
+    """A webhook endpoint asks for event types this service does not publish."""
+
     status, slug, title = 422, "unknown-event-types", "Unknown event types"
 
 
@@ -84,7 +90,8 @@ def register_endpoint(
     private_addresses_allowed: bool,
 ) -> WebhookEndpointCreated:
     """A new endpoint of the caller's agency for event types among ``published``; 422 for
-    other types or a URL the platform will not call. Commits; the answer holds the secret."""
+    other types or a URL the platform will not call. Does not commit: the caller (the
+    idempotent create) commits with its answer, which holds the secret."""
     unknown = sorted(set(body.event_types) - set(published))
     if unknown:
         raise UnknownEventTypes(
@@ -111,7 +118,6 @@ def register_endpoint(
         "created_at": utc_now(),
     }
     session.execute(insert(tables.webhook_endpoints).values(**values))
-    session.commit()
     return WebhookEndpointCreated.model_validate(values)
 
 
@@ -134,12 +140,20 @@ def endpoints_page(
 
 
 def remove_endpoint(
-    session: Session, tables: EventTables, principal: Principal, endpoint_id: uuid.UUID
+    session: Session,
+    tables: EventTables,
+    principal: Principal,
+    endpoint_id: uuid.UUID,
+    *,
+    idempotency: Table | None,
 ) -> None:
     """Stop deliveries to the endpoint: those not yet made are given up, the history
-    stays. Commits."""
+    stays, and the stored answer to its create (which holds its secret, for retries) goes.
+    Commits."""
     w, d = tables.webhook_endpoints, tables.deliveries
     endpoint_of_agency(session, tables, principal, endpoint_id)
+    if idempotency is not None:
+        forget_answers_for(session, idempotency, resource_id=str(endpoint_id))
     session.execute(update(w).where(w.c.id == endpoint_id).values(active=False))
     session.execute(
         update(d)

@@ -7,14 +7,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import JSONResponse
 
 from meetings_api.actions import service
 from meetings_api.actions.models import Action
 from meetings_api.actions.schemas import ActionCreate, ActionRead, ActionUpdate, OverdueByAgency
 from meetings_api.deps import AllMeetingsReader, Coordinator
-from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
+from safeguarding_kit.concurrency import IfMatchHeader, VersionedJSONResponse, json_with_etag
 from safeguarding_kit.db import SessionDep, utc_now
+from safeguarding_kit.idempotency import IdempotentCreate
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
 
@@ -37,12 +37,26 @@ def _action_body(action: Action) -> ActionRead:
     responses=problem_responses(401, 403, 404, 422),
 )
 def agree_action(
-    item_id: uuid.UUID, body: ActionCreate, request: Request, session: SessionDep, principal: Coordinator
-) -> JSONResponse:
+    item_id: uuid.UUID,
+    body: ActionCreate,
+    request: Request,
+    session: SessionDep,
+    principal: Coordinator,
+    once: IdempotentCreate,
+) -> VersionedJSONResponse:
     """Owned by an agency of the partnership agreement (422 otherwise) and a person, with a
     due date; carried forward to the series' next meetings until done or cancelled."""
-    action = service.agree_action(session, principal, item_id, body, request.app.state.agreement)
-    return json_with_etag(_action_body(action), action.row_version, status_code=201)
+
+    def agree() -> VersionedJSONResponse:
+        action = service.agree_action(session, principal, item_id, body, request.app.state.agreement)
+        return json_with_etag(
+            _action_body(action),
+            action.row_version,
+            status_code=201,
+            headers={"Location": f"/api/v1/meetings/actions/{action.id}"},
+        )
+
+    return once.answer(session, principal, body, agree)
 
 
 @router.patch(
@@ -57,8 +71,8 @@ def update_action(
     body: ActionUpdate,
     session: SessionDep,
     principal: Coordinator,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """Needs `If-Match`."""
     action = service.update_action(session, principal, action_id, body, if_match)
     return json_with_etag(_action_body(action), action.row_version)
@@ -95,7 +109,12 @@ def list_meeting_actions(
 def overdue_actions(
     session: SessionDep,
     principal: AllMeetingsReader,
-    owner_agency: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")] = None,
+    owner_agency: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="Only the actions this agency owns (its slug)."
+        ),
+    ] = None,
 ) -> Page[OverdueByAgency]:
     """Open actions past their due date, grouped by agency (agencies in name order, each
     agency's actions earliest due first), for chasing at the next meeting. One page

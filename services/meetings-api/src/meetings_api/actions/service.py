@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from meetings_api import audit_trail
 from meetings_api.access import reads_meetings
+from meetings_api.actions.events import ActionOverdue
 from meetings_api.actions.models import Action, ActionStatus
 from meetings_api.actions.schemas import ActionCreate, ActionUpdate
 from meetings_api.agendas.service import get_item
@@ -22,7 +23,7 @@ from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
 from safeguarding_kit.events import Outbox
 from safeguarding_kit.pagination import paginate
-from safeguarding_kit.partnership.agreement import Agreement
+from safeguarding_kit.partnership.agreement import Agreement, UnknownAgency
 from safeguarding_kit.problems import FieldError, NotFound, Problem
 
 
@@ -31,24 +32,25 @@ class ActionNotFound(NotFound):
 
 
 class DueBeforeMeeting(Problem):
+    """An action cannot fall due before the meeting that agreed it."""
+
     status, slug, title = 422, "due-before-meeting", "Due date before the meeting"
 
 
 class ChildNotOnItem(Problem):
+    """An action's child must be one of the children of the agenda item that agreed it."""
+
     status, slug, title = 422, "child-not-on-item", "The child is not on this agenda item"
-
-
-class UnknownOwnerAgency(Problem):
-    status, slug, title = 422, "unknown-agency", "No such agency in the partnership agreement"
 
 
 def agree_action(
     session: Session, principal: Principal, item_id: uuid.UUID, data: ActionCreate, agreement: Agreement
 ) -> Action:
     """An action agreed against an agenda item, owned by an agency of the partnership
-    agreement (the owner hears of it when overdue and reads it); commits."""
+    agreement (the owner hears of it when overdue and reads it). Does not commit: the
+    caller (the idempotent create) commits with its answer."""
     if not agreement.knows_agency(data.owner_agency):
-        raise UnknownOwnerAgency(
+        raise UnknownAgency(
             f"'{data.owner_agency}' is not an agency of the partnership agreement "
             "(GET /api/v1/partnership lists them).",
             errors=[FieldError(detail="not an agency of the agreement", pointer="#/owner_agency")],
@@ -77,7 +79,6 @@ def agree_action(
     audit_trail.record_for_children(
         session, principal, "create", "action", action.id, [data.child_id] if data.child_id else []
     )
-    session.commit()
     return action
 
 
@@ -170,17 +171,15 @@ def announce_overdue_actions(session: Session, outbox: Outbox, today: date, *, b
             .values(overdue_announced_at=utc_now())
         )
     for action in due:
-        outbox.emit(
+        outbox.publish(
             session,
-            "meeting.action_overdue",
-            str(action.child_id or action.id),
-            {
-                "action_id": str(action.id),
-                "child_id": str(action.child_id) if action.child_id else None,
-                "occurrence_id": str(action.occurrence_id),
-                "owner_agency": action.owner_agency,
-                "due_date": action.due_date.isoformat(),
-            },
+            ActionOverdue(
+                action_id=action.id,
+                child_id=action.child_id,
+                occurrence_id=action.occurrence_id,
+                owner_agency=action.owner_agency,
+                due_date=action.due_date,
+            ),
         )
     session.commit()
     return len(due)

@@ -24,8 +24,10 @@ from meetings_api.agendas.upstream.risk_client import HttpRiskClient, RiskClient
 from meetings_api.deps import Coordinator, MeetingCaller, Settings
 from meetings_api.occurrences import service as occurrences_service
 from safeguarding_kit.auth.bearer import bearer_token
-from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
+from safeguarding_kit.concurrency import IfMatchHeader, VersionedJSONResponse, json_with_etag
+from safeguarding_kit.created import CreatedJSONResponse
 from safeguarding_kit.db import SessionDep, utc_now
+from safeguarding_kit.idempotency import IdempotentCreate, naturally_idempotent
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
 
@@ -52,8 +54,9 @@ RiskService = Annotated[RiskClient, Depends(risk_client)]
 ReferralService = Annotated[ReferralClient, Depends(referral_client)]
 
 
-def _item_response(item: AgendaItem, status_code: int = 200) -> JSONResponse:
-    return json_with_etag(AgendaItemRead.model_validate(item), item.row_version, status_code)
+def _item_response(item: AgendaItem, status_code: int = 200) -> VersionedJSONResponse:
+    created = {"Location": f"/api/v1/meetings/agenda-items/{item.id}"} if status_code == 201 else None
+    return json_with_etag(AgendaItemRead.model_validate(item), item.row_version, status_code, created)
 
 
 @router.post(
@@ -62,6 +65,10 @@ def _item_response(item: AgendaItem, status_code: int = 200) -> JSONResponse:
     summary="Build or rebuild the agenda from risk and referral data",
     response_model=Page[AgendaItemRead],
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
+    openapi_extra=naturally_idempotent(
+        "Rebuilding the agenda from the same risk and referral data changes nothing: each "
+        "child has one item, and hand-made items, order changes and minutes are kept."
+    ),
 )
 def generate_agenda(
     occurrence_id: uuid.UUID,
@@ -136,11 +143,20 @@ def get_agenda(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 def add_agenda_item(
-    occurrence_id: uuid.UUID, body: AgendaItemCreate, session: SessionDep, principal: Coordinator
-) -> JSONResponse:
+    occurrence_id: uuid.UUID,
+    body: AgendaItemCreate,
+    session: SessionDep,
+    principal: Coordinator,
+    once: IdempotentCreate,
+) -> VersionedJSONResponse:
     """Appended at the end; rebuilding the agenda never removes it. A group of linked
     children is one item with several `child_ids`."""
-    return _item_response(service.add_item(session, principal, occurrence_id, body), 201)
+    return once.answer(
+        session,
+        principal,
+        body,
+        lambda: _item_response(service.add_item(session, principal, occurrence_id, body), 201),
+    )
 
 
 @router.patch(
@@ -155,8 +171,8 @@ def update_agenda_item(
     body: AgendaItemUpdate,
     session: SessionDep,
     principal: Coordinator,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """Needs `If-Match`. A new position moves the item and renumbers the rest."""
     return _item_response(service.update_item(session, principal, item_id, body, if_match))
 
@@ -170,10 +186,23 @@ def update_agenda_item(
     responses=problem_responses(401, 403, 404, 422),
 )
 def record_decision(
-    item_id: uuid.UUID, body: DecisionCreate, session: SessionDep, principal: Coordinator
-) -> DecisionRead:
-    """A decision taken on the item, with who recorded it and when."""
-    return DecisionRead.model_validate(service.record_decision(session, principal, item_id, body))
+    item_id: uuid.UUID,
+    body: DecisionCreate,
+    session: SessionDep,
+    principal: Coordinator,
+    once: IdempotentCreate,
+) -> JSONResponse:
+    """A decision taken on the item, with who recorded it and when. `Location` is the item's
+    list of decisions (a decision has no address of its own)."""
+
+    def record() -> JSONResponse:
+        decision = service.record_decision(session, principal, item_id, body)
+        return CreatedJSONResponse(
+            DecisionRead.model_validate(decision).model_dump(mode="json"),
+            location=f"/api/v1/meetings/agenda-items/{item_id}/decisions",
+        )
+
+    return once.answer(session, principal, body, record)
 
 
 @router.get(

@@ -210,7 +210,8 @@ def read_agenda(
 def add_item(
     session: Session, principal: Principal, occurrence_id: uuid.UUID, data: AgendaItemCreate
 ) -> AgendaItem:
-    """An item added by hand, at the end; regeneration never removes it. Commits."""
+    """An item added by hand, at the end; regeneration never removes it. Does not
+    commit: the caller (the idempotent create) commits with its answer."""
     occurrence = get_occurrence(session, occurrence_id)
     if occurrence.status is OccurrenceStatus.cancelled:
         raise MeetingCancelled("A cancelled meeting takes no agenda items.")
@@ -231,7 +232,6 @@ def add_item(
     session.add(item)
     session.flush()
     audit_trail.record_for_children(session, principal, "create", "agenda_item", item.id, data.child_ids)
-    session.commit()
     return item
 
 
@@ -264,12 +264,13 @@ def update_item(
 def record_decision(
     session: Session, principal: Principal, item_id: uuid.UUID, data: DecisionCreate
 ) -> Decision:
+    """A decision taken on the item, audited for its children. Does not commit: the
+    caller (the idempotent create) commits with its answer."""
     item = get_item(session, item_id)
     decision = Decision(agenda_item_id=item.id, text=data.text, recorded_by=principal.sub)
     session.add(decision)
     session.flush()
     audit_trail.record_for_children(session, principal, "create", "decision", decision.id, item.child_ids)
-    session.commit()
     return decision
 
 

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Sequence
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from meetings_api.deps import Coordinator, MeetingCaller
@@ -21,14 +20,15 @@ from meetings_api.occurrences.schemas import (
     RescheduleCreate,
 )
 from meetings_api.series.service import get_series
-from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
+from safeguarding_kit.concurrency import IfMatchHeader, VersionedJSONResponse, json_with_etag
 from safeguarding_kit.db import SessionDep
+from safeguarding_kit.idempotency import GUARDED_BY_IF_MATCH, naturally_idempotent
 from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/meetings/occurrences", tags=["meetings"])
 
 
-def _response(occurrence: Occurrence) -> JSONResponse:
+def _response(occurrence: Occurrence) -> VersionedJSONResponse:
     return json_with_etag(OccurrenceRead.model_validate(occurrence), occurrence.row_version)
 
 
@@ -39,7 +39,9 @@ def _response(occurrence: Occurrence) -> JSONResponse:
     response_model=OccurrenceRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_occurrence(occurrence_id: uuid.UUID, session: SessionDep, principal: MeetingCaller) -> JSONResponse:
+def get_occurrence(
+    occurrence_id: uuid.UUID, session: SessionDep, principal: MeetingCaller
+) -> VersionedJSONResponse:
     """When and where, its status, and its `ETag`. Case workers of the agencies that chair
     meetings read every meeting; case workers of another agency read the meetings their
     agency is on the attendance list of (404 otherwise, the refusal audited). 403 for a
@@ -53,14 +55,15 @@ def get_occurrence(occurrence_id: uuid.UUID, session: SessionDep, principal: Mee
     summary="Move this meeting, this and following, or all upcoming",
     response_model=OccurrenceRead,
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    openapi_extra=naturally_idempotent(GUARDED_BY_IF_MATCH),
 )
 def reschedule(
     occurrence_id: uuid.UUID,
     body: RescheduleCreate,
     session: SessionDep,
     principal: Coordinator,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """`this` moves one meeting; `following` continues the series from here at the new
     time (a new series, `continues_series_id` pointing back); `all` does the same from
     the first upcoming meeting, leaving held meetings as they were."""
@@ -73,14 +76,15 @@ def reschedule(
     summary="Cancel this meeting, this and following, or all upcoming",
     response_model=OccurrenceRead,
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    openapi_extra=naturally_idempotent(GUARDED_BY_IF_MATCH),
 )
 def cancel(
     occurrence_id: uuid.UUID,
     body: CancelCreate,
     session: SessionDep,
     principal: Coordinator,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """Needs `If-Match`. Cancelling following or all ends the series' rule there."""
     return _response(service.cancel(session, occurrence_id, body, if_match))
 
@@ -91,10 +95,11 @@ def cancel(
     summary="Record that the meeting took place",
     response_model=OccurrenceRead,
     responses=problem_responses(401, 403, 404, 409, 412, 428),
+    openapi_extra=naturally_idempotent(GUARDED_BY_IF_MATCH),
 )
 def mark_held(
-    occurrence_id: uuid.UUID, session: SessionDep, principal: Coordinator, if_match: IfMatchHeader = None
-) -> JSONResponse:
+    occurrence_id: uuid.UUID, session: SessionDep, principal: Coordinator, if_match: IfMatchHeader
+) -> VersionedJSONResponse:
     """scheduled -> held, once the meeting's start time (Europe/London wall clock) has passed:
     before its start it is 409 `occurrence-not-started` and nothing changes. Needs `If-Match`."""
     return _response(service.mark_held(session, occurrence_id, if_match))
@@ -116,6 +121,10 @@ def _attendance(session: Session, occurrence_id: uuid.UUID, rows: Sequence[Atten
     summary="Record who attended",
     response_model=AttendanceRead,
     responses=problem_responses(401, 403, 404, 409, 422),
+    openapi_extra=naturally_idempotent(
+        "A PUT: the register sent replaces the meeting's whole register, so sending it again "
+        "leaves the same register."
+    ),
 )
 def record_attendance(
     occurrence_id: uuid.UUID, body: AttendanceUpdate, session: SessionDep, principal: Coordinator

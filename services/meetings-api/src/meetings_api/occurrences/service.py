@@ -37,6 +37,8 @@ class OccurrenceNotFound(NotFound):
 
 
 class WindowTooLong(Problem):
+    """The meetings asked for span more days than one request may list."""
+
     status, slug, title = 422, "window-too-long", "Date range too long"
 
 

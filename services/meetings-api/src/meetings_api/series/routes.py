@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from meetings_api.deps import AllMeetingsReader, Coordinator
 from meetings_api.occurrences.schemas import OccurrenceRead
@@ -15,8 +15,9 @@ from meetings_api.occurrences.service import occurrences_page
 from meetings_api.series import service
 from meetings_api.series.calendar import calendar_feed
 from meetings_api.series.schemas import SeriesCreate, SeriesRead
-from safeguarding_kit.concurrency import json_with_etag
+from safeguarding_kit.concurrency import VersionedJSONResponse, json_with_etag
 from safeguarding_kit.db import SessionDep, UtcTimestamp, utc_now
+from safeguarding_kit.idempotency import IdempotentCreate
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.periods import DayOrInstant
 from safeguarding_kit.problems import problem_responses
@@ -47,15 +48,21 @@ def list_meeting_series(
     response_model=SeriesRead,
     responses=problem_responses(401, 403, 422),
 )
-def create_meeting_series(body: SeriesCreate, session: SessionDep, principal: Coordinator) -> JSONResponse:
+def create_meeting_series(
+    body: SeriesCreate, session: SessionDep, principal: Coordinator, once: IdempotentCreate
+) -> VersionedJSONResponse:
     """A recurring MACE, CETG, missing or mapping meeting (meeting coordinators only)."""
-    series = service.create_series(session, principal, body)
-    return json_with_etag(
-        SeriesRead.model_validate(series),
-        series.row_version,
-        status_code=201,
-        headers={"Location": f"/api/v1/meetings/series/{series.id}"},
-    )
+
+    def create() -> VersionedJSONResponse:
+        series = service.create_series(session, principal, body)
+        return json_with_etag(
+            SeriesRead.model_validate(series),
+            series.row_version,
+            status_code=201,
+            headers={"Location": f"/api/v1/meetings/series/{series.id}"},
+        )
+
+    return once.answer(session, principal, body, create)
 
 
 @router.get(
@@ -65,9 +72,12 @@ def create_meeting_series(body: SeriesCreate, session: SessionDep, principal: Co
     response_model=SeriesRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_meeting_series(series_id: uuid.UUID, session: SessionDep, principal: AllMeetingsReader) -> SeriesRead:
-    """The series with its rule; `continues_series_id` links a series split by a change."""
-    return SeriesRead.model_validate(service.get_series(session, series_id))
+def get_meeting_series(
+    series_id: uuid.UUID, session: SessionDep, principal: AllMeetingsReader
+) -> VersionedJSONResponse:
+    """The series with its rule and its `ETag`; `continues_series_id` links a series split by a change."""
+    series = service.get_series(session, series_id)
+    return json_with_etag(SeriesRead.model_validate(series), series.row_version)
 
 
 @router.get(
@@ -121,10 +131,13 @@ def list_occurrences(
 def series_calendar_feed(
     series_id: uuid.UUID, session: SessionDep, principal: AllMeetingsReader, request: Request
 ) -> Response:
-    """One VEVENT with the RRULE and EXDATEs, readable by Outlook and Google Calendar.
-    No child's name or id appears: only agenda sizes and the link."""
+    """One VEVENT with the RRULE and EXDATEs, and the VTIMEZONE of Europe/London, readable
+    by Outlook and Google Calendar. No child's name or id appears: only agenda sizes and
+    the link. Calendar apps cannot send a bearer token: to subscribe, create a feed
+    address with `createCalendarFeed`."""
     series = service.get_series(session, series_id)
-    body = calendar_feed(session, series, now=utc_now())
+    name = f"{series.meeting_type.value}: {series.title}"
+    body = calendar_feed(session, [series], name=name, now=utc_now())
     return Response(
         body,
         media_type="text/calendar",

@@ -19,13 +19,14 @@ class SeriesNotFound(NotFound):
 
 
 def create_series(session: Session, principal: Principal, data: SeriesCreate) -> MeetingSeries:
-    """Record a new recurring meeting; commits."""
+    """Record a new recurring meeting. Does not commit: the caller (the idempotent
+    create) commits with its answer."""
     values = data.model_dump()
     values["core_agency_types"] = [t.value for t in data.core_agency_types]
     values["quorum_agency_types"] = [t.value for t in data.quorum_agency_types]
     series = MeetingSeries(**values, created_by=principal.sub)
     session.add(series)
-    session.commit()
+    session.flush()
     return series
 
 

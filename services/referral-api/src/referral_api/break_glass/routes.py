@@ -13,6 +13,7 @@ from referral_api.break_glass.schemas import BreakGlassCreate, BreakGlassGrantRe
 from referral_api.deps import BreakGlassCaller
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.events import OutboxDep
+from safeguarding_kit.idempotency import IdempotentCreate
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.partnership.policy import GovernanceAuditor
 from safeguarding_kit.problems import problem_responses
@@ -35,6 +36,7 @@ def break_glass(
     session: SessionDep,
     principal: BreakGlassCaller,
     outbox: OutboxDep,
+    once: IdempotentCreate,
 ) -> JSONResponse:
     """For an emergency only: a case worker whose agency is not linked to the child opens
     the child's record, referrals and missing episodes, **to read**, for themselves alone,
@@ -49,20 +51,24 @@ def break_glass(
     The `child_id` comes from whoever asks you to act (the police, a hospital, the
     out-of-hours hub). 404 for an id that does not exist; 409 when you can already see
     the child."""
-    grant = service.break_glass(
-        session,
-        principal,
-        child_id,
-        body.reason,
-        agreement=request.app.state.agreement,
-        window=request.app.state.break_glass_window,
-        outbox=outbox,
-    )
-    return JSONResponse(
-        BreakGlassGrantRead.model_validate(grant).model_dump(mode="json"),
-        status_code=status.HTTP_201_CREATED,
-        headers={"Location": f"/api/v1/children/{grant.child_id}"},
-    )
+
+    def open_record() -> JSONResponse:
+        grant = service.break_glass(
+            session,
+            principal,
+            child_id,
+            body.reason,
+            agreement=request.app.state.agreement,
+            window=request.app.state.break_glass_window,
+            outbox=outbox,
+        )
+        return JSONResponse(
+            BreakGlassGrantRead.model_validate(grant).model_dump(mode="json"),
+            status_code=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/children/{grant.child_id}"},
+        )
+
+    return once.answer(session, principal, body, open_record)
 
 
 @router.get(
@@ -75,8 +81,14 @@ def break_glass(
 def list_grants(
     session: SessionDep,
     principal: GovernanceAuditor,
-    child_id: uuid.UUID | None = None,
-    agency: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")] = None,
+    child_id: Annotated[uuid.UUID | None, Query(description="Only those about this child.")] = None,
+    agency: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
+            description="Only grants to people of this agency (its slug).",
+        ),
+    ] = None,
     limit: LimitParam = 25,
     cursor: CursorParam = None,
 ) -> Page[BreakGlassGrantRead]:

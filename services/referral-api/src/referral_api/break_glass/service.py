@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from referral_api import audit_trail
 from referral_api.access import break_glass_note
+from referral_api.break_glass.events import BreakGlassGranted
 from referral_api.break_glass.models import BreakGlassGrant
 from referral_api.children import service as children_service
 from referral_api.children.models import Child
@@ -23,8 +24,6 @@ from safeguarding_kit.pagination import paginate
 from safeguarding_kit.partnership.agreement import Agreement
 from safeguarding_kit.partnership.capacities import Capacity
 from safeguarding_kit.problems import Conflict, Forbidden
-
-EVENT_TYPE = "access.break_glass"
 
 
 class ChildAlreadyVisible(Conflict):
@@ -60,7 +59,8 @@ def break_glass(
     outbox: Outbox,
 ) -> BreakGlassGrant:
     """Open the child's record to the caller alone for ``window``, recording why;
-    audited and announced to the auditors (ids only); commits. :class:`ChildNotFound`
+    audited and announced to the auditors (ids only). Does not commit: the caller (the
+    idempotent create) commits with its answer. :class:`ChildNotFound`
     for an unknown id, :class:`ChildAlreadyVisible` when no grant is needed."""
     if not agreement.knows_agency(principal.agency):
         raise Forbidden("Break-glass is for case workers of agencies in the partnership agreement.")
@@ -88,19 +88,16 @@ def break_glass(
     # Ids only: never the reason, which may name people, nor anything of the child. Whom
     # the grant is for (a professional) is said: the risk service opens the child's risk
     # to that person alone, and the auditors review who broke glass.
-    dataclasses.replace(outbox, partner_audience=auditors_hear).emit(
+    dataclasses.replace(outbox, partner_audience=auditors_hear).publish(
         session,
-        EVENT_TYPE,
-        str(child.id),
-        {
-            "grant_id": str(grant.id),
-            "child_id": str(child.id),
-            "agency": principal.agency,
-            "granted_to": principal.sub,
-            "expires_at": grant.expires_at.isoformat(),
-        },
+        BreakGlassGranted(
+            grant_id=grant.id,
+            child_id=child.id,
+            agency=principal.agency,
+            granted_to=principal.sub,
+            expires_at=grant.expires_at,
+        ),
     )
-    session.commit()
     return grant
 
 

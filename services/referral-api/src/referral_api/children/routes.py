@@ -15,9 +15,14 @@ from referral_api.children.schemas import ChildDetails, ChildMerge, ChildRead, C
 from referral_api.deps import ChildMerger
 from referral_api.referrals import service as referrals_service
 from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
+from safeguarding_kit.concurrency import IfMatchHeader, VersionedJSONResponse, json_with_etag
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.events import OutboxDep
+from safeguarding_kit.idempotency import (
+    GUARDED_BY_IF_MATCH,
+    IdempotentCreate,
+    naturally_idempotent,
+)
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.partnership.policy import CaseWorker
 from safeguarding_kit.problems import problem_responses
@@ -38,7 +43,7 @@ def _child_body(
     return body
 
 
-def _child_response(body: ChildRead, status_code: int = 200) -> JSONResponse:
+def _child_response(body: ChildRead, status_code: int = 200) -> VersionedJSONResponse:
     return json_with_etag(
         body, body.version, status_code, headers={"Location": f"/api/v1/children/{body.id}"}
     )
@@ -60,7 +65,11 @@ def _child_response(body: ChildRead, status_code: int = 200) -> JSONResponse:
     },
 )
 def register_child(
-    details: ChildDetails, session: SessionDep, principal: CaseWorker, outbox: OutboxDep
+    details: ChildDetails,
+    session: SessionDep,
+    principal: CaseWorker,
+    outbox: OutboxDep,
+    once: IdempotentCreate,
 ) -> JSONResponse:
     """201 with a new record; the hub's own teams see in `possible_duplicate_ids` any
     records with the same names and date of birth, or the same NHS number, for a
@@ -70,9 +79,13 @@ def register_child(
     registered as a new record, exactly as an unknown number would be, and the hub
     reviews the possible match. NHS numbers written in other scripts' digits
     (full-width, Arabic-Indic...) are read as the same ASCII number."""
-    registration = service.enrol_child(session, principal, details, outbox)
-    body = _child_body(session, principal, registration.child, registration.possible_duplicate_ids)
-    return _child_response(body, 201 if registration.created else 200)
+
+    def register() -> JSONResponse:
+        registration = service.enrol_child(session, principal, details, outbox)
+        body = _child_body(session, principal, registration.child, registration.possible_duplicate_ids)
+        return _child_response(body, 201 if registration.created else 200)
+
+    return once.answer(session, principal, details, register)
 
 
 @router.get(
@@ -97,7 +110,7 @@ def list_children(
     response_model=ChildRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_child(child_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> JSONResponse:
+def get_child(child_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> VersionedJSONResponse:
     """The record with its `ETag`; 404 if it does not exist or you may not see it."""
     return _child_response(_child_body(session, principal, service.read_child(session, principal, child_id)))
 
@@ -114,8 +127,8 @@ def update_child(
     changes: ChildUpdate,
     session: SessionDep,
     principal: CaseWorker,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """Needs `If-Match` with the ETag of your last read: 428 without it, 412 if stale."""
     child = service.update_child(session, principal, child_id, changes, if_match)
     return _child_response(_child_body(session, principal, child))
@@ -127,6 +140,9 @@ def update_child(
     summary="Merge a duplicate record into this one",
     response_model=ChildRead,
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    openapi_extra=naturally_idempotent(
+        GUARDED_BY_IF_MATCH + " A duplicate already merged is 409 (`invalid-merge`)."
+    ),
 )
 def merge_children(
     child_id: uuid.UUID,
@@ -134,8 +150,8 @@ def merge_children(
     session: SessionDep,
     principal: ChildMerger,
     outbox: OutboxDep,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """Managers of the hub's own teams only (the role `manager` at an agency granted
     `all_cases`). The duplicate's referrals and history move to this record; the
     duplicate is kept, marked `merged_into_id`. Every merge needs a `reason`, kept in both

@@ -16,6 +16,7 @@ from referral_api.access import (
     sees_all_cases,
     works_linked_cases,
 )
+from referral_api.children.events import ChildAgencyLinked, ChildMerged
 from referral_api.children.models import Child, ChildAgencyLink, LinkReason
 from referral_api.children.schemas import ChildDetails, ChildMerge, ChildUpdate
 from referral_api.database import Base
@@ -31,6 +32,8 @@ class ChildNotFound(NotFound):
 
 
 class InvalidMerge(Problem):
+    """These two child records cannot be merged: they are one record, or one was already merged."""
+
     status, slug, title = 409, "invalid-merge", "These records cannot be merged"
 
 
@@ -81,12 +84,7 @@ def link_agency(
     if exists is None:
         session.add(ChildAgencyLink(child_id=child_id, agency=agency, reason=reason))
         session.flush()
-        outbox.emit(
-            session,
-            "child.agency_linked",
-            str(child_id),
-            {"child_id": str(child_id), "agency": agency, "reason": reason.value},
-        )
+        outbox.publish(session, ChildAgencyLinked(child_id=child_id, agency=agency, reason=reason))
 
 
 def _surviving(session: Session, child: Child) -> Child:
@@ -137,13 +135,14 @@ def enrol_child(
     session: Session, principal: Principal, details: ChildDetails, outbox: Outbox
 ) -> ChildRegistration:
     """Register (or match) a child for a case worker, linking their agency when it is
-    without ``all_cases`` so they can read the record they made; audited; commits."""
+    without ``all_cases`` so they can read the record they made; audited. Does not
+    commit: the caller (the idempotent create) commits with its answer."""
     registration = register_child(session, principal, details)
     if not sees_all_cases(principal):
         link_agency(session, registration.child.id, principal.agency, LinkReason.registration, outbox)
     action = "create" if registration.created else "match"
     audit_trail.record(session, principal, action, "child", registration.child.id, registration.child.id)
-    session.commit()
+    session.flush()
     return registration
 
 
@@ -310,11 +309,6 @@ def merge_children(
         detail=audit_trail.detail(f"into:{surviving.id}{why}"),
     )
     # Told under the duplicate's id, so it arrives after everything said of the duplicate.
-    outbox.emit(
-        session,
-        "child.merged",
-        str(duplicate.id),
-        {"child_id": str(surviving.id), "merged_child_id": str(duplicate.id)},
-    )
+    outbox.publish(session, ChildMerged(child_id=surviving.id, merged_child_id=duplicate.id))
     session.commit()
     return surviving

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from referral_api.concerns import service
@@ -20,8 +19,9 @@ from referral_api.concerns.schemas import (
     PlaceRead,
 )
 from referral_api.deps import IntelligenceReader, IntelligenceWorker
-from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
+from safeguarding_kit.concurrency import IfMatchHeader, VersionedJSONResponse, json_with_etag
 from safeguarding_kit.db import SessionDep
+from safeguarding_kit.idempotency import IdempotentCreate
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
 
@@ -53,10 +53,21 @@ def _place_body(session: Session, place: PlaceOfConcern) -> PlaceRead:
     response_model=PersonRead,
     responses=problem_responses(401, 403, 422),
 )
-def create_person(body: PersonCreate, session: SessionDep, principal: IntelligenceWorker) -> JSONResponse:
+def create_person(
+    body: PersonCreate, session: SessionDep, principal: IntelligenceWorker, once: IdempotentCreate
+) -> VersionedJSONResponse:
     """Police and social care case workers only."""
-    person = service.create_person(session, principal, body)
-    return json_with_etag(_person_body(session, person), person.row_version, 201)
+
+    def create() -> VersionedJSONResponse:
+        person = service.create_person(session, principal, body)
+        return json_with_etag(
+            _person_body(session, person),
+            person.row_version,
+            201,
+            headers={"Location": f"/api/v1/persons-of-concern/{person.id}"},
+        )
+
+    return once.answer(session, principal, body, create)
 
 
 @persons_router.get(
@@ -81,7 +92,9 @@ def list_persons(
     response_model=PersonRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_person(person_id: uuid.UUID, session: SessionDep, principal: IntelligenceReader) -> JSONResponse:
+def get_person(
+    person_id: uuid.UUID, session: SessionDep, principal: IntelligenceReader
+) -> VersionedJSONResponse:
     """404 for everyone outside police and social care."""
     person = service.get_person(session, principal, person_id)
     return json_with_etag(_person_body(session, person), person.row_version)
@@ -99,8 +112,8 @@ def update_person(
     body: PersonUpdate,
     session: SessionDep,
     principal: IntelligenceReader,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """Needs `If-Match`."""
     person = service.update_person(session, principal, person_id, body, if_match)
     return json_with_etag(_person_body(session, person), person.row_version)
@@ -114,12 +127,20 @@ def update_person(
     responses=problem_responses(401, 403, 404, 422),
 )
 def link_person(
-    person_id: uuid.UUID, body: LinkCreate, session: SessionDep, principal: IntelligenceReader
-) -> JSONResponse:
+    person_id: uuid.UUID,
+    body: LinkCreate,
+    session: SessionDep,
+    principal: IntelligenceReader,
+    once: IdempotentCreate,
+) -> VersionedJSONResponse:
     """The child or referral must be one you can see."""
-    service.link(session, principal, person_id=person_id, place_id=None, data=body)
-    person = service.get_person(session, principal, person_id)
-    return json_with_etag(_person_body(session, person), person.row_version)
+
+    def create() -> VersionedJSONResponse:
+        service.link(session, principal, person_id=person_id, place_id=None, data=body)
+        person = service.get_person(session, principal, person_id)
+        return json_with_etag(_person_body(session, person), person.row_version)
+
+    return once.answer(session, principal, body, create)
 
 
 @places_router.post(
@@ -130,10 +151,21 @@ def link_person(
     response_model=PlaceRead,
     responses=problem_responses(401, 403, 422),
 )
-def create_place(body: PlaceCreate, session: SessionDep, principal: IntelligenceWorker) -> JSONResponse:
+def create_place(
+    body: PlaceCreate, session: SessionDep, principal: IntelligenceWorker, once: IdempotentCreate
+) -> VersionedJSONResponse:
     """Hotels, takeaways, taxi firms, parks... never a child's home; street name and ward only."""
-    place = service.create_place(session, principal, body)
-    return json_with_etag(_place_body(session, place), place.row_version, 201)
+
+    def create() -> VersionedJSONResponse:
+        place = service.create_place(session, principal, body)
+        return json_with_etag(
+            _place_body(session, place),
+            place.row_version,
+            201,
+            headers={"Location": f"/api/v1/places-of-concern/{place.id}"},
+        )
+
+    return once.answer(session, principal, body, create)
 
 
 @places_router.get(
@@ -146,8 +178,11 @@ def create_place(body: PlaceCreate, session: SessionDep, principal: Intelligence
 def list_places(
     session: SessionDep,
     principal: IntelligenceWorker,
-    place_type: PlaceType | None = None,
-    ward_code: Annotated[str | None, Query(pattern=r"^[EW]05\d{6}$")] = None,
+    place_type: Annotated[PlaceType | None, Query(description="Only places of this type.")] = None,
+    ward_code: Annotated[
+        str | None,
+        Query(pattern=r"^[EW]05\d{6}$", description="Only places in this electoral ward (its ONS code)."),
+    ] = None,
     limit: LimitParam = 25,
     cursor: CursorParam = None,
 ) -> Page[PlaceRead]:
@@ -165,7 +200,9 @@ def list_places(
     response_model=PlaceRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_place(place_id: uuid.UUID, session: SessionDep, principal: IntelligenceReader) -> JSONResponse:
+def get_place(
+    place_id: uuid.UUID, session: SessionDep, principal: IntelligenceReader
+) -> VersionedJSONResponse:
     """404 for everyone outside police and social care."""
     place = service.get_place(session, principal, place_id)
     return json_with_etag(_place_body(session, place), place.row_version)
@@ -179,9 +216,17 @@ def get_place(place_id: uuid.UUID, session: SessionDep, principal: IntelligenceR
     responses=problem_responses(401, 403, 404, 422),
 )
 def link_place(
-    place_id: uuid.UUID, body: LinkCreate, session: SessionDep, principal: IntelligenceReader
-) -> JSONResponse:
+    place_id: uuid.UUID,
+    body: LinkCreate,
+    session: SessionDep,
+    principal: IntelligenceReader,
+    once: IdempotentCreate,
+) -> VersionedJSONResponse:
     """A house or flat is linked to persons only, never to a child."""
-    service.link(session, principal, person_id=None, place_id=place_id, data=body)
-    place = service.get_place(session, principal, place_id)
-    return json_with_etag(_place_body(session, place), place.row_version)
+
+    def create() -> VersionedJSONResponse:
+        service.link(session, principal, person_id=None, place_id=place_id, data=body)
+        place = service.get_place(session, principal, place_id)
+        return json_with_etag(_place_body(session, place), place.row_version)
+
+    return once.answer(session, principal, body, create)

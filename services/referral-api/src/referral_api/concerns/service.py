@@ -25,6 +25,9 @@ class ConcernNotFound(NotFound):
 
 
 class InvalidLink(Problem):
+    """A link the register does not keep: a person of concern links to children and referrals, a
+    place to persons (from the place)."""
+
     status, slug, title = 422, "invalid-concern-link", "That cannot be linked"
 
 
@@ -55,18 +58,22 @@ def links_of(
 
 
 def create_person(session: Session, principal: Principal, data: PersonCreate) -> PersonOfConcern:
+    """A new person of concern recorded by the caller's agency; flushed, for the caller
+    (the idempotent create) to commit with its answer."""
     require_writer(principal)
     person = PersonOfConcern(**data.model_dump(), recorded_by_agency=principal.agency)
     session.add(person)
-    session.commit()
+    session.flush()
     return person
 
 
 def create_place(session: Session, principal: Principal, data: PlaceCreate) -> PlaceOfConcern:
+    """A new place of concern recorded by the caller's agency; flushed, for the caller
+    (the idempotent create) to commit with its answer."""
     require_writer(principal)
     place = PlaceOfConcern(**data.model_dump(), recorded_by_agency=principal.agency)
     session.add(place)
-    session.commit()
+    session.flush()
     return place
 
 
@@ -100,7 +107,8 @@ def link(
     place_id: uuid.UUID | None,
     data: LinkCreate,
 ) -> ConcernLink:
-    """Link a person or place to a child or referral you can see (or a place to a person); audited."""
+    """Link a person or place to a child or referral you can see (or a place to a person);
+    audited. Does not commit: the caller (the idempotent create) commits with its answer."""
     require_writer(principal)
     if person_id is not None:
         get_person(session, principal, person_id)
@@ -143,7 +151,6 @@ def link(
             person_id or place_id or record.id,
             child_id,
         )
-    session.commit()
     return record
 
 

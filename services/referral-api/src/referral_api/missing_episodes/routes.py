@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
 from referral_api.missing_episodes import service
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.missing_episodes.schemas import EpisodeCreate, EpisodeRead, FoundCreate, InterviewCreate
-from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
+from safeguarding_kit.concurrency import IfMatchHeader, VersionedJSONResponse, json_with_etag
 from safeguarding_kit.db import SessionDep, utc_now
 from safeguarding_kit.events import OutboxDep
+from safeguarding_kit.idempotency import (
+    GUARDED_BY_IF_MATCH,
+    IdempotentCreate,
+    naturally_idempotent,
+)
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.partnership.policy import CaseWorker
 from safeguarding_kit.problems import problem_responses
@@ -26,7 +32,7 @@ def _body(episode: MissingEpisode) -> EpisodeRead:
     return body
 
 
-def _response(episode: MissingEpisode, status_code: int = 200) -> JSONResponse:
+def _response(episode: MissingEpisode, status_code: int = 200) -> VersionedJSONResponse:
     return json_with_etag(
         _body(episode),
         episode.row_version,
@@ -44,10 +50,15 @@ def _response(episode: MissingEpisode, status_code: int = 200) -> JSONResponse:
     responses=problem_responses(401, 403, 422),
 )
 def report_missing(
-    body: EpisodeCreate, session: SessionDep, principal: CaseWorker, outbox: OutboxDep
+    body: EpisodeCreate, session: SessionDep, principal: CaseWorker, outbox: OutboxDep, once: IdempotentCreate
 ) -> JSONResponse:
     """Opens an episode for a child you can see."""
-    return _response(service.report_missing(session, principal, body, outbox), 201)
+    return once.answer(
+        session,
+        principal,
+        body,
+        lambda: _response(service.report_missing(session, principal, body, outbox), 201),
+    )
 
 
 @router.get(
@@ -60,8 +71,8 @@ def report_missing(
 def list_episodes(
     session: SessionDep,
     principal: CaseWorker,
-    child_id: uuid.UUID | None = None,
-    open: bool = False,
+    child_id: Annotated[uuid.UUID | None, Query(description="Only those about this child.")] = None,
+    open: Annotated[bool, Query(description="Only episodes not yet closed.")] = False,
     limit: LimitParam = 25,
     cursor: CursorParam = None,
 ) -> Page[EpisodeRead]:
@@ -108,7 +119,7 @@ def overdue_interviews(
     response_model=EpisodeRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_episode(episode_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> JSONResponse:
+def get_episode(episode_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> VersionedJSONResponse:
     """With its interview clock and `ETag`."""
     return _response(service.get_episode(session, principal, episode_id))
 
@@ -119,6 +130,7 @@ def get_episode(episode_id: uuid.UUID, session: SessionDep, principal: CaseWorke
     summary="Record that the child was found",
     response_model=EpisodeRead,
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    openapi_extra=naturally_idempotent(GUARDED_BY_IF_MATCH),
 )
 def record_found(
     episode_id: uuid.UUID,
@@ -126,8 +138,8 @@ def record_found(
     session: SessionDep,
     principal: CaseWorker,
     outbox: OutboxDep,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """Starts the 72-hour return-home interview clock. Needs `If-Match`."""
     return _response(service.record_found(session, principal, episode_id, body, if_match, outbox))
 
@@ -138,13 +150,14 @@ def record_found(
     summary="Record the return-home interview offered, completed or declined",
     response_model=EpisodeRead,
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    openapi_extra=naturally_idempotent(GUARDED_BY_IF_MATCH),
 )
 def record_interview(
     episode_id: uuid.UUID,
     body: InterviewCreate,
     session: SessionDep,
     principal: CaseWorker,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """After the child is found; completed or declined closes the clock. Needs `If-Match`."""
     return _response(service.record_interview(session, principal, episode_id, body, if_match))

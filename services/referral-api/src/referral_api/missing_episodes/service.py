@@ -13,6 +13,7 @@ from referral_api.access import break_glass_notes
 from referral_api.children import service as children_service
 from referral_api.children.models import Child
 from referral_api.missing_episodes.clock import return_home_interview_due
+from referral_api.missing_episodes.events import MissingEpisodeFound, MissingEpisodeReported
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.missing_episodes.schemas import (
     EpisodeCreate,
@@ -37,6 +38,9 @@ class ImpossibleEpisodeStep(Conflict):
 
 
 class InvalidEpisode(Problem):
+    """The missing episode's details are not possible: a child the caller cannot see, or times
+    in the future or out of order (reported, found, interviewed)."""
+
     status, slug, title = 422, "invalid-missing-episode", "Missing episode details not possible"
 
 
@@ -61,6 +65,8 @@ def interview_overdue(episode: MissingEpisode, now: datetime) -> bool:
 def report_missing(
     session: Session, principal: Principal, data: EpisodeCreate, outbox: Outbox
 ) -> MissingEpisode:
+    """A new missing episode of a child the caller can see; audited and announced. Does not
+    commit: the caller (the idempotent create) commits with its answer."""
     try:
         child = children_service.get_child(session, principal, data.child_id)
     except children_service.ChildNotFound as exc:
@@ -82,13 +88,7 @@ def report_missing(
     session.add(episode)
     session.flush()
     audit_trail.record(session, principal, "create", "missing_episode", episode.id, child.id)
-    outbox.emit(
-        session,
-        "missing_episode.reported",
-        str(child.id),
-        {"missing_episode_id": str(episode.id), "child_id": str(child.id)},
-    )
-    session.commit()
+    outbox.publish(session, MissingEpisodeReported(missing_episode_id=episode.id, child_id=child.id))
     return episode
 
 
@@ -143,12 +143,7 @@ def record_found(
     audit_trail.record(
         session, principal, "update", "missing_episode", episode.id, episode.child_id, detail="found"
     )
-    outbox.emit(
-        session,
-        "missing_episode.found",
-        str(episode.child_id),
-        {"missing_episode_id": str(episode.id), "child_id": str(episode.child_id)},
-    )
+    outbox.publish(session, MissingEpisodeFound(missing_episode_id=episode.id, child_id=episode.child_id))
     session.commit()
     return episode
 

@@ -27,7 +27,6 @@ from referral_api.referrals.models import Referral, ReferralEvent, ReferralStatu
 from referral_api.referrals.schemas import MigratedOutcome, MigratedReferralCreate, Referrer
 from referral_api.referrals.service import (
     Submission,
-    UnknownAgency,
     check_partner_agency,
     check_partnership_service,
     flush_new_referral,
@@ -40,12 +39,11 @@ from safeguarding_kit.auth.principal import AgencyType, Principal
 from safeguarding_kit.events import Outbox
 from safeguarding_kit.idempotency import (
     IdempotencyKeyReused,
-    claim_key,
-    complete_key,
-    release_key,
+    agency_scope,
     request_fingerprint,
+    run_once,
 )
-from safeguarding_kit.partnership.agreement import Agreement
+from safeguarding_kit.partnership.agreement import Agreement, UnknownAgency
 from safeguarding_kit.problems import FieldError, Problem
 
 MIGRATION_SCOPE = "POST /api/v1/referrals/migrated"
@@ -53,10 +51,16 @@ NOT_RECORDED = "Not recorded in the source system"
 
 
 class SourceReferenceReused(Problem):
+    """A historic referral whose source reference was already loaded with a different
+    body; nothing was changed (the same body again is accepted as a retry)."""
+
     status, slug, title = 422, "source-reference-reused", "Source reference already loaded with another body"
 
 
 class ChildTooOldAtReferral(Problem):
+    """A historic referral whose child was older than the partnership works with (25) when
+    it was received."""
+
     status, slug, title = 422, "child-too-old-at-referral", "The person was over 25 when referred"
 
 
@@ -88,34 +92,21 @@ def migrate_referral(
 
     request_hash = request_fingerprint(body.model_dump(mode="json"))
     # The kit's one retry mechanism, keyed by the source system's reference per source agency.
-    scope = f"{body.source_agency}:{MIGRATION_SCOPE}"
-    key = f"source-reference:{body.source_reference}"
     try:
-        stored = claim_key(session, IDEMPOTENCY, scope=scope, key=key, request_hash=request_hash)
+        return run_once(
+            session,
+            IDEMPOTENCY,
+            scope=agency_scope(body.source_agency, MIGRATION_SCOPE),
+            key=f"source-reference:{body.source_reference}",
+            fingerprint=request_hash,
+            work=lambda: _load(session, principal, body, source.type, request_hash, outbox),
+        )
     except IdempotencyKeyReused as exc:
         raise SourceReferenceReused(
             f"Source reference '{body.source_reference}' of '{body.source_agency}' was already loaded "
             "with a different body; nothing was changed.",
             errors=[FieldError(detail="already loaded with a different body", pointer="#/source_reference")],
         ) from exc
-    if stored is not None:
-        return Submission(stored.status, stored.body)
-    try:
-        submission = _load(session, principal, body, source.type, request_hash, outbox)
-        complete_key(
-            session,
-            IDEMPOTENCY,
-            scope=scope,
-            key=key,
-            status=submission.status,
-            body=submission.body,
-            resource_id=str(submission.body["id"]),
-        )
-        session.commit()
-    except Exception:
-        release_key(session, IDEMPOTENCY, scope=scope, key=key)
-        raise
-    return submission
 
 
 def _load(

@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from referral_api.deps import DataAdministrator, DecisionTeam, ReferralSubmitter, SentReferralReader
 from referral_api.referrals import migration, service
@@ -20,10 +19,10 @@ from referral_api.referrals.schemas import (
     TransitionCreate,
 )
 from safeguarding_kit.auth.principal import AgencyType
-from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
+from safeguarding_kit.concurrency import IfMatchHeader, VersionedJSONResponse, json_with_etag
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.events import OutboxDep
-from safeguarding_kit.idempotency import MAX_KEY_LENGTH
+from safeguarding_kit.idempotency import GUARDED_BY_IF_MATCH, IdempotencyKeyHeader, naturally_idempotent
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.partnership.policy import CaseWorker
 from safeguarding_kit.periods import DayOrInstant
@@ -31,31 +30,21 @@ from safeguarding_kit.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=8,
-        max_length=MAX_KEY_LENGTH,
-        description="A unique key per referral (a UUID is ideal). A retry with the same key and body "
-        "gets the first answer again; the same key with another body is 422; while the first "
-        "request is still running, 409.",
-    ),
-]
 
-
-def _referral_response(body: ReferralRead, status_code: int = 200) -> JSONResponse:
+def _referral_response(body: ReferralRead, status_code: int = 200) -> VersionedJSONResponse:
     return json_with_etag(body, body.version, status_code)
 
 
 class ReferralFilterParams:
     def __init__(
         self,
-        status: ReferralStatus | None = None,
-        concern_type: ConcernType | None = None,
+        status: ReferralStatus | None = Query(None, description="Only referrals in this status."),
+        concern_type: ConcernType | None = Query(None, description="Only referrals of this concern."),
         source_agency_type: AgencyType | None = Query(None, description="Agency type of the referrer."),
-        allocated_worker: str | None = Query(None, max_length=200),
-        child_id: uuid.UUID | None = None,
+        allocated_worker: str | None = Query(
+            None, max_length=200, description="Only referrals allocated to this worker."
+        ),
+        child_id: uuid.UUID | None = Query(None, description="Only those about this child."),
         # With an offset, as every timestamp the platform takes: a naive one cannot be compared.
         received_from: DayOrInstant | None = Query(
             None, description="Received at or after (a date, or an ISO 8601 time with its offset)."
@@ -75,7 +64,7 @@ class ReferralFilterParams:
         )
 
 
-def _answer(submission: service.Submission) -> JSONResponse:
+def _answer(submission: service.Submission) -> VersionedJSONResponse:
     """A referral made (201) or the first answer to a retry, with where it lives and its ETag."""
     return json_with_etag(
         submission.body,
@@ -98,8 +87,8 @@ def create_referral(
     session: SessionDep,
     principal: ReferralSubmitter,
     outbox: OutboxDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> VersionedJSONResponse:
     """Record a referral from the caller's agency. The agency, its type and the status
     come from the token and the workflow, never from the body. Retries are safe with
     `Idempotency-Key` or the same `source_reference`: they get the first answer again."""
@@ -114,6 +103,11 @@ def create_referral(
     status_code=status.HTTP_201_CREATED,
     response_model=ReferralRead,
     responses=problem_responses(401, 403, 409, 422),
+    openapi_extra=naturally_idempotent(
+        "The required `source_reference` is its key: loading the same reference of the same "
+        "source agency again with the same body answers the first answer and changes nothing; "
+        "with another body it is 422 (`source-reference-reused`)."
+    ),
 )
 def migrate_historic_referral(
     body: MigratedReferralCreate,
@@ -121,7 +115,7 @@ def migrate_historic_referral(
     session: SessionDep,
     principal: DataAdministrator,
     outbox: OutboxDep,
-) -> JSONResponse:
+) -> VersionedJSONResponse:
     """For the hub's data administrators moving the partnership from its earlier system
     (e.g. a spreadsheet tracker; `make import FILE=...` loads a CSV through this operation).
     The referral keeps its original `received_at`, and its decision, first contact and
@@ -189,7 +183,9 @@ def list_overdue_decisions(
     response_model=ReferralRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_referral(referral_id: uuid.UUID, session: SessionDep, principal: SentReferralReader) -> JSONResponse:
+def get_referral(
+    referral_id: uuid.UUID, session: SessionDep, principal: SentReferralReader
+) -> VersionedJSONResponse:
     """The referral with its `ETag`, or 404 if it does not exist or you may not see it."""
     return _referral_response(service.read_referral(session, principal, referral_id))
 
@@ -200,6 +196,7 @@ def get_referral(referral_id: uuid.UUID, session: SessionDep, principal: SentRef
     summary="Move a referral to its next status",
     response_model=ReferralRead,
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    openapi_extra=naturally_idempotent(GUARDED_BY_IF_MATCH),
 )
 def transition_referral(
     referral_id: uuid.UUID,
@@ -208,8 +205,8 @@ def transition_referral(
     session: SessionDep,
     principal: DecisionTeam,
     outbox: OutboxDep,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """received -> screening -> allocated | signposted | no_further_action -> closed.
     Only the hub's referral decision team, at an agency the partnership agreement grants
     `decides_referrals`: screening needs the role `practitioner` or `manager`; allocating,
@@ -231,14 +228,15 @@ def transition_referral(
     summary="Record first contact with the child",
     response_model=ReferralRead,
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    openapi_extra=naturally_idempotent(GUARDED_BY_IF_MATCH),
 )
 def record_first_contact(
     referral_id: uuid.UUID,
     contact: FirstContactCreate,
     session: SessionDep,
     principal: CaseWorker,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """When a worker first spoke with the child, for timeliness figures. Once only."""
     referral = service.record_first_contact(session, principal, referral_id, contact, if_match)
     return _referral_response(service.to_read(session, referral))

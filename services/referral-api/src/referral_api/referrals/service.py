@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +22,7 @@ from referral_api.children.models import Child, ChildAgencyLink, LinkReason
 from referral_api.children.schemas import ChildDetails
 from referral_api.database import IDEMPOTENCY
 from referral_api.referrals.clock import referral_decision_due
+from referral_api.referrals.events import ReferralReceived, ReferralStatusChanged
 from referral_api.referrals.models import (
     ConcernType,
     Referral,
@@ -48,14 +48,13 @@ from safeguarding_kit.db import utc_now
 from safeguarding_kit.events import Outbox
 from safeguarding_kit.idempotency import (
     StoredResponse,
-    claim_key,
-    complete_key,
-    release_key,
+    agency_scope,
     request_fingerprint,
+    run_once,
     stored_response_for,
 )
 from safeguarding_kit.pagination import paginate
-from safeguarding_kit.partnership.agreement import Agreement
+from safeguarding_kit.partnership.agreement import Agreement, UnknownAgency
 from safeguarding_kit.partnership.policy import RULES, Permission, allows
 from safeguarding_kit.periods import financial_quarter_of
 from safeguarding_kit.problems import Conflict, FieldError, Forbidden, NotFound, Problem
@@ -83,14 +82,15 @@ class InvalidTransition(Conflict):
 
 
 class UnknownChild(Problem):
+    """A referral names a child id that does not exist or that the caller cannot see; send the
+    child's details instead."""
+
     status, slug, title = 422, "unknown-child", "Unknown child"
 
 
-class UnknownAgency(Problem):
-    status, slug, title = 422, "unknown-agency", "Agency not in the partnership agreement"
-
-
 class UnknownService(Problem):
+    """A referral is signposted to a service that is not on the partnership agreement's list."""
+
     status, slug, title = 422, "unknown-service", "Service not in the partnership agreement"
 
 
@@ -99,6 +99,8 @@ class FirstContactAlreadyRecorded(Conflict):
 
 
 class InvalidFirstContact(Problem):
+    """First contact must fall between the referral's receipt and now."""
+
     status, slug, title = 422, "invalid-first-contact", "First contact time not possible"
 
 
@@ -113,12 +115,8 @@ class ReferralFilters:
     received_to: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Submission:
-    """The answer to a referral POST: the first one, replayed for retries."""
-
-    status: int
-    body: dict[str, Any]
+# The answer to a referral POST: the first one, replayed for retries.
+Submission = StoredResponse
 
 
 def visible_referrals(principal: Principal, *, break_glass: bool = False) -> ColumnElement[bool]:
@@ -230,36 +228,20 @@ def submit_referral(
     Idempotency-Key (or the same source reference) gets the first answer again."""
     request_hash = request_fingerprint(body.model_dump(mode="json"))
     key = _idempotency_key(principal, body, idempotency_key)
-    scope = f"{principal.agency}:{IDEMPOTENCY_SCOPE}"
-    if key is not None:
-        stored = claim_key(session, IDEMPOTENCY, scope=scope, key=key, request_hash=request_hash)
-        if stored is not None:
-            return Submission(stored.status, stored.body)
     try:
-        submission = _create_referral(session, principal, body, request_hash, outbox)
-        if key is not None:
-            complete_key(
-                session,
-                IDEMPOTENCY,
-                scope=scope,
-                key=key,
-                status=submission.status,
-                body=submission.body,
-                resource_id=str(submission.body["id"]),
-            )
-        session.commit()
+        return run_once(
+            session,
+            IDEMPOTENCY,
+            scope=agency_scope(principal.agency, IDEMPOTENCY_SCOPE),
+            key=key,
+            fingerprint=request_hash,
+            work=lambda: _create_referral(session, principal, body, request_hash, outbox),
+        )
     except DuplicateSourceReference as duplicate:
-        if key is not None:
-            release_key(session, IDEMPOTENCY, scope=scope, key=key)
         replay = _replay_for_source_reference(session, principal, body, request_hash)
         if replay is None:
             raise duplicate
-        return Submission(replay.status, replay.body)
-    except Exception:
-        if key is not None:
-            release_key(session, IDEMPOTENCY, scope=scope, key=key)
-        raise
-    return submission
+        return replay
 
 
 def _replay_for_source_reference(
@@ -388,17 +370,15 @@ def _create_referral(
     children_service.link_agency(session, child_id, principal.agency, LinkReason.referral, outbox)
     audit_trail.record(session, principal, "create", "referral", referral.id, child_id)
     # Ids and types only: no names leave this service in events.
-    outbox.emit(
+    outbox.publish(
         session,
-        "referral.received",
-        str(child_id),
-        {
-            "referral_id": str(referral.id),
-            "child_id": str(child_id),
-            "urgency": body.urgency.value,
-            "concern_types": [c.value for c in body.concern_types],
-            "source_agency_type": principal.agency_type.value,
-        },
+        ReferralReceived(
+            referral_id=referral.id,
+            child_id=child_id,
+            urgency=body.urgency,
+            concern_types=list(body.concern_types),
+            source_agency_type=principal.agency_type,
+        ),
     )
     return Submission(201, to_read(session, referral, now=received_at).model_dump(mode="json"))
 
@@ -573,16 +553,11 @@ def transition_referral(
         referral.child_id,
         detail=f"{previous.value}->{step.to.value}",
     )
-    outbox.emit(
+    outbox.publish(
         session,
-        "referral.status_changed",
-        str(referral.child_id),
-        {
-            "referral_id": str(referral.id),
-            "child_id": str(referral.child_id),
-            "from": previous.value,
-            "to": step.to.value,
-        },
+        ReferralStatusChanged(
+            referral_id=referral.id, child_id=referral.child_id, from_status=previous, to_status=step.to
+        ),
     )
     session.commit()
     return referral

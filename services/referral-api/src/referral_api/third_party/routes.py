@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
 from referral_api.deps import ThirdPartyReader, ThirdPartySender
 from referral_api.third_party import service
 from referral_api.third_party.schemas import Receipt, ThirdPartyInformationCreate, ThirdPartyInformationRead
 from safeguarding_kit.db import SessionDep
+from safeguarding_kit.idempotency import IdempotentCreate
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
 
@@ -25,12 +28,22 @@ router = APIRouter(prefix="/api/v1/third-party-information", tags=["third-party-
     responses=problem_responses(401, 403, 409, 422),
 )
 def submit_information(
-    body: ThirdPartyInformationCreate, session: SessionDep, principal: ThirdPartySender
-) -> Receipt:
+    body: ThirdPartyInformationCreate,
+    session: SessionDep,
+    principal: ThirdPartySender,
+    once: IdempotentCreate,
+) -> JSONResponse:
     """For professionals without case access (voluntary and faith sector). The answer is a
     receipt only: what the hub does with it is never shown to the sender."""
-    record = service.receive(session, principal, body)
-    return Receipt(receipt_id=record.id, received_at=record.received_at, message=service.RECEIPT_MESSAGE)
+
+    def receive() -> JSONResponse:
+        record = service.receive(session, principal, body)
+        receipt = Receipt(
+            receipt_id=record.id, received_at=record.received_at, message=service.RECEIPT_MESSAGE
+        )
+        return JSONResponse(receipt.model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED)
+
+    return once.answer(session, principal, body, receive)
 
 
 @router.get(
@@ -43,7 +56,7 @@ def submit_information(
 def list_information(
     session: SessionDep,
     principal: ThirdPartyReader,
-    child_id: uuid.UUID | None = None,
+    child_id: Annotated[uuid.UUID | None, Query(description="Only those about this child.")] = None,
     limit: LimitParam = 25,
     cursor: CursorParam = None,
 ) -> Page[ThirdPartyInformationRead]:

@@ -67,7 +67,8 @@ def receive(
     session: Session, principal: Principal, body: ThirdPartyInformationCreate
 ) -> ThirdPartyInformation:
     """Store the information, matched to a child when one matches. The sender's agency is
-    not linked to the child: information flows to the hub only. Audited; commits."""
+    not linked to the child: information flows to the hub only. Audited. Does not commit:
+    the caller (the idempotent create) commits with its answer."""
     record = ThirdPartyInformation(
         id=uuid.uuid4(),
         agency=principal.agency,
@@ -98,7 +99,6 @@ def receive(
             f"Your agency already sent information with source_reference '{body.source_reference}'."
         ) from exc
     audit_trail.record(session, principal, "create", "third_party_information", record.id, record.child_id)
-    session.commit()
     return record
 
 

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import JSONResponse
 
 from risk_api.assessments import service
 from risk_api.assessments.models import Assessment, ChildRisk
@@ -20,9 +19,15 @@ from risk_api.assessments.schemas import (
 from risk_api.deps import Assessor, LevelOverrider, Settings
 from risk_api.settings import RiskSettings
 from risk_api.vocabularies import RiskLevel, Trend
-from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
+from safeguarding_kit.concurrency import (
+    IfMatchHeader,
+    IfMatchOnceRecorded,
+    VersionedJSONResponse,
+    json_with_etag,
+)
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.events import OutboxDep
+from safeguarding_kit.idempotency import GUARDED_BY_IF_MATCH, IdempotentCreate, naturally_idempotent
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.partnership.policy import CaseWorker
 from safeguarding_kit.periods import DayOrInstant
@@ -39,7 +44,7 @@ def review_days(settings: RiskSettings) -> dict[RiskLevel, int]:
     }
 
 
-def _assessment_response(assessment: Assessment, status_code: int = 200) -> JSONResponse:
+def _assessment_response(assessment: Assessment, status_code: int = 200) -> VersionedJSONResponse:
     return json_with_etag(
         AssessmentRead.model_validate(assessment),
         assessment.row_version,
@@ -69,15 +74,21 @@ def assess_child(
     principal: Assessor,
     settings: Settings,
     outbox: OutboxDep,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    once: IdempotentCreate,
+    if_match: IfMatchOnceRecorded = None,
+) -> VersionedJSONResponse:
     """Scores the answers: the score, the computed level and each indicator's
     contribution. `child_id` is the referral service's id for the child. When the child
-    already has a risk record, send its ETag (from `getChildRisk`) in `If-Match`."""
-    assessment = service.assess_child(
-        session, principal, child_id, body, if_match, review_days(settings), outbox
-    )
-    return _assessment_response(assessment, 201)
+    already has a risk record, send its ETag (from `getChildRisk`) in `If-Match`. A retry
+    with the same `Idempotency-Key` gets the first answer, whatever `If-Match` it carries."""
+
+    def assess() -> VersionedJSONResponse:
+        assessment = service.assess_child(
+            session, principal, child_id, body, if_match, review_days(settings), outbox
+        )
+        return _assessment_response(assessment, 201)
+
+    return once.answer(session, principal, body, assess)
 
 
 @router.get(
@@ -90,8 +101,10 @@ def assess_child(
 def list_child_risks(
     session: SessionDep,
     principal: CaseWorker,
-    level: RiskLevel | None = None,
-    trend: Trend | None = None,
+    level: Annotated[RiskLevel | None, Query(description="Only children at this risk level now.")] = None,
+    trend: Annotated[
+        Trend | None, Query(description="Only children whose risk moved this way at their last assessment.")
+    ] = None,
     level_changed_since: Annotated[
         DayOrInstant | None,
         Query(description="Reached their level at or after (a date, or an ISO 8601 time with its offset)."),
@@ -127,7 +140,7 @@ def list_child_risks(
     response_model=ChildRiskRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_child_risk(child_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> JSONResponse:
+def get_child_risk(child_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> VersionedJSONResponse:
     """Current level, trend, the assessment it came from and what is due next, with its `ETag`.
     Besides the case workers who may see the child, the one person a break-glass grant
     on it is for (announced by the referral service) reads it too, until the grant
@@ -166,10 +179,14 @@ def list_child_assessments(
     summary="Record that screening has opened",
     response_model=ChildRiskRead,
     responses=problem_responses(401, 403, 404, 422),
+    openapi_extra=naturally_idempotent(
+        "Opening a screening that is already open changes nothing and answers the child's "
+        "risk record as it is."
+    ),
 )
 def open_screening(
     child_id: uuid.UUID, body: ScreeningCreate, session: SessionDep, principal: CaseWorker, settings: Settings
-) -> JSONResponse:
+) -> VersionedJSONResponse:
     """Starts the clock: an initial assessment is due within 10 working days (configurable)."""
     risk = service.open_screening(
         session, principal, child_id, body, settings.initial_assessment_working_days
@@ -184,7 +201,9 @@ def open_screening(
     response_model=AssessmentRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_assessment(assessment_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> JSONResponse:
+def get_assessment(
+    assessment_id: uuid.UUID, session: SessionDep, principal: CaseWorker
+) -> VersionedJSONResponse:
     """With each indicator's answer, evidence, source and contribution. Besides the case
     workers who may see the child, the one person a break-glass grant on the child is
     for (announced by the referral service) reads it too, until the grant expires; each
@@ -199,6 +218,7 @@ def get_assessment(assessment_id: uuid.UUID, session: SessionDep, principal: Cas
     summary="Set a different final level (professional judgement)",
     response_model=AssessmentRead,
     responses=problem_responses(401, 403, 404, 412, 422, 428),
+    openapi_extra=naturally_idempotent(GUARDED_BY_IF_MATCH),
 )
 def override_risk_level(
     assessment_id: uuid.UUID,
@@ -207,8 +227,8 @@ def override_risk_level(
     principal: LevelOverrider,
     settings: Settings,
     outbox: OutboxDep,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """Managers only, with a written reason. The computed level stays on record beside the final one."""
     assessment = service.override_level(
         session, principal, assessment_id, body, if_match, review_days(settings), outbox

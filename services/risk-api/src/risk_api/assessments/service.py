@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from risk_api import audit_trail
 from risk_api.access import reads_linked_risk, reads_risk
+from risk_api.assessments.events import RiskAssessed, RiskLevelChanged
 from risk_api.assessments.models import Assessment, AssessmentAnswer, ChildAgencyLink, ChildRisk
 from risk_api.assessments.schemas import AssessmentCreate, OverrideCreate, ScreeningCreate
 from risk_api.break_glass import service as break_glass_service
@@ -41,6 +42,9 @@ class AssessmentNotFound(NotFound):
 
 
 class UnknownIndicatorAnswered(Problem):
+    """An assessment answers an indicator that is not in the risk model it is scored
+    with."""
+
     status, slug, title = 422, "unknown-indicator", "Answer for an indicator not in the model"
 
 
@@ -108,7 +112,8 @@ def assess_child(
 ) -> Assessment:
     """Score the answers against the model, record the assessment and update the
     child's current risk. When the child already has a risk record, ``If-Match`` must
-    name its version (so two assessors cannot silently overwrite each other). Commits."""
+    name its version (so two assessors cannot silently overwrite each other). Does not
+    commit: the caller (the idempotent create) commits with its answer."""
     _require_reader(session, principal, child_id, "risk record")
     risk = _risk_row(session, child_id)
     if risk is not None:
@@ -182,33 +187,22 @@ def assess_child(
         child_id,
         detail=f"level:{assessment.final_level.value}",
     )
-    session.commit()
+    session.flush()
     return get_assessment(session, principal, assessment.id, audit=False)
 
 
 def announce(outbox: Outbox, session: Session, assessment: Assessment, before: RiskLevel | None) -> None:
     """Events for the other services: the assessment, and a change of level if there was one."""
-    subject = str(assessment.child_id)
-    outbox.emit(
+    outbox.publish(
         session,
-        "risk.assessed",
-        subject,
-        {
-            "assessment_id": str(assessment.id),
-            "child_id": subject,
-            "level": assessment.final_level.value,
-        },
+        RiskAssessed(assessment_id=assessment.id, child_id=assessment.child_id, level=assessment.final_level),
     )
     if before != assessment.final_level:
-        outbox.emit(
+        outbox.publish(
             session,
-            "risk.level_changed",
-            subject,
-            {
-                "child_id": subject,
-                "from": before.value if before else None,
-                "to": assessment.final_level.value,
-            },
+            RiskLevelChanged(
+                child_id=assessment.child_id, from_level=before, to_level=assessment.final_level
+            ),
         )
 
 

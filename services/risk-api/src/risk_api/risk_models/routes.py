@@ -15,9 +15,14 @@ from risk_api.risk_models import service
 from risk_api.risk_models.models import RiskModel
 from risk_api.risk_models.schemas import RiskModelCreate, RiskModelRead
 from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.concurrency import IfMatchHeader, json_with_etag
+from safeguarding_kit.concurrency import IfMatchHeader, VersionedJSONResponse, json_with_etag
 from safeguarding_kit.db import SessionDep
 from safeguarding_kit.figures import threshold_of
+from safeguarding_kit.idempotency import (
+    GUARDED_BY_IF_MATCH,
+    IdempotentCreate,
+    naturally_idempotent,
+)
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.partnership.policy import Permission, allows
 from safeguarding_kit.problems import problem_responses
@@ -25,7 +30,7 @@ from safeguarding_kit.problems import problem_responses
 router = APIRouter(prefix="/api/v1/risk/models", tags=["risk-models"])
 
 
-def _model_response(model: RiskModel, status_code: int = 200) -> JSONResponse:
+def _model_response(model: RiskModel, status_code: int = 200) -> VersionedJSONResponse:
     return json_with_etag(
         RiskModelRead.model_validate(model),
         model.row_version,
@@ -58,11 +63,16 @@ def list_risk_models(
     responses=problem_responses(401, 403, 422),
 )
 def create_risk_model(
-    body: RiskModelCreate, session: SessionDep, principal: RiskModelGovernor
+    body: RiskModelCreate, session: SessionDep, principal: RiskModelGovernor, once: IdempotentCreate
 ) -> JSONResponse:
     """A draft numbered after the newest version of the same name. Publishing it takes
     two governing admins: see `requestRiskModelApproval` and `approveRiskModel`."""
-    return _model_response(service.create_draft(session, principal, body), 201)
+    return once.answer(
+        session,
+        principal,
+        body,
+        lambda: _model_response(service.create_draft(session, principal, body), 201),
+    )
 
 
 @router.get(
@@ -72,7 +82,9 @@ def create_risk_model(
     response_model=RiskModelRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_risk_model(model_id: uuid.UUID, session: SessionDep, principal: RiskModelReader) -> JSONResponse:
+def get_risk_model(
+    model_id: uuid.UUID, session: SessionDep, principal: RiskModelReader
+) -> VersionedJSONResponse:
     """The version with its thresholds and indicators, and its `ETag`."""
     return _model_response(service.get_model(session, model_id))
 
@@ -83,14 +95,18 @@ def get_risk_model(model_id: uuid.UUID, session: SessionDep, principal: RiskMode
     summary="Replace a draft's content",
     response_model=RiskModelRead,
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    openapi_extra=naturally_idempotent(
+        "It replaces the whole draft, and needs `If-Match` (428 without it): a repeat carries "
+        "the ETag the first request made stale and is refused with 412."
+    ),
 )
 def replace_draft(
     model_id: uuid.UUID,
     body: RiskModelCreate,
     session: SessionDep,
     principal: RiskModelGovernor,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """Drafts only: a published version never changes (409). Needs `If-Match`. A pending
     publication request lapses: ask again for the changed draft."""
     return _model_response(service.replace_draft(session, principal, model_id, body, if_match))
@@ -98,7 +114,7 @@ def replace_draft(
 
 def _request_response(
     request: Request, principal: Principal, model: RiskModel, status_code: int
-) -> JSONResponse:
+) -> VersionedJSONResponse:
     body = publication_service.publication_request_read(
         model, exact=allows(principal, Permission.read_exact_figures), threshold=threshold_of(request)
     )
@@ -117,14 +133,15 @@ def _request_response(
     status_code=status.HTTP_201_CREATED,
     response_model=PublicationRequestRead,
     responses=problem_responses(401, 403, 404, 409, 412, 428),
+    openapi_extra=naturally_idempotent(GUARDED_BY_IF_MATCH),
 )
 def request_approval(
     model_id: uuid.UUID,
     request: Request,
     session: SessionDep,
     principal: RiskModelGovernor,
-    if_match: IfMatchHeader = None,
-) -> JSONResponse:
+    if_match: IfMatchHeader,
+) -> VersionedJSONResponse:
     """Records who asks and what publishing the draft (at the version `If-Match` names)
     would change: the published version's hard triggers it removes, and how many
     children would move between levels (from impact analysis, counts only). A
@@ -144,7 +161,7 @@ def request_approval(
 )
 def get_approval_request(
     model_id: uuid.UUID, request: Request, session: SessionDep, principal: PublicationRequestReader
-) -> JSONResponse:
+) -> VersionedJSONResponse:
     """Who asked, when, and what publishing would change, as computed when they asked:
     what the approver weighs. Counts are exact only for analysts of an agency granted
     `exact_figures`. 404 when no request waits for approval."""
@@ -157,10 +174,13 @@ def get_approval_request(
     summary="Approve a requested publication, which publishes the draft",
     response_model=RiskModelRead,
     responses=problem_responses(401, 403, 404, 409, 412, 428),
+    openapi_extra=naturally_idempotent(
+        GUARDED_BY_IF_MATCH + " Once published, a repeat is 409: nobody has asked for approval."
+    ),
 )
 def approve(
-    model_id: uuid.UUID, session: SessionDep, principal: RiskModelGovernor, if_match: IfMatchHeader = None
-) -> JSONResponse:
+    model_id: uuid.UUID, session: SessionDep, principal: RiskModelGovernor, if_match: IfMatchHeader
+) -> VersionedJSONResponse:
     """Publishes the draft: from now on new assessments use it and it never changes.
     Only a governing admin other than the one who asked may approve (403 for the
     requester); 409 when nobody asked, or another version was published since the
@@ -177,6 +197,13 @@ def approve(
     response_model=RiskModelRead,
     responses=problem_responses(401, 403, 404),
 )
-def new_version(model_id: uuid.UUID, session: SessionDep, principal: RiskModelGovernor) -> JSONResponse:
+def new_version(
+    model_id: uuid.UUID, session: SessionDep, principal: RiskModelGovernor, once: IdempotentCreate
+) -> JSONResponse:
     """A draft copy, numbered next, to reweight and check with the impact analysis."""
-    return _model_response(service.new_version(session, principal, model_id), 201)
+    return once.answer(
+        session,
+        principal,
+        None,
+        lambda: _model_response(service.new_version(session, principal, model_id), 201),
+    )

@@ -37,7 +37,8 @@ def _indicators(data: RiskModelCreate) -> list[RiskIndicator]:
 
 
 def create_draft(session: Session, principal: Principal, data: RiskModelCreate) -> RiskModel:
-    """A new draft numbered after the newest version with the same name; commits."""
+    """A new draft numbered after the newest version with the same name. Does not commit:
+    the caller (the idempotent create) commits with its answer."""
     latest = session.scalar(select(func.max(RiskModel.version)).where(RiskModel.name == data.name))
     model = RiskModel(
         name=data.name,
@@ -60,7 +61,7 @@ def create_draft(session: Session, principal: Principal, data: RiskModelCreate) 
         None,
         detail=f"version {model.version} of {model.name}",
     )
-    session.commit()
+    session.flush()
     return get_model(session, model.id)
 
 

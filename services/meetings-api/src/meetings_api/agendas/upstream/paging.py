@@ -34,18 +34,29 @@ PAGE_LIMIT_HITS = Counter(
 
 
 class SourceUnavailable(Problem):
+    """The referral or risk service the agenda is built from could not be reached; try again
+    shortly."""
+
     status, slug, title = 503, "agenda-source-unavailable", "Could not read what the agenda is built from"
 
 
 class SourceRefused(Problem):
+    """The caller's token may not read the referral or risk service the agenda is built from."""
+
     status, slug, title = 403, "agenda-source-refused", "Not allowed to read what the agenda is built from"
 
 
 class SourceInvalid(Problem):
+    """The referral or risk service answered one of the agenda's questions with something that
+    cannot be read; the agenda was not built. Try again later."""
+
     status, slug, title = 502, "agenda-source-invalid", "What the agenda is built from was not understood"
 
 
 class SourceTooLong(Problem):
+    """The referral or risk service lists more for one of the agenda's questions than the agenda
+    reads; it was not built, rather than built without some of them."""
+
     status, slug, title = 502, "agenda-source-too-long", "What the agenda is built from is too long to read"
 
 
