@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import httpx
 from fastapi import APIRouter, Depends, Request, Response
@@ -151,6 +151,27 @@ def webhook_principal(endpoint: Any, agreement: Agreement | None) -> Principal:
     )
 
 
+_ENDPOINTS = "safeguarding_kit.events.active_endpoints"
+
+
+def _active_endpoints(session: Session, tables: EventTables) -> list[Any]:
+    """The active partner webhook endpoints, read once per transaction (a create that emits
+    several events asks once)."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_ENDPOINTS)
+    if cached is not None and cached[0] is transaction:
+        return cast(list[Any], cached[1])
+    w = tables.webhook_endpoints
+    endpoints = list(session.execute(select(w).where(w.c.active.is_(True))).all())
+    session.info[_ENDPOINTS] = (transaction, endpoints)
+    return endpoints
+
+
+def forget_active_endpoints(session: Session) -> None:
+    """Read the endpoints afresh at the next emit (one was added or removed)."""
+    session.info.pop(_ENDPOINTS, None)
+
+
 def emit(
     session: Session,
     tables: EventTables,
@@ -170,42 +191,34 @@ def emit(
     says their agency may see the subject; without it, partners get nothing."""
     event_id = uuid.uuid4()
     now = utc_now()
+    # Values go as execution parameters, so each statement is compiled once per process.
     seq = session.scalar(
-        insert(tables.events)
-        .values(id=event_id, type=type, source=source, subject=subject, data=dict(data), occurred_at=now)
-        .returning(tables.events.c.seq)
+        insert(tables.events).returning(tables.events.c.seq),
+        {
+            "id": event_id,
+            "type": type,
+            "source": source,
+            "subject": subject,
+            "data": dict(data),
+            "occurred_at": now,
+        },
     )
-    for subscriber in subscribers:
-        if type in subscriber.types:
-            session.execute(
-                insert(tables.deliveries).values(
-                    event_seq=seq,
-                    subscriber=subscriber.name,
-                    url=str(subscriber.url),
-                    subject=subject,
-                    status=PENDING,
-                    attempts=0,
-                    next_attempt_at=now,
-                )
-            )
+    lane = {"event_seq": seq, "subject": subject, "status": PENDING, "attempts": 0, "next_attempt_at": now}
+    deliveries = [
+        {**lane, "subscriber": subscriber.name, "url": str(subscriber.url), "endpoint_id": None}
+        for subscriber in subscribers
+        if type in subscriber.types
+    ]
     if partner_audience is not None:
-        w = tables.webhook_endpoints
-        for endpoint in session.execute(select(w).where(w.c.active.is_(True))).all():
-            if type in endpoint.event_types and partner_audience(
-                session, webhook_principal(endpoint, agreement), subject
-            ):
-                session.execute(
-                    insert(tables.deliveries).values(
-                        event_seq=seq,
-                        subscriber=f"webhook-{endpoint.id}",  # its own lane: order per child
-                        url=endpoint.url,
-                        subject=subject,
-                        status=PENDING,
-                        attempts=0,
-                        next_attempt_at=now,
-                        endpoint_id=endpoint.id,
-                    )
-                )
+        deliveries += [
+            # Each endpoint its own lane: a child's events reach it in order.
+            {**lane, "subscriber": f"webhook-{endpoint.id}", "url": endpoint.url, "endpoint_id": endpoint.id}
+            for endpoint in _active_endpoints(session, tables)
+            if type in endpoint.event_types
+            and partner_audience(session, webhook_principal(endpoint, agreement), subject)
+        ]
+    if deliveries:
+        session.execute(insert(tables.deliveries), deliveries)
     return event_id
 
 

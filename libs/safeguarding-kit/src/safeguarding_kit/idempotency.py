@@ -17,6 +17,7 @@ one that is safe to repeat without a key says why with :func:`naturally_idempote
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -28,7 +29,20 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -174,14 +188,15 @@ def claim_key(
     now = now or utc_now()
     try:
         session.execute(
-            insert(table).values(
-                scope=scope,
-                key=key,
-                request_hash=request_hash,
-                state=IN_PROGRESS,
-                created_at=now,
-                updated_at=now,
-            )
+            insert(table),
+            {
+                "scope": scope,
+                "key": key,
+                "request_hash": request_hash,
+                "state": IN_PROGRESS,
+                "created_at": now,
+                "updated_at": now,
+            },
         )
         session.commit()
         return None
@@ -220,6 +235,23 @@ def claim_key(
     )
 
 
+@functools.cache
+def _complete_statement(table: Table) -> Update:
+    # Built once per table, its values given at execution: no statement to build per request.
+    return (
+        update(table)
+        .where(table.c.scope == bindparam("b_scope"), table.c.key == bindparam("b_key"))
+        .values(
+            state=COMPLETED,
+            response_status=bindparam("response_status"),
+            response_body=bindparam("response_body"),
+            response_headers=bindparam("response_headers"),
+            resource_id=bindparam("resource_id"),
+            updated_at=bindparam("updated_at"),
+        )
+    )
+
+
 def complete_key(
     session: Session,
     table: Table,
@@ -231,16 +263,16 @@ def complete_key(
 ) -> None:
     """Store the first answer, in the caller's transaction (it commits with the change)."""
     session.execute(
-        update(table)
-        .where(table.c.scope == scope, table.c.key == key)
-        .values(
-            state=COMPLETED,
-            response_status=answer.status,
-            response_body=answer.body,
-            response_headers=dict(answer.headers),
-            resource_id=resource_id,
-            updated_at=utc_now(),
-        )
+        _complete_statement(table),
+        {
+            "b_scope": scope,
+            "b_key": key,
+            "response_status": answer.status,
+            "response_body": answer.body,
+            "response_headers": dict(answer.headers),
+            "resource_id": resource_id,
+            "updated_at": utc_now(),
+        },
     )
 
 

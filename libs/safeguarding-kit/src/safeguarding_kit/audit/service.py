@@ -20,18 +20,31 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, CursorResult, MetaData, Table, event, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    MetaData,
+    Table,
+    Update,
+    bindparam,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from safeguarding_kit.audit.models import GENESIS_HASH, HEAD_ID, AuditTables, audit_tables
 from safeguarding_kit.audit.schemas import AuditEntry
@@ -88,14 +101,26 @@ def ensure_chain_head(connection: Connection | Session) -> None:
         connection.execute(insert(head).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH))
 
 
+@functools.cache
+def _bump(head: Table) -> ReturningUpdate[tuple[int, str]]:
+    # One round trip: the bump takes the lock and answers the moved head (RETURNING, which
+    # PostgreSQL and SQLite 3.35+ both have). Built once per table.
+    return (
+        update(head)
+        .where(head.c.id == HEAD_ID)
+        .values(last_seq=head.c.last_seq + bindparam("count", type_=BigInteger))
+        .returning(head.c.last_seq, head.c.last_hash)
+    )
+
+
 def _take_head(session: Session, tables: AuditTables, count: int = 1) -> tuple[int, str]:
     """Move the head on by ``count`` records: the seq of the last of them and the hash of
     the record before the first; the head stays locked by this transaction until it ends."""
     head = tables.head
-    bump = update(head).where(head.c.id == HEAD_ID).values(last_seq=head.c.last_seq + count)
+    bump = _bump(head)
     for _ in range(2):
-        if cast(CursorResult[Any], session.execute(bump)).rowcount == 1:
-            row = session.execute(select(head.c.last_seq, head.c.last_hash).where(head.c.id == HEAD_ID)).one()
+        row = session.execute(bump, {"count": count}).first()
+        if row is not None:
             return int(row.last_seq), str(row.last_hash)
         # The first append to this log creates the head. Another session may be doing
         # the same: the primary key lets one insert win; the loser's savepoint rolls
@@ -158,6 +183,12 @@ def audit_values(
     return values
 
 
+@functools.cache
+def _set_last_hash(head: Table) -> Update:
+    # Built once, its value given at execution: nothing to build or compile per append.
+    return update(head).where(head.c.id == HEAD_ID).values(last_hash=bindparam("last_hash"))
+
+
 def append_records(session: Session, tables: AuditTables, records: list[dict[str, Any]]) -> list[int]:
     """Append ``records`` (from :func:`audit_values`) in order under one take of the chain
     head, in the caller's transaction; returns their seqs."""
@@ -171,7 +202,7 @@ def append_records(session: Session, tables: AuditTables, records: list[dict[str
         row["hash"] = prev_hash = record_hash(row["prev_hash"], row)
         rows.append(row)
     session.execute(insert(tables.log), rows)
-    session.execute(update(tables.head).where(tables.head.c.id == HEAD_ID).values(last_hash=prev_hash))
+    session.execute(_set_last_hash(tables.head), {"last_hash": prev_hash})
     return [row["seq"] for row in rows]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.db import utc_now
-from safeguarding_kit.events import DEAD, PENDING, EventTables
+from safeguarding_kit.events import DEAD, PENDING, EventTables, forget_active_endpoints
 from safeguarding_kit.idempotency import forget_answers_for
 from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
 from safeguarding_kit.pagination import Page, decode_cursor, encode_cursor
@@ -118,6 +118,7 @@ def register_endpoint(
         "created_at": utc_now(),
     }
     session.execute(insert(tables.webhook_endpoints).values(**values))
+    forget_active_endpoints(session)
     return WebhookEndpointCreated.model_validate(values)
 
 
@@ -155,6 +156,7 @@ def remove_endpoint(
     if idempotency is not None:
         forget_answers_for(session, idempotency, resource_id=str(endpoint_id))
     session.execute(update(w).where(w.c.id == endpoint_id).values(active=False))
+    forget_active_endpoints(session)
     session.execute(
         update(d)
         .where(d.c.endpoint_id == endpoint_id, d.c.status == PENDING)

@@ -82,7 +82,9 @@ def register_child(
 
     def register() -> JSONResponse:
         registration = service.enrol_child(session, principal, details, outbox)
-        body = _child_body(session, principal, registration.child, registration.possible_duplicate_ids)
+        # A new record is listed with those it may duplicate; a matched one with none.
+        duplicates: list[uuid.UUID] | None = None if registration.created else []
+        body = _child_body(session, principal, registration.child, duplicates)
         return _child_response(body, 201 if registration.created else 200)
 
     return once.answer(session, principal, details, register)

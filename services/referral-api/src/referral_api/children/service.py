@@ -4,7 +4,7 @@ updating under If-Match, and merging two records without losing history."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, false, insert, or_, select, true, update
 from sqlalchemy.orm import Session
@@ -44,9 +44,10 @@ _NOT_REPOINTED = {"children", "child_agency_links", "audit_log", "audit_chain_he
 
 @dataclass
 class ChildRegistration:
+    """The child a registration found or made, and whether it made it."""
+
     child: Child
     created: bool
-    possible_duplicate_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 def name_key(given_name: str, family_name: str) -> str:
@@ -76,11 +77,18 @@ def partner_may_see(session: Session, principal: Principal, subject: str) -> boo
 
 
 def link_agency(
-    session: Session, child_id: uuid.UUID, agency: str, reason: LinkReason, outbox: Outbox
+    session: Session,
+    child_id: uuid.UUID,
+    agency: str,
+    reason: LinkReason,
+    outbox: Outbox,
+    *,
+    new_child: bool = False,
 ) -> None:
     """Link ``agency`` to the child (idempotent): its case workers may then read the case,
-    here and (told by an event) in the risk service."""
-    exists = session.get(ChildAgencyLink, (child_id, agency))
+    here and (told by an event) in the risk service. A ``new_child`` (registered in this
+    transaction) has no links yet: nothing to look up."""
+    exists = None if new_child else session.get(ChildAgencyLink, (child_id, agency))
     if exists is None:
         session.add(ChildAgencyLink(child_id=child_id, agency=agency, reason=reason))
         session.flush()
@@ -126,9 +134,7 @@ def register_child(session: Session, principal: Principal, details: ChildDetails
     child = Child(**details.model_dump(), name_key=key, created_by_agency=principal.agency)
     session.add(child)
     session.flush()
-    return ChildRegistration(
-        child=child, created=True, possible_duplicate_ids=possible_duplicates(session, child)
-    )
+    return ChildRegistration(child=child, created=True)
 
 
 def enrol_child(
@@ -139,7 +145,14 @@ def enrol_child(
     commit: the caller (the idempotent create) commits with its answer."""
     registration = register_child(session, principal, details)
     if not sees_all_cases(principal):
-        link_agency(session, registration.child.id, principal.agency, LinkReason.registration, outbox)
+        link_agency(
+            session,
+            registration.child.id,
+            principal.agency,
+            LinkReason.registration,
+            outbox,
+            new_child=registration.created,
+        )
     action = "create" if registration.created else "match"
     audit_trail.record(session, principal, action, "child", registration.child.id, registration.child.id)
     session.flush()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from referral_api import audit_trail
 from referral_api.children import service as children_service
-from referral_api.children.models import Child, LinkReason
+from referral_api.children.models import LinkReason
 from referral_api.children.schemas import OLDEST_AGE_YEARS
 from referral_api.database import IDEMPOTENCY
 from referral_api.referrals.models import Referral, ReferralEvent, ReferralStatus
@@ -117,8 +117,8 @@ def _load(
     request_hash: str,
     outbox: Outbox,
 ) -> Submission:
-    child_id = resolve_child(session, principal, body.child, body.child_id)
-    born = session.get_one(Child, child_id).date_of_birth
+    child = resolve_child(session, principal, body.child, body.child_id)
+    child_id, born = child.child.id, child.child.date_of_birth
     if body.child_id is not None:  # details were checked in the body; a known child here
         age = age_on(reporting_day(body.received_at), born)
         if not 0 <= age <= OLDEST_AGE_YEARS:

@@ -18,8 +18,9 @@ from referral_api.access import (
     works_linked_cases,
 )
 from referral_api.children import service as children_service
-from referral_api.children.models import Child, ChildAgencyLink, LinkReason
+from referral_api.children.models import ChildAgencyLink, LinkReason
 from referral_api.children.schemas import ChildDetails
+from referral_api.children.service import ChildRegistration
 from referral_api.database import IDEMPOTENCY
 from referral_api.referrals.clock import referral_decision_due
 from referral_api.referrals.events import ReferralReceived, ReferralStatusChanged
@@ -260,20 +261,19 @@ def _replay_for_source_reference(
 
 def resolve_child(
     session: Session, principal: Principal, child: ChildDetails | None, child_id: uuid.UUID | None
-) -> uuid.UUID:
-    """The id of the child a referral is about: ``child_id`` if the caller can see it
-    (422 naming ``#/child_id`` otherwise), else the child ``child`` describes (matched or
-    registered)."""
+) -> ChildRegistration:
+    """The child a referral is about: ``child_id`` if the caller can see it (422 naming
+    ``#/child_id`` otherwise), else the child ``child`` describes (matched or registered)."""
     if child_id is not None:
         try:
-            return children_service.get_child(session, principal, child_id).id
+            return ChildRegistration(children_service.get_child(session, principal, child_id), created=False)
         except children_service.ChildNotFound as exc:
             raise UnknownChild(
                 "There is no child with this id that you can see; send the child's details instead.",
                 errors=[FieldError(detail="no child with this id that you can see", pointer="#/child_id")],
             ) from exc
     assert child is not None
-    return children_service.register_child(session, principal, child).child.id
+    return children_service.register_child(session, principal, child)
 
 
 def new_referral(
@@ -338,11 +338,12 @@ def flush_new_referral(session: Session, referral: Referral) -> None:
 def _create_referral(
     session: Session, principal: Principal, body: ReferralCreate, request_hash: str, outbox: Outbox
 ) -> Submission:
-    child_id = resolve_child(session, principal, body.child, body.child_id)
+    child = resolve_child(session, principal, body.child, body.child_id)
+    child_id = child.child.id
     received_at = utc_now()
     referral = new_referral(
         child_id=child_id,
-        born=session.get_one(Child, child_id).date_of_birth,
+        born=child.child.date_of_birth,
         agency=principal.agency,
         agency_type=principal.agency_type,
         submitted_by=principal.sub,
@@ -367,7 +368,9 @@ def _create_referral(
         )
     )
     flush_new_referral(session, referral)
-    children_service.link_agency(session, child_id, principal.agency, LinkReason.referral, outbox)
+    children_service.link_agency(
+        session, child_id, principal.agency, LinkReason.referral, outbox, new_child=child.created
+    )
     audit_trail.record(session, principal, "create", "referral", referral.id, child_id)
     # Ids and types only: no names leave this service in events.
     outbox.publish(
@@ -380,7 +383,11 @@ def _create_referral(
             source_agency_type=principal.agency_type,
         ),
     )
-    return Submission(201, to_read(session, referral, now=received_at).model_dump(mode="json"))
+    # A child registered just now has no earlier referrals to count.
+    previous = 0 if child.created else None
+    return Submission(
+        201, to_read(session, referral, now=received_at, previous=previous).model_dump(mode="json")
+    )
 
 
 def get_referral(
@@ -465,8 +472,8 @@ def list_referrals(
             referral.child_id,
             detail=notes.get(referral.child_id),
         )
+    previous = previous_referral_counts(session, rows)  # read before the audit takes the chain head
     session.commit()
-    previous = previous_referral_counts(session, rows)
     return [to_read(session, r, now=now, previous=previous.get(r.id, 0)) for r in rows], next_cursor
 
 
