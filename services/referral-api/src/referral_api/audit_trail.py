@@ -9,7 +9,10 @@ from safeguarding_kit.audit.service import AuditTrail
 
 DETAIL_LENGTH = 255  # the audit log's detail column
 
-record = AuditTrail(AUDIT).record
+_trail = AuditTrail(AUDIT)
+record = _trail.record
+# Ends a read: its records appended with those of concurrent reads, in one transaction.
+commit_read = _trail.commit_read
 
 
 def detail(text: str) -> str:

@@ -46,6 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.dml import ReturningUpdate
 
+from safeguarding_kit.audit.group_commit import groups_for
 from safeguarding_kit.audit.models import GENESIS_HASH, HEAD_ID, AuditTables, audit_tables
 from safeguarding_kit.audit.schemas import AuditEntry
 from safeguarding_kit.auth.principal import Principal
@@ -403,3 +404,20 @@ class AuditTrail:
         if not session.in_transaction():
             session.begin()  # the record belongs to this transaction, rolled back with it
         session.info.setdefault(_PENDING, []).append((self.tables, values))
+
+    def commit_read(self, session: Session) -> None:
+        """Commit a read (or a refused one): its records, from :meth:`record`, appended
+        together with those of the reads served at the same time, in one transaction and
+        one take of the chain head (:mod:`safeguarding_kit.audit.group_commit`); returns
+        once they are committed. For reads only: ``session`` must hold no change, since the
+        records no longer commit in its transaction. Raises
+        :class:`~safeguarding_kit.audit.group_commit.AuditNotRecorded` (503) when the group's
+        commit failed."""
+        pending: list[tuple[AuditTables, dict[str, Any]]] = session.info.pop(_PENDING, [])
+        mine = [values for tables, values in pending if tables is self.tables]
+        others = [(tables, values) for tables, values in pending if tables is not self.tables]
+        if others:
+            session.info[_PENDING] = others  # another trail's: appended at the commit below
+        if mine:
+            groups_for(session, self.tables, append_records).append(session, mine)
+        session.commit()

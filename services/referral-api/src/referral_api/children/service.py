@@ -164,7 +164,7 @@ def read_child(session: Session, principal: Principal, child_id: uuid.UUID) -> C
     child = get_child(session, principal, child_id, break_glass=True)
     note = break_glass_notes(session, principal, [child.id]).get(child.id)
     audit_trail.record(session, principal, "read", "child", child.id, child.id, detail=note)
-    session.commit()
+    audit_trail.commit_read(session)
     return child
 
 
@@ -184,7 +184,7 @@ def list_children(
     for child in rows:
         note = notes.get(child.id)
         audit_trail.record(session, principal, "list", "child", child.id, child.id, detail=note)
-    session.commit()
+    audit_trail.commit_read(session)
     return rows, next_cursor
 
 

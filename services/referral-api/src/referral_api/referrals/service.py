@@ -416,8 +416,9 @@ def read_referral(session: Session, principal: Principal, referral_id: uuid.UUID
     referral = get_referral(session, principal, referral_id, break_glass=True)
     note = break_glass_notes(session, principal, [referral.child_id]).get(referral.child_id)
     audit_trail.record(session, principal, "read", "referral", referral.id, referral.child_id, detail=note)
-    session.commit()
-    return to_read(session, referral)
+    body = to_read(session, referral)
+    audit_trail.commit_read(session)
+    return body
 
 
 def list_referrals(
@@ -472,8 +473,8 @@ def list_referrals(
             referral.child_id,
             detail=notes.get(referral.child_id),
         )
-    previous = previous_referral_counts(session, rows)  # read before the audit takes the chain head
-    session.commit()
+    previous = previous_referral_counts(session, rows)
+    audit_trail.commit_read(session)
     return [to_read(session, r, now=now, previous=previous.get(r.id, 0)) for r in rows], next_cursor
 
 
