@@ -147,8 +147,10 @@ def test_the_runtime_lock_holds_every_dependency_of_what_the_images_install() ->
 
 
 def test_the_runtime_lock_pins_what_the_full_lock_pins() -> None:
-    full = {(pin.name, pin.version, str(pin.requirement.marker)): pin.hashes for pin in read_lock(LOCK)}
+    # The same version and files; the markers may differ, as each lock's are worked out from what
+    # its own packages need (checkov's pycares asks for cffi on PyPy too, the images' packages do not).
+    full = {(pin.name, pin.version): pin.hashes for pin in read_lock(LOCK)}
     for pin in read_lock(RUNTIME_LOCK):
-        key = (pin.name, pin.version, str(pin.requirement.marker))
+        key = (pin.name, pin.version)
         assert key in full, f"{pin.requirement} is not in {LOCK.name}: run make lock"
         assert pin.hashes == full[key], pin.name
