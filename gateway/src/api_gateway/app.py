@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -16,15 +18,16 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from api_gateway.authentication import authenticate, token_verification
-from api_gateway.breaker import CircuitBreaker
 from api_gateway.cors import ProblemCORSMiddleware
 from api_gateway.fast_path import ApiFastPath, proxy_asgi
 from api_gateway.openapi import TITLE, LiveSpec
 from api_gateway.proxy import forward
 from api_gateway.rate_limits import RateLimits
+from api_gateway.replica_health import replica_health_checks
+from api_gateway.replicas import ReplicaPool
 from api_gateway.routing import Upstream, is_calendar_feed_read, read_timeout_for, upstream_for
 from api_gateway.settings import GatewaySettings
-from api_gateway.upstream import AiohttpUpstream
+from api_gateway.upstream import AiohttpUpstream, HttpxUpstream
 from safeguarding_kit.health import health_router
 from safeguarding_kit.observability import RequestContextMiddleware, configure_logging
 from safeguarding_kit.problems import NotFound, install_problem_handlers
@@ -33,7 +36,9 @@ from safeguarding_kit.security_headers import SecurityHeadersMiddleware
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
+def upstream_client(
+    settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
     """The one pooled client to the services, with every timeout bounded."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(
@@ -44,30 +49,38 @@ def upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
             max_keepalive_connections=settings.upstream_max_connections,
         ),
         follow_redirects=False,
+        transport=transport,
     )
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    """The gateway for the services the settings name."""
+def create_app(
+    settings: GatewaySettings | None = None, *, upstream_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """The gateway for the services the settings name. ``upstream_transport`` (tests: an
+    ``httpx.MockTransport`` standing in for the services) carries every request to them in
+    place of the network, proxied ones included, from the start."""
     settings = settings or GatewaySettings()
     configure_logging(settings.service_name, settings.log_level, json_lines=settings.log_json)
-    base_urls = {
-        Upstream.referral: str(settings.referral_api_url),
-        Upstream.risk: str(settings.risk_api_url),
-        Upstream.meetings: str(settings.meetings_api_url),
-    }
+    # httpx carries only the gateway's own calls (each replica's readiness every few seconds,
+    # spec fetches): a line for each would drown the log. What the checks find is logged.
+    logging.getLogger("httpx").setLevel(max(logging.getLogger().level, logging.WARNING))
+    replica_urls = settings.replica_urls()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with (
             token_verification(app, settings),
-            upstream_client(settings) as client,
+            upstream_client(settings, upstream_transport) as client,
         ):
             app.state.upstream_client = client  # health checks and spec fetches
-            app.state.upstream = AiohttpUpstream(  # the hot path: every proxied request
-                connect_timeout=settings.upstream_connect_timeout_seconds,
-                read_timeout=settings.upstream_timeout_seconds,
-                max_connections=settings.upstream_max_connections,
+            app.state.upstream = (  # the hot path: every proxied request
+                HttpxUpstream(client)
+                if upstream_transport is not None
+                else AiohttpUpstream(
+                    connect_timeout=settings.upstream_connect_timeout_seconds,
+                    read_timeout=settings.upstream_timeout_seconds,
+                    max_connections=settings.upstream_max_connections,
+                )
             )
             app.state.rate_limits = RateLimits.from_strings(
                 storage_url=settings.rate_limit_storage_url,
@@ -76,8 +89,25 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 calendar_feeds=settings.rate_limit_calendar_feeds,
                 key_prefix=settings.rate_limit_key_prefix,
             )
+            # Each service's replicas with a circuit breaker each, made in the event loop that
+            # serves the requests; their readiness asked in the background.
+            app.state.replica_pools = {
+                upstream: ReplicaPool(
+                    upstream,
+                    urls,
+                    failure_threshold=settings.breaker_failure_threshold,
+                    reset_seconds=settings.breaker_reset_seconds,
+                )
+                for upstream, urls in replica_urls.items()
+            }
             try:
-                yield
+                async with replica_health_checks(
+                    app.state.replica_pools.values(),
+                    lambda: app.state.upstream_client,  # read at each round: tests may replace it
+                    every=settings.upstream_health_interval_seconds,
+                    probe_seconds=settings.upstream_connect_timeout_seconds + 1.0,
+                ):
+                    yield
             finally:
                 await app.state.upstream.aclose()
 
@@ -111,21 +141,21 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)  # only where a service's answer has not set them
 
     def upstream_check(upstream: Upstream) -> Callable[[], Awaitable[bool]]:
-        async def check() -> bool:
+        """The service is up when any of its replicas is alive."""
+
+        async def alive(url: str) -> bool:
             try:
-                response = await app.state.upstream_client.get(base_urls[upstream].rstrip("/") + "/healthz")
+                response = await app.state.upstream_client.get(url + "/healthz")
             except httpx.HTTPError:
                 return False
             return bool(response.status_code == 200)
 
+        async def check() -> bool:
+            return any(await asyncio.gather(*(alive(url) for url in replica_urls[upstream])))
+
         return check
 
     app.include_router(health_router({u.value: upstream_check(u) for u in Upstream}))
-
-    breakers = {
-        u: CircuitBreaker(settings.breaker_failure_threshold, settings.breaker_reset_seconds)
-        for u in Upstream
-    }
 
     async def proxy(request: Request) -> Response:
         started = time.perf_counter()
@@ -141,11 +171,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return await forward(
             request,
             client=request.app.state.upstream,
-            upstream=upstream,
-            base_url=base_urls[upstream],
+            pool=request.app.state.replica_pools[upstream],
             max_body_bytes=settings.max_body_bytes,
             retries=settings.upstream_retries,
-            breaker=breakers[upstream],
             started=started,
             read_timeout=read_timeout_for(
                 request.url.path, settings.upstream_route_timeouts, settings.upstream_timeout_seconds
@@ -153,7 +181,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
 
     if settings.docs_enabled:
-        live_spec = LiveSpec(base_urls)
+        live_spec = LiveSpec(replica_urls)
 
         async def openapi_json(request: Request) -> Response:
             return JSONResponse(await live_spec.current(request.app.state.upstream_client))

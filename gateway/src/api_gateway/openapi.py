@@ -15,7 +15,7 @@ import copy
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -171,8 +171,8 @@ class LiveSpec:
     out until it answers (the platform's spec is then partial, and says which is missing).
     """
 
-    def __init__(self, base_urls: Mapping[Upstream, str], *, max_age: float = 60.0) -> None:
-        self._base_urls = dict(base_urls)
+    def __init__(self, replica_urls: Mapping[Upstream, Sequence[str]], *, max_age: float = 60.0) -> None:
+        self._replica_urls = {upstream: list(urls) for upstream, urls in replica_urls.items()}
         self._max_age = max_age
         self._specs: dict[Upstream, Spec] = {}
         self._fetched_at: float | None = None
@@ -185,7 +185,7 @@ class LiveSpec:
                 await self._refresh(client)
                 self._fetched_at = now
         combined = combine_specs(self._specs)
-        missing = sorted(u.value for u in self._base_urls if u not in self._specs)
+        missing = sorted(u.value for u in self._replica_urls if u not in self._specs)
         if missing:
             combined["info"]["description"] += (
                 f"\n**Incomplete**: {', '.join(missing)} could not be reached for its spec."
@@ -194,15 +194,16 @@ class LiveSpec:
 
     async def _refresh(self, client: httpx.AsyncClient) -> None:
         async def fetch(upstream: Upstream) -> None:
-            url = self._base_urls[upstream].rstrip("/") + "/openapi.json"
-            try:
-                response = await client.get(url, timeout=3.0)
-                response.raise_for_status()
-                spec = response.json()
-            except (httpx.HTTPError, ValueError):
-                log.warning("openapi spec unavailable", extra={"upstream": upstream.value})
-                return
-            if isinstance(spec, dict):
-                self._specs[upstream] = spec
+            for replica in self._replica_urls[upstream]:  # the first replica that answers
+                try:
+                    response = await client.get(replica.rstrip("/") + "/openapi.json", timeout=3.0)
+                    response.raise_for_status()
+                    spec = response.json()
+                except (httpx.HTTPError, ValueError):
+                    continue
+                if isinstance(spec, dict):
+                    self._specs[upstream] = spec
+                    return
+            log.warning("openapi spec unavailable", extra={"upstream": upstream.value})
 
-        await asyncio.gather(*(fetch(u) for u in self._base_urls))
+        await asyncio.gather(*(fetch(u) for u in self._replica_urls))

@@ -1,24 +1,27 @@
-"""Forward an authenticated request to its service and stream the answer back.
+"""Forward an authenticated request to one of its service's replicas and stream the
+answer back.
 
 Bounded timeouts everywhere; a service that is down is 503, one that is too slow
-is 504, one that answers garbage is 502 - each problem+json. Only idempotent
-requests are retried, and only when the connection could not be made (so the
-service cannot have acted on them).
+is 504, one that answers garbage is 502 - each problem+json. A request is retried only
+when the connection could not be made (so no replica can have acted on it), and only
+when the retry rules say it would be safe to repeat (``retry_rules.py``); the retry goes
+to another replica while there is one it has not tried (``replicas.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from api_gateway.breaker import CircuitBreaker
 from api_gateway.headers import client_response_headers, upstream_request_headers
-from api_gateway.routing import Upstream
+from api_gateway.replicas import Lease, Replica, ReplicaPool
+from api_gateway.retry_rules import may_retry
 from api_gateway.upstream import UpstreamBroken, UpstreamClient, UpstreamConnectFailed, UpstreamTimedOut
 from safeguarding_kit.problems import Problem
 from safeguarding_kit.request_context import current_request_id
@@ -26,7 +29,6 @@ from safeguarding_kit.request_context import current_request_id
 log = logging.getLogger(__name__)
 
 WHOLE_BODY_BYTES = 256 * 1024  # answers up to this size (by Content-Length) are not streamed
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # What may stay as it is in a path or query sent on (RFC 3986 pchar, plus "?" and "/" in
 # a query); "%" is kept so what the caller percent-encoded stays encoded.
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
@@ -95,49 +97,64 @@ async def forward(
     request: Request,
     *,
     client: UpstreamClient,
-    upstream: Upstream,
-    base_url: str,
+    pool: ReplicaPool,
     max_body_bytes: int,
     retries: int,
-    breaker: CircuitBreaker,
     started: float,
     read_timeout: float | None = None,
 ) -> Response:
-    """The service's answer to ``request``, streamed back to the caller, with a
-    ``Server-Timing`` header splitting the gateway's own time from the service's."""
-    if not breaker.allow():
-        raise UpstreamUnavailable(
-            f"The {upstream.value} service is unavailable; try again shortly.",
-            headers={"Retry-After": str(breaker.retry_after())},
-        )
-    body = await read_bounded_body(request, max_body_bytes)
+    """The answer of one of the service's replicas to ``request``, streamed back to the
+    caller, with a ``Server-Timing`` header splitting the gateway's own time from the
+    service's. A request the retry rules allow (``retry_rules.py``) that could not connect
+    is tried again, on a replica it has not tried yet while there is one."""
+    upstream = pool.upstream
+    replica = pool.choose()
+    if replica is None:
+        raise _failing_fast(pool)
+    try:
+        body = await read_bounded_body(request, max_body_bytes)
+    except BaseException:
+        pool.abandoned(replica)  # chosen, never sent: no verdict on it
+        raise
     path, query = upstream_target(request)
-    url = base_url.rstrip("/") + path
     headers = upstream_request_headers(
         request.headers.items(),
         request_id=current_request_id() or "",
         client_host=request.client.host if request.client else None,
     )
-    attempts = 1 + (retries if request.method in IDEMPOTENT_METHODS else 0)
+    attempts = 1 + (retries if may_retry(request.method, request.headers) else 0)
+    tried: list[Replica] = []
     sent = time.perf_counter()
     for attempt in range(1, attempts + 1):
+        if replica is None:
+            replica = pool.choose(tried)
+            if replica is None:
+                raise _failing_fast(pool)
+        tried.append(replica)
+        lease = Lease(replica)
         try:
             answer = await client.send(
-                request.method, url, query=query, headers=headers, body=body, read_timeout=read_timeout
+                request.method,
+                replica.url + path,
+                query=query,
+                headers=headers,
+                body=body,
+                read_timeout=read_timeout,
             )
-            breaker.record_success()
-            break
         except UpstreamConnectFailed as exc:
-            # Nothing reached the service: an idempotent request may be tried again.
-            breaker.record_failure()
-            if attempt < attempts and breaker.allow():
+            # Nothing reached the replica: another may take the request, if it may be sent again.
+            lease.release()
+            pool.could_not_connect(replica)
+            if attempt < attempts:
+                replica = None
                 continue
             log.warning("upstream unavailable", extra={"upstream": upstream.value})
             raise UpstreamUnavailable(
                 f"The {upstream.value} service is unavailable; try again shortly."
             ) from exc
         except UpstreamTimedOut as exc:
-            breaker.record_failure()
+            lease.release()
+            pool.failed(replica)
             log.warning("upstream timeout", extra={"upstream": upstream.value})
             raise UpstreamTimeout(
                 f"The {upstream.value} service did not answer in time. {TIMEOUT_RETRY_ADVICE}"
@@ -145,12 +162,16 @@ async def forward(
         except UpstreamBroken as exc:
             # Reached, but no valid answer: as much a failure as no answer at all (and were this
             # the half-open trial, nothing else would let the next one through).
-            breaker.record_failure()
+            lease.release()
+            pool.failed(replica)
             log.warning("upstream protocol error", extra={"upstream": upstream.value})
             raise BadGateway(f"The {upstream.value} service gave no valid answer.") from exc
         except BaseException:
-            breaker.abandon_trial()  # cancelled mid-flight: neither success nor failure
+            lease.release()
+            pool.abandoned(replica)  # cancelled mid-flight: neither success nor failure
             raise
+        pool.answered(replica, answer.status)
+        break
 
     upstream_ms = (time.perf_counter() - sent) * 1000
     gateway_ms = (time.perf_counter() - started) * 1000 - upstream_ms
@@ -165,12 +186,35 @@ async def forward(
         except UpstreamBroken as exc:
             raise BadGateway(f"The {upstream.value} service gave no valid answer.") from exc
         finally:
+            lease.release()
             await answer.close()
         response = Response(content, status_code=answer.status)
     else:
+
+        async def close() -> None:
+            lease.release()
+            await answer.close()
+
         response = StreamingResponse(
-            answer.body, status_code=answer.status, background=BackgroundTask(answer.close)
+            _released_at_end(answer.body, lease), status_code=answer.status, background=BackgroundTask(close)
         )
     # Raw header pairs: repeated headers (Set-Cookie, Link...) survive as they came.
     response.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer_headers]
     return response
+
+
+async def _released_at_end(chunks: AsyncIterator[bytes], lease: Lease) -> AsyncIterator[bytes]:
+    """The streamed answer, its replica's lease released when it ends however it ends (the
+    caller may go away before the background close runs)."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        lease.release()
+
+
+def _failing_fast(pool: ReplicaPool) -> UpstreamUnavailable:
+    return UpstreamUnavailable(
+        f"The {pool.upstream.value} service is unavailable; try again shortly.",
+        headers={"Retry-After": str(pool.retry_after())},
+    )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Annotated, Any
+
 from limits import parse
 from pydantic import Field, HttpUrl, field_validator, model_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
+from api_gateway.routing import Upstream
 from safeguarding_kit.settings import ProcessSettings
 
 # Answers that take longer than most: building an agenda gathers pages from the risk and
@@ -21,6 +25,22 @@ class GatewaySettings(ProcessSettings):
     referral_api_url: HttpUrl = HttpUrl("http://127.0.0.1:8101")
     risk_api_url: HttpUrl = HttpUrl("http://127.0.0.1:8102")
     meetings_api_url: HttpUrl = HttpUrl("http://127.0.0.1:8103")
+    # Several replicas of a service: comma-separated (or a JSON list), in place of its one URL.
+    referral_api_urls: Annotated[list[HttpUrl], NoDecode] = Field(
+        default_factory=list, description="Replicas of the referral service, instead of REFERRAL_API_URL."
+    )
+    risk_api_urls: Annotated[list[HttpUrl], NoDecode] = Field(
+        default_factory=list, description="Replicas of the risk service, instead of RISK_API_URL."
+    )
+    meetings_api_urls: Annotated[list[HttpUrl], NoDecode] = Field(
+        default_factory=list, description="Replicas of the meetings service, instead of MEETINGS_API_URL."
+    )
+    upstream_health_interval_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="How often each replica's /readyz is asked, for a service with several replicas.",
+    )
     upstream_connect_timeout_seconds: float = Field(2.0, gt=0, le=30)
     upstream_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="Read/write/pool timeout per upstream request."
@@ -68,6 +88,16 @@ class GatewaySettings(ProcessSettings):
     )
     rate_limit_key_prefix: str = Field("gateway", description="Prefix of the rate-limit keys in Redis.")
 
+    @field_validator("referral_api_urls", "risk_api_urls", "meetings_api_urls", mode="before")
+    @classmethod
+    def _url_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [url.strip() for url in text.split(",") if url.strip()]
+        return value
+
     @field_validator("upstream_route_timeouts")
     @classmethod
     def _bounded_route_timeouts(cls, value: dict[str, float]) -> dict[str, float]:
@@ -102,3 +132,29 @@ class GatewaySettings(ProcessSettings):
                 "set RATE_LIMIT_STORAGE_URL=async+redis://host:port"
             )
         return self
+
+    @model_validator(mode="after")
+    def _one_way_to_name_each_service(self) -> GatewaySettings:
+        for single, several in (
+            ("referral_api_url", "referral_api_urls"),
+            ("risk_api_url", "risk_api_urls"),
+            ("meetings_api_url", "meetings_api_urls"),
+        ):
+            urls = [str(url) for url in getattr(self, several)]
+            if urls and single in self.model_fields_set:
+                raise ValueError(f"set {single.upper()} or {several.upper()}, not both")
+            if len(set(urls)) != len(urls):
+                raise ValueError(f"{several.upper()} names a replica twice")
+        return self
+
+    def replica_urls(self) -> dict[Upstream, list[str]]:
+        """Each service's replicas: its list of URLs, or its one URL."""
+        named = {
+            Upstream.referral: (self.referral_api_urls, self.referral_api_url),
+            Upstream.risk: (self.risk_api_urls, self.risk_api_url),
+            Upstream.meetings: (self.meetings_api_urls, self.meetings_api_url),
+        }
+        return {
+            upstream: [str(url).rstrip("/") for url in (several or [single])]
+            for upstream, (several, single) in named.items()
+        }

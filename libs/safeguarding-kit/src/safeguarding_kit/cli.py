@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import uvicorn
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 
 from safeguarding_kit.migrations import alembic_config, upgrade_to_head
 from safeguarding_kit.settings import DatabaseSettings
+from safeguarding_kit.sqlite_single_server import SQLiteAlreadyServed, sole_server
 
 
 def service_main(
@@ -46,12 +48,26 @@ def service_main(
             autogenerate=True,
         )
         return
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-    )
+    with ExitStack() as serving:
+        try:
+            serving.enter_context(sole_server(url))
+        except SQLiteAlreadyServed as exc:
+            raise SystemExit(f"{settings.service_name}: {exc}") from exc
+        uvicorn.run(
+            # Several workers need the app built in each of them, hence the factory by name
+            # (it reads the same settings from the environment there).
+            factory_name(create_app) if settings.workers > 1 else create_app(settings),
+            factory=settings.workers > 1,
+            workers=settings.workers,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+        )
+
+
+def factory_name(create_app: Callable[..., FastAPI]) -> str:
+    """``module:function`` for uvicorn to import ``create_app`` by in each worker process."""
+    return f"{create_app.__module__}:{create_app.__qualname__}"

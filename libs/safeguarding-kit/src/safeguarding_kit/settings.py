@@ -149,6 +149,13 @@ class DatabaseSettings(ProcessSettings):
         "service.db", description="SQLite file name under DATA_DIR when DATABASE_URL is empty."
     )
     database_pool_size: int = Field(5, ge=1, le=100)
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="uvicorn worker processes, each with its own relay and sweeps; more than one "
+        "needs PostgreSQL (SQLite is served by one process).",
+    )
     stats_suppression_threshold: int = Field(5, ge=1, le=20, description="Counts up to this are shown as c.")
     events_signing_secret: str = Field(
         DEV_EVENTS_SECRET, min_length=16, description="HMAC secret signing events between services."
@@ -174,6 +181,17 @@ class DatabaseSettings(ProcessSettings):
         ):
             raise ValueError(
                 "EVENTS_SIGNING_SECRET must be a real secret of at least 32 characters in production"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_process_on_sqlite(self) -> DatabaseSettings:
+        if self.workers > 1 and self.resolved_database_url().startswith("sqlite"):
+            raise ValueError(
+                f"WORKERS={self.workers} on SQLite: a SQLite database is served by one process (it has no "
+                "row locks, so several processes' outbox relays could send the same event twice and "
+                "their writes would queue on one file lock); use WORKERS=1, or PostgreSQL "
+                "(DATABASE_URL=postgresql://...) for several workers or replicas"
             )
         return self
 

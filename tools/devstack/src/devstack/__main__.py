@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from devstack.demo_data import load_demo_data
-from devstack.stack import Stack, StackConfig, prepare
+from devstack.shared_backends import postgres_databases, rate_limit_storage
+from devstack.stack import Stack, StackConfig, StackMisconfigured, prepare
 from safeguarding_kit.auth.dev_issuer import mint_dev_token
 from safeguarding_kit.auth.principal import AgencyType, Role
 from safeguarding_kit.settings import DEV_ISSUER, ProcessSettings
@@ -17,7 +18,8 @@ from safeguarding_kit.settings import DEV_ISSUER, ProcessSettings
 
 def run(config: StackConfig) -> int:
     data_dir = config.data_dir
-    print("Migrating the three databases under", data_dir.resolve(), flush=True)
+    where = "on PostgreSQL" if config.database_urls else f"under {data_dir.resolve()}"
+    print("Migrating the three databases", where, flush=True)
     prepare(config)
     stack = Stack(config)
     stopping = False
@@ -38,6 +40,8 @@ def run(config: StackConfig) -> int:
             agency_type="social_care",
             roles=["practitioner", "manager", "meeting_coordinator", "risk_assessor"],
         )
+        if config.replicas > 1:
+            print(f"\n{replicas_summary(config)}", flush=True)
         print(
             f"\nSafeguarding platform is up: {config.gateway_url}\n"
             f"Demo referrals loaded: {created} new.\n"
@@ -67,6 +71,14 @@ def run(config: StackConfig) -> int:
         stack.stop_all()
 
 
+def replicas_summary(config: StackConfig) -> str:
+    """Where each replica listens, for the console."""
+    lines = [f"{config.replicas} replicas of every process:"]
+    for kind in ("gateway", "referral-api", "risk-api", "meetings-api"):
+        lines.append(f"  {kind:<13} {'  '.join(config.urls_of(kind))}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +89,24 @@ def main(argv: list[str] | None = None) -> int:
         run_cmd.add_argument(
             f"--{name}-port", type=int, default=getattr(defaults, f"{name}_port"), help=f"the {name} port"
         )
+    run_cmd.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="how many of every process (each service and the gateway); more than one needs "
+        "--postgres-url and Redis. Replica n listens 10 x (n - 1) above the first's port.",
+    )
+    run_cmd.add_argument(
+        "--postgres-url",
+        default=None,
+        help="a PostgreSQL server to keep the services' databases on (one each, made if missing), "
+        "instead of SQLite files under --data-dir",
+    )
+    run_cmd.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379",
+        help="where several gateways count rate limits together (with --replicas above 1)",
+    )
     token_cmd = sub.add_parser("token", help="print a dev token and nothing else")
     token_cmd.add_argument("--data-dir", type=Path, default=Path("data"))
     token_cmd.add_argument("--agency", default="sheffield-social-care")
@@ -91,13 +121,23 @@ def main(argv: list[str] | None = None) -> int:
     token_cmd.add_argument("--sub", default=None)
     args = parser.parse_args(argv)
     if args.command == "run":
-        config = StackConfig(
-            data_dir=args.data_dir,
-            gateway_port=args.gateway_port,
-            referral_port=args.referral_port,
-            risk_port=args.risk_port,
-            meetings_port=args.meetings_port,
-        )
+        try:
+            config = StackConfig(
+                data_dir=args.data_dir,
+                gateway_port=args.gateway_port,
+                referral_port=args.referral_port,
+                risk_port=args.risk_port,
+                meetings_port=args.meetings_port,
+                replicas=args.replicas,
+                database_urls=postgres_databases(args.postgres_url) if args.postgres_url else {},
+                # Redis is asked for only once the databases can be shared (SQLite is said first).
+                rate_limit_storage_url=(
+                    rate_limit_storage(args.redis_url) if args.replicas > 1 and args.postgres_url else None
+                ),
+            )
+        except StackMisconfigured as exc:
+            print(f"!! {exc}", file=sys.stderr)
+            return 2
         return run(config)
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
     unknown = sorted(set(roles) - {r.value for r in Role})

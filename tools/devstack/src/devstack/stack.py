@@ -2,6 +2,14 @@
 
 Each process gets its own environment, built here, so a variable in the
 developer's shell (say DATABASE_URL) cannot make two services share a database.
+
+With ``replicas`` > 1 every process runs that many times (``referral-api``,
+``referral-api-2``...; ports 10 apart by default: 8101, 8111...): every replica of a service
+shares its database, which must then be PostgreSQL (a SQLite database is served by one
+process), and every gateway spreads each route over all of a service's replicas and
+counts rate limits in Redis, so that a client's budget is one however many gateways there
+are. Replica n of a service sends its events to, and builds agendas from, replica n of the
+others (in a cluster a Service's one address spreads them instead).
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
@@ -31,6 +39,15 @@ from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
 from safeguarding_kit.migrations import upgrade_to_head
 from safeguarding_kit.settings import DEMO_AGREEMENT
 
+GATEWAY = "gateway"
+# Replica n (from 2) of a process listens this far above the first one's port, times n - 1:
+# the ports' last digits stay apart (8080, 8090 for gateways; 8101, 8111 for the referral service).
+REPLICA_PORT_STEP = 10
+
+
+class StackMisconfigured(ValueError):
+    """The stack cannot run as configured (several replicas on SQLite, say); says why."""
+
 
 @dataclass(frozen=True)
 class ServiceProcess:
@@ -41,6 +58,12 @@ class ServiceProcess:
     version_table: str | None = None
     database_file: str | None = None
     after_migrate: Callable[[str], None] | None = None
+    replica: int = 1  # which replica of its kind: the first is named as the kind, the nth "<kind>-<n>"
+
+    @property
+    def kind(self) -> str:
+        """What the process is (``referral-api``, ``gateway``), whichever replica."""
+        return self.name if self.replica == 1 else self.name.removesuffix(f"-{self.replica}")
 
 
 def free_port() -> int:
@@ -63,20 +86,51 @@ class StackConfig:
     log_dir: Path | None = None
     log_json: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Settings of one process only, by its name (``referral-api-2``), over extra_env.
+    process_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    # How many of every process (each service and the gateway) run.
+    replicas: int = 1
+    # kind -> the ports of its replicas after the first (default: the first's + 10, + 20...).
+    replica_ports: dict[str, list[int]] = field(default_factory=dict)
+    # Where every gateway counts rate limits (async+redis://host:port): needed by several.
+    rate_limit_storage_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.replicas < 1:
+            raise StackMisconfigured("replicas: at least 1")
+        if self.replicas == 1:
+            return
+        on_sqlite = [s.name for s in self.services if not self.database_url(s).startswith("postgresql")]
+        if on_sqlite:
+            raise StackMisconfigured(
+                f"{self.replicas} replicas of each service share its database, which must be PostgreSQL: "
+                "a SQLite database is served by one process (it has no row locks for the outbox "
+                f"relays to share the work by). {', '.join(on_sqlite)} would be on SQLite; give a "
+                "PostgreSQL server (make run: POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres)"
+            )
+        if not (self.rate_limit_storage_url or "").startswith(("async+redis://", "async+rediss://")):
+            raise StackMisconfigured(
+                f"{self.replicas} gateways counting rate limits each in its own memory would give every "
+                "client that many budgets: give Redis (make run: REDIS_URL=redis://127.0.0.1:6379)"
+            )
 
     @classmethod
-    def on_free_ports(cls, data_dir: Path, **kwargs: object) -> StackConfig:
+    def on_free_ports(cls, data_dir: Path, *, replicas: int = 1, **kwargs: object) -> StackConfig:
+        kinds = (GATEWAY, "referral-api", "risk-api", "meetings-api")
         return cls(
             data_dir=data_dir,
             gateway_port=free_port(),
             referral_port=free_port(),
             risk_port=free_port(),
             meetings_port=free_port(),
+            replicas=replicas,
+            replica_ports={kind: [free_port() for _ in range(replicas - 1)] for kind in kinds},
             **kwargs,  # type: ignore[arg-type]
         )
 
     @property
     def services(self) -> list[ServiceProcess]:
+        """Each service once (its first replica): what is migrated, and whose database."""
         return [
             ServiceProcess(
                 "referral-api",
@@ -107,25 +161,60 @@ class StackConfig:
 
     @property
     def processes(self) -> list[ServiceProcess]:
-        return [*self.services, ServiceProcess("gateway", "api_gateway", self.gateway_port)]
+        """Every process the stack runs: each replica of each service, then the gateways."""
+        kinds = [*self.services, ServiceProcess(GATEWAY, "api_gateway", self.gateway_port)]
+        return [replica for kind in kinds for replica in self.replicas_of(kind)]
+
+    def replicas_of(self, first: ServiceProcess) -> list[ServiceProcess]:
+        """``first`` and, when there are replicas, the others of its kind on their ports."""
+        ports = self.replica_ports.get(first.name) or [
+            first.port + REPLICA_PORT_STEP * n for n in range(1, self.replicas)
+        ]
+        if len(ports) < self.replicas - 1:
+            raise StackMisconfigured(f"{first.name}: {self.replicas} replicas but {len(ports) + 1} ports")
+        return [
+            first,
+            *(
+                replace(first, name=f"{first.name}-{n}", port=port, replica=n)
+                for n, port in enumerate(ports[: self.replicas - 1], start=2)
+            ),
+        ]
 
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
 
+    @property
+    def gateway_urls(self) -> list[str]:
+        """Every gateway's address (one unless there are replicas)."""
+        return self.urls_of(GATEWAY)
+
     def url_of(self, name: str) -> str:
+        """The address of one process, by its name (``referral-api``, ``referral-api-2``)."""
         port = next(p.port for p in self.processes if p.name == name)
         return f"http://127.0.0.1:{port}"
 
+    def urls_of(self, kind: str) -> list[str]:
+        """The addresses of every replica of ``kind``, the first first."""
+        return [f"http://127.0.0.1:{p.port}" for p in self.processes if p.kind == kind]
+
+    def peer_url(self, kind: str, replica: int) -> str:
+        """The replica of ``kind`` that replica ``replica`` of another process talks to."""
+        urls = self.urls_of(kind)
+        return urls[(replica - 1) % len(urls)]
+
     def database_url(self, service: ServiceProcess) -> str:
-        if service.name in self.database_urls:
-            return self.database_urls[service.name]
+        """The service's database, shared by its replicas."""
+        if service.kind in self.database_urls:
+            return self.database_urls[service.kind]
         return f"sqlite:///{(self.data_dir / str(service.database_file)).resolve()}"
 
-    def subscribers(self, name: str) -> list[dict[str, object]]:
+    def subscribers(self, name: str, replica: int = 1) -> list[dict[str, object]]:
         """Who receives a service's events: a referral opens a screening in the risk
         service (links and break-glass grants open children's risk to agencies and people);
-        a child's risk rising puts them on the next MACE agenda."""
+        a child's risk rising puts them on the next MACE agenda. Replica n of a service
+        delivers to replica n of the receiver (the same subscriber name, so one child's
+        events to it stay in one lane, in order, whichever replica wrote them)."""
         routes = {
             "referral-api": [
                 ("risk-api", ["referral.received", "child.agency_linked", "access.break_glass"])
@@ -133,7 +222,7 @@ class StackConfig:
             "risk-api": [("meetings-api", ["risk.level_changed"])],
         }
         return [
-            {"name": target, "url": self.url_of(target) + "/internal/events", "types": types}
+            {"name": target, "url": self.peer_url(target, replica) + "/internal/events", "types": types}
             for target, types in routes.get(name, [])
         ]
 
@@ -151,17 +240,22 @@ class StackConfig:
             LOG_JSON="true" if self.log_json else "false",
             PYTHONUNBUFFERED="1",
         )
-        # Where the services are: the gateway routes to them, and the meetings service builds
-        # agendas from the risk and referral services (on whichever ports this stack uses).
-        env.update(
-            REFERRAL_API_URL=self.url_of("referral-api"),
-            RISK_API_URL=self.url_of("risk-api"),
-            MEETINGS_API_URL=self.url_of("meetings-api"),
-        )
+        # Where the services are: the gateway routes to them (every replica), and the meetings
+        # service builds agendas from the risk and referral services (on whichever ports this
+        # stack uses).
+        services = {"REFERRAL_API": "referral-api", "RISK_API": "risk-api", "MEETINGS_API": "meetings-api"}
+        for variable, kind in services.items():
+            if process.kind == GATEWAY and self.replicas > 1:
+                env[f"{variable}_URLS"] = ",".join(self.urls_of(kind))
+            else:
+                env[f"{variable}_URL"] = self.peer_url(kind, process.replica)
+        if process.kind == GATEWAY and self.rate_limit_storage_url:
+            env["RATE_LIMIT_STORAGE_URL"] = self.rate_limit_storage_url
         if process.migrations_dir is not None:
             env["DATABASE_URL"] = self.database_url(process)
-            env["EVENT_SUBSCRIBERS"] = json.dumps(self.subscribers(process.name))
+            env["EVENT_SUBSCRIBERS"] = json.dumps(self.subscribers(process.kind, process.replica))
         env.update(self.extra_env)
+        env.update(self.process_env.get(process.name, {}))
         return env
 
 
@@ -228,8 +322,8 @@ class Stack:
             log.close()
 
     def stop_all(self) -> None:
-        for name in ["gateway", *[s.name for s in self.config.services]]:
-            self.stop(name)
+        for process in reversed(self.config.processes):  # the gateways first
+            self.stop(process.name)
 
     def exited(self) -> dict[str, int]:
         """Processes that have died on their own, with their exit codes."""
