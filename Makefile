@@ -126,6 +126,7 @@ bench: $(STAMP)
 	$(PY) bench/risk_rescoring.py
 	$(PY) bench/stats.py
 	$(PY) bench/referrals.py
+	$(PY) bench/reads.py
 
 # Referrals posted through the gateway while the referral service and PostgreSQL (a cluster
 # of the script's own) are stopped and started; fails if any referral is lost or doubled.
