@@ -19,12 +19,12 @@ from sqlalchemy import Engine, MetaData, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from safeguarding_kit.audit import group_commit
-from safeguarding_kit.audit.group_commit import AuditNotRecorded, ReadGroups, groups_for
+from safeguarding_kit.audit.group_commit import ReadGroups, groups_for
 from safeguarding_kit.audit.models import AuditTables, audit_tables
 from safeguarding_kit.audit.service import AuditTrail, append_records, verify_chain
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.db import create_db_engine, service_metadata
+from safeguarding_kit.problems import DatabaseUnavailable
 from safeguarding_kit.throwaway_database import provisioned_database
 
 SOCIAL_WORKER = Principal(
@@ -155,7 +155,7 @@ def test_when_a_groups_commit_fails_none_of_its_reads_is_answered(
     # The second group's leader sees the database error itself (503 by the service's
     # handler); everyone it carried is refused with a 503 too, none answered unaudited.
     assert sum(isinstance(f, OperationalError) for f in failures) == 1
-    carried = [f for f in failures if isinstance(f, AuditNotRecorded)]
+    carried = [f for f in failures if isinstance(f, DatabaseUnavailable)]
     assert len(carried) == READERS - 2
     assert all(f.status == 503 and f.headers.get("Retry-After") for f in carried)
     assert service.records() == 1
@@ -179,4 +179,3 @@ def test_each_database_has_its_own_groups(tmp_path: Path) -> None:
     finally:
         for engine in engines:
             engine.dispose()
-    assert group_commit.AuditNotRecorded.status == 503

@@ -7,7 +7,7 @@ arrive leads: it appends its records and those of every read waiting meanwhile, 
 and wakes them; reads that arrive while it writes wait for the next leader (one of them).
 A read is still never answered before its record is durable: each caller returns only
 once the transaction holding its records has committed, and if that commit fails, every
-read in the group fails with it (none is answered unaudited).
+read in the group fails with it (503 ``database-unavailable``; none is answered unaudited).
 
 Only for reads: a change's records commit with the change, in its own transaction
 (:meth:`AuditTrail.record` and ``session.commit()``).
@@ -29,12 +29,6 @@ from safeguarding_kit.problems import (
     DATABASE_UNAVAILABLE_DETAIL,
     DatabaseUnavailable,
 )
-
-
-class AuditNotRecorded(DatabaseUnavailable):
-    """The commit of the group holding this read's record failed: the read is not answered
-    (503, retry), as a read whose own commit failed is not."""
-
 
 AppendRecords = Callable[[Session, AuditTables, list[dict[str, Any]]], Any]
 """Appends records to a chain in a session's transaction (``audit.service.append_records``)."""
@@ -69,7 +63,8 @@ class ReadGroups:
                 self.turn.wait()
             if mine.done:  # a leader appended and committed it (or failed to)
                 if mine.error is not None:
-                    raise AuditNotRecorded(
+                    # Not answered, as a read whose own commit failed is not: 503, retry.
+                    raise DatabaseUnavailable(
                         DATABASE_UNAVAILABLE_DETAIL,
                         headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
                     ) from mine.error

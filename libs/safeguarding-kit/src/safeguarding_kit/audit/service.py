@@ -411,8 +411,8 @@ class AuditTrail:
         one take of the chain head (:mod:`safeguarding_kit.audit.group_commit`); returns
         once they are committed. For reads only: ``session`` must hold no change, since the
         records no longer commit in its transaction. Raises
-        :class:`~safeguarding_kit.audit.group_commit.AuditNotRecorded` (503) when the group's
-        commit failed."""
+        :class:`~safeguarding_kit.problems.DatabaseUnavailable` (503) when the group's commit
+        failed."""
         pending: list[tuple[AuditTables, dict[str, Any]]] = session.info.pop(_PENDING, [])
         mine = [values for tables, values in pending if tables is self.tables]
         others = [(tables, values) for tables, values in pending if tables is not self.tables]
