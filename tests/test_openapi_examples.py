@@ -103,7 +103,7 @@ def test_each_webhook_endpoint_example_could_be_registered(
     # events the service publishes (its spec's `webhooks`). A name under a TLD reserved
     # never to resolve is refused; any other is taken to resolve to a public address, so
     # that the test needs no network.
-    monkeypatch.setattr(outbound_urls, "resolved_addresses", lambda host, port: [PUBLIC_ADDRESS])
+    monkeypatch.setattr(outbound_urls, "resolved_addresses", lambda host, port, **_: [PUBLIC_ADDRESS])
     document = spec(name)
     creates = [
         path for path, item in document["paths"].items() if path.endswith("/endpoints") and "post" in item

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from safeguarding_kit.db import Database, service_metadata, utc_now
 from safeguarding_kit.events import (
@@ -170,3 +171,39 @@ def test_an_event_rolled_back_with_its_change_is_never_sent(outbox):
         )
         == 0
     )
+
+
+def test_the_service_can_write_while_the_relay_waits_on_a_receiver(outbox):
+    # A partner's server that is slow to answer (or never answers, until the timeout) must
+    # not stop the service's own writes: on SQLite the relay holds no write lock while it
+    # sends, and on PostgreSQL it locks only the deliveries it is sending.
+    database, tables = outbox
+    for child in ("child-1", "child-2", "child-3"):
+        emit_referral(database, tables, child)
+    writes_during_sends: list[str] = []
+
+    def slow_receiver(request: httpx.Request) -> httpx.Response:
+        # While this delivery is in flight, another request of the service writes, and must
+        # not wait (SQLite: no busy wait; PostgreSQL: a lock timeout).
+        with database.engine.connect() as other:
+            if other.dialect.name == "sqlite":
+                other.exec_driver_sql("PRAGMA busy_timeout = 0")
+            else:
+                other.exec_driver_sql("SET lock_timeout = '100ms'")
+            with Session(other) as session:
+                emit(
+                    session,
+                    tables,
+                    [],
+                    source="referral-api",
+                    type="child.linked",
+                    subject="child-9",
+                    data={},
+                )
+                session.commit()
+            writes_during_sends.append(json.loads(request.content)["subject"])
+        return httpx.Response(204)
+
+    client = httpx.Client(transport=httpx.MockTransport(slow_receiver))
+    assert relay_once(database, tables, client, SECRET, "test") == 3
+    assert sorted(writes_during_sends) == ["child-1", "child-2", "child-3"]

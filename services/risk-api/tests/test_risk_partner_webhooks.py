@@ -205,7 +205,7 @@ def public_dns(monkeypatch):
     host to one of its public addresses; anything else does not resolve."""
     looked_up: list[str] = []
 
-    def resolve(host: str, port: int) -> list:
+    def resolve(host: str, port: int, **_: object) -> list:
         looked_up.append(host)
         if host != "example.com":
             raise outbound_urls.UnsafeUrl(f"the host {host!r} cannot be resolved")

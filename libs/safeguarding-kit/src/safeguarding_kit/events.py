@@ -364,41 +364,55 @@ def relay_once(
     service: str,
     policy: RelayPolicy = RelayPolicy(),
 ) -> int:
-    """Deliver what is due; returns how many were delivered."""
+    """Deliver what is due; returns how many were delivered.
+
+    The outcomes are written after every send of the cycle, not between them: on SQLite
+    the first write takes the database's one write lock, which must not be held while the
+    relay waits on a partner's server (every other write of the service would wait too).
+    On PostgreSQL the rows stay locked (``SKIP LOCKED``) from the select to the commit."""
     delivered = 0
     with database.sessions() as session:
         now = utc_now()
+        outcomes: list[tuple[int, dict[str, Any]]] = []
         for row in due_deliveries(session, tables, now):
             if row.endpoint_id is not None and not row.endpoint_active:
-                session.execute(
-                    update(tables.deliveries)
-                    .where(tables.deliveries.c.id == row.delivery_id)
-                    .values(status=DEAD, last_error="the webhook endpoint was removed")
+                outcomes.append(
+                    (row.delivery_id, {"status": DEAD, "last_error": "the webhook endpoint was removed"})
                 )
                 continue
             error = deliver(client, secret, row, private_addresses_allowed=policy.private_addresses_allowed)
-            values: dict[str, Any]
             if error is None:
-                values = {
-                    "status": DELIVERED,
-                    "delivered_at": now,
-                    "attempts": row.attempts + 1,
-                    "last_error": None,
-                }
+                outcomes.append(
+                    (
+                        row.delivery_id,
+                        {
+                            "status": DELIVERED,
+                            "delivered_at": now,
+                            "attempts": row.attempts + 1,
+                            "last_error": None,
+                        },
+                    )
+                )
                 delivered += 1
                 EVENTS.labels(service, "delivered").inc()
             else:
                 attempts = row.attempts + 1
                 dead = attempts >= policy.max_attempts
-                values = {
-                    "attempts": attempts,
-                    "last_error": error,
-                    "status": DEAD if dead else PENDING,
-                    "next_attempt_at": now + backoff(attempts, policy),
-                }
+                outcomes.append(
+                    (
+                        row.delivery_id,
+                        {
+                            "attempts": attempts,
+                            "last_error": error,
+                            "status": DEAD if dead else PENDING,
+                            "next_attempt_at": now + backoff(attempts, policy),
+                        },
+                    )
+                )
                 EVENTS.labels(service, "dead" if dead else "failed").inc()
+        for delivery_id, values in outcomes:
             session.execute(
-                update(tables.deliveries).where(tables.deliveries.c.id == row.delivery_id).values(**values)
+                update(tables.deliveries).where(tables.deliveries.c.id == delivery_id).values(**values)
             )
         session.commit()
     return delivered

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from urllib.parse import urlsplit
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -51,9 +53,20 @@ def is_public_address(address: IpAddress) -> bool:
     return all(ipv4.is_global for ipv4 in carried)
 
 
-def resolved_addresses(host: str, port: int) -> list[IpAddress]:
+# The resolver's own timeout is 5 s a try (glibc), more than a request should wait: a
+# registration whose host does not resolve in time is refused like one that does not resolve.
+RESOLVE_TIMEOUT_SECONDS = 2.0
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="resolve-url-host")
+
+
+def resolved_addresses(host: str, port: int, *, timeout: float = RESOLVE_TIMEOUT_SECONDS) -> list[IpAddress]:
+    """Every address ``host`` resolves to; :class:`UnsafeUrl` when it does not resolve, or
+    not within ``timeout`` seconds."""
+    lookup = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=timeout)
+    except FutureTimeout as exc:
+        raise UnsafeUrl(f"the host {host!r} could not be resolved in time") from exc
     except (socket.gaierror, UnicodeError) as exc:
         raise UnsafeUrl(f"the host {host!r} cannot be resolved") from exc
     addresses = []
@@ -65,7 +78,9 @@ def resolved_addresses(host: str, port: int) -> list[IpAddress]:
     return addresses
 
 
-def check_outbound_url(url: str, *, private_addresses_allowed: bool = False) -> None:
+def check_outbound_url(
+    url: str, *, private_addresses_allowed: bool = False, resolve_timeout: float = RESOLVE_TIMEOUT_SECONDS
+) -> None:
     """Raise :class:`UnsafeUrl` unless ``url`` is https to a host with only global addresses.
 
     ``private_addresses_allowed`` (development and tests only) lets plain http and
@@ -86,7 +101,7 @@ def check_outbound_url(url: str, *, private_addresses_allowed: bool = False) -> 
         port = parts.port or 443
     except ValueError as exc:
         raise UnsafeUrl("the URL's port is not a number from 1 to 65535") from exc
-    for address in resolved_addresses(parts.hostname, port):
+    for address in resolved_addresses(parts.hostname, port, timeout=resolve_timeout):
         if not is_public_address(address):
             raise UnsafeUrl(
                 f"the host {parts.hostname!r} resolves to {address}, which is not a public address"
