@@ -226,6 +226,25 @@ def machine_busy_seconds() -> float:
     return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_server_seconds(server_url: str) -> float:
+    """CPU seconds the whole PostgreSQL server has used so far: the postmaster and every
+    process under it now (backends, WAL writer, checkpointer...) plus the processes it has
+    reaped (its children's time), so a connection opened and closed during a run counts
+    too. Other databases' work on the same server counts as well: measure on a quiet one."""
+    engine = create_engine(normalise_url(server_url))
+    try:
+        with engine.connect() as conn:
+            backend = int(conn.scalar(text("SELECT pg_backend_pid()")) or 0)
+    finally:
+        engine.dispose()
+    postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    tick = os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    reaped = (int(fields[13]) + int(fields[14])) / tick  # cutime, cstime
+    live = cpu_seconds(process_tree(postmaster) - {backend})
+    return reaped + sum(live.values())
+
+
 def postgres_backends(server_url: str, database_urls: list[str]) -> set[int]:
     """The PostgreSQL server processes serving these databases now."""
     names = [make_url(url).database for url in database_urls]
@@ -297,6 +316,7 @@ class CpuMeter:
     def __init__(self, measured: Measured, server_url: str) -> None:
         self.measured, self.server_url = measured, server_url
         self.before = {name: cpu_seconds(p) for name, p in measured.component_pids(server_url).items()}
+        self.postgres_before = postgres_server_seconds(server_url)
         self.busy_before = machine_busy_seconds()
         self.children_before = os.times()
 
@@ -305,8 +325,10 @@ class CpuMeter:
         children, busy = os.times(), machine_busy_seconds()
         cpu = {}
         for name, pids in self.measured.component_pids(self.server_url).items():
+            if name == "postgres":  # the whole server: backends come and go with the pools
+                cpu[name] = postgres_server_seconds(self.server_url) - self.postgres_before
+                continue
             before = self.before.get(name, {})
-            # A backend opened during the run counts from zero; one closed is lost (rare).
             cpu[name] = sum(
                 used - before.get(pid, 0.0) for pid, used in cpu_seconds(pids | set(before)).items()
             )
@@ -374,10 +396,11 @@ def cpu_line(per: dict[str, float]) -> str:
 
 @contextmanager
 def running_platform(
-    server_url: str, workdir: Path, workers: int, redis_url: str, run: str
+    server_url: str, workdir: Path, workers: int, redis_url: str, run: str, *, service_workers: int = 1
 ) -> Iterator[Platform]:
-    """The gateway and the three services on databases of their own, migrated and ready;
-    stopped and dropped on the way out, whatever happens."""
+    """The gateway (``workers`` processes) and the three services (``service_workers``
+    processes each) on databases of their own, migrated and ready; stopped and dropped on
+    the way out, whatever happens."""
     os.environ[TEST_DATABASE_URL_ENV] = server_url
     with ExitStack() as cleanup:
         urls = {name: cleanup.enter_context(provisioned_database(name, workdir)) for name in SERVICES}
@@ -388,14 +411,19 @@ def running_platform(
             "RATE_LIMIT_WRITES": "100000000/minute",
             "UPSTREAM_TIMEOUT_SECONDS": "10",
         }
+        # WORKERS per process: every service reads it too, so it is never set for all.
+        process_env = {name: {"WORKERS": str(service_workers)} for name in SERVICES}
+        process_env["gateway"] = {"WORKERS": str(workers)}
         if workers > 1:
             # Several gateway workers must share one budget per client (the gateway refuses
             # to start otherwise); a prefix of this run's own keeps its counts apart.
-            extra_env.update(
-                WORKERS=str(workers), RATE_LIMIT_STORAGE_URL=redis_url, RATE_LIMIT_KEY_PREFIX=f"bench-{run}"
-            )
+            extra_env.update(RATE_LIMIT_STORAGE_URL=redis_url, RATE_LIMIT_KEY_PREFIX=f"bench-{run}")
         config = StackConfig.on_free_ports(
-            workdir, database_urls=urls, log_dir=workdir / "logs", extra_env=extra_env
+            workdir,
+            database_urls=urls,
+            log_dir=workdir / "logs",
+            extra_env=extra_env,
+            process_env=process_env,
         )
         prepare(config)
         stack = Stack(config)

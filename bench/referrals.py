@@ -18,7 +18,7 @@ The issue's aim (issue 18): >= 0.5x the probe's throughput in the same run with
 p99 <= 50 ms at 8 connections, no answer but 201, and the database holding exactly the
 201s, each audited and announced.
 
-    .venv/bin/python bench/referrals.py [--seconds 20] [--connections 8] [--workers 1]
+    .venv/bin/python bench/referrals.py [--seconds 20] [--connections 8] [--workers 1] [--service-workers 1]
 
 Each service, and the probe, gets a database of its own on the server BENCH_DATABASE_URL
 names (default: the local PostgreSQL), dropped afterwards.
@@ -226,7 +226,7 @@ def report(
     print(
         f"Referral intake: POST /api/v1/referrals, PostgreSQL, wrk {args.threads} thread(s) x "
         f"{args.connections} connections, {args.seconds} s each after {args.warmup_seconds} s warm-up; "
-        f"{args.workers} gateway worker(s), one process per service"
+        f"{args.workers} gateway worker(s), {args.service_workers} worker(s) per service"
     )
     print(f"  {'':<22} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}   answers")
     print(table_row(f"probe ({args.probe_driver})", probe.run))
@@ -305,8 +305,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--workers",
         type=int,
         default=1,
-        help="gateway worker processes (WORKERS; above 1 counts rate limits in Redis). "
-        "The services have no such setting: one uvicorn process each.",
+        help="gateway worker processes (WORKERS; above 1 counts rate limits in Redis)",
+    )
+    parser.add_argument(
+        "--service-workers",
+        type=int,
+        default=1,
+        help="worker processes of each service (their WORKERS; default 1)",
     )
     parser.add_argument(
         "--warmup-seconds", type=int, default=3, help="unmeasured run before each (default 3)"
@@ -339,7 +344,11 @@ def main(argv: list[str] | None = None) -> int:
     run = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="bench-referrals-") as tmp, ExitStack() as running:
         workdir = Path(tmp)
-        platform = running.enter_context(running_platform(server, workdir, args.workers, args.redis_url, run))
+        platform = running.enter_context(
+            running_platform(
+                server, workdir, args.workers, args.redis_url, run, service_workers=args.service_workers
+            )
+        )
         probe = running.enter_context(running_probe(server, workdir, platform.dev_issuer, args.probe_driver))
         token = platform.token
 
