@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-import uvicorn
-
 from api_gateway.app import create_app
 from api_gateway.settings import GatewaySettings
+from safeguarding_kit.cli import serve
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,19 +14,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("command", choices=["serve"])
     parser.parse_args(argv)
     settings = GatewaySettings()
-    # Several workers need the app built in each of them, hence the factory by name.
-    app = "api_gateway.app:create_app" if settings.workers > 1 else create_app(settings)
-    uvicorn.run(
-        app,
-        factory=settings.workers > 1,
-        workers=settings.workers,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-    )
+    serve(create_app, settings, workers=settings.workers)
 
 
 if __name__ == "__main__":

@@ -6,14 +6,17 @@ import argparse
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TypeVar
 
 import uvicorn
 from alembic import command
 from fastapi import FastAPI
 
 from safeguarding_kit.migrations import alembic_config, upgrade_to_head
-from safeguarding_kit.settings import DatabaseSettings
+from safeguarding_kit.settings import DatabaseSettings, ProcessSettings
 from safeguarding_kit.sqlite_single_server import SQLiteAlreadyServed, sole_server
+
+S = TypeVar("S", bound=ProcessSettings)
 
 
 def service_main(
@@ -53,19 +56,24 @@ def service_main(
             serving.enter_context(sole_server(url))
         except SQLiteAlreadyServed as exc:
             raise SystemExit(f"{settings.service_name}: {exc}") from exc
-        uvicorn.run(
-            # Several workers need the app built in each of them, hence the factory by name
-            # (it reads the same settings from the environment there).
-            factory_name(create_app) if settings.workers > 1 else create_app(settings),
-            factory=settings.workers > 1,
-            workers=settings.workers,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            proxy_headers=False,
-        )
+        serve(create_app, settings, workers=settings.workers)
+
+
+def serve(create_app: Callable[[S], FastAPI], settings: S, *, workers: int) -> None:
+    """Serve ``create_app(settings)`` with uvicorn on the settings' host and port, in
+    ``workers`` processes. Several workers need the app built in each of them, hence the
+    factory by name (it reads the same settings from the environment there)."""
+    uvicorn.run(
+        factory_name(create_app) if workers > 1 else create_app(settings),
+        factory=workers > 1,
+        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+    )
 
 
 def factory_name(create_app: Callable[..., FastAPI]) -> str:
