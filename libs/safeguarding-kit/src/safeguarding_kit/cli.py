@@ -36,7 +36,7 @@ def service_main(
     parser.add_argument("-m", "--message", default="change")
     args = parser.parse_args(argv)
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     url = settings.resolved_database_url()
     if args.command == "migrate":
         upgrade_to_head(migrations_dir, url, version_table)

@@ -7,9 +7,12 @@ closed (and anything uncommitted rolled back) when the request ends.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -55,13 +58,37 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+OWNER_ONLY = 0o600
+# The files SQLite keeps beside a database: they hold its pages too.
+_SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def keep_sqlite_file_private(url: str) -> None:
+    """Create the SQLite file ``url`` names readable and writable by its owner only (it
+    holds children's names), and narrow an existing one and its companions to that. SQLite
+    gives its -wal and -shm files the database file's permissions."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, OWNER_ONLY))  # an empty file is an empty database
+    for file in (path, *(Path(f"{path}{suffix}") for suffix in _SQLITE_COMPANIONS)):
+        # Another user's file (a volume mounted in) stays as it is: its owner decides.
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if file.stat().st_mode & 0o777 != OWNER_ONLY:
+                file.chmod(OWNER_ONLY)
+
+
 def create_db_engine(url: str, *, pool_size: int = 5) -> Engine:
-    """An engine for SQLite (foreign keys on, WAL, busy timeout) or PostgreSQL."""
+    """An engine for SQLite (foreign keys on, WAL, busy timeout; the file its owner's
+    only) or PostgreSQL."""
     url = normalise_url(url)
     # hide_parameters: a failed statement's error (and so a log line) never holds the values
     # it carried, such as a child's name.
     kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
+        keep_sqlite_file_private(url)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, **kwargs)
 

@@ -261,7 +261,7 @@ class StackConfig:
 
 def prepare(config: StackConfig) -> None:
     """The data folder, the dev issuer's key pair, and every database migrated to head."""
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     ensure_dev_key_pair(config.data_dir / "dev-issuer")
     for service in config.services:
         assert service.migrations_dir is not None

@@ -40,7 +40,7 @@ def _write_once(path: Path, data: bytes, mode: int) -> None:
 
 def ensure_dev_key_pair(directory: Path) -> Path:
     """The dev issuer's private key file, generating the pair if it is missing."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     private_path = directory / "private.pem"
     public_path = directory / "public.pem"
     if not private_path.exists():
