@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
+import ssl
+import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from safeguarding_kit import outbound_urls
 from safeguarding_kit.db import Database, service_metadata, utc_now
 from safeguarding_kit.events import (
     DEAD,
@@ -21,6 +29,7 @@ from safeguarding_kit.events import (
     EventTables,
     Subscriber,
     backoff,
+    deliver,
     emit,
     event_tables,
     first_time,
@@ -207,3 +216,244 @@ def test_the_service_can_write_while_the_relay_waits_on_a_receiver(outbox):
     client = httpx.Client(transport=httpx.MockTransport(slow_receiver))
     assert relay_once(database, tables, client, SECRET, "test") == 3
     assert sorted(writes_during_sends) == ["child-1", "child-2", "child-3"]
+
+
+# A partner's webhook: delivered to the address that was checked, never resolved again.
+
+PARTNER_SECRET = "whsec_" + "p" * 40
+PUBLIC = "93.184.215.14"
+
+
+def partner_delivery(url: str, *, endpoint: bool = True) -> SimpleNamespace:
+    """A pending delivery as the relay reads it from its outbox: to a partner's webhook
+    endpoint, or (``endpoint=False``) to one of the platform's own services."""
+    return SimpleNamespace(
+        endpoint_id=uuid.uuid4() if endpoint else None,
+        endpoint_secret=PARTNER_SECRET if endpoint else None,
+        url=url,
+        event_id=uuid.uuid4(),
+        subscriber="webhook-test",
+        source="referral-api",
+        type="referral.received",
+        subject="child-1",
+        occurred_at=utc_now(),
+        data={"child_id": "child-1"},
+    )
+
+
+def test_a_name_rebound_to_a_private_address_after_the_check_is_not_connected_to(monkeypatch):
+    """DNS rebinding: the partner's name answers a public address when the relay checks it
+    and the cloud metadata address a moment later, when the connection is made."""
+    answers = iter([PUBLIC, "169.254.169.254"])
+    lookups: list[str] = []
+    connected_to: list[tuple[str, int]] = []
+
+    def rebinding_resolver(host: str, port: Any, *_: Any, **__: Any) -> list[Any]:
+        try:
+            address = str(ipaddress.ip_address(host))  # a literal address is not looked up
+        except ValueError:
+            lookups.append(host)
+            address = next(answers, "169.254.169.254")
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port)))]
+
+    def recording_connect(address: tuple[str, int], *_: Any, **__: Any) -> socket.socket:
+        # As socket.create_connection does: resolve, then connect (here: record, refuse).
+        host, port = address
+        for *_info, sockaddr in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+            connected_to.append((sockaddr[0], sockaddr[1]))
+        raise ConnectionRefusedError("not in a test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_resolver)
+    monkeypatch.setattr(socket, "create_connection", recording_connect)
+    # As relay_thread makes the client, but with no proxy from the environment: connect directly.
+    with httpx.Client(timeout=2, follow_redirects=False, trust_env=False) as client:
+        outcome = deliver(
+            client,
+            SECRET,
+            partner_delivery("https://hooks.partner.example/safeguarding"),
+            private_addresses_allowed=False,
+        )
+
+    assert outcome == "ConnectError"  # refused by the stand-in, not by the check
+    assert connected_to == [(PUBLIC, 443)], "the relay connected to an address it never checked"
+    assert lookups == ["hooks.partner.example"]  # resolved once, for the check
+
+
+@pytest.mark.parametrize(
+    ("url", "address", "sent_to", "host"),
+    [
+        (
+            "https://hooks.partner.example/safeguarding?v=1",
+            PUBLIC,
+            f"https://{PUBLIC}/safeguarding?v=1",
+            "hooks.partner.example",
+        ),
+        (
+            "https://Hooks.Partner.example:8443/safeguarding",
+            "2606:2800:220:1:248:1893:25c8:1946",
+            "https://[2606:2800:220:1:248:1893:25c8:1946]:8443/safeguarding",
+            "hooks.partner.example:8443",
+        ),
+    ],
+)
+def test_a_partner_delivery_goes_to_the_checked_address_named_by_its_host(
+    monkeypatch, url, address, sent_to, host
+):
+    lookups: list[tuple[str, int]] = []
+
+    def resolve(name: str, port: int, **_: object) -> list:
+        lookups.append((name, port))
+        return [ipaddress.ip_address(address), ipaddress.ip_address("93.184.215.15")]
+
+    monkeypatch.setattr(outbound_urls, "resolved_addresses", resolve)
+    sent: list[httpx.Request] = []
+
+    def partner(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        ok = verify_signature(PARTNER_SECRET, request.headers, request.content)
+        return httpx.Response(204 if ok else 401)
+
+    with httpx.Client(transport=httpx.MockTransport(partner)) as client:
+        assert deliver(client, SECRET, partner_delivery(url), private_addresses_allowed=False) is None
+
+    [request] = sent
+    assert lookups == [("hooks.partner.example", httpx.URL(url).port or 443)]
+    assert str(request.url) == sent_to  # the first checked address, the port and path kept
+    assert request.headers["host"] == host
+    assert request.extensions["sni_hostname"] == "hooks.partner.example"  # TLS checks the name
+    assert request.headers["connection"] == "close"  # the pool never hands it to another name
+    assert json.loads(request.content)["subject"] == "child-1"
+
+
+def test_the_platforms_own_services_are_sent_to_as_named_and_not_checked(monkeypatch):
+    def resolve(*_: object, **__: object) -> list:
+        raise AssertionError("an internal subscriber's address was checked")
+
+    monkeypatch.setattr(outbound_urls, "resolved_addresses", resolve)
+    sent: list[httpx.Request] = []
+    receiver = Receiver()
+
+    def risk_api(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return receiver.handler(request)
+
+    with httpx.Client(transport=httpx.MockTransport(risk_api)) as client:
+        row = partner_delivery("http://risk-api:8000/internal/events", endpoint=False)
+        assert deliver(client, SECRET, row, private_addresses_allowed=False) is None
+    [request] = sent
+    assert str(request.url) == "http://risk-api:8000/internal/events"
+    assert request.headers["host"] == "risk-api:8000"
+    assert "sni_hostname" not in request.extensions
+    assert receiver.bad_signatures == 0
+
+
+# A real TLS receiver on the loopback address standing in for a partner's public server.
+
+
+def _certificate_authority_and_leaf(names: list[str]) -> tuple[bytes, bytes, bytes]:
+    """A test CA's certificate, and a server certificate (and its key) for ``names`` only:
+    no IP address, so only a TLS check against the host name accepts it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def certificate(subject: str, key: Any, issuer: str, issuer_key: Any, ca: bool) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+            )
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = certificate("webhook test CA", ca_key, "webhook test CA", ca_key, True)
+    leaf = certificate(names[0], leaf_key, "webhook test CA", ca_key, False)
+    pem = serialization.Encoding.PEM
+    return (
+        ca.public_bytes(pem),
+        leaf.public_bytes(pem),
+        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
+
+
+@pytest.fixture
+def tls_partner(tmp_path: Path, monkeypatch) -> Iterator[SimpleNamespace]:
+    """An https receiver on 127.0.0.1 with a certificate for two partner names, each name
+    resolving to it (and the loopback address passing for public, for these tests only)."""
+    ca_pem, leaf_pem, key_pem = _certificate_authority_and_leaf(
+        ["hooks.partner.example", "other.partner.example"]
+    )
+    (tmp_path / "leaf.pem").write_bytes(leaf_pem + key_pem)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(tmp_path / "leaf.pem")
+    handshakes: list[str | None] = []  # the SNI name of each TLS connection made
+    server_context.sni_callback = lambda _socket, name, _context: handshakes.append(name)
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps the connection open unless asked to close it
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    loopback = ipaddress.ip_address("127.0.0.1")
+    monkeypatch.setattr(outbound_urls, "resolved_addresses", lambda host, port, **_: [loopback])
+    monkeypatch.setattr(outbound_urls, "is_public_address", lambda address: address == loopback)
+    try:
+        yield SimpleNamespace(
+            port=server.server_address[1],
+            handshakes=handshakes,
+            received=received,
+            client=lambda: httpx.Client(
+                timeout=5, trust_env=False, verify=ssl.create_default_context(cadata=ca_pem.decode())
+            ),
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_tls_to_the_checked_address_is_verified_against_the_partners_host_name(tls_partner):
+    port = tls_partner.port
+    with tls_partner.client() as client:
+        for name in ("hooks.partner.example", "other.partner.example"):
+            row = partner_delivery(f"https://{name}:{port}/hook")
+            assert deliver(client, SECRET, row, private_addresses_allowed=False) is None
+        # A name the receiver's certificate does not carry: the TLS check refuses it.
+        row = partner_delivery(f"https://wrong.partner.example:{port}/hook")
+        assert deliver(client, SECRET, row, private_addresses_allowed=False) == "ConnectError"
+
+    # One handshake a delivery, each naming its own host: two names at one address never
+    # share a connection (the second would otherwise go over the first one's TLS).
+    assert tls_partner.handshakes == [
+        "hooks.partner.example",
+        "other.partner.example",
+        "wrong.partner.example",
+    ]
+    assert [headers["host"] for headers, _ in tls_partner.received] == [
+        f"hooks.partner.example:{port}",
+        f"other.partner.example:{port}",
+    ]
+    for headers, body in tls_partner.received:
+        assert verify_signature(PARTNER_SECRET, headers, body)

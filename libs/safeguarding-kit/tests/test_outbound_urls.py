@@ -3,12 +3,14 @@ URLs whose host has nothing but public addresses."""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 from typing import Any
 
 import pytest
 
+from safeguarding_kit import outbound_urls
 from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
 
 
@@ -73,3 +75,41 @@ def test_a_host_whose_resolver_does_not_answer_in_time_is_refused_not_waited_for
             check_outbound_url("https://hooks.partner.example/safeguarding", resolve_timeout=0.05)
     finally:
         answered.set()
+
+
+def test_the_check_gives_the_address_to_connect_to_the_first_of_those_it_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The caller connects to this address, not to the name: a name resolved again when
+    # connecting could answer a private address by then (DNS rebinding).
+    answers = [
+        ipaddress.ip_address("93.184.215.14"),
+        ipaddress.ip_address("2606:2800:21f:cb07:6820:80da:af6b:8b2c"),
+    ]
+    lookups: list[tuple[str, int]] = []
+
+    def resolve(host: str, port: int, **_: object) -> list[outbound_urls.IpAddress]:
+        lookups.append((host, port))
+        return answers
+
+    monkeypatch.setattr(outbound_urls, "resolved_addresses", resolve)
+    assert check_outbound_url("https://hooks.partner.example:8443/hook") == answers[0]
+    assert lookups == [("hooks.partner.example", 8443)]
+    monkeypatch.undo()  # a literal address is its own answer
+    assert check_outbound_url("https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/hook") == answers[1]
+
+
+def test_a_host_with_no_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outbound_urls, "resolved_addresses", lambda host, port, **_: [])
+    with pytest.raises(UnsafeUrl, match="cannot be resolved"):
+        check_outbound_url("https://hooks.partner.example/hook")
+
+
+def test_nothing_is_resolved_or_given_when_private_addresses_are_allowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def resolve(*_: object, **__: object) -> list[outbound_urls.IpAddress]:
+        raise AssertionError("resolved")
+
+    monkeypatch.setattr(outbound_urls, "resolved_addresses", resolve)
+    assert check_outbound_url("http://localhost:9000/hook", private_addresses_allowed=True) is None

@@ -333,13 +333,27 @@ def deliver(
     client: httpx.Client, secret: str, row: Any, *, private_addresses_allowed: bool = True
 ) -> str | None:
     """Send one delivery; None on success, else why it failed. A partner's webhook is
-    signed with its own secret and only sent to a public address."""
+    signed with its own secret and only sent to a public address: the one its host was
+    checked at, connected to as such (the name is not resolved again, so a name that
+    answers a public address to the check and a private one to the connection reaches
+    nothing), with the host name in the ``Host`` header and for TLS (SNI and the
+    certificate's check). The platform's own services (no endpoint) are sent to as named."""
+    url = httpx.URL(row.url)
+    pinned: dict[str, str] = {}
+    extensions: dict[str, Any] = {}
     if row.endpoint_id is not None:
         secret = row.endpoint_secret
         try:
-            check_outbound_url(row.url, private_addresses_allowed=private_addresses_allowed)
+            address = check_outbound_url(row.url, private_addresses_allowed=private_addresses_allowed)
         except UnsafeUrl as exc:
             return f"refused: {exc}"
+        if address is not None:
+            # The first of the host's addresses, without trying the others. Connection: close,
+            # as a connection left in the client's pool is found again by address alone: a
+            # later delivery to another name at that address would go over this one's TLS.
+            pinned = {"host": url.netloc.decode("ascii"), "connection": "close"}
+            extensions = {"sni_hostname": url.raw_host.decode("ascii")}
+            url = url.copy_with(host=str(address))
     body = delivery_body(cloud_event(row))
     stamp = int(time.time())
     message_id = f"{row.event_id}:{row.subscriber}"
@@ -348,9 +362,10 @@ def deliver(
         WEBHOOK_ID: message_id,
         WEBHOOK_TIMESTAMP: str(stamp),
         WEBHOOK_SIGNATURE: sign(secret, message_id, stamp, body),
+        **pinned,
     }
     try:
-        response = client.post(row.url, content=body, headers=headers)
+        response = client.post(url, content=body, headers=headers, extensions=extensions)
     except httpx.HTTPError as exc:
         return type(exc).__name__
     return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"

@@ -6,7 +6,9 @@ carrier-grade NAT or any other non-global address would let a caller make the
 platform probe or attack its own network (server-side request forgery). Every
 address the host resolves to must be global. The check runs when the URL is
 registered and again before each delivery, so a name re-pointed at a private
-address later is refused too. An IPv6 address that carries an IPv4 address (6to4,
+address later is refused too; and it gives the delivery the address to connect to,
+since a name resolved a second time when connecting could answer a private address
+then (DNS rebinding). An IPv6 address that carries an IPv4 address (6to4,
 NAT64, IPv4-compatible or -translated, Teredo) is judged by that IPv4 address too,
 since a relay or translator on the way would deliver to it.
 """
@@ -80,11 +82,14 @@ def resolved_addresses(host: str, port: int, *, timeout: float = RESOLVE_TIMEOUT
 
 def check_outbound_url(
     url: str, *, private_addresses_allowed: bool = False, resolve_timeout: float = RESOLVE_TIMEOUT_SECONDS
-) -> None:
-    """Raise :class:`UnsafeUrl` unless ``url`` is https to a host with only global addresses.
+) -> IpAddress | None:
+    """Raise :class:`UnsafeUrl` unless ``url`` is https to a host with only global addresses;
+    return the address to connect to, the first the host resolved to (all were checked).
 
-    ``private_addresses_allowed`` (development and tests only) lets plain http and
-    local addresses through, for a receiver on the same machine.
+    Connect to that address, not to the name: resolving the name again could answer an
+    address that was never checked. ``private_addresses_allowed`` (development and tests
+    only) lets plain http and local addresses through, for a receiver on the same machine;
+    nothing is resolved then, and None returned.
     """
     parts = urlsplit(url)
     if parts.scheme not in {"https", "http"}:
@@ -94,15 +99,19 @@ def check_outbound_url(
     if not parts.hostname:
         raise UnsafeUrl("the URL has no host")
     if private_addresses_allowed:
-        return
+        return None
     if parts.scheme != "https":
         raise UnsafeUrl("only https URLs are accepted")
     try:
         port = parts.port or 443
     except ValueError as exc:
         raise UnsafeUrl("the URL's port is not a number from 1 to 65535") from exc
-    for address in resolved_addresses(parts.hostname, port, timeout=resolve_timeout):
+    addresses = resolved_addresses(parts.hostname, port, timeout=resolve_timeout)
+    for address in addresses:
         if not is_public_address(address):
             raise UnsafeUrl(
                 f"the host {parts.hostname!r} resolves to {address}, which is not a public address"
             )
+    if not addresses:
+        raise UnsafeUrl(f"the host {parts.hostname!r} cannot be resolved")
+    return addresses[0]
