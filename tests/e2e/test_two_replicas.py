@@ -256,6 +256,20 @@ def referral_body(**child: Any) -> dict[str, Any]:
     }
 
 
+def referral_replicas_in_rotation(gateway: httpx.Client) -> int:
+    """How many referral replicas ``gateway`` sends requests to now, from its /metrics."""
+    text = gateway.get("/metrics", timeout=5.0).text
+    return int(
+        sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "gateway_upstream_replica_in_rotation"
+            and sample.labels.get("upstream") == "referral-api"
+        )
+    )
+
+
 def served(stack: Stack, process: str, method: str, route_prefix: str) -> int:
     """How many requests one single-worker replica answered with ``method`` on routes under
     ``route_prefix``, from its own /metrics."""
@@ -363,6 +377,13 @@ def referred(
     it: the gateways spread them over both referral replicas."""
     first, second = gateways
     school, hub = replica_tokens.headers(**SCHOOL), replica_tokens.headers(**HUB)
+    # Both gateways send to both referral replicas (a replica slow to answer /readyz on a busy
+    # machine is out of rotation for a while, and back at the next check).
+    eventually(
+        lambda: all(referral_replicas_in_rotation(gateway) == 2 for gateway in gateways),
+        "both gateways have both referral replicas in rotation",
+        seconds=30,
+    )
 
     def one_child(n: int) -> str:
         child = {
@@ -525,6 +546,13 @@ def test_every_service_s_audit_chain_verifies_after_both_replicas_appended_at_on
     occurrences = gateways[0].get(f"/api/v1/meetings/series/{weekly_mace['id']}/occurrences", headers=hub)
     assert occurrences.status_code == 200, occurrences.text
     agenda = f"/api/v1/meetings/occurrences/{occurrences.json()['items'][0]['id']}/agenda"
+    # The children reach the agenda by events (risk turned high): on a busy machine the relays
+    # may still be at it. An agenda read audits the children on its page, so wait for them.
+    eventually(
+        lambda: gateways[0].get(agenda, headers=hub).json()["items"],
+        "the children reached the MACE agenda",
+        seconds=60,
+    )
     reads = [
         *(f"/api/v1/children/{child_id}" for child_id in children),
         *(f"/api/v1/risk/children/{child_id}" for child_id in children),
