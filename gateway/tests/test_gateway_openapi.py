@@ -107,8 +107,12 @@ def test_every_operation_documents_what_the_gateway_itself_may_answer():
     combined = combine_specs({Upstream.referral: REFERRAL})
     post = combined["paths"]["/api/v1/referrals"]["post"]["responses"]
     get = combined["paths"]["/api/v1/referrals"]["get"]["responses"]
-    assert {"401", "413", "429", "502", "503", "504"} <= set(post)
+    assert {"401", "413", "429", "431", "502", "503", "504"} <= set(post)
     assert "413" not in get  # no body to be too large
+    assert "431" in get  # every request has headers
+    too_large = combined["components"]["responses"][get["431"]["$ref"].rsplit("/", 1)[1]]
+    examples = too_large["content"]["application/problem+json"]["examples"]
+    assert examples["request-headers-too-large"]["value"]["status"] == 431
     # Shared by every operation under components/responses.
     too_many = combined["components"]["responses"][get["429"]["$ref"].rsplit("/", 1)[1]]
     assert "Retry-After" in too_many["headers"]

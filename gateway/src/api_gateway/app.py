@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 from api_gateway.authentication import authenticate, token_verification
 from api_gateway.cors import ProblemCORSMiddleware
 from api_gateway.fast_path import ApiFastPath, proxy_asgi
+from api_gateway.header_limits import HeaderLimits
 from api_gateway.openapi import TITLE, LiveSpec
 from api_gateway.proxy import forward
 from api_gateway.rate_limits import RateLimits
@@ -134,6 +135,14 @@ def create_app(
         "expose_headers": ["ETag", "Location", "X-Request-ID", "Server-Timing", "Retry-After"],
         "max_age": 600,
     }
+    # Too many or too large header fields: 431 before anything reads them (inside CORS, so a
+    # dashboard can read the answer).
+    header_limits: dict[str, Any] = {
+        "max_fields": settings.max_header_fields,
+        "max_bytes": settings.max_header_bytes,
+        "max_field_bytes": settings.max_header_field_bytes,
+    }
+    app.add_middleware(HeaderLimits, **header_limits)
     if settings.cors_allowed_origins:
         # Dashboards in browsers, from the configured origins only.
         app.add_middleware(ProblemCORSMiddleware, **cors_options)
@@ -194,7 +203,9 @@ def create_app(
 
     # Every /api request takes a short path past the framework's routing and exception layers
     # to the proxy handler, behind the same middleware: this is the hot path of every partner.
-    fast_chain: ASGIApp = proxy_asgi(proxy, route_path="/api/{path:path}", methods=PROXIED_METHODS)
+    fast_chain: ASGIApp = HeaderLimits(
+        proxy_asgi(proxy, route_path="/api/{path:path}", methods=PROXIED_METHODS), **header_limits
+    )
     if settings.cors_allowed_origins:
         fast_chain = ProblemCORSMiddleware(fast_chain, **cors_options)
     fast_chain = SecurityHeadersMiddleware(

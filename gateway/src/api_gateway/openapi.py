@@ -2,7 +2,7 @@
 
 :func:`combine_specs` is a plain function of the services' own specs: it keeps the
 paths the gateway routes to each service, merges their schemas and tags, and adds
-the answers only the gateway gives (401 before any service is asked, 413, 429,
+the answers only the gateway gives (401 before any service is asked, 413, 429, 431,
 502/503/504). The gateway serves it live from the running services (the last good
 copy of each if one is down), and ``make openapi`` writes it to
 ``openapi/gateway.json`` from the same function, so the two cannot differ.
@@ -39,9 +39,11 @@ mapping meetings (meetings service).
 
 Authenticate with `Authorization: Bearer <JWT>` from a trusted agency identity provider.
 Every error is RFC 9457 `application/problem+json`. The gateway itself may answer:
-401 for a token it cannot verify, 413 for a body over the size limit, 429 with
-`Retry-After` when a client exceeds its rate limit (writes are held tighter than reads),
-502/503/504 when a service answers badly, is down or is too slow. Each answer carries
+431 before the token is read for too many header fields or too large ones (by default
+more than 100, more than 16 KiB in all or 8 KiB in one), 401 for a token it cannot
+verify, 413 for a body over the size limit, 429 with `Retry-After` when a client exceeds
+its rate limit (writes are held tighter than reads), 502/503/504 when a service answers
+badly, is down or is too slow. Each answer carries
 `Server-Timing` with the gateway's own time and the service's. Each problem's `type` is
 one of the URNs in `x-problem-types`, which says what it means (also in
 `docs/problem-types.md`); each error answer shows an example of its problems.
@@ -59,6 +61,8 @@ GATEWAY_ANSWERS: dict[str, str] = {
     "401": "The token is missing, expired, or not from a trusted issuer.",
     "413": "The request body is larger than the gateway accepts.",
     "429": "This client has made too many requests; wait for the seconds in `Retry-After`.",
+    "431": "The request has more header fields, or larger ones, than the gateway accepts; "
+    "nothing was sent on.",
     "502": "The service gave an answer the gateway could not read.",
     "503": "The service is down or failing; try again after `Retry-After`.",
     "504": "The service did not answer in time.",

@@ -8,6 +8,7 @@ from typing import Any
 
 # Imported for their Problem classes, which the gateway's list of problem types names.
 from api_gateway import cors, fast_path  # noqa: F401
+from api_gateway.header_limits import FEWER_HEADERS, RequestHeadersTooLarge
 from api_gateway.proxy import (
     TIMEOUT_RETRY_ADVICE,
     BadGateway,
@@ -35,6 +36,10 @@ GATEWAY_EXAMPLES: dict[str, tuple[type[Problem], str]] = {
         TooManyRequests,
         "This client may make 120 per 1 minute write requests; wait 12 s before trying again.",
     ),
+    "431": (
+        RequestHeadersTooLarge,
+        f"The request has 156 header fields; the gateway accepts at most 100. {FEWER_HEADERS}",
+    ),
     "502": (BadGateway, "The referral-api service gave no valid answer."),
     "503": (UpstreamUnavailable, "The referral-api service is unavailable; try again shortly."),
     "504": (
@@ -45,7 +50,7 @@ GATEWAY_EXAMPLES: dict[str, tuple[type[Problem], str]] = {
 
 
 def add_gateway_problem_examples(spec: dict[str, Any]) -> None:
-    """Add to each operation's gateway answers (401, 413, 429, 502-504) the example of the
+    """Add to each operation's gateway answers (401, 413, 429, 431, 502-504) the example of the
     gateway's problem, beside any the service already shows for the same status (in the
     shared answer under ``components/responses`` where the operation refers to one)."""
     shared = spec.get("components", {}).get("responses", {})

@@ -15,6 +15,10 @@ from safeguarding_kit.settings import ProcessSettings
 # Answers that take longer than most: building an agenda gathers pages from the risk and
 # referral services; a model's impact analysis re-scores every child.
 SLOW_ROUTES = {"/api/v1/meetings/occurrences": 30.0, "/api/v1/risk/models": 30.0}
+# A request line (method, path and query, version) the HTTP server's limit on a request's
+# head leaves room for, and what each header line adds to its name and value (": ", CRLF).
+REQUEST_LINE_BYTES = 8192
+HEADER_LINE_FRAMING_BYTES = 4
 
 
 class GatewaySettings(ProcessSettings):
@@ -55,6 +59,25 @@ class GatewaySettings(ProcessSettings):
         1, ge=0, le=3, description="Extra tries for idempotent requests that could not connect."
     )
     max_body_bytes: int = Field(1_048_576, ge=1024, le=100 * 1_048_576)
+    max_header_fields: int = Field(
+        100,
+        ge=20,
+        le=1000,
+        description="Header fields a request may carry; more is 431 before authentication.",
+    )
+    max_header_bytes: int = Field(
+        16_384,
+        ge=4096,
+        le=1_048_576,
+        description="Bytes of a request's header fields in all (names and values); more is 431 before "
+        "authentication.",
+    )
+    max_header_field_bytes: int = Field(
+        8192,
+        ge=2048,
+        le=1_048_576,
+        description="Bytes of one header field (name and value); more is 431 before authentication.",
+    )
     breaker_failure_threshold: int = Field(
         5, ge=1, le=100, description="Failed connections before failing fast."
     )
@@ -132,6 +155,24 @@ class GatewaySettings(ProcessSettings):
                 "set RATE_LIMIT_STORAGE_URL=async+redis://host:port"
             )
         return self
+
+    @model_validator(mode="after")
+    def _one_field_fits_in_all(self) -> GatewaySettings:
+        if self.max_header_field_bytes > self.max_header_bytes:
+            raise ValueError("MAX_HEADER_FIELD_BYTES is more than MAX_HEADER_BYTES, which it must fit in")
+        return self
+
+    @property
+    def max_request_head_bytes(self) -> int:
+        """What the HTTP server reads of a request's head before it answers 431 without
+        reading more: room for a request line of :data:`REQUEST_LINE_BYTES` and every header
+        byte the limits allow, with each line's framing."""
+        return (
+            REQUEST_LINE_BYTES
+            + self.max_header_bytes
+            + HEADER_LINE_FRAMING_BYTES * self.max_header_fields
+            + len(b"\r\n")
+        )
 
     @model_validator(mode="after")
     def _one_way_to_name_each_service(self) -> GatewaySettings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -59,10 +60,21 @@ def service_main(
         serve(create_app, settings, workers=settings.workers)
 
 
-def serve(create_app: Callable[[S], FastAPI], settings: S, *, workers: int) -> None:
+def serve(
+    create_app: Callable[[S], FastAPI],
+    settings: S,
+    *,
+    workers: int,
+    http: type[asyncio.Protocol] | str = "auto",
+    max_request_head_bytes: int | None = None,
+) -> None:
     """Serve ``create_app(settings)`` with uvicorn on the settings' host and port, in
     ``workers`` processes. Several workers need the app built in each of them, hence the
-    factory by name (it reads the same settings from the environment there)."""
+    factory by name (it reads the same settings from the environment there). ``http`` is
+    uvicorn's HTTP protocol (``auto``: httptools where installed) and
+    ``max_request_head_bytes`` what it buffers of a request's head (uvicorn's
+    ``h11_max_incomplete_event_size``: its h11 parser keeps it, httptools does not unless
+    ``http`` is a protocol that does)."""
     uvicorn.run(
         factory_name(create_app) if workers > 1 else create_app(settings),
         factory=workers > 1,
@@ -73,6 +85,8 @@ def serve(create_app: Callable[[S], FastAPI], settings: S, *, workers: int) -> N
         access_log=False,
         server_header=False,
         proxy_headers=False,
+        http=http,
+        h11_max_incomplete_event_size=max_request_head_bytes,
     )
 
 

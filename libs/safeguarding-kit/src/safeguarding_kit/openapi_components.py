@@ -32,6 +32,7 @@ RESPONSE_NAMES = {
     "422": "InvalidRequest",
     "428": "PreconditionRequired",
     "429": "TooManyRequests",
+    "431": "RequestHeaderFieldsTooLarge",
     "500": "InternalError",
     "502": "BadGateway",
     "503": "ServiceUnavailable",
