@@ -256,33 +256,33 @@ def referral_body(**child: Any) -> dict[str, Any]:
     }
 
 
-def referral_replicas_in_rotation(gateway: httpx.Client) -> int:
-    """How many referral replicas ``gateway`` sends requests to now, from its /metrics."""
-    text = gateway.get("/metrics", timeout=5.0).text
+def metric_total(url: str, name: str, **labels: str) -> int:
+    """The sum of the samples of metric ``name`` at ``url``'s /metrics whose labels start
+    with the values given (``route`` by prefix, any other label exactly)."""
+    text = httpx.get(url + "/metrics", timeout=5.0).text
     return int(
         sum(
             sample.value
             for family in text_string_to_metric_families(text)
             for sample in family.samples
-            if sample.name == "gateway_upstream_replica_in_rotation"
-            and sample.labels.get("upstream") == "referral-api"
+            if sample.name == name
+            and all(sample.labels.get(label, "").startswith(value) for label, value in labels.items())
         )
+    )
+
+
+def referral_replicas_in_rotation(gateway: httpx.Client) -> int:
+    """How many referral replicas ``gateway`` sends requests to now."""
+    return metric_total(
+        str(gateway.base_url).rstrip("/"), "gateway_upstream_replica_in_rotation", upstream="referral-api"
     )
 
 
 def served(stack: Stack, process: str, method: str, route_prefix: str) -> int:
     """How many requests one single-worker replica answered with ``method`` on routes under
     ``route_prefix``, from its own /metrics."""
-    text = httpx.get(stack.config.url_of(process) + "/metrics", timeout=5.0).text
-    return int(
-        sum(
-            sample.value
-            for family in text_string_to_metric_families(text)
-            for sample in family.samples
-            if sample.name == "http_requests_total"
-            and sample.labels.get("method") == method
-            and sample.labels.get("route", "").startswith(route_prefix)
-        )
+    return metric_total(
+        stack.config.url_of(process), "http_requests_total", method=method, route=route_prefix
     )
 
 

@@ -4,14 +4,17 @@ problem+json errors, request ids and metrics, token verification, the database,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack, asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Table
 
+from safeguarding_kit.audit.checkpoints import CheckpointFile, CheckpointSigner, checkpoint_thread
+from safeguarding_kit.audit.models import AuditTables
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair
 from safeguarding_kit.auth.verifier import TokenVerifier
 from safeguarding_kit.concurrency import install_stale_write_handler
@@ -35,10 +38,38 @@ from safeguarding_kit.storable_text import refuse_unstorable_text
 from safeguarding_kit.webhooks.published import PartnerEvents
 from safeguarding_kit.webhooks.routes import webhooks_router
 
+log = logging.getLogger(__name__)
+
 
 def verifier_http_client(settings: ProcessSettings) -> httpx.AsyncClient:
     """The process's one client for fetching issuers' JWKS: short timeouts, no redirects."""
     return httpx.AsyncClient(timeout=settings.jwks_fetch_timeout_seconds, follow_redirects=False)
+
+
+@contextmanager
+def audit_checkpoints(settings: DatabaseSettings, database: Database, audit: AuditTables) -> Iterator[None]:
+    """Signed checkpoints of the audit chain head while the process runs, when configured.
+    Every worker and replica runs the loop; each writes to the file its settings name (the same
+    file, on a local filesystem, or one each: README, Audit checkpoints)."""
+    key, file = settings.audit_checkpoint_key_file, settings.audit_checkpoint_file
+    if not settings.audit_checkpoints_enabled or key is None or file is None:
+        if settings.environment is Environment.production:
+            log.warning(
+                "%s: audit checkpoints are off (AUDIT_CHECKPOINT_KEY_FILE, AUDIT_CHECKPOINT_FILE): the "
+                "audit chain is anchored nowhere outside the database",
+                settings.service_name,
+            )
+        yield
+        return
+    with checkpoint_thread(
+        database.sessions,
+        audit,
+        CheckpointSigner.from_pem_file(key),
+        CheckpointFile(file),
+        settings.service_name,
+        settings.audit_checkpoint_interval_seconds,
+    ):
+        yield
 
 
 def create_service_app(
@@ -55,6 +86,7 @@ def create_service_app(
     partner_audience: PartnerAudience | None = None,
     partner_events: PartnerEvents | None = None,
     idempotency: Table | None = None,
+    audit: AuditTables | None = None,
 ) -> FastAPI:
     """A service app over its own database; routes get the session and the caller by
     dependency. ``resources`` opens what else the service holds for its lifetime (an
@@ -63,7 +95,9 @@ def create_service_app(
     ``partner_events``, which event types they may subscribe to: it mounts the agency
     admins' webhook endpoints and describes the deliveries in the spec's ``webhooks``.
     ``idempotency`` is the service's ``idempotency_keys`` table, for the operations that
-    honour ``Idempotency-Key``."""
+    honour ``Idempotency-Key``. ``audit`` is the service's audit tables: with
+    ``AUDIT_CHECKPOINT_KEY_FILE`` and ``AUDIT_CHECKPOINT_FILE`` set, a thread signs checkpoints
+    of its chain head (:mod:`safeguarding_kit.audit.checkpoints`)."""
     if partner_events is not None and events is None:
         raise ValueError("partner webhooks are delivered from the outbox: give the service's events")
     configure_logging(settings.service_name, settings.log_level, json_lines=settings.log_json)
@@ -76,6 +110,8 @@ def create_service_app(
         with ExitStack() as stack:
             if resources is not None:
                 stack.enter_context(resources(app))
+            if audit is not None:
+                stack.enter_context(audit_checkpoints(settings, database, audit))
             if events is not None and settings.events_relay_enabled:
                 stack.enter_context(
                     relay_thread(

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, HttpUrl, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from safeguarding_kit.audit.checkpoints import load_private_key
 from safeguarding_kit.auth.principal import AgencyType
 from safeguarding_kit.events import Subscriber
 from safeguarding_kit.partnership.agreement import Agreement, InvalidAgreement, load_agreement
@@ -171,6 +172,22 @@ class DatabaseSettings(ProcessSettings):
         description="Let partner webhooks point at loopback or private addresses (development and "
         "tests only; refused in production).",
     )
+    audit_checkpoint_key_file: Path | None = Field(
+        None,
+        description="Ed25519 private key (unencrypted PEM) signing checkpoints of the audit chain head, "
+        "held outside the database (a Secret). Unset: no checkpoints (README, Audit checkpoints).",
+    )
+    audit_checkpoint_file: Path | None = Field(
+        None,
+        description="The append-only JSON-lines file the signed checkpoints go to, somewhere the "
+        "database's users cannot rewrite; its directory must exist. Set with AUDIT_CHECKPOINT_KEY_FILE.",
+    )
+    audit_checkpoint_interval_seconds: float = Field(
+        300.0,
+        ge=0,
+        le=86400,
+        description="How often the chain head is checkpointed when it has moved (0: never).",
+    )
 
     @model_validator(mode="after")
     def _real_events_secret_in_production(self) -> DatabaseSettings:
@@ -183,6 +200,28 @@ class DatabaseSettings(ProcessSettings):
                 "EVENTS_SIGNING_SECRET must be a real secret of at least 32 characters in production"
             )
         return self
+
+    @model_validator(mode="after")
+    def _audit_checkpoints_configured_whole(self) -> DatabaseSettings:
+        key, file = self.audit_checkpoint_key_file, self.audit_checkpoint_file
+        if (key is None) != (file is None):
+            raise ValueError(
+                "AUDIT_CHECKPOINT_KEY_FILE and AUDIT_CHECKPOINT_FILE go together: give both (signed "
+                "checkpoints of the audit chain) or neither (none)"
+            )
+        if key is not None and file is not None:
+            try:
+                load_private_key(key)
+            except ValueError as exc:
+                raise ValueError(f"AUDIT_CHECKPOINT_KEY_FILE: {exc}") from exc
+            if not file.parent.is_dir():
+                raise ValueError(f"AUDIT_CHECKPOINT_FILE: {file.parent} is not a directory")
+        return self
+
+    @property
+    def audit_checkpoints_enabled(self) -> bool:
+        """Signed checkpoints of the audit chain head are taken (key, file and an interval)."""
+        return self.audit_checkpoint_key_file is not None and self.audit_checkpoint_interval_seconds > 0
 
     @model_validator(mode="after")
     def _one_process_on_sqlite(self) -> DatabaseSettings:

@@ -112,6 +112,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         resources=services_client,
         events=EVENTS,
         idempotency=IDEMPOTENCY,
+        audit=AUDIT,
         event_handlers={"risk.level_changed": child_became_high},
         partner_audience=partner_may_hear_of,
         partner_events=PartnerEvents(MEETINGS_SERVICE, (ActionOverdue,)),

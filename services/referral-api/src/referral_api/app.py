@@ -141,6 +141,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         partner_audience=partner_may_see,
         partner_events=PARTNER_EVENTS,
         idempotency=IDEMPOTENCY,
+        audit=AUDIT,
     )
     hours = (
         settings.break_glass_hours if isinstance(settings, ReferralSettings) else DEFAULT_BREAK_GLASS_HOURS

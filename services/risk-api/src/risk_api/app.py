@@ -58,6 +58,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         settings,
         events=EVENTS,
         idempotency=IDEMPOTENCY,
+        audit=AUDIT,
         event_handlers={
             "referral.received": lambda session, event: screening_for_referral(session, event, working_days),
             "child.agency_linked": record_agency_link,

@@ -273,19 +273,20 @@ class ChainVerification:
     reason: str | None = None
 
 
-def _records(session: Session, log: Table, batch: int) -> Iterator[Row[Any]]:
-    """Every record in seq order, ``batch`` at a time (keyset, so memory stays flat)."""
-    after: int | None = None
+def _records(session: Session, log: Table, batch: int, after: int = 0) -> Iterator[Row[Any]]:
+    """Every record after seq ``after`` in seq order, ``batch`` at a time (keyset, so
+    memory stays flat)."""
+    # From the start, no lower bound on the first batch: a record slipped in below seq 1 must be seen.
+    bound: int | None = after or None
     while True:
         stmt = select(log).order_by(log.c.seq).limit(batch)
-        # No lower bound on the first batch: a record slipped in below seq 1 must be seen.
-        if after is not None:
-            stmt = stmt.where(log.c.seq > after)
+        if bound is not None:
+            stmt = stmt.where(log.c.seq > bound)
         rows = session.execute(stmt).all()
         yield from rows
         if len(rows) < batch:
             return
-        after = rows[-1].seq
+        bound = rows[-1].seq
 
 
 def _head(session: Session, tables: AuditTables) -> tuple[int, str]:
@@ -294,29 +295,66 @@ def _head(session: Session, tables: AuditTables) -> tuple[int, str]:
     return (0, GENESIS_HASH) if row is None else (int(row.last_seq), str(row.last_hash))
 
 
+def chain_head(session: Session, tables: AuditTables) -> tuple[int, str]:
+    """The chain head as ``session`` sees it: the newest seq and its hash (0 and the genesis
+    hash before the first record)."""
+    return _head(session, tables)
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """Where a walk of the chain stopped: the first seq that breaks it, and why."""
+
+    seq: int
+    reason: str
+
+
+def chain_links(
+    session: Session, log: Table, *, after: tuple[int, str] = (0, GENESIS_HASH), batch: int = 1000
+) -> Iterator[tuple[int, str] | ChainBreak]:
+    """Walk the chain in seq order from the record after ``after`` (a seq and the hash it is
+    known to have; from seq 1 by default): each record's seq and hash, recomputed from its
+    columns and the hash before it, so every hash given follows from ``after`` alone. Ends
+    with a :class:`ChainBreak` at the first record missing, changed or not linked to the
+    one before."""
+    expected, prev_hash = after[0] + 1, after[1]
+    for row in _records(session, log, batch, after[0]):
+        if row.seq < expected:
+            yield ChainBreak(row.seq, "a record was inserted before the first")
+            return
+        if row.seq > expected:
+            yield ChainBreak(expected, "a record is missing")
+            return
+        if row.prev_hash != prev_hash:
+            yield ChainBreak(row.seq, "the link to the previous record is broken")
+            return
+        if record_hash(prev_hash, {k: row._mapping[k] for k in _HASHED}) != row.hash:
+            yield ChainBreak(row.seq, "the record was changed")
+            return
+        yield row.seq, row.hash
+        prev_hash, expected = row.hash, expected + 1
+
+
 def verify_chain(session: Session, tables: AuditTables, *, batch: int = 1000) -> ChainVerification:
     """Recompute the chain from seq 1 and compare it with the head. Any changed,
     deleted or inserted record, the newest included, makes ``ok`` false with the
     first seq where the chain breaks. Safe while appends go on: records appended
-    after the check starts are either checked too or left for the next check."""
+    after the check starts are either checked too or left for the next check.
+
+    The chain has no secret: someone who rewrites a record and every hash after it, and
+    the head, leaves a chain that verifies. Signed checkpoints of the head, kept outside
+    the database, show that too (:mod:`safeguarding_kit.audit.checkpoints`)."""
     # The head is read first: records beyond it found later are either appends that
     # committed meanwhile (the head has moved past them when read again) or forgeries.
     head_seq, head_hash = _head(session, tables)
-    expected, prev_hash = 1, GENESIS_HASH
-    for row in _records(session, tables.log, batch):
-        checked = expected - 1
-        if row.seq < expected:
-            return ChainVerification(False, checked, row.seq, "a record was inserted before the first")
-        if row.seq > expected:
-            return ChainVerification(False, checked, expected, "a record is missing")
-        if row.prev_hash != prev_hash:
-            return ChainVerification(False, checked, row.seq, "the link to the previous record is broken")
-        if record_hash(prev_hash, {k: row._mapping[k] for k in _HASHED}) != row.hash:
-            return ChainVerification(False, checked, row.seq, "the record was changed")
-        if row.seq == head_seq and row.hash != head_hash:
-            return ChainVerification(False, checked, row.seq, "the chain head does not match this record")
-        prev_hash, expected = row.hash, expected + 1
-    last_seq = expected - 1
+    last_seq, prev_hash = 0, GENESIS_HASH
+    for link in chain_links(session, tables.log, batch=batch):
+        if isinstance(link, ChainBreak):
+            return ChainVerification(False, last_seq, link.seq, link.reason)
+        seq, hash_ = link
+        if seq == head_seq and hash_ != head_hash:
+            return ChainVerification(False, last_seq, seq, "the chain head does not match this record")
+        last_seq, prev_hash = link
     if last_seq < head_seq:
         return ChainVerification(False, last_seq, last_seq + 1, "the newest records were removed")
     if last_seq > head_seq:
