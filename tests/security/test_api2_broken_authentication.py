@@ -174,9 +174,31 @@ def test_a_kid_crafted_as_a_path_or_a_query_never_picks_the_key(http, target, at
 
 
 def test_an_overlong_token_is_refused_as_unauthenticated_not_as_a_server_error(http, target, problem):
-    for length in (9_000, 40_000):
-        answer = http.get(target, headers={"Authorization": "Bearer " + "a" * length})
-        assert_unauthenticated(problem, answer)
+    # Under the gateway's one-field cap (MAX_HEADER_FIELD_BYTES, 8 KiB) the token is read and
+    # refused; a service reached directly reads any length and refuses it the same way.
+    answer = http.get(target, headers={"Authorization": "Bearer " + "a" * 8_000})
+    assert_unauthenticated(problem, answer)
+
+
+def test_a_service_reached_directly_refuses_a_token_of_any_length_as_unauthenticated(http, stack, problem):
+    for service in sorted(set(SERVICE_PATHS) - {"gateway"}):
+        for length in (9_000, 40_000):
+            answer = http.get(
+                stack.config.url_of(service) + SERVICE_PATHS[service],
+                headers={"Authorization": "Bearer " + "a" * length},
+            )
+            assert_unauthenticated(problem, answer)
+
+
+def test_a_token_over_the_gateways_header_cap_is_refused_before_it_is_read(http, stack, problem):
+    gateway = stack.config.url_of("gateway") + SERVICE_PATHS["gateway"]
+    # Over one field's cap: the answer names the field. Far over: the server stops reading
+    # the request's head at all (it never holds a huge header) and says so.
+    for length, says in ((9_000, "'authorization'"), (40_000, "the gateway reads no more")):
+        answer = http.get(gateway, headers={"Authorization": "Bearer " + "a" * length})
+        body = problem(answer, 431)
+        assert body["type"].endswith(":request-headers-too-large")
+        assert says in body["detail"]
 
 
 @pytest.mark.parametrize(
