@@ -8,7 +8,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
@@ -20,7 +20,7 @@ from api_gateway.app import create_app
 from api_gateway.replicas import Lease, ReplicaPool
 from api_gateway.routing import Upstream
 from api_gateway.settings import GatewaySettings
-from safeguarding_kit.testing import eventually
+from safeguarding_kit.testing import eventually, serving
 
 A, B, C = "http://referral-a.test:8101", "http://referral-b.test:8101", "http://referral-c.test:8101"
 
@@ -245,26 +245,15 @@ class Alive(BaseHTTPRequestHandler):
         pass
 
 
-@contextmanager
-def running(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def closed_port_url() -> str:
-    with running(Alive) as url:
+    with serving(Alive) as url:
         pass
     return url
 
 
 def test_over_real_sockets_a_stopped_replica_is_passed_over_for_a_live_one(data_dir, tokens):
     stopped = closed_port_url()
-    with running(Alive) as alive:
+    with serving(Alive) as alive:
         app = create_app(
             GatewaySettings(
                 data_dir=data_dir,

@@ -17,15 +17,16 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
 import pytest
+
+from safeguarding_kit.testing import serving
 
 PROBLEM = "application/problem+json"
 TOO_LARGE = "urn:safeguarding:problem:request-headers-too-large"
@@ -78,14 +79,8 @@ def service() -> Iterator[RecordingService]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(http.client, "_MAXHEADERS", 100_000)
         patch.setattr(http.client, "_MAXLINE", 64 * MIB)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        recording.url = f"http://127.0.0.1:{server.server_address[1]}"
-        try:
+        with serving(Handler) as recording.url:
             yield recording
-        finally:
-            server.shutdown()
-            server.server_close()
 
 
 def free_port() -> int:

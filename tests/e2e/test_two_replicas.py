@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,7 @@ from risk_api.database import EVENTS as RISK_EVENTS
 from safeguarding_kit.db import Database, normalise_url
 from safeguarding_kit.events import DELIVERED, verify_signature
 from safeguarding_kit.settings import DEV_EVENTS_SECRET
-from safeguarding_kit.testing import TokenFactory, eventually
+from safeguarding_kit.testing import TokenFactory, eventually, loopback_server
 from safeguarding_kit.throwaway_database import TEST_DATABASE_URL_ENV, provisioned_database
 
 
@@ -109,10 +109,8 @@ class Witness:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/internal/events"
+        self.server, base = loopback_server(Handler)
+        self.url = base + "/internal/events"
 
     def ids_by_child(self) -> dict[str, list[str]]:
         with self.lock:

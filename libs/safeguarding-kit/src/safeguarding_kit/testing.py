@@ -80,6 +80,26 @@ def raw_tcp_service(on_connect: Callable[[socket.socket], None]) -> Iterator[str
             conn.close()
 
 
+def loopback_server(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, str]:
+    """``handler`` served on a free loopback port from a daemon thread (each request in a
+    thread of its own): the server, to ``shutdown()`` and ``server_close()`` when done, and
+    its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """:func:`loopback_server` for the block: its base URL, stopped on the way out."""
+    server, url = loopback_server(handler)
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class WebhookReceiver:
     """A partner's webhook receiver on a loopback port: records each delivery as
     (headers with lower-case names, body, arrival time on the monotonic clock) and
@@ -102,9 +122,8 @@ class WebhookReceiver:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        self.server, base = loopback_server(Handler)
+        self.url = base + path
 
     def events(self) -> list[dict[str, Any]]:
         """The CloudEvents received, in order."""
