@@ -289,16 +289,12 @@ def _records(session: Session, log: Table, batch: int, after: int = 0) -> Iterat
         bound = rows[-1].seq
 
 
-def _head(session: Session, tables: AuditTables) -> tuple[int, str]:
-    head = tables.head
-    row = session.execute(select(head.c.last_seq, head.c.last_hash).where(head.c.id == HEAD_ID)).first()
-    return (0, GENESIS_HASH) if row is None else (int(row.last_seq), str(row.last_hash))
-
-
 def chain_head(session: Session, tables: AuditTables) -> tuple[int, str]:
     """The chain head as ``session`` sees it: the newest seq and its hash (0 and the genesis
     hash before the first record)."""
-    return _head(session, tables)
+    head = tables.head
+    row = session.execute(select(head.c.last_seq, head.c.last_hash).where(head.c.id == HEAD_ID)).first()
+    return (0, GENESIS_HASH) if row is None else (int(row.last_seq), str(row.last_hash))
 
 
 @dataclass(frozen=True)
@@ -346,7 +342,7 @@ def verify_chain(session: Session, tables: AuditTables, *, batch: int = 1000) ->
     the database, show that too (:mod:`safeguarding_kit.audit.checkpoints`)."""
     # The head is read first: records beyond it found later are either appends that
     # committed meanwhile (the head has moved past them when read again) or forgeries.
-    head_seq, head_hash = _head(session, tables)
+    head_seq, head_hash = chain_head(session, tables)
     last_seq, prev_hash = 0, GENESIS_HASH
     for link in chain_links(session, tables.log, batch=batch):
         if isinstance(link, ChainBreak):
@@ -358,7 +354,7 @@ def verify_chain(session: Session, tables: AuditTables, *, batch: int = 1000) ->
     if last_seq < head_seq:
         return ChainVerification(False, last_seq, last_seq + 1, "the newest records were removed")
     if last_seq > head_seq:
-        head_seq, head_hash = _head(session, tables)
+        head_seq, head_hash = chain_head(session, tables)
         if head_seq < last_seq:
             return ChainVerification(False, last_seq, head_seq + 1, "records were added past the chain head")
         if head_seq == last_seq and head_hash != prev_hash:

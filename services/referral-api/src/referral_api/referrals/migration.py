@@ -117,8 +117,8 @@ def _load(
     request_hash: str,
     outbox: Outbox,
 ) -> Submission:
-    child = resolve_child(session, principal, body.child, body.child_id)
-    child_id, born = child.child.id, child.child.date_of_birth
+    registration = resolve_child(session, principal, body.child, body.child_id)
+    child_id, born = registration.child.id, registration.child.date_of_birth
     if body.child_id is not None:  # details were checked in the body; a known child here
         age = age_on(reporting_day(body.received_at), born)
         if not 0 <= age <= OLDEST_AGE_YEARS:

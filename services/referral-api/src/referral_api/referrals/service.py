@@ -338,12 +338,12 @@ def flush_new_referral(session: Session, referral: Referral) -> None:
 def _create_referral(
     session: Session, principal: Principal, body: ReferralCreate, request_hash: str, outbox: Outbox
 ) -> Submission:
-    child = resolve_child(session, principal, body.child, body.child_id)
-    child_id = child.child.id
+    registration = resolve_child(session, principal, body.child, body.child_id)
+    child_id = registration.child.id
     received_at = utc_now()
     referral = new_referral(
         child_id=child_id,
-        born=child.child.date_of_birth,
+        born=registration.child.date_of_birth,
         agency=principal.agency,
         agency_type=principal.agency_type,
         submitted_by=principal.sub,
@@ -369,7 +369,7 @@ def _create_referral(
     )
     flush_new_referral(session, referral)
     children_service.link_agency(
-        session, child_id, principal.agency, LinkReason.referral, outbox, new_child=child.created
+        session, child_id, principal.agency, LinkReason.referral, outbox, new_child=registration.created
     )
     audit_trail.record(session, principal, "create", "referral", referral.id, child_id)
     # Ids and types only: no names leave this service in events.
@@ -384,7 +384,7 @@ def _create_referral(
         ),
     )
     # A child registered just now has no earlier referrals to count.
-    previous = 0 if child.created else None
+    previous = 0 if registration.created else None
     return Submission(
         201, to_read(session, referral, now=received_at, previous=previous).model_dump(mode="json")
     )
