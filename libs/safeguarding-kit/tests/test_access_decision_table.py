@@ -50,6 +50,8 @@ SPECIFICATION: dict[Permission, tuple[set[Role], Capacity | None]] = {
     Permission.manage_agency_webhooks: ({R.admin}, None),
     Permission.manage_agency_calendar_feeds: ({R.admin}, None),
     Permission.migrate_historic_records: ({R.admin}, C.migrates_records),
+    Permission.govern_retention: ({R.auditor}, C.audits),
+    Permission.handle_subject_access: ({R.auditor}, C.audits),
 }
 
 

@@ -189,6 +189,19 @@ class DatabaseSettings(ProcessSettings):
         description="How often the chain head is checkpointed when it has moved (0: never).",
     )
 
+    retention_schedule_file: Path | None = Field(
+        None,
+        description="The partnership's retention schedule (YAML: record classes, their rules and "
+        "authorities). Unset: the platform's default schedule (README, Retention schedule).",
+    )
+    disposal_interval_seconds: float = Field(
+        86400.0,
+        ge=0,
+        le=7 * 86400,
+        description="How often the service disposes of records past retention and not held (0: never; "
+        "the dry run and the command line still work).",
+    )
+
     @model_validator(mode="after")
     def _real_events_secret_in_production(self) -> DatabaseSettings:
         if self.environment is Environment.production and self.webhook_private_addresses_allowed:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import sessionmaker
 
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair, mint_token
 from safeguarding_kit.db import Database, normalise_url
+from safeguarding_kit.events import sign
 from safeguarding_kit.migrations import upgrade_to_head
 from safeguarding_kit.settings import DatabaseSettings
 from safeguarding_kit.throwaway_database import provisioned_database
@@ -358,3 +359,19 @@ def client(app: FastAPI, session_apps: SessionApps) -> Iterator[TestClient]:
         return
     with TestClient(app) as test_client:
         yield test_client
+
+
+def deliver_event(client: TestClient, event: Mapping[str, Any], *, receiver: str) -> int:
+    """Post ``event`` (a CloudEvent as a dict) to the app's ``/internal/events``, signed
+    with its events secret as another service's relay would sign it for ``receiver``;
+    the status code of the answer."""
+    body, stamp, message_id = json.dumps(event).encode(), int(time.time()), f"{event['id']}:{receiver}"
+    secret: str = client.app.state.settings.events_signing_secret  # type: ignore[attr-defined]
+    signed = {
+        "content-type": "application/cloudevents+json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": sign(secret, message_id, stamp, body),
+    }
+    status: int = client.post("/internal/events", content=body, headers=signed).status_code
+    return status

@@ -50,6 +50,8 @@ class Permission(StrEnum):
     manage_agency_webhooks = "manage_agency_webhooks"
     manage_agency_calendar_feeds = "manage_agency_calendar_feeds"
     migrate_historic_records = "migrate_historic_records"
+    govern_retention = "govern_retention"
+    handle_subject_access = "handle_subject_access"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +171,16 @@ RULES: dict[Permission, Rule] = {
     ),
     Permission.migrate_historic_records: _rule(
         {Role.admin}, Capacity.migrates_records, "load historic referrals from an earlier system."
+    ),
+    Permission.govern_retention: _rule(
+        {Role.auditor},
+        Capacity.audits,
+        "place and release legal holds, preview disposal and read the disposal records.",
+    ),
+    Permission.handle_subject_access: _rule(
+        {Role.auditor},
+        Capacity.audits,
+        "open a subject access request, review its package and decide what is released.",
     ),
 }
 
