@@ -21,10 +21,11 @@ def service_spec() -> ServiceSpec:
         metadata=Base.metadata,
         migrations_dir=MIGRATIONS_DIR,
         version_table=VERSION_TABLE,
-        # No sweeps in the background of a process that lives for the whole run; the
+        # No sweeps or disposals in the background of a process that lives for the whole run; the
         # agenda's clients address the fakes of tests/meetings_fake_services.py.
         test_settings={
             "overdue_sweep_seconds": 0,
+            "disposal_interval_seconds": 0,
             "risk_api_url": RISK_URL,
             "referral_api_url": REFERRAL_URL,
         },

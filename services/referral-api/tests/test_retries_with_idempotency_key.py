@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from referral_scenarios import (
+    AUDITOR,
     POLICE,
     SCHOOL,
     SOCIAL_WORKER,
@@ -31,7 +32,9 @@ from referral_api.concerns.models import ConcernLink, PersonOfConcern, PlaceOfCo
 from referral_api.database import EVENTS
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.referrals.models import Referral
+from referral_api.retention.models import LegalHold
 from referral_api.settings import ReferralSettings
+from referral_api.subject_access.models import SubjectAccessRequest
 from referral_api.third_party.models import ThirdPartyInformation
 from safeguarding_kit.idempotency import HEADER
 from safeguarding_kit.idempotency_testing import (
@@ -159,6 +162,39 @@ CREATES = [
 ]
 
 
+def _hold_calls(client: Any, as_caller: Any) -> tuple[Call, Call]:
+    body = {
+        "subject_type": "child",
+        "subject_id": _child(client, as_caller),
+        "reason": "The inquiry asked for every record of this child; keep them.",
+        "reference": "IICSA-2027-014",
+    }
+    path = "/api/v1/retention/legal-holds"
+    return Call(path, body), Call(path, {**body, "reference": "Operation Lantern"})
+
+
+def _subject_access_calls(client: Any, as_caller: Any) -> tuple[Call, Call]:
+    body = {
+        "subject_type": "child",
+        "subject_id": _child(client, as_caller),
+        "received_on": "2026-12-01",
+        "requester_relationship": "parent_or_carer",
+        "identity_verified": True,
+    }
+    path = "/api/v1/subject-access-requests"
+    return Call(path, body), Call(path, {**body, "requester_relationship": "legal_representative"})
+
+
+# Creates only one agency of the demonstration agreement may make (the `audits` auditors'):
+# their retries are checked like the others', but not two agencies' keys.
+ONE_AGENCYS_CREATES = [
+    Create("placeLegalHold", AUDITOR, AUDITOR, _hold_calls, LegalHold.__table__),
+    Create(
+        "openSubjectAccessRequest", AUDITOR, AUDITOR, _subject_access_calls, SubjectAccessRequest.__table__
+    ),
+]
+
+
 @pytest.fixture
 def settings(settings: DatabaseSettings) -> DatabaseSettings:
     # The webhook endpoints registered here are on this machine.
@@ -171,14 +207,14 @@ def as_caller(tokens: Any) -> Callable[[Mapping[str, Any]], Mapping[str, str]]:
     return lambda who: bearer(tokens, dict(who))
 
 
-@pytest.mark.parametrize("create", CREATES, ids=lambda c: c.operation)
+@pytest.mark.parametrize("create", CREATES + ONE_AGENCYS_CREATES, ids=lambda c: c.operation)
 def test_a_partner_systems_retry_with_the_same_key_gets_the_first_answer_and_makes_one_record(
     client, as_caller, create
 ):
     check_retry_gets_the_first_answer(client, as_caller, create)
 
 
-@pytest.mark.parametrize("create", CREATES, ids=lambda c: c.operation)
+@pytest.mark.parametrize("create", CREATES + ONE_AGENCYS_CREATES, ids=lambda c: c.operation)
 def test_the_same_key_with_another_request_is_422_naming_the_key_and_changes_nothing(
     client, as_caller, create
 ):
@@ -191,7 +227,7 @@ def test_two_agencies_using_the_same_key_each_make_their_own_record(client, as_c
 
 
 def test_every_post_and_put_honours_the_key_or_says_why_a_repeat_is_safe(app):
-    check_spec_says_how_each_write_is_retried(app.openapi(), CREATES)
+    check_spec_says_how_each_write_is_retried(app.openapi(), CREATES + ONE_AGENCYS_CREATES)
 
 
 def test_without_a_key_each_post_makes_its_own_record(client, as_caller):

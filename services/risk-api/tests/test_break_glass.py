@@ -5,8 +5,6 @@ is audited with the grant."""
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +13,7 @@ import pytest
 from risk_scenarios import ASSESSOR, COUNCIL_AUDITOR, answers, new_child
 
 from risk_api.break_glass import service as break_glass_service
-from safeguarding_kit.events import sign
+from safeguarding_kit.testing import deliver_event
 
 pytestmark = pytest.mark.usefixtures("default_model")
 
@@ -60,14 +58,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 def deliver(client, app, event: dict[str, Any]) -> int:
     """Post ``event`` to /internal/events signed as the referral service's relay would."""
-    body, stamp, message_id = json.dumps(event).encode(), int(time.time()), f"{event['id']}:risk-api"
-    signed = {
-        "content-type": "application/cloudevents+json",
-        "webhook-id": message_id,
-        "webhook-timestamp": str(stamp),
-        "webhook-signature": sign(app.state.settings.events_signing_secret, message_id, stamp, body),
-    }
-    return client.post("/internal/events", content=body, headers=signed).status_code
+    return deliver_event(client, event, receiver="risk-api")
 
 
 def grant_event(child_id: str, who: dict, granted_at: datetime, **data: Any) -> dict[str, Any]:

@@ -16,11 +16,16 @@ from meetings_api.agendas.routes import router as agendas_router
 from meetings_api.agendas.service import child_became_high
 from meetings_api.calendar_feeds.routes import router as calendar_feeds_router
 from meetings_api.database import AUDIT, EVENTS, IDEMPOTENCY
+from meetings_api.disposal import holds as retention_holds
+from meetings_api.disposal import service as disposal_service
+from meetings_api.disposal.job import minutes_disposal
 from meetings_api.occurrences.routes import router as occurrences_router
 from meetings_api.series.routes import router as series_router
 from meetings_api.settings import MeetingsSettings
 from meetings_api.stats.routes import router as stats_router
+from meetings_api.subject_access.routes import router as subject_access_router
 from safeguarding_kit.audit.routes import audit_router
+from safeguarding_kit.retention.schedule import load_schedule
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.service_label import MEETINGS_SERVICE
 from safeguarding_kit.settings import DatabaseSettings
@@ -66,6 +71,12 @@ TAGS = [
     {"name": "meetings", "description": "One meeting: moves, cancellations, attendance and quorum."},
     {"name": "agendas", "description": "Agendas, minutes, decisions and actions."},
     {"name": "statistics", "description": "Figures for dashboards, small numbers suppressed."},
+    {
+        "name": "subject-access",
+        "description": "Subject access requests (UK GDPR Art. 15): everything the partnership holds "
+        "about a child or a person of concern, assembled across the services for information "
+        "governance to review and release.",
+    },
     {"name": "webhooks", "description": "Your agency's webhook endpoints and their deliveries."},
     {"name": "audit", "description": "Who read or changed meeting records about a child."},
 ]
@@ -77,10 +88,12 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     timeout = settings.upstream_timeout_seconds if isinstance(settings, MeetingsSettings) else 5.0
 
     sweep_every = settings.overdue_sweep_seconds if isinstance(settings, MeetingsSettings) else 0.0
+    schedule = load_schedule(settings.retention_schedule_file)
+    dispose_every = settings.disposal_interval_seconds
 
     @contextmanager
     def services_client(app: FastAPI) -> Iterator[None]:
-        with overdue_sweeper(app, sweep_every):
+        with overdue_sweeper(app, sweep_every), minutes_disposal(app, dispose_every, schedule):
             # One client per process for the risk and referral services, unless a test gave one.
             if getattr(app.state, "services_client", None) is not None:
                 yield
@@ -101,6 +114,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             agendas_router,
             actions_router,
             stats_router,
+            subject_access_router,
             audit_router(
                 AUDIT,
                 service=MEETINGS_SERVICE,
@@ -113,7 +127,14 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         events=EVENTS,
         idempotency=IDEMPOTENCY,
         audit=AUDIT,
-        event_handlers={"risk.level_changed": child_became_high},
+        event_handlers={
+            "risk.level_changed": child_became_high,
+            disposal_service.EVENT_TYPE: lambda session, event: disposal_service.child_disposed(
+                session, event, schedule.version
+            ),
+            retention_holds.PLACED: retention_holds.hold_placed,
+            retention_holds.RELEASED: retention_holds.hold_released,
+        },
         partner_audience=partner_may_hear_of,
         partner_events=PartnerEvents(MEETINGS_SERVICE, (ActionOverdue,)),
     )

@@ -41,4 +41,6 @@ CalendarFeedManager = Annotated[
         )
     ),
 ]
+# Information governance handling a subject access request (auditor at an agency granted audits).
+SubjectAccessHandler = Annotated[Principal, Depends(requires(Permission.handle_subject_access))]
 Settings = Annotated[MeetingsSettings, Depends(meetings_settings)]

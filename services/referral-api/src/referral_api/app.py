@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -17,8 +19,12 @@ from referral_api.missing_episodes.events import MissingEpisodeFound, MissingEpi
 from referral_api.missing_episodes.routes import router as missing_episodes_router
 from referral_api.referrals.events import ReferralReceived, ReferralStatusChanged
 from referral_api.referrals.routes import router as referrals_router
+from referral_api.retention.job import disposal_job
+from referral_api.retention.routes import router as retention_router
 from referral_api.settings import DEFAULT_BREAK_GLASS_HOURS, ReferralSettings
 from referral_api.stats.routes import router as stats_router
+from referral_api.subject_access.routes import router as subject_access_router
+from referral_api.subject_access.upstream import upstream_services
 from referral_api.third_party.routes import router as third_party_router
 from safeguarding_kit.audit.routes import audit_router
 from safeguarding_kit.partnership.routes import partnership_router
@@ -103,6 +109,17 @@ TAGS = [
         "name": "break-glass",
         "description": "Emergency access to an unlinked child's record, and its review by auditors.",
     },
+    {
+        "name": "retention",
+        "description": "The retention schedule in force, legal holds, and disposal of records past "
+        "retention (information governance auditors).",
+    },
+    {
+        "name": "subject-access",
+        "description": "Subject access requests (UK GDPR Art. 15): everything the partnership holds "
+        "about a child or a person of concern, assembled across the services for information "
+        "governance to review and release.",
+    },
     {"name": "webhooks", "description": "Your agency's webhook endpoints and their deliveries."},
     {
         "name": "audit",
@@ -114,6 +131,17 @@ TAGS = [
 def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     """The app over the database the settings name (environment by default)."""
     settings = settings or ReferralSettings()
+
+    @contextmanager
+    def resources(app: FastAPI) -> Iterator[None]:
+        # The disposal job, and one HTTP client to the risk and meetings services for
+        # assembling subject access packages.
+        with (
+            disposal_job(app, settings.retention_schedule_file, settings.disposal_interval_seconds),
+            upstream_services(app, settings),
+        ):
+            yield
+
     app = create_service_app(
         settings,
         title="Referral API",
@@ -128,6 +156,8 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             persons_router,
             places_router,
             stats_router,
+            retention_router,
+            subject_access_router,
             partnership_router(),
             audit_router(
                 AUDIT,
@@ -137,6 +167,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             ),
         ],
         openapi_tags=TAGS,
+        resources=resources,
         events=EVENTS,
         partner_audience=partner_may_see,
         partner_events=PARTNER_EVENTS,

@@ -10,6 +10,7 @@ from safeguarding_kit.audit.models import audit_tables
 from safeguarding_kit.db import service_metadata
 from safeguarding_kit.events import event_tables
 from safeguarding_kit.idempotency import idempotency_table
+from safeguarding_kit.retention.records import disposal_table
 
 VERSION_TABLE = "referral_alembic_version"
 # The service folder's migrations/ (installed editable, as `make install` and the Dockerfile do).
@@ -24,3 +25,5 @@ class Base(DeclarativeBase):
 IDEMPOTENCY = idempotency_table(Base.metadata)
 AUDIT = audit_tables(Base.metadata)
 EVENTS = event_tables(Base.metadata)
+# What went under the retention schedule, never its content (referral_api.retention).
+DISPOSALS = disposal_table(Base.metadata)

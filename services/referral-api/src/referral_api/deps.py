@@ -31,3 +31,9 @@ IntelligenceWorker = Annotated[Principal, Depends(requires(Permission.work_intel
 IntelligenceReader = Annotated[
     Principal, Depends(requires(Permission.work_intelligence, refuse_as_not_found=True))
 ]
+
+# Information governance: legal holds and disposal (role auditor, capacity audits).
+RetentionGovernor = Annotated[Principal, Depends(requires(Permission.govern_retention))]
+
+# Information governance handling a subject access request (auditor at an agency granted audits).
+SubjectAccessHandler = Annotated[Principal, Depends(requires(Permission.handle_subject_access))]

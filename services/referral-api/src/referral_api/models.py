@@ -7,6 +7,9 @@ from referral_api.concerns.models import ConcernLink, PersonOfConcern, PlaceOfCo
 from referral_api.database import AUDIT, EVENTS, IDEMPOTENCY, Base
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.referrals.models import Referral, ReferralConcern, ReferralEvent
+from referral_api.retention.models import DisposalRecord, LegalHold
+from referral_api.stats.models import MissingEpisodeFact, PlaceFact, ReferralFact, ReferralFactConcern
+from referral_api.subject_access.models import SubjectAccessPackage, SubjectAccessRequest
 from referral_api.third_party.models import ThirdPartyInformation
 
 __all__ = [
@@ -18,11 +21,19 @@ __all__ = [
     "Child",
     "ChildAgencyLink",
     "ConcernLink",
+    "DisposalRecord",
+    "LegalHold",
     "MissingEpisode",
+    "MissingEpisodeFact",
     "PersonOfConcern",
+    "PlaceFact",
     "PlaceOfConcern",
     "Referral",
     "ReferralConcern",
     "ReferralEvent",
+    "ReferralFact",
+    "ReferralFactConcern",
+    "SubjectAccessPackage",
+    "SubjectAccessRequest",
     "ThirdPartyInformation",
 ]

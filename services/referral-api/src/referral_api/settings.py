@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, HttpUrl
 from pydantic_settings import SettingsConfigDict
 
 from safeguarding_kit.settings import DatabaseSettings
@@ -21,4 +21,11 @@ class ReferralSettings(DatabaseSettings):
         ge=1,
         le=72,
         description="How long a break-glass grant opens a child's record (BREAK_GLASS_HOURS).",
+    )
+    # Subject access packages are assembled from the risk and meetings services' extracts of
+    # the child, asked with the reviewer's own token.
+    risk_api_url: HttpUrl = HttpUrl("http://127.0.0.1:8102")
+    meetings_api_url: HttpUrl = HttpUrl("http://127.0.0.1:8103")
+    upstream_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="How long a call to the risk or meetings service may take."
     )

@@ -11,11 +11,14 @@ from risk_api.assessments.routes import router as assessments_router
 from risk_api.assessments.service import may_read_child, record_agency_link, screening_for_referral
 from risk_api.break_glass import service as break_glass_service
 from risk_api.database import AUDIT, EVENTS, IDEMPOTENCY
+from risk_api.disposal import service as disposal_service
 from risk_api.impact.routes import router as impact_router
 from risk_api.risk_models.routes import router as risk_models_router
 from risk_api.settings import RiskSettings
 from risk_api.stats.routes import router as stats_router
+from risk_api.subject_access.routes import router as subject_access_router
 from safeguarding_kit.audit.routes import audit_router
+from safeguarding_kit.retention.schedule import load_schedule
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.service_label import RISK_SERVICE
 from safeguarding_kit.settings import DatabaseSettings
@@ -54,6 +57,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
     """The app over the database the settings name (environment by default)."""
     settings = settings or RiskSettings()
     working_days = settings.initial_assessment_working_days if isinstance(settings, RiskSettings) else 10
+    schedule_version = load_schedule(settings.retention_schedule_file).version
     return create_service_app(
         settings,
         events=EVENTS,
@@ -63,6 +67,9 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             "referral.received": lambda session, event: screening_for_referral(session, event, working_days),
             "child.agency_linked": record_agency_link,
             break_glass_service.EVENT_TYPE: break_glass_service.record_grant,
+            disposal_service.EVENT_TYPE: lambda session, event: disposal_service.child_disposed(
+                session, event, schedule_version
+            ),
         },
         partner_audience=lambda session, principal, subject: may_read_child(
             session, principal, uuid.UUID(subject)
@@ -76,6 +83,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             impact_router,
             assessments_router,
             stats_router,
+            subject_access_router,
             audit_router(
                 AUDIT,
                 service=RISK_SERVICE,
@@ -90,6 +98,12 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             },
             {"name": "assessments", "description": "Assessments, overrides, and each child's current risk."},
             {"name": "statistics", "description": "Figures for dashboards, small numbers suppressed."},
+            {
+                "name": "subject-access",
+                "description": "Subject access requests (UK GDPR Art. 15): everything the partnership holds "
+                "about a child or a person of concern, assembled across the services for information "
+                "governance to review and release.",
+            },
             {"name": "webhooks", "description": "Your agency's webhook endpoints and their deliveries."},
             {
                 "name": "audit",

@@ -32,3 +32,5 @@ PublicationRequestReader = Annotated[
     Principal, Depends(requires(Permission.govern_risk_models, Permission.run_impact_analysis))
 ]
 MovingChildrenReader = Annotated[Principal, Depends(requires(Permission.list_children_moving_level))]
+# Information governance handling a subject access request (auditor at an agency granted audits).
+SubjectAccessHandler = Annotated[Principal, Depends(requires(Permission.handle_subject_access))]

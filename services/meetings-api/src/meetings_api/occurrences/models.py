@@ -43,6 +43,9 @@ class Occurrence(Base):
     bank_holiday: Mapped[str | None] = mapped_column(String(100))
     moved: Mapped[bool] = mapped_column(default=False)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    # When its minutes went under the retention schedule (meetings_api.disposal); then only
+    # the meeting's date, attendance by agency and its actions' figure columns are left.
+    minutes_disposed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     row_version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy's declarative contract

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import ClassVar
 
-from pydantic import ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from referral_api.children.models import LinkReason
 from safeguarding_kit.cloudevents import EventData
+from safeguarding_kit.retention.schedule import RecordClass
 
 
 class ChildMerged(EventData):
@@ -58,6 +59,35 @@ class ChildAgencyLinked(EventData):
     child_id: uuid.UUID
     agency: str
     reason: LinkReason
+
+    def subject(self) -> str:
+        return str(self.child_id)
+
+
+class ChildDisposed(EventData):
+    """A child's record was disposed of under the retention schedule: everything the
+    referral service held about the child is gone, a de-identified count of it kept for
+    the figures. Remove or de-identify what you hold about `child_id`. Sent after
+    everything else said of the child. For the other services only."""
+
+    event_type: ClassVar[str] = "child.disposed"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "child_id": "7f1f4c8e-0f7e-4c38-9a0e-0b9f1f7f3a11",
+                    "record_classes": ["no_further_action_referral", "missing_episode"],
+                    "disposed_at": "2026-12-07T02:00:00Z",
+                }
+            ]
+        }
+    )
+
+    child_id: uuid.UUID
+    record_classes: list[RecordClass] = Field(
+        description="The record classes of the retention schedule the child's record fell under."
+    )
+    disposed_at: AwareDatetime = Field(description="When the record was disposed of.")
 
     def subject(self) -> str:
         return str(self.child_id)

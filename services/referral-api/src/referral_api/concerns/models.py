@@ -43,6 +43,8 @@ class PersonOfConcern(Base):
     description: Mapped[str | None] = mapped_column(Text)
     recorded_by_agency: Mapped[str] = mapped_column(String(63))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    # Last changed (null until then): what the retention schedule's six years count from.
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, onupdate=utc_now)
     row_version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy's declarative contract

@@ -3,11 +3,16 @@ PostgreSQL alike (counted in the database: no rows are loaded into Python), and 
 category of each, so that a table lists them all, zeros included.
 
 The quarter, financial quarter, month and age band at referral are facts fixed when the
-referral is received, stored on it then (so figures group by plain columns)."""
+referral is received, stored on it then (so figures group by plain columns).
+
+A dimension is read from one source of counted referrals at a time (:class:`ReferralColumns`):
+the live records, or the facts kept of referrals whose child's records were disposed of
+(:mod:`referral_api.stats.sources` counts both)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -16,8 +21,7 @@ from sqlalchemy import String, case, cast, literal
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
-from referral_api.children.models import Child
-from referral_api.referrals.models import ConcernType, Referral, ReferralConcern
+from referral_api.referrals.models import ConcernType
 from referral_api.vocabularies import Ethnicity, Gender
 from safeguarding_kit.auth.principal import AgencyType
 from safeguarding_kit.periods import Window, england_day, months_between, quarters_between
@@ -39,7 +43,18 @@ class GroupBy(StrEnum):
 
 CHILD_DIMENSIONS = frozenset({GroupBy.gender, GroupBy.ethnicity, GroupBy.looked_after})
 AGE_BANDS = (("10-13", 10, 13), ("14-16", 14, 16), ("17-19", 17, 19), ("20-21", 20, 21))
-OUTCOMES = ("allocated", "signposted", "no_further_action", "open")
+
+
+class ReferralOutcome(StrEnum):
+    """What became of a referral, as the figures count it."""
+
+    allocated = "allocated"
+    signposted = "signposted"
+    no_further_action = "no_further_action"
+    open = "open"
+
+
+OUTCOMES = tuple(o.value for o in ReferralOutcome)
 # signposted_to beside the agreement's services: not signposted, or signposted before the
 # partnership kept a closed list (free text, which a figure never repeats).
 NOT_SIGNPOSTED, UNLISTED_SERVICE = "none", "other"
@@ -100,39 +115,64 @@ def categories(group: GroupBy, window: Window, services: Sequence[str]) -> list[
     return [*services, UNLISTED_SERVICE, NOT_SIGNPOSTED]
 
 
-def expression(
-    group: GroupBy, services: Sequence[str] = ()
-) -> ColumnElement[Any] | InstrumentedAttribute[str]:
-    """The SQL expression a dimension groups by, as text."""
+Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+"""A column of a table, or an SQL expression over its columns."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralColumns:
+    """Where one source of counted referrals keeps each value a figure groups by."""
+
+    received_quarter: Column
+    received_financial_quarter: Column
+    received_month: Column
+    age_band_at_referral: Column
+    gender: Column
+    ethnicity: Column
+    looked_after: Column
+    agency_type: Column
+    concern_type: Column
+    signposted_to: Column
+    outcome: Column
+
+
+def referral_outcome(allocated_team: Column, signposted_to: Column, decided_at: Column) -> ColumnElement[str]:
+    """What became of a referral, from what is recorded on it: a team allocated, a service
+    signposted to, a decision without either (no further action), or none yet (open)."""
+    return case(
+        (allocated_team.is_not(None), literal(ReferralOutcome.allocated.value)),
+        (signposted_to.is_not(None), literal(ReferralOutcome.signposted.value)),
+        (decided_at.is_not(None), literal(ReferralOutcome.no_further_action.value)),
+        else_=literal(ReferralOutcome.open.value),
+    )
+
+
+def expression(group: GroupBy, columns: ReferralColumns, services: Sequence[str] = ()) -> Column:
+    """The SQL expression a dimension groups by, as text, over one source's ``columns``."""
     if group is GroupBy.quarter:
-        return Referral.received_quarter
+        return columns.received_quarter
     if group is GroupBy.financial_quarter:
-        return Referral.received_financial_quarter
+        return columns.received_financial_quarter
     if group is GroupBy.month:
-        return Referral.received_month
+        return columns.received_month
     if group is GroupBy.age_band:
-        return Referral.age_band_at_referral
+        return columns.age_band_at_referral
     if group is GroupBy.gender:
-        return cast(Child.gender, String)
+        return cast(columns.gender, String)
     if group is GroupBy.ethnicity:
-        return cast(Child.ethnicity, String)
+        return cast(columns.ethnicity, String)
     if group is GroupBy.looked_after:
         return case(
-            (Child.looked_after.is_(True), literal("looked_after")), else_=literal("not_looked_after")
+            (columns.looked_after.is_(True), literal("looked_after")), else_=literal("not_looked_after")
         )
     if group is GroupBy.source_agency_type:
-        return cast(Referral.agency_type, String)
+        return cast(columns.agency_type, String)
     if group is GroupBy.concern_type:
-        return cast(ReferralConcern.concern_type, String)
+        return cast(columns.concern_type, String)
     if group is GroupBy.signposted_to:
         return case(
-            (Referral.signposted_to.is_(None), literal(NOT_SIGNPOSTED)),
-            (Referral.signposted_to.in_(list(services)), Referral.signposted_to),
+            (columns.signposted_to.is_(None), literal(NOT_SIGNPOSTED)),
+            (columns.signposted_to.in_(list(services)), columns.signposted_to),
             else_=literal(UNLISTED_SERVICE),
         )
-    return case(
-        (Referral.allocated_team.is_not(None), literal("allocated")),
-        (Referral.signposted_to.is_not(None), literal("signposted")),
-        (Referral.decided_at.is_not(None), literal("no_further_action")),
-        else_=literal("open"),
-    )
+    return cast(columns.outcome, String)

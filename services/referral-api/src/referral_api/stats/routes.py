@@ -33,6 +33,11 @@ WINDOW_HELP = (
     "figures a period still open is counted to the start of the current month (`period.as_of`), so "
     "the figures change once a month. Cacheable: send `If-None-Match` with the `ETag`."
 )
+DISPOSAL_HELP = (
+    " Records disposed of under the retention schedule still count, from the de-identified facts "
+    "kept when they went (no name, date of birth, identifier or free text), so the figures of a "
+    "past period do not change."
+)
 
 
 @router.get(
@@ -51,7 +56,7 @@ WINDOW_HELP = (
     "callers without the `exact_figures` capacity, counts from 1 to 5 are `c`, further cells are "
     "hidden where a suppressed count could be worked out from the totals (each hidden cell says "
     "why), and every count shown is perturbed by the cell key method (at most ±2; the same records "
-    "always get the same noise)." + WINDOW_HELP,
+    "always get the same noise)." + DISPOSAL_HELP + WINDOW_HELP,
 )
 def referral_figures(
     request: Request,
@@ -101,7 +106,7 @@ def referral_figures(
     "5 is `c`, the rest perturbed by at most 2), the number on time is hidden when the number late "
     "is from 1 to 5, shares are worked out from the counts shown, medians of 5 or fewer are not "
     "shown, and decisions, contacts and interviews count up to the start of the current month "
-    "(`events_until`)." + WINDOW_HELP,
+    "(`events_until`)." + DISPOSAL_HELP + WINDOW_HELP,
 )
 def timeliness_figures(
     request: Request, session: SessionDep, principal: FigureReader, window: FigureWindow
@@ -121,7 +126,7 @@ def timeliness_figures(
     description="Counts of places of concern recorded in the window, by ward and place type; never "
     "tied to a child or a home. Every place type is listed, and every ward any place has been "
     "recorded in (`online or unknown` for places without a ward), zeros included. Protected as the "
-    "referral figures are for callers without the `exact_figures` capacity." + WINDOW_HELP,
+    "referral figures are for callers without the `exact_figures` capacity." + DISPOSAL_HELP + WINDOW_HELP,
 )
 def places_by_ward(
     request: Request, session: SessionDep, principal: FigureReader, window: FigureWindow

@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from referral_api.children.models import Child
-from referral_api.referrals.models import Referral, ReferralConcern
-from referral_api.stats.dimensions import CHILD_DIMENSIONS, GroupBy, categories, expression
+from referral_api.stats.dimensions import GroupBy, categories
 from referral_api.stats.schemas import ReferralFigures
+from referral_api.stats.sources import referral_groups
 from safeguarding_kit.figures import GroupCount, figure_table
 from safeguarding_kit.periods import Window
 
@@ -26,18 +25,18 @@ def grouped_counts(
     session: Session, group_by: Sequence[GroupBy], window: Window, services: Sequence[str] = ()
 ) -> list[GroupCount]:
     """(first dimension, second dimension or "all", count, sum of the referrals' keys) for
-    every non-empty group of the referrals received in the window up to its ``counted_until``.
-    Grouped by concern type, a referral counts, key and all, once under each of its types."""
-    labels = [expression(g, services).label(f"d{i}") for i, g in enumerate(group_by)]
-    stmt = select(
-        *labels, func.count().label("n"), func.coalesce(func.sum(Referral.stats_key), 0).label("k")
-    ).select_from(Referral)
-    if set(group_by) & CHILD_DIMENSIONS:
-        stmt = stmt.join(Child, Child.id == Referral.child_id)
-    if GroupBy.concern_type in group_by:
-        stmt = stmt.join(ReferralConcern, ReferralConcern.referral_id == Referral.id)
-    stmt = stmt.where(Referral.received_at >= window.start, Referral.received_at < window.counted_until)
-    rows = session.execute(stmt.group_by(*labels)).all()
+    every non-empty group of the referrals received in the window up to its ``counted_until``,
+    live or kept as facts after disposal. Grouped by concern type, a referral counts, key and
+    all, once under each of its types."""
+    referrals = referral_groups(group_by, window, services)
+    dimensions = [referrals.c[f"d{i}"] for i in range(len(group_by))]
+    rows = session.execute(
+        select(
+            *dimensions,
+            func.count().label("n"),
+            func.coalesce(func.sum(referrals.c.stats_key), 0).label("k"),
+        ).group_by(*dimensions)
+    ).all()
     return [(str(r[0]), str(r[1]) if len(group_by) > 1 else "all", int(r.n), int(r.k)) for r in rows]
 
 

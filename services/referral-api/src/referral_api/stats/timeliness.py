@@ -8,12 +8,11 @@ import math
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from referral_api.missing_episodes.models import MissingEpisode
-from referral_api.referrals.models import Referral
 from referral_api.stats.schemas import FirstContact, Share, Timeliness
+from referral_api.stats.sources import missing_episodes_found, referrals_received
 from safeguarding_kit.disclosure import MAX_NOISE
 from safeguarding_kit.figures import SUPPRESSION_NOTE, hidden_cell, period_of, protected_count
 from safeguarding_kit.periods import Window, england_day, england_midnight
@@ -49,10 +48,12 @@ def _percentile(session: Session, values: Any, where: Any, n: int, fraction: flo
     return round(float(value), 1) if value is not None else None
 
 
-def _counted(session: Session, model: type[Referral] | type[MissingEpisode], where: Any) -> tuple[int, int]:
-    """(how many rows match, the sum of their record keys)."""
+def _counted(session: Session, records: Subquery, where: Any) -> tuple[int, int]:
+    """(how many of ``records`` match, the sum of their record keys)."""
     n, keys = session.execute(
-        select(func.count(), func.coalesce(func.sum(model.stats_key), 0)).select_from(model).where(where)
+        select(func.count(), func.coalesce(func.sum(records.c.stats_key), 0))
+        .select_from(records)
+        .where(where)
     ).one()
     return int(n), int(keys)
 
@@ -82,12 +83,14 @@ def timeliness(session: Session, window: Window, *, now: datetime, exact: bool, 
     would flatter the share); one whose clock is still running is not counted yet."""
     dialect = session.get_bind().dialect.name
     observed = events_until(now, exact=exact)
-    received = and_(Referral.received_at >= window.start, Referral.received_at < window.counted_until)
-    live = and_(received, Referral.migrated.is_(False))
-    migrated = _counted(session, Referral, and_(received, Referral.migrated.is_(True)))
+    # Received in [start, counted_until), live or kept as facts after disposal.
+    referrals = referrals_received(window)
+    # Recorded as it happened (a migrated referral's times were typed in afterwards).
+    timed = referrals.c.migrated.is_(False)
+    migrated = _counted(session, referrals, referrals.c.migrated.is_(True))
 
-    contacted = and_(live, Referral.first_contact_at < observed)
-    with_contact, contact_keys = _counted(session, Referral, contacted)
+    contacted = and_(timed, referrals.c.first_contact_at < observed)
+    with_contact, contact_keys = _counted(session, referrals, contacted)
     contact_cell = protected_count(
         with_contact,
         contact_keys,
@@ -95,7 +98,7 @@ def timeliness(session: Session, window: Window, *, now: datetime, exact: bool, 
         threshold=threshold,
         key={"measure": "referrals_with_contact"},
     )
-    hours = _hours_between(dialect, Referral.first_contact_at, Referral.received_at)
+    hours = _hours_between(dialect, referrals.c.first_contact_at, referrals.c.received_at)
     # The median or 90th percentile of so few referrals is one child's own time.
     show_times = exact or contact_cell.suppressed is None
     first_contact = FirstContact(
@@ -104,29 +107,25 @@ def timeliness(session: Session, window: Window, *, now: datetime, exact: bool, 
         p90_hours=_percentile(session, hours, contacted, with_contact, 0.9) if show_times else None,
     )
 
-    decided = Referral.decided_at < observed
-    decisions_due = _counted(session, Referral, and_(live, or_(decided, Referral.decision_due_at < observed)))
+    decided = referrals.c.decided_at < observed
+    decisions_due = _counted(
+        session, referrals, and_(timed, or_(decided, referrals.c.decision_due_at < observed))
+    )
     decisions_on_time = _counted(
-        session, Referral, and_(live, decided, Referral.decided_at <= Referral.decision_due_at)
+        session, referrals, and_(timed, decided, referrals.c.decided_at <= referrals.c.decision_due_at)
     )
 
-    found = and_(MissingEpisode.found_at >= window.start, MissingEpisode.found_at < window.counted_until)
-    children_found = _counted(session, MissingEpisode, found)
+    # Found in [start, counted_until), live or kept as facts after disposal.
+    episodes = missing_episodes_found(window)
+    children_found = _counted(session, episodes, true())
     interviews_on_time = _counted(
         session,
-        MissingEpisode,
-        and_(
-            found,
-            or_(
-                *(
-                    and_(at <= MissingEpisode.rhi_due_at, at < observed)
-                    for at in (
-                        MissingEpisode.rhi_offered_at,
-                        MissingEpisode.rhi_completed_at,
-                        MissingEpisode.rhi_declined_at,
-                    )
-                )
-            ),
+        episodes,
+        or_(
+            *(
+                and_(at <= episodes.c.rhi_due_at, at < observed)
+                for at in (episodes.c.rhi_offered_at, episodes.c.rhi_completed_at, episodes.c.rhi_declined_at)
+            )
         ),
     )
     protection = "Exact figures." if exact else SUPPRESSION_NOTE.format(t=threshold, noise=MAX_NOISE)

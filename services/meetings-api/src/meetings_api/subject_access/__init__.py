@@ -1,0 +1,2 @@
+"""What the meetings held about a child, as their subject access request reads it: the
+one extract the referral service assembles the child's package from."""
