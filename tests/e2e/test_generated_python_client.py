@@ -70,6 +70,10 @@ YOUTH_WORKER = {
 }
 YOUTH_PASTOR = {"agency": "st-examples-church", "agency_type": "voluntary", "roles": ["referrer"]}
 COUNCIL_AUDITOR = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["auditor"]}
+# The council's information governance team: its data protection officer is COUNCIL_AUDITOR;
+# a subject access package is reviewed by someone other than the officer who assembled it.
+SECOND_DATA_PROTECTION_OFFICER = {**COUNCIL_AUDITOR, "sub": "second.reviewer@sheffield-council"}
+DATA_ADMINISTRATOR = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["admin"]}
 COUNCIL_MODEL_OWNER = {
     "agency": "sheffield-council",
     "agency_type": "social_care",
@@ -408,6 +412,48 @@ def last_week_at_ten() -> datetime:
     )
 
 
+def migrate_long_closed_referral(platform: Platform, given_name: str) -> Any:
+    """A referral from the council's old tracker, closed with no further action in 2013,
+    about a child born in 1997: past their 25th birthday, so past the retention schedule.
+    The parsed ReferralRead."""
+    m = platform.models
+    received = datetime(2013, 6, 12, 9, 30, tzinfo=LONDON)
+    body = m.MigratedReferralCreate(
+        source_reference=f"OLD-TRACKER-2013-{uuid.uuid4().hex[:8]}",
+        source_agency="sheffield-schools",
+        received_at=received,
+        concern_types=[m.ConcernType("sexual_exploitation")],
+        summary="Seen with older men outside the school gates.",
+        lawful_basis=m.LawfulBasisForSharing(basis=m.LawfulBasis("consent")),
+        child=m.HistoricChildDetails(
+            given_name=given_name,
+            family_name=uniquely("Longago"),
+            date_of_birth=date(1997, 2, 3),
+            gender=m.Gender("female"),
+        ),
+        referrer=m.Referrer(name="Sam Teacher", role="Designated Safeguarding Lead"),
+        outcome=m.MigratedOutcome("no_further_action"),
+        decided_at=received + timedelta(days=1),
+        decision_reason="Concerns not substantiated by the school or the family.",
+    )
+    with platform.as_(DATA_ADMINISTRATOR) as council:
+        return platform.read("migrateHistoricReferral", council, body=body)
+
+
+def review_decisions(platform: Platform, package: Any) -> list[Any]:
+    """A reviewer's decision on each item of a package that needs one: disclose, except
+    police intelligence (never releasable from the platform), which is withheld."""
+    m = platform.models
+    items = {item.id: item for item in package.items}
+    return [
+        m.ItemDecision(
+            item_id=item_id,
+            decision=m.ItemOutcome("withhold" if items[item_id].releasable is False else "disclose"),
+        )
+        for item_id in package.decisions_required
+    ]
+
+
 # --- one scenario per tag -----------------------------------------------------------------
 
 
@@ -502,8 +548,7 @@ def test_the_councils_data_administrator_loads_a_referral_from_the_old_tracker(p
         decided_at=received + timedelta(days=1),
         decision_reason="Below threshold for statutory work; youth offer fits.",
     )
-    data_administrator = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["admin"]}
-    with platform.as_(data_administrator) as council:
+    with platform.as_(DATA_ADMINISTRATOR) as council:
         migrated = platform.read("migrateHistoricReferral", council, body=body)
     assert migrated.migrated is True
     assert migrated.status.value == "signposted"
@@ -1097,6 +1142,169 @@ def test_a_generated_client_reads_every_figure_into_its_models(platform, caller)
                 assert isinstance(cell.count, int), cell
 
 
+@covers("retention")
+def test_the_data_protection_officer_holds_a_child_for_an_inquiry_previews_disposal_and_releases_the_hold(
+    platform,
+):
+    m = platform.models
+    old = migrate_long_closed_referral(platform, "Olwen")
+    child = (m.HoldSubject("child"), old.child_id)
+    with platform.as_(HUB_PRACTITIONER) as hub:
+        schedule = platform.read("getRetentionSchedule", hub)
+    rules = {rule.record_class.value: rule for rule in schedule.record_classes}
+    assert rules["no_further_action_referral"].authority
+    assert schedule.version
+
+    # An inquiry asks for every record of Olwen's case: nothing may be destroyed until it reports.
+    body = m.LegalHoldCreate(
+        subject_type=m.HoldSubject("child"),
+        subject_id=old.child_id,
+        reason="The independent review of the 2013 school referrals asked for every record of this case.",
+        reference=uniquely("Sheffield review 2026/04"),
+    )
+    key = str(uuid.uuid4())
+    with platform.as_(COUNCIL_AUDITOR) as officer:
+        hold = platform.read("placeLegalHold", officer, body=body, idempotency_key=key)
+        assert platform.read("placeLegalHold", officer, body=body, idempotency_key=key).id == hold.id
+        assert hold.active is True
+        assert hold.placed_by_agency == "sheffield-council"
+        holds = platform.read("listLegalHolds", officer, active=True, subject_id=old.child_id)
+        assert [h.id for h in holds.items] == [hold.id]
+
+        preview = platform.read("runDisposal", officer, body=m.DisposalRunCreate(dry_run=True))
+        assert preview.dry_run is True
+        assert child in {(r.subject_type, r.subject_id) for r in preview.held}
+        assert child not in {(r.subject_type, r.subject_id) for r in preview.records}
+
+        # The inquiry reports: released, the records follow the schedule again.
+        released = platform.read(
+            "releaseLegalHold",
+            officer,
+            hold_id=hold.id,
+            body=m.LegalHoldRelease(reason="The review reported on 3 March 2027 and returned the records."),
+            if_match=etag(platform.call("getLegalHold", officer, hold_id=hold.id)),
+        )
+        assert released.active is False
+        assert released.released_at is not None
+        again = platform.read("runDisposal", officer, body=m.DisposalRunCreate(dry_run=True))
+        assert child in {(r.subject_type, r.subject_id) for r in again.records}
+        # A preview disposes of nothing.
+        assert platform.read("listDisposals", officer, subject_id=old.child_id).items == []
+    with platform.as_(HUB_PRACTITIONER) as hub:
+        assert platform.read("getChild", hub, child_id=old.child_id).id == old.child_id
+        # Holds are the information governance team's: the hub cannot place one.
+        platform.call("placeLegalHold", hub, status=403, body=body)
+
+
+@covers("subject-access")
+def test_a_data_protection_officer_answers_a_parents_subject_access_request_and_the_referrer_is_nowhere(
+    platform,
+):
+    m = platform.models
+    family_name = uniquely("Accessby")
+    referral_body = m.ReferralCreate(
+        child=m.ChildDetails(
+            given_name="Jordan",
+            family_name=family_name,
+            date_of_birth=date(2011, 3, 14),
+            gender=m.Gender("male"),
+        ),
+        referrer=m.Referrer(
+            name="Ms Priya Shah",
+            role="Designated Safeguarding Lead",
+            phone="0114 496 0123",
+            email="priya.shah@hillsborough-academy.example",
+        ),
+        concern_types=[m.ConcernType("criminal_exploitation")],
+        summary="Jordan has a second phone and is collected by older males after school.",
+        lawful_basis=m.LawfulBasisForSharing(basis=m.LawfulBasis("consent")),
+    )
+    with platform.as_(SCHOOL_DSL) as school:
+        referral = platform.read("createReferral", school, body=referral_body)
+    child_id = referral.child_id
+    assess(platform, child_id, present=1)
+
+    # Jordan's mother asks for everything held about him; her identity was checked.
+    body = m.SubjectAccessRequestCreate(
+        subject_type=m.SubjectType("child"),
+        subject_id=child_id,
+        requester_relationship=m.RequesterRelationship("parent_or_carer"),
+        identity_verified=True,
+        received_on=datetime.now(LONDON).date(),
+        reference=f"IG-SAR-{uuid.uuid4().hex[:8]}",
+    )
+    key = str(uuid.uuid4())
+    with platform.as_(COUNCIL_AUDITOR) as officer:
+        opened = platform.read("openSubjectAccessRequest", officer, body=body, idempotency_key=key)
+        retried = platform.read("openSubjectAccessRequest", officer, body=body, idempotency_key=key)
+        assert retried.id == opened.id
+        assert opened.status.value == "open"
+        assert opened.due_on > opened.received_on
+        mine = platform.read("listSubjectAccessRequests", officer, subject_id=child_id)
+        assert [r.id for r in mine.items] == [opened.id]
+        # Records in three services: the officer takes the two further months the law allows.
+        extended = platform.read(
+            "extendSubjectAccessRequest",
+            officer,
+            request_id=opened.id,
+            body=m.ExtensionCreate(
+                reason="Complex request: records held by three services to be reviewed with the police."
+            ),
+            if_match=etag(platform.call("getSubjectAccessRequest", officer, request_id=opened.id)),
+        )
+        assert extended.extended_due_on > extended.due_on
+        # The risk and meetings services' parts, as the referral service asks for them.
+        assert platform.read("getChildRiskSubjectAccessExtract", officer, child_id=child_id).assessments
+        assert platform.read("getChildMeetingsSubjectAccessExtract", officer, child_id=child_id).child_id == (
+            child_id
+        )
+        assembled = platform.read("assembleSubjectAccessPackage", officer, request_id=opened.id)
+        assert assembled.status.value == "ready_for_review"
+        assert {item.source.value for item in assembled.items} >= {"referral-service", "risk-service"}
+        # Who assembled the package does not decide on it.
+        platform.call(
+            "decideSubjectAccessRequest",
+            officer,
+            status=403,
+            request_id=opened.id,
+            body=m.ReviewDecisionCreate(
+                outcome=m.ReviewOutcome("release"),
+                reasons="Identity checked; referrer redacted.",
+                items=review_decisions(platform, assembled),
+            ),
+            if_match=etag(platform.call("getSubjectAccessRequest", officer, request_id=opened.id)),
+        )
+
+    with platform.as_(SECOND_DATA_PROTECTION_OFFICER) as reviewer:
+        package = platform.call("getSubjectAccessPackage", reviewer, request_id=opened.id)
+        document = platform.call("getSubjectAccessPackageDocument", reviewer, request_id=opened.id)
+        assert document.headers["content-type"].startswith("text/html")
+        platform.call("getSubjectAccessRelease", reviewer, status=409, request_id=opened.id)
+        decided = platform.read(
+            "decideSubjectAccessRequest",
+            reviewer,
+            request_id=opened.id,
+            body=m.ReviewDecisionCreate(
+                outcome=m.ReviewOutcome("release"),
+                reasons="Identity checked; the referrer and their contact details are redacted.",
+                items=review_decisions(platform, package.parsed),
+            ),
+            if_match=etag(package),
+        )
+        assert decided.status.value == "released"
+        assert decided.decision.decided_by == SECOND_DATA_PROTECTION_OFFICER["sub"]
+        release = platform.call("getSubjectAccessRelease", reviewer, request_id=opened.id)
+        assert release.headers["content-type"].startswith("text/html")
+
+    values = [str(f.value) for item in package.parsed.items for f in item.fields]
+    assert any("[redacted: referrer]" in value for value in values)
+    for text in ("\n".join(values), document.parsed, release.parsed):
+        assert family_name in text
+        assert "second phone" in text
+        for trace in ("Priya", "Shah", "0114 496 0123", "hillsborough-academy"):
+            assert trace not in text, trace
+
+
 # --- every GET operation's 200 answer, read into its model ----------------------------------
 
 
@@ -1145,8 +1353,10 @@ def event_type_for(path: str) -> str:
 @pytest.fixture(scope="module")
 def world(generated, generated_operations, stack, stack_tokens) -> World:
     """A referred, assessed child with a missing episode, a place and a person of concern,
-    third-party information, a MACE meeting that discussed them, a draft risk model
-    waiting for its second approver and a partner's webhook endpoint in each service."""
+    third-party information, a MACE meeting that discussed them, a subject access request
+    about them released to their parent, a draft risk model waiting for its second
+    approver, a legal hold on the person of concern, a partner's webhook endpoint in each
+    service, and a disposal record (of a child past retention, and whatever else was due)."""
     platform = Platform(generated, stack.config.gateway_url, stack_tokens, generated_operations)
     m = platform.models
     referral = refer_child(platform, "Harper", uniquely("World"))
@@ -1206,6 +1416,43 @@ def world(generated, generated_operations, stack, stack_tokens) -> World:
             model_id=draft.id,
             if_match=etag(platform.call("getRiskModel", owner, model_id=draft.id)),
         )
+    long_closed = migrate_long_closed_referral(platform, "Wynne")
+    with platform.as_(COUNCIL_AUDITOR) as officer:
+        disposed = platform.read("runDisposal", officer, body=m.DisposalRunCreate(dry_run=False))
+        assert long_closed.child_id in {r.subject_id for r in disposed.records}
+        hold = platform.read(
+            "placeLegalHold",
+            officer,
+            body=m.LegalHoldCreate(
+                subject_type=m.HoldSubject("person_of_concern"),
+                subject_id=person.id,
+                reason="Police operation into county lines in the city centre needs the record kept.",
+                reference=uniquely("SYP Operation Lantern"),
+            ),
+        )
+        request = platform.read(
+            "openSubjectAccessRequest",
+            officer,
+            body=m.SubjectAccessRequestCreate(
+                subject_type=m.SubjectType("child"),
+                subject_id=child_id,
+                requester_relationship=m.RequesterRelationship("parent_or_carer"),
+                identity_verified=True,
+            ),
+        )
+        package = platform.call("assembleSubjectAccessPackage", officer, request_id=request.id)
+    with platform.as_(SECOND_DATA_PROTECTION_OFFICER) as reviewer:
+        platform.read(
+            "decideSubjectAccessRequest",
+            reviewer,
+            request_id=request.id,
+            body=m.ReviewDecisionCreate(
+                outcome=m.ReviewOutcome("release"),
+                reasons="Identity checked; the referrer is redacted.",
+                items=review_decisions(platform, package.parsed),
+            ),
+            if_match=etag(package),
+        )
     endpoints = {}
     with platform.as_(LEEDS_POLICE_INTEGRATOR) as integrator:
         for operation_id, path in webhook_endpoint_creates():
@@ -1225,6 +1472,8 @@ def world(generated, generated_operations, stack, stack_tokens) -> World:
             "occurrence_id": meeting.id,
             "item_id": item.id,
             "model_id": draft.id,
+            "hold_id": hold.id,
+            "request_id": request.id,
             "token": feed.url.rsplit("/", 1)[-1].removesuffix(".ics"),
         },
         webhook_endpoints=endpoints,

@@ -32,6 +32,10 @@ ROUTES: tuple[tuple[str, Upstream], ...] = (
     ("/api/v1/stats", Upstream.referral),
     ("/api/v1/partnership", Upstream.referral),
     ("/api/v1/break-glass", Upstream.referral),
+    # Information governance: holds and disposal are coordinated where children are held, and
+    # a subject access request is assembled there (from all three services).
+    ("/api/v1/retention", Upstream.referral),
+    ("/api/v1/subject-access-requests", Upstream.referral),
     ("/api/v1/risk", Upstream.risk),
     ("/api/v1/meetings", Upstream.meetings),
 )

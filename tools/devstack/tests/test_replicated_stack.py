@@ -65,10 +65,12 @@ def test_replicas_of_a_service_share_its_database_and_talk_to_their_peers(tmp_pa
     first, second = (config.environment(process(config, n)) for n in ("referral-api", "referral-api-2"))
     assert first["DATABASE_URL"] == second["DATABASE_URL"] == ON_POSTGRESQL["referral-api"]
     assert [s["url"] for s in json.loads(second["EVENT_SUBSCRIBERS"])] == [
-        "http://127.0.0.1:8112/internal/events"
+        "http://127.0.0.1:8112/internal/events",
+        "http://127.0.0.1:8113/internal/events",
     ]
     # The same subscriber name from either replica: one lane per child, in order.
-    assert [s["name"] for s in json.loads(first["EVENT_SUBSCRIBERS"])] == ["risk-api"]
+    assert [s["name"] for s in json.loads(first["EVENT_SUBSCRIBERS"])] == ["risk-api", "meetings-api"]
+    assert [s["name"] for s in json.loads(second["EVENT_SUBSCRIBERS"])] == ["risk-api", "meetings-api"]
     meetings = config.environment(process(config, "meetings-api-2"))
     assert (meetings["RISK_API_URL"], meetings["REFERRAL_API_URL"]) == (
         "http://127.0.0.1:8112",

@@ -212,12 +212,18 @@ class StackConfig:
     def subscribers(self, name: str, replica: int = 1) -> list[dict[str, object]]:
         """Who receives a service's events: a referral opens a screening in the risk
         service (links and break-glass grants open children's risk to agencies and people);
-        a child's risk rising puts them on the next MACE agenda. Replica n of a service
-        delivers to replica n of the receiver (the same subscriber name, so one child's
-        events to it stay in one lane, in order, whichever replica wrote them)."""
+        a child's risk rising puts them on the next MACE agenda; a child's disposal reaches
+        both (they remove or de-identify what they hold), and the meetings service hears of
+        holds on record classes (its minutes). Replica n of a service delivers to replica n
+        of the receiver (the same subscriber name, so one child's events to it stay in one
+        lane, in order, whichever replica wrote them)."""
         routes = {
             "referral-api": [
-                ("risk-api", ["referral.received", "child.agency_linked", "access.break_glass"])
+                (
+                    "risk-api",
+                    ["referral.received", "child.agency_linked", "access.break_glass", "child.disposed"],
+                ),
+                ("meetings-api", ["child.disposed", "retention.hold_placed", "retention.hold_released"]),
             ],
             "risk-api": [("meetings-api", ["risk.level_changed"])],
         }
@@ -240,9 +246,10 @@ class StackConfig:
             LOG_JSON="true" if self.log_json else "false",
             PYTHONUNBUFFERED="1",
         )
-        # Where the services are: the gateway routes to them (every replica), and the meetings
-        # service builds agendas from the risk and referral services (on whichever ports this
-        # stack uses).
+        # Where the services are: the gateway routes to them (every replica), the meetings
+        # service builds agendas from the risk and referral services, and the referral service
+        # assembles subject access packages from the risk and meetings services (on whichever
+        # ports this stack uses).
         services = {"REFERRAL_API": "referral-api", "RISK_API": "risk-api", "MEETINGS_API": "meetings-api"}
         for variable, kind in services.items():
             if process.kind == GATEWAY and self.replicas > 1:
