@@ -70,6 +70,13 @@ YOUTH_WORKER = {
 }
 YOUTH_PASTOR = {"agency": "st-examples-church", "agency_type": "voluntary", "roles": ["referrer"]}
 COUNCIL_AUDITOR = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["auditor"]}
+# The keyworker of the post-abuse service the partnership commissions (`post-abuse-support`).
+SAFE_SPACE_KEYWORKER = {
+    "agency": "safe-space-sheffield",
+    "agency_type": "voluntary",
+    "roles": ["practitioner"],
+    "sub": "keyworker@safe-space.example",
+}
 # The council's information governance team: its data protection officer is COUNCIL_AUDITOR;
 # a subject access package is reviewed by someone other than the officer who assembled it.
 SECOND_DATA_PROTECTION_OFFICER = {**COUNCIL_AUDITOR, "sub": "second.reviewer@sheffield-council"}
@@ -452,6 +459,35 @@ def review_decisions(platform: Platform, package: Any) -> list[Any]:
         )
         for item_id in package.decisions_required
     ]
+
+
+def post_abuse_support(platform: Platform, child_id: uuid.UUID, requested_at: datetime) -> Any:
+    """The hub's offer of the commissioned post-abuse service to a child: the parsed SupportRead."""
+    m = platform.models
+    body = m.SupportOffer(
+        kind=m.SupportKind("therapeutic_post_abuse_support"),
+        provider=m.SupportProvider(service="post-abuse-support"),
+        requested_at=requested_at,
+    )
+    with platform.as_(HUB_PRACTITIONER) as hub:
+        return platform.read("offerSupport", hub, child_id=child_id, body=body)
+
+
+def child_abduction_warning_notice(
+    platform: Platform, person_id: uuid.UUID, child_id: uuid.UUID, **fields: Any
+) -> Any:
+    """A police child abduction warning notice served on a person of concern to protect a
+    child, as its body (DisruptionActionCreate)."""
+    m = platform.models
+    return m.DisruptionActionCreate(
+        kind="child_abduction_warning_notice",
+        person_of_concern_id=person_id,
+        child_ids=[child_id],
+        action_date=datetime.now(LONDON).date() - timedelta(days=3),
+        outcome=m.DisruptionOutcome("issued"),
+        reference=f"SYP-CAWN-{uuid.uuid4().hex[:8]}",
+        **fields,
+    )
 
 
 # --- one scenario per tag -----------------------------------------------------------------
@@ -1121,6 +1157,29 @@ def figure_calls(platform: Platform) -> dict[str, Callable[[Any], Any]]:
         "risk movements": lambda c: platform.read("getRiskMovementFigures", c, period="2025-26"),
         "assessments per child": lambda c: platform.read("getAssessmentsPerChildFigures", c),
         "meeting actions": lambda c: platform.read("getActionFigures", c),
+        "support started by kind and provider": lambda c: platform.read(
+            "getSupportFigures",
+            c,
+            measure=m.SupportMeasure("started"),
+            group_by=[m.SupportGroupBy("kind"), m.SupportGroupBy("provider")],
+            period="2025-26",
+        ),
+        "support ended by reason": lambda c: platform.read(
+            "getSupportFigures",
+            c,
+            measure=m.SupportMeasure("ended"),
+            group_by=[m.SupportGroupBy("end_reason")],
+        ),
+        "support waiting times": lambda c: platform.read("getSupportWaitingTimes", c),
+        "support contacts by engagement and setting": lambda c: platform.read(
+            "getSupportContactFigures",
+            c,
+            group_by=[m.ContactGroupBy("engagement"), m.ContactGroupBy("setting")],
+        ),
+        "risk levels at the start and end of support": lambda c: platform.read("getSupportRiskMovement", c),
+        # Two tables in one answer: each is read and checked.
+        "disruption actions by kind": lambda c: platform.read("getDisruptionFigures", c).actions,
+        "charges and convictions": lambda c: platform.read("getDisruptionFigures", c).charges_and_convictions,
     }
 
 
@@ -1305,6 +1364,130 @@ def test_a_data_protection_officer_answers_a_parents_subject_access_request_and_
             assert trace not in text, trace
 
 
+@covers("support")
+def test_the_hub_offers_post_abuse_support_and_the_provider_starts_it_sees_the_child_and_ends_it(platform):
+    m = platform.models
+    referral = refer_child(platform, "Riley", uniquely("Supported"))
+    child_id = referral.child_id
+    now = datetime.now(LONDON)
+    offer = m.SupportOffer(
+        kind=m.SupportKind("therapeutic_post_abuse_support"),
+        provider=m.SupportProvider(service="post-abuse-support"),
+        requested_at=now - timedelta(days=20),
+    )
+    key = str(uuid.uuid4())
+    with platform.as_(HUB_PRACTITIONER) as hub:
+        offered = platform.read("offerSupport", hub, child_id=child_id, body=offer, idempotency_key=key)
+        retried = platform.read("offerSupport", hub, child_id=child_id, body=offer, idempotency_key=key)
+        assert retried.id == offered.id
+        assert offered.status.value == "offered"
+        assert offered.started_at is None
+
+    with platform.as_(SAFE_SPACE_KEYWORKER) as keyworker:
+        started = platform.call(
+            "recordSupportStart",
+            keyworker,
+            support_id=offered.id,
+            body=m.SupportStart(started_at=now - timedelta(days=13)),
+            if_match=etag(platform.call("getSupport", keyworker, support_id=offered.id)),
+        )
+        assert started.parsed.status.value == "active"
+        assert started.parsed.waiting_days == 7
+        # A session with Riley at the secure unit; the setting is a kind of place, never an address.
+        contact = m.ContactCreate(
+            contacted_on=now.date() - timedelta(days=6),
+            setting=m.ContactSetting("secure_unit"),
+            engagement=m.Engagement("engaged"),
+        )
+        contact_key = str(uuid.uuid4())
+        recorded = platform.read(
+            "recordSupportContact",
+            keyworker,
+            support_id=offered.id,
+            body=contact,
+            idempotency_key=contact_key,
+        )
+        again = platform.read(
+            "recordSupportContact",
+            keyworker,
+            support_id=offered.id,
+            body=contact,
+            idempotency_key=contact_key,
+        )
+        assert again.id == recorded.id
+        contacts = platform.read("listSupportContacts", keyworker, support_id=offered.id)
+        assert [c.id for c in contacts.items] == [recorded.id]
+        read = platform.read("getSupportContact", keyworker, support_id=offered.id, contact_id=recorded.id)
+        assert read.setting.value == "secure_unit"
+        ended = platform.read(
+            "recordSupportEnd",
+            keyworker,
+            support_id=offered.id,
+            body=m.SupportEnd(ended_at=now - timedelta(hours=2), reason=m.EndReason("goals_met")),
+            if_match=etag(started),
+        )
+        assert ended.status.value == "ended"
+        assert ended.end_reason.value == "goals_met"
+
+    with platform.as_(HUB_PRACTITIONER) as hub:
+        of_child = platform.read("listChildSupport", hub, child_id=child_id)
+        assert [s.id for s in of_child.items] == [offered.id]
+        # (`status` is also the helper's expected HTTP status: the list is filtered by provider.)
+        theirs = platform.read(
+            "listSupport",
+            hub,
+            provider_agency="safe-space-sheffield",
+            service="post-abuse-support",
+            limit=100,
+        )
+        assert {s.id: s.status.value for s in theirs.items}[offered.id] == "ended"
+        assert platform.read("getSupport", hub, support_id=offered.id).ended_at is not None
+
+
+@covers("disruption")
+def test_police_serve_a_child_abduction_warning_notice_on_a_person_of_concern_and_later_withdraw_it(
+    platform,
+):
+    m = platform.models
+    referral = refer_child(platform, "Jamie", uniquely("Protected"))
+    child_id = referral.child_id
+    with platform.as_(POLICE_OFFICER) as police:
+        kinds = platform.read("listDisruptionKinds", police)
+        (notice_kind,) = [k for k in kinds.kinds if k.slug == "child_abduction_warning_notice"]
+        assert {"issued", "withdrawn"} <= {o.value for o in notice_kind.outcomes}
+        person = platform.read(
+            "createPersonOfConcern",
+            police,
+            body=m.PersonCreate(alias="Shadz", approximate_age=24, gender=m.Gender("male")),
+        )
+        platform.read(
+            "linkPersonOfConcern", police, person_id=person.id, body=m.LinkCreate(child_id=child_id)
+        )
+        body = child_abduction_warning_notice(platform, person.id, child_id)
+        key = str(uuid.uuid4())
+        notice = platform.read("recordDisruptionAction", police, body=body, idempotency_key=key)
+        retried = platform.read("recordDisruptionAction", police, body=body, idempotency_key=key)
+        assert retried.id == notice.id
+        assert notice.outcome.value == "issued"
+        assert notice.child_ids == [child_id]
+        read = platform.call("getDisruptionAction", police, action_id=notice.id)
+        # The person moved away and the notice was withdrawn with the local authority's agreement.
+        withdrawn = platform.read(
+            "updateDisruptionOutcome",
+            police,
+            action_id=notice.id,
+            body=m.DisruptionOutcomeUpdate(
+                outcome=m.DisruptionOutcome("withdrawn"), outcome_date=datetime.now(LONDON).date()
+            ),
+            if_match=etag(read),
+        )
+        assert withdrawn.outcome.value == "withdrawn"
+        assert withdrawn.version > notice.version
+    with platform.as_(HUB_PRACTITIONER) as hub:
+        against_him = platform.read("listDisruptionActions", hub, person_of_concern_id=person.id)
+        assert [a.id for a in against_him.items] == [notice.id]
+
+
 # --- every GET operation's 200 answer, read into its model ----------------------------------
 
 
@@ -1314,8 +1497,13 @@ class World:
 
     ids: dict[str, Any]
     webhook_endpoints: dict[str, uuid.UUID]
+    # Ids whose parameter name two services share, by the path prefix they belong under.
+    ids_under: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def path_value(self, name: str, path: str) -> Any:
+        for prefix, ids in self.ids_under.items():
+            if path.startswith(prefix + "/") and name in ids:
+                return ids[name]
         if name == "endpoint_id":
             for endpoints, endpoint_id in self.webhook_endpoints.items():
                 if path.startswith(endpoints + "/"):
@@ -1356,7 +1544,9 @@ def world(generated, generated_operations, stack, stack_tokens) -> World:
     third-party information, a MACE meeting that discussed them, a subject access request
     about them released to their parent, a draft risk model waiting for its second
     approver, a legal hold on the person of concern, a partner's webhook endpoint in each
-    service, and a disposal record (of a child past retention, and whatever else was due)."""
+    service, a disposal record (of a child past retention, and whatever else was due),
+    post-abuse support the commissioned provider started with a contact recorded, and a
+    police child abduction warning notice protecting the child."""
     platform = Platform(generated, stack.config.gateway_url, stack_tokens, generated_operations)
     m = platform.models
     referral = refer_child(platform, "Harper", uniquely("World"))
@@ -1453,6 +1643,35 @@ def world(generated, generated_operations, stack, stack_tokens) -> World:
             ),
             if_match=etag(package),
         )
+    now = datetime.now(LONDON)
+    support = post_abuse_support(platform, child_id, requested_at=now - timedelta(days=10))
+    with platform.as_(SAFE_SPACE_KEYWORKER) as keyworker:
+        platform.call(
+            "recordSupportStart",
+            keyworker,
+            support_id=support.id,
+            body=m.SupportStart(started_at=now - timedelta(days=8)),
+            if_match=etag(platform.call("getSupport", keyworker, support_id=support.id)),
+        )
+        contact = platform.read(
+            "recordSupportContact",
+            keyworker,
+            support_id=support.id,
+            body=m.ContactCreate(
+                contacted_on=now.date() - timedelta(days=2),
+                setting=m.ContactSetting("community_venue"),
+                engagement=m.Engagement("partly_engaged"),
+            ),
+        )
+    with platform.as_(POLICE_OFFICER) as police:
+        platform.read(
+            "linkPersonOfConcern", police, person_id=person.id, body=m.LinkCreate(child_id=child_id)
+        )
+        notice = platform.read(
+            "recordDisruptionAction",
+            police,
+            body=child_abduction_warning_notice(platform, person.id, child_id),
+        )
     endpoints = {}
     with platform.as_(LEEDS_POLICE_INTEGRATOR) as integrator:
         for operation_id, path in webhook_endpoint_creates():
@@ -1475,14 +1694,23 @@ def world(generated, generated_operations, stack, stack_tokens) -> World:
             "hold_id": hold.id,
             "request_id": request.id,
             "token": feed.url.rsplit("/", 1)[-1].removesuffix(".ics"),
+            "support_id": support.id,
+            "contact_id": contact.id,
         },
         webhook_endpoints=endpoints,
+        # `action_id` is also a meeting action's (PATCH only, so far).
+        ids_under={"/api/v1/disruption": {"action_id": notice.id}},
     )
 
 
 # Required query parameters, as an integrator would fill them.
 REQUIRED_QUERY: dict[str, Callable[[Any], dict[str, Any]]] = {
     "getReferralFigures": lambda m: {"group_by": [m.GroupBy("financial_quarter"), m.GroupBy("gender")]},
+    "getSupportFigures": lambda m: {
+        "measure": m.SupportMeasure("started"),
+        "group_by": [m.SupportGroupBy("kind"), m.SupportGroupBy("provider")],
+    },
+    "getSupportContactFigures": lambda m: {"group_by": [m.ContactGroupBy("engagement")]},
 }
 
 

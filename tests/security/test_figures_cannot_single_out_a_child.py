@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -319,6 +319,12 @@ FIGURES = [
     ("/api/v1/risk/stats/movements", {}),
     ("/api/v1/risk/stats/assessments-per-child", {}),
     ("/api/v1/meetings/stats/actions", {}),
+    ("/api/v1/stats/support", {"measure": "started", "group_by": ["kind", "provider"]}),
+    ("/api/v1/stats/support", {"measure": "ended", "group_by": ["end_reason"]}),
+    ("/api/v1/stats/support/waiting-times", {}),
+    ("/api/v1/stats/support/contacts", {"group_by": ["engagement"]}),
+    ("/api/v1/stats/support/risk-movement", {}),
+    ("/api/v1/stats/disruption", {}),
 ]
 
 
@@ -360,8 +366,27 @@ def test_one_new_referral_and_assessment_change_no_partners_figure_this_month(st
         },
     )
     assert made.status_code == 201, made.text
+    # The hub offers the child post-abuse support and the commissioned service starts it today.
+    hub = stack_tokens.headers(
+        agency="sheffield-social-care", agency_type="social_care", roles=["practitioner"]
+    )
+    support = attacker.gateway.post(
+        f"/api/v1/children/{made.json()['child_id']}/support",
+        headers={**hub, "Idempotency-Key": str(uuid.uuid4())},
+        json={"kind": "therapeutic_post_abuse_support", "provider": {"service": "post-abuse-support"}},
+    )
+    assert support.status_code == 201, support.text
+    keyworker = stack_tokens.headers(
+        agency="safe-space-sheffield", agency_type="voluntary", roles=["practitioner"]
+    )
+    started = attacker.gateway.post(
+        f"/api/v1/support/{support.json()['id']}/start",
+        headers={**keyworker, "If-Match": support.headers["etag"]},
+        json={"started_at": datetime.now(UTC).isoformat()},
+    )
+    assert started.status_code == 200, started.text
     after = snapshot(attacker)
-    assert after == before, "a partner's figures moved with one new referral"
+    assert after == before, "a partner's figures moved with one new referral and one support"
     after_exact = attacker.gateway.get(
         "/api/v1/stats/referrals", params={"group_by": ["gender"]}, headers=exact
     )

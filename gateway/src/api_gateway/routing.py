@@ -36,6 +36,9 @@ ROUTES: tuple[tuple[str, Upstream], ...] = (
     # a subject access request is assembled there (from all three services).
     ("/api/v1/retention", Upstream.referral),
     ("/api/v1/subject-access-requests", Upstream.referral),
+    # What the partnership does next: support for children, disruption of those who exploit them.
+    ("/api/v1/disruption", Upstream.referral),
+    ("/api/v1/support", Upstream.referral),
     ("/api/v1/risk", Upstream.risk),
     ("/api/v1/meetings", Upstream.meetings),
 )

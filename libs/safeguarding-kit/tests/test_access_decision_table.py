@@ -52,6 +52,8 @@ SPECIFICATION: dict[Permission, tuple[set[Role], Capacity | None]] = {
     Permission.migrate_historic_records: ({R.admin}, C.migrates_records),
     Permission.govern_retention: ({R.auditor}, C.audits),
     Permission.handle_subject_access: ({R.auditor}, C.audits),
+    Permission.arrange_support: ({R.practitioner, R.manager}, C.all_cases),
+    Permission.deliver_support: ({R.practitioner, R.manager}, None),
 }
 
 

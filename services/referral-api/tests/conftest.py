@@ -11,6 +11,7 @@ from referral_api.database import MIGRATIONS_DIR, VERSION_TABLE
 from referral_api.models import Base
 from referral_api.referrals import service as referral_service
 from referral_api.settings import ReferralSettings
+from referral_api.support import service as support_service
 from safeguarding_kit.testing import ServiceSpec
 
 
@@ -51,4 +52,12 @@ def break_glass_clock(monkeypatch: pytest.MonkeyPatch) -> ReferralClock:
     clock = ReferralClock()
     monkeypatch.setattr(break_glass_service, "utc_now", clock)
     monkeypatch.setattr(access, "utc_now", clock)
+    return clock
+
+
+@pytest.fixture
+def support_clock(monkeypatch: pytest.MonkeyPatch) -> ReferralClock:
+    """The time support is offered, started, ended and its contacts recorded at, set by the test."""
+    clock = ReferralClock()
+    monkeypatch.setattr(support_service, "utc_now", clock)
     return clock

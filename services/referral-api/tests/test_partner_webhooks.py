@@ -350,6 +350,41 @@ def test_every_event_a_partner_can_hear_of_is_delivered_as_the_specs_webhooks_de
         headers=tokens.headers(**YOUTH_WORKER),
     )
     assert broke_glass.status_code == 201, broke_glass.text
+    person = client.post(
+        "/api/v1/persons-of-concern", json={"alias": "Shadz"}, headers=tokens.headers(**POLICE_OFFICER)
+    ).json()
+    disrupted = client.post(
+        "/api/v1/disruption/actions",
+        json={
+            "kind": "child_abduction_warning_notice",
+            "person_of_concern_id": person["id"],
+            "action_date": "2026-11-21",
+            "outcome": "issued",
+            "child_ids": [referral["child_id"]],
+        },
+        headers=tokens.headers(**POLICE_OFFICER),
+    )
+    assert disrupted.status_code == 201, disrupted.text
+    support = client.post(
+        f"/api/v1/children/{referral['child_id']}/support",
+        json={
+            "kind": "therapeutic_post_abuse_support",
+            "provider": {"service": "post-abuse-support"},
+            "requested_at": "2026-11-01T09:00:00Z",
+        },
+        headers=tokens.headers(**SOCIAL_WORKER),
+    )
+    assert support.status_code == 201, support.text
+    for step, body in (
+        ("start", {"started_at": "2026-11-20T10:00:00Z"}),
+        ("end", {"ended_at": "2026-11-27T10:00:00Z", "reason": "goals_met"}),
+    ):
+        support = client.post(
+            f"/api/v1/support/{support.json()['id']}/{step}",
+            json=body,
+            headers={**tokens.headers(**SOCIAL_WORKER), "If-Match": support.headers["etag"]},
+        )
+        assert support.status_code == 200, support.text
     relay(app)
 
     delivered = {json.loads(body)["type"] for _, body, _ in receiver.deliveries}

@@ -30,11 +30,13 @@ from referral_api.break_glass.models import BreakGlassGrant
 from referral_api.children.models import Child
 from referral_api.concerns.models import ConcernLink, PersonOfConcern, PlaceOfConcern
 from referral_api.database import EVENTS
+from referral_api.disruption.models import DisruptionAction
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.referrals.models import Referral
 from referral_api.retention.models import LegalHold
 from referral_api.settings import ReferralSettings
 from referral_api.subject_access.models import SubjectAccessRequest
+from referral_api.support.models import Support, SupportContact
 from referral_api.third_party.models import ThirdPartyInformation
 from safeguarding_kit.idempotency import HEADER
 from safeguarding_kit.idempotency_testing import (
@@ -48,6 +50,7 @@ from safeguarding_kit.idempotency_testing import (
     post,
     record_count,
 )
+from safeguarding_kit.periods import england_day
 from safeguarding_kit.settings import DatabaseSettings
 
 OFFICER = {**POLICE, "roles": ["practitioner"]}
@@ -123,6 +126,50 @@ def _place_link_calls(client: Any, as_caller: Any) -> tuple[Call, Call]:
     return Call(path, {"child_id": _child(client, as_caller)}), Call(path, {"child_id": other_child})
 
 
+def _disruption_calls(client: Any, as_caller: Any) -> tuple[Call, Call]:
+    person = client.post("/api/v1/persons-of-concern", json=PERSON, headers=as_caller(OFFICER)).json()
+    body = {
+        "kind": "child_abduction_warning_notice",
+        "person_of_concern_id": person["id"],
+        "action_date": "2026-08-14",
+        "outcome": "issued",
+        "child_ids": [_child(client, as_caller)],
+    }
+    path = "/api/v1/disruption/actions"
+    return Call(path, body), Call(path, {**body, "reference": "SYP-CAWN-2026-0412"})
+
+
+SAFE_SPACE_WORKER = {**SAFE_SPACE, "roles": ["practitioner"]}
+SUPPORT = {"kind": "therapeutic_post_abuse_support", "provider": {"service": "post-abuse-support"}}
+
+
+def _support_calls(client: Any, as_caller: Any) -> tuple[Call, Call]:
+    path = f"/api/v1/children/{_child(client, as_caller)}/support"
+    return Call(path, SUPPORT), Call(path, {**SUPPORT, "kind": "emotional_wellbeing"})
+
+
+def _support_contact_calls(client: Any, as_caller: Any) -> tuple[Call, Call]:
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    offered = client.post(
+        f"/api/v1/children/{_child(client, as_caller)}/support",
+        json={**SUPPORT, "requested_at": an_hour_ago.isoformat()},
+        headers=as_caller(SOCIAL_WORKER),
+    )
+    started = client.post(
+        f"/api/v1/support/{offered.json()['id']}/start",
+        json={"started_at": an_hour_ago.isoformat()},
+        headers={**as_caller(SAFE_SPACE_WORKER), "If-Match": offered.headers["etag"]},
+    )
+    assert started.status_code == 200, started.text
+    path = f"/api/v1/support/{offered.json()['id']}/contacts"
+    body = {
+        "contacted_on": england_day(an_hour_ago).isoformat(),
+        "setting": "school",
+        "engagement": "engaged",
+    }
+    return Call(path, body), Call(path, {**body, "engagement": "partly_engaged"})
+
+
 def _information_calls(client: Any, as_caller: Any) -> tuple[Call, Call]:
     body = {
         "informant": {"name": "Alex Helper", "role": "Youth pastor", "organisation": "St Example's Church"},
@@ -153,8 +200,17 @@ CREATES = [
     Create("linkPersonOfConcern", OFFICER, SOCIAL_WORKER, _person_link_calls, ConcernLink.__table__),
     Create("createPlaceOfConcern", OFFICER, SOCIAL_WORKER, _place_calls, PlaceOfConcern.__table__),
     Create("linkPlaceOfConcern", OFFICER, SOCIAL_WORKER, _place_link_calls, ConcernLink.__table__),
+    Create("recordDisruptionAction", OFFICER, SOCIAL_WORKER, _disruption_calls, DisruptionAction.__table__),
     Create(
         "submitThirdPartyInformation", CHURCH, SAFE_SPACE, _information_calls, ThirdPartyInformation.__table__
+    ),
+    Create("offerSupport", SOCIAL_WORKER, OFFICER, _support_calls, Support.__table__),
+    Create(
+        "recordSupportContact",
+        SAFE_SPACE_WORKER,
+        SOCIAL_WORKER,
+        _support_contact_calls,
+        SupportContact.__table__,
     ),
     Create(
         "createReferralWebhookEndpoint", POLICE_ADMIN, SCHOOL_ADMIN, _webhook_calls, EVENTS.webhook_endpoints

@@ -15,6 +15,8 @@ from referral_api.children.routes import router as children_router
 from referral_api.children.service import partner_may_see
 from referral_api.concerns.routes import persons_router, places_router
 from referral_api.database import AUDIT, EVENTS, IDEMPOTENCY
+from referral_api.disruption.events import DisruptionRecorded
+from referral_api.disruption.routes import router as disruption_router
 from referral_api.missing_episodes.events import MissingEpisodeFound, MissingEpisodeReported
 from referral_api.missing_episodes.routes import router as missing_episodes_router
 from referral_api.referrals.events import ReferralReceived, ReferralStatusChanged
@@ -25,6 +27,9 @@ from referral_api.settings import DEFAULT_BREAK_GLASS_HOURS, ReferralSettings
 from referral_api.stats.routes import router as stats_router
 from referral_api.subject_access.routes import router as subject_access_router
 from referral_api.subject_access.upstream import upstream_services
+from referral_api.support import risk_levels
+from referral_api.support.events import SupportEnded, SupportOffered, SupportStarted
+from referral_api.support.routes import router as support_router
 from referral_api.third_party.routes import router as third_party_router
 from safeguarding_kit.audit.routes import audit_router
 from safeguarding_kit.partnership.routes import partnership_router
@@ -81,8 +86,13 @@ PARTNER_EVENTS = PartnerEvents(
         ChildMerged,
         MissingEpisodeReported,
         MissingEpisodeFound,
+        SupportOffered,
+        SupportStarted,
+        SupportEnded,
         # Only to the webhooks of agencies the agreement grants `audits`, whatever they may see.
         BreakGlassGranted,
+        # Only to the webhooks of agencies the agreement grants `intelligence`; ids and kinds.
+        DisruptionRecorded,
     ),
 )
 
@@ -99,6 +109,19 @@ TAGS = [
         "name": "concerns",
         "description": "Persons and places of concern (alleged perpetrators, hotels, takeaways, parks) "
         "and their links to children, for the intelligence leads.",
+    },
+    {
+        "name": "support",
+        "description": "Support for a child (interventions): offered by the hub to a service or agency "
+        "of the partnership, its waiting time, contacts, engagement, end, and the child's risk level "
+        "at its start and end.",
+    },
+    {
+        "name": "disruption",
+        "description": "Disruption actions against persons and places of concern (child abduction warning "
+        "notices, arrests, charges, convictions, civil orders, closures, licence reviews and revocations), "
+        "with the children each protects by id, for the intelligence leads; the partnership's vocabulary "
+        "of kinds.",
     },
     {"name": "statistics", "description": "Referral, timeliness and place figures; small ones suppressed."},
     {
@@ -153,8 +176,10 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
             break_glass_router,
             third_party_router,
             missing_episodes_router,
+            support_router,
             persons_router,
             places_router,
+            disruption_router,
             stats_router,
             retention_router,
             subject_access_router,
@@ -169,6 +194,8 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         resources=resources,
         events=EVENTS,
+        # The risk service's assessments, for each support's risk level at its start and end.
+        event_handlers={risk_levels.EVENT_TYPE: risk_levels.record_risk_assessed},
         partner_audience=partner_may_see,
         partner_events=PARTNER_EVENTS,
         idempotency=IDEMPOTENCY,

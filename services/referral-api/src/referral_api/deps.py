@@ -32,6 +32,11 @@ IntelligenceReader = Annotated[
     Principal, Depends(requires(Permission.work_intelligence, refuse_as_not_found=True))
 ]
 
+# A child's support: the hub offers it (arrange_support); the providing agency's case workers,
+# or the hub's, record its start, contacts and end (deliver_support, checked per support).
+SupportArranger = Annotated[Principal, Depends(requires(Permission.arrange_support))]
+SupportWorker = Annotated[Principal, Depends(requires(Permission.deliver_support))]
+
 # Information governance: legal holds and disposal (role auditor, capacity audits).
 RetentionGovernor = Annotated[Principal, Depends(requires(Permission.govern_retention))]
 

@@ -5,23 +5,28 @@ from referral_api.break_glass.models import BreakGlassGrant
 from referral_api.children.models import Child, ChildAgencyLink
 from referral_api.concerns.models import ConcernLink, PersonOfConcern, PlaceOfConcern
 from referral_api.database import AUDIT, EVENTS, IDEMPOTENCY, Base
+from referral_api.disruption.models import DisruptionAction, DisruptionActionChild
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.referrals.models import Referral, ReferralConcern, ReferralEvent
 from referral_api.retention.models import DisposalRecord, LegalHold
 from referral_api.stats.models import MissingEpisodeFact, PlaceFact, ReferralFact, ReferralFactConcern
 from referral_api.subject_access.models import SubjectAccessPackage, SubjectAccessRequest
+from referral_api.support.models import AssessedRiskLevel, Support, SupportContact
 from referral_api.third_party.models import ThirdPartyInformation
 
 __all__ = [
     "AUDIT",
     "EVENTS",
     "IDEMPOTENCY",
+    "AssessedRiskLevel",
     "Base",
     "BreakGlassGrant",
     "Child",
     "ChildAgencyLink",
     "ConcernLink",
     "DisposalRecord",
+    "DisruptionAction",
+    "DisruptionActionChild",
     "LegalHold",
     "MissingEpisode",
     "MissingEpisodeFact",
@@ -35,5 +40,7 @@ __all__ = [
     "ReferralFactConcern",
     "SubjectAccessPackage",
     "SubjectAccessRequest",
+    "Support",
+    "SupportContact",
     "ThirdPartyInformation",
 ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field, HttpUrl
+from pathlib import Path
+
+from pydantic import Field, HttpUrl, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from referral_api.disruption.vocabulary import InvalidVocabulary, load_vocabulary
 from safeguarding_kit.settings import DatabaseSettings
 
 DEFAULT_BREAK_GLASS_HOURS = 24
@@ -29,3 +32,17 @@ class ReferralSettings(DatabaseSettings):
     upstream_timeout_seconds: float = Field(
         10.0, gt=0, le=60, description="How long a call to the risk or meetings service may take."
     )
+    disruption_vocabulary_file: Path | None = Field(
+        None,
+        description="The partnership's kinds of disruption action (YAML: slug, label, person or place, "
+        "outcomes, what counts as a charge or conviction, authority). Unset: the platform's default list "
+        "(README, Disruption).",
+    )
+
+    @model_validator(mode="after")
+    def _disruption_vocabulary_readable(self) -> ReferralSettings:
+        try:
+            load_vocabulary(self.disruption_vocabulary_file)
+        except InvalidVocabulary as exc:
+            raise ValueError(f"DISRUPTION_VOCABULARY_FILE: {exc}") from exc
+        return self

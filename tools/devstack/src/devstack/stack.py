@@ -214,9 +214,10 @@ class StackConfig:
         service (links and break-glass grants open children's risk to agencies and people);
         a child's risk rising puts them on the next MACE agenda; a child's disposal reaches
         both (they remove or de-identify what they hold), and the meetings service hears of
-        holds on record classes (its minutes). Replica n of a service delivers to replica n
-        of the receiver (the same subscriber name, so one child's events to it stay in one
-        lane, in order, whichever replica wrote them)."""
+        holds on record classes (its minutes); each assessment's level reaches the referral
+        service (a child's support records the level at its start and end). Replica n of a
+        service delivers to replica n of the receiver (the same subscriber name, so one
+        child's events to it stay in one lane, in order, whichever replica wrote them)."""
         routes = {
             "referral-api": [
                 (
@@ -225,7 +226,7 @@ class StackConfig:
                 ),
                 ("meetings-api", ["child.disposed", "retention.hold_placed", "retention.hold_released"]),
             ],
-            "risk-api": [("meetings-api", ["risk.level_changed"])],
+            "risk-api": [("meetings-api", ["risk.level_changed"]), ("referral-api", ["risk.assessed"])],
         }
         return [
             {"name": target, "url": self.peer_url(target, replica) + "/internal/events", "types": types}

@@ -52,6 +52,8 @@ class Permission(StrEnum):
     migrate_historic_records = "migrate_historic_records"
     govern_retention = "govern_retention"
     handle_subject_access = "handle_subject_access"
+    arrange_support = "arrange_support"
+    deliver_support = "deliver_support"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +183,17 @@ RULES: dict[Permission, Rule] = {
         {Role.auditor},
         Capacity.audits,
         "open a subject access request, review its package and decide what is released.",
+    ),
+    Permission.arrange_support: _rule(
+        {Role.practitioner, Role.manager},
+        Capacity.all_cases,
+        "offer a child support from a service or agency of the partnership, and record any support's "
+        "progress.",
+    ),
+    Permission.deliver_support: _rule(
+        {Role.practitioner, Role.manager},
+        None,
+        "record the start, contacts and end of the support one's agency provides to a child.",
     ),
 }
 

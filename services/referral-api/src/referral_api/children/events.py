@@ -39,8 +39,9 @@ class ChildMerged(EventData):
 
 
 class ChildAgencyLinked(EventData):
-    """An agency was linked to a child (by a referral it sent, a case allocated to it, or
-    registration): its case workers may now read the case, here and in the risk service.
+    """An agency was linked to a child (by a referral it sent, a case allocated to it,
+    registration, or support it provides): its case workers may now read the case, here and
+    in the risk service.
     For the other services only."""
 
     event_type: ClassVar[str] = "child.agency_linked"

@@ -49,10 +49,12 @@ class LinkReason(StrEnum):
     referral = "referral"
     allocation = "allocation"
     registration = "registration"
+    support = "support"  # the agency provides support to the child (referral_api.support)
 
 
 class ChildAgencyLink(Base):
-    """An agency linked to a child by a referral it sent or a case allocated to it."""
+    """An agency linked to a child by a referral it sent, a case allocated to it, a record
+    it registered or support it provides."""
 
     __tablename__ = "child_agency_links"
 

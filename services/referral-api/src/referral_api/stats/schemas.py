@@ -135,3 +135,74 @@ class Timeliness(BaseModel):
     exact: bool
     suppression_threshold: int
     note: str
+
+
+class WaitingTimeGroup(BaseModel):
+    """The supports started with one provider (or all) and how long their children waited."""
+
+    provider: str | None = Field(
+        description="The agreement's service (its slug) or providing agency; null for all providers."
+    )
+    started: FigureCell = Field(description="How many supports started, protected as every count is.")
+    median_days: int | None = Field(
+        description="Median calendar days from request to start (nearest rank); null when none started or, "
+        "without exact figures, when the rule in the operation's description hides it."
+    )
+    p90_days: int | None = Field(description="90th percentile (nearest rank), as the median.")
+
+
+class SupportWaitingTimes(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "period": PERIOD_EXAMPLE,
+                    "events_until": "2026-11-01T00:00:00Z",
+                    "providers": [
+                        {
+                            "provider": "post-abuse-support",
+                            "started": _cell({"provider": "post-abuse-support"}, 23),
+                            "median_days": 21,
+                            "p90_days": 42,
+                        },
+                        {
+                            "provider": "community-youth-team",
+                            "started": _cell({"provider": "community-youth-team"}, None, "primary"),
+                            "median_days": None,
+                            "p90_days": None,
+                        },
+                    ],
+                    "all_providers": {
+                        "provider": None,
+                        "started": _cell({}, 61),
+                        "median_days": 14,
+                        "p90_days": 35,
+                    },
+                    "exact": False,
+                    "suppression_threshold": 5,
+                    "rounded_to_days": 7,
+                    "note": "Counts from 1 to 5 are shown as c; ... A median is shown only where its count "
+                    "is shown and more than 5 supports started, a 90th percentile only where at least 10 "
+                    "did; both rounded to the nearest 7 days.",
+                }
+            ]
+        }
+    )
+
+    period: FigurePeriod = Field(description="Supports started in [from, as_of) are counted.")
+    events_until: datetime = Field(
+        description="Starts recorded before this instant count: now for `exact_figures` analysts, "
+        "otherwise the start of the current month."
+    )
+    providers: list[WaitingTimeGroup] = Field(
+        description="Every service of the agreement, then every agency (a family such as `school-*` as "
+        "one), then `other`; zeros included."
+    )
+    all_providers: WaitingTimeGroup
+    exact: bool
+    suppression_threshold: int
+    rounded_to_days: int = Field(
+        description="The waiting times shown are rounded to a multiple of this: 1 for exact figures, "
+        "else 7 (whole weeks)."
+    )
+    note: str
