@@ -395,13 +395,15 @@ def test_metrics_count_deliveries_retries_and_dead_letters(
                 return dict(
                     session.execute(
                         select(d.c.subscriber, d.c.status).where(
-                            d.c.subject == child_id, d.c.subscriber.in_([*probes, "meetings-api"])
+                            d.c.subject == child_id,
+                            d.c.subscriber.in_([*probes, "meetings-api", "referral-api"]),
                         )
                     ).all()
                 )
 
         settled = {
             "meetings-api": DELIVERED,
+            "referral-api": DELIVERED,  # risk.assessed, for the level at a support's start and end
             "metrics-probe-flaky": DELIVERED,
             "metrics-probe-dead": DEAD,
             "metrics-probe-later": PENDING,
@@ -422,7 +424,9 @@ def test_metrics_count_deliveries_retries_and_dead_letters(
             }
 
         expected = {
-            ("events_total", "delivered"): 2,  # to the meetings service, and the flaky one's retry
+            # to the meetings service (risk.level_changed), to the referral service
+            # (risk.assessed), and the flaky one's retry
+            ("events_total", "delivered"): 3,
             ("events_total", "failed"): 1,  # the flaky one's first try
             ("events_total", "dead"): 1,  # the last try of the one whose receiver is down
             ("outbox_deliveries", PENDING): in_database[PENDING],
