@@ -45,6 +45,15 @@ DISPOSAL_HELP = (
 )
 
 
+def _two_different(group_by: list[Any]) -> None:
+    """422 when the same dimension is asked for twice."""
+    if len(set(group_by)) != len(group_by):
+        raise InvalidRange(
+            "Group by two different dimensions.",
+            errors=[FieldError(detail="repeated", parameter="group_by", location="query")],
+        )
+
+
 @router.get(
     "/referrals",
     operation_id="getReferralFigures",
@@ -77,11 +86,7 @@ def referral_figures(
         ),
     ],
 ) -> Response:
-    if len(set(group_by)) != len(group_by):
-        raise InvalidRange(
-            "Group by two different dimensions.",
-            errors=[FieldError(detail="repeated", parameter="group_by", location="query")],
-        )
+    _two_different(group_by)
     agreement: Agreement = request.app.state.agreement
     figures = service.referral_figures(
         session,
@@ -180,14 +185,6 @@ SUPPORT_PROTECTION = (
     "counts (as `note` says), so the figures change once a month. Support disposed of with "
     "its child's record under the retention schedule no longer counts."
 )
-
-
-def _two_different(group_by: list[Any]) -> None:
-    if len(set(group_by)) != len(group_by):
-        raise InvalidRange(
-            "Group by two different dimensions.",
-            errors=[FieldError(detail="repeated", parameter="group_by", location="query")],
-        )
 
 
 @router.get(
