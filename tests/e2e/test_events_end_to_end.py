@@ -36,33 +36,6 @@ HUB = {
 }
 
 
-@pytest.fixture
-def gateway(stack):
-    with httpx.Client(base_url=stack.config.gateway_url, timeout=15.0) as client:
-        yield client
-
-
-def service_database(stack, name: str) -> Database:
-    """A connection to one service's own database (SQLite file or PostgreSQL), as the
-    stack configured it: the tests look at outboxes and inboxes there."""
-    service = next(s for s in stack.config.services if s.name == name)
-    return Database(stack.config.database_url(service))
-
-
-@pytest.fixture
-def risk_db(stack) -> Iterator[Database]:
-    database = service_database(stack, "risk-api")
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def meetings_db(stack) -> Iterator[Database]:
-    database = service_database(stack, "meetings-api")
-    yield database
-    database.dispose()
-
-
 @pytest.fixture(scope="module")
 def weekly_mace(stack, stack_tokens):
     """The partnership's one weekly MACE (a second at the same hour would make "the next
@@ -282,8 +255,9 @@ def test_a_service_killed_between_writing_a_change_and_delivering_its_event_lose
 
 
 class ProbeReceiver:
-    """Extra subscribers on a local port: ``/flaky`` fails its first delivery and takes the
-    next, ``/down`` always fails."""
+    """Extra subscribers on a local port: ``/flaky`` is unavailable (503) for its first
+    delivery and takes the next, ``/refuses`` always answers 500 (a receiver that is reached
+    and refuses is dead-lettered after the last try; one that cannot be reached is not)."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
@@ -293,8 +267,9 @@ class ProbeReceiver:
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers["Content-Length"]))
                 probe.calls[self.path] += 1
-                failed = self.path == "/down" or (self.path == "/flaky" and probe.calls[self.path] == 1)
-                self.send_response(503 if failed else 204)
+                refused = self.path == "/refuses"
+                unavailable = self.path == "/flaky" and probe.calls[self.path] == 1
+                self.send_response(500 if refused else 503 if unavailable else 204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -363,7 +338,7 @@ def test_metrics_count_deliveries_retries_and_dead_letters(
     probes = {"metrics-probe-flaky", "metrics-probe-dead", "metrics-probe-later"}
     try:
         # The same child's risk.assessed event to three more subscribers (each a lane of its own):
-        # one that fails once and is retried, one on its last try to a receiver that is down,
+        # one that fails once and is retried, one on its last try to a receiver that refuses it,
         # and one not due for an hour.
         with risk_db.sessions() as session:
             seq = session.scalar(select(e.c.seq).where(e.c.subject == child_id, e.c.type == "risk.assessed"))
@@ -376,7 +351,7 @@ def test_metrics_count_deliveries_retries_and_dead_letters(
                     {
                         **lane,
                         "subscriber": "metrics-probe-dead",
-                        "url": probe.url + "/down",
+                        "url": probe.url + "/refuses",
                         "attempts": max_attempts - 1,
                     },
                     {
@@ -403,13 +378,14 @@ def test_metrics_count_deliveries_retries_and_dead_letters(
 
         settled = {
             "meetings-api": DELIVERED,
-            "referral-api": DELIVERED,  # risk.assessed, for the level at a support's start and end
+            # risk.assessed and risk.level_changed: a support's levels, the child's chronology
+            "referral-api": DELIVERED,
             "metrics-probe-flaky": DELIVERED,
             "metrics-probe-dead": DEAD,
             "metrics-probe-later": PENDING,
         }
         eventually(lambda: outcomes() == settled, "the deliveries settled")
-        assert (probe.calls["/flaky"], probe.calls["/down"], probe.calls["/later"]) == (2, 1, 0)
+        assert (probe.calls["/flaky"], probe.calls["/refuses"], probe.calls["/later"]) == (2, 1, 0)
         in_database = delivery_counts(risk_db)
         assert in_database[PENDING] == 1  # the one not due yet
 
@@ -425,10 +401,10 @@ def test_metrics_count_deliveries_retries_and_dead_letters(
 
         expected = {
             # to the meetings service (risk.level_changed), to the referral service
-            # (risk.assessed), and the flaky one's retry
-            ("events_total", "delivered"): 3,
+            # (risk.assessed and risk.level_changed), and the flaky one's retry
+            ("events_total", "delivered"): 4,
             ("events_total", "failed"): 1,  # the flaky one's first try
-            ("events_total", "dead"): 1,  # the last try of the one whose receiver is down
+            ("events_total", "dead"): 1,  # the last try of the one whose receiver refuses it
             ("outbox_deliveries", PENDING): in_database[PENDING],
             ("outbox_deliveries", DEAD): in_database[DEAD],
         }

@@ -26,13 +26,18 @@ from safeguarding_kit.db import Database, service_metadata, utc_now
 from safeguarding_kit.events import (
     DEAD,
     MAX_ATTEMPTS,
+    PENDING,
     EventTables,
+    Outbox,
+    RelayPolicy,
     Subscriber,
+    Undelivered,
     backoff,
     deliver,
     emit,
     event_tables,
     first_time,
+    gives_up,
     relay_once,
     verify_signature,
 )
@@ -158,6 +163,73 @@ def test_a_receiver_answering_500_is_retried_with_back_off_then_dead_lettered(ou
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 10)] == [1, 2, 4, 300]
 
 
+def _try_until_past_max_attempts(database: Database, tables: EventTables, client: httpx.Client) -> None:
+    for _ in range(MAX_ATTEMPTS + 3):
+        relay_once(database, tables, client, SECRET, "test")
+        with database.sessions() as session:
+            session.execute(update(tables.deliveries).values(next_attempt_at=utc_now() - timedelta(hours=1)))
+            session.commit()
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [
+        pytest.param(httpx.ConnectError("connection refused"), id="stopped"),
+        pytest.param(httpx.ConnectTimeout("no answer"), id="network-down"),
+        pytest.param(503, id="starting-up"),
+        pytest.param(502, id="behind-a-proxy"),
+    ],
+)
+def test_a_platform_service_that_is_down_keeps_its_events_however_long_the_outage(outbox, outage):
+    """The referral service's chronology must catch up after it was stopped: a sibling that
+    cannot be reached is retried at the capped back-off past ``max_attempts``, and gets every
+    event, in order, once it is back."""
+    database, tables = outbox
+    receiver = Receiver()
+    down = True
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if down:
+            if isinstance(outage, Exception):
+                raise outage
+            return httpx.Response(outage)
+        return receiver.handler(request)
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    first, second = emit_referral(database, tables, "child-1"), emit_referral(database, tables, "child-1")
+    _try_until_past_max_attempts(database, tables, client)
+    with database.sessions() as session:
+        statuses = session.execute(select(tables.deliveries.c.status, tables.deliveries.c.attempts)).all()
+    assert [status for status, _ in statuses] == [PENDING, PENDING]
+    assert statuses[0].attempts > MAX_ATTEMPTS
+
+    down = False
+    relay_once(database, tables, client, SECRET, "test")
+    with database.sessions() as session:
+        session.execute(update(tables.deliveries).values(next_attempt_at=utc_now() - timedelta(hours=1)))
+        session.commit()
+    relay_once(database, tables, client, SECRET, "test")
+    assert [e["id"] for e in receiver.received] == [str(first), str(second)]
+
+
+def test_a_platform_service_that_refuses_an_event_dead_letters_it_so_the_child_s_lane_moves_on(outbox):
+    database, tables = outbox
+    refusing = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(422)))
+    emit_referral(database, tables, "child-1")
+    _try_until_past_max_attempts(database, tables, refusing)
+    with database.sessions() as session:
+        assert session.scalar(select(tables.deliveries.c.status)) == DEAD
+
+
+def test_a_partner_webhook_that_cannot_be_reached_is_given_up_after_max_attempts():
+    unreachable = Undelivered("ConnectError", receiver_unreachable=True)
+    policy = RelayPolicy()
+    partner, platform = SimpleNamespace(endpoint_id=uuid.uuid4()), SimpleNamespace(endpoint_id=None)
+    assert gives_up(partner, unreachable, MAX_ATTEMPTS, policy)
+    assert not gives_up(platform, unreachable, MAX_ATTEMPTS * 100, policy)
+    assert backoff(5000, policy).total_seconds() == policy.backoff_cap_seconds  # no overflow
+
+
 def test_a_redelivered_event_is_applied_once(outbox):
     database, tables = outbox
     event_id = uuid.uuid4()
@@ -274,7 +346,8 @@ def test_a_name_rebound_to_a_private_address_after_the_check_is_not_connected_to
             private_addresses_allowed=False,
         )
 
-    assert outcome == "ConnectError"  # refused by the stand-in, not by the check
+    # Refused by the stand-in, not by the check.
+    assert outcome == Undelivered("ConnectError", receiver_unreachable=True)
     assert connected_to == [(PUBLIC, 443)], "the relay connected to an address it never checked"
     assert lookups == ["hooks.partner.example"]  # resolved once, for the check
 
@@ -442,7 +515,8 @@ def test_tls_to_the_checked_address_is_verified_against_the_partners_host_name(t
             assert deliver(client, SECRET, row, private_addresses_allowed=False) is None
         # A name the receiver's certificate does not carry: the TLS check refuses it.
         row = partner_delivery(f"https://wrong.partner.example:{port}/hook")
-        assert deliver(client, SECRET, row, private_addresses_allowed=False) == "ConnectError"
+        failure = deliver(client, SECRET, row, private_addresses_allowed=False)
+        assert failure == Undelivered("ConnectError", receiver_unreachable=True)
 
     # One handshake a delivery, each naming its own host: two names at one address never
     # share a connection (the second would otherwise go over the first one's TLS).
@@ -457,3 +531,24 @@ def test_tls_to_the_checked_address_is_verified_against_the_partners_host_name(t
     ]
     for headers, body in tls_partner.received:
         assert verify_signature(PARTNER_SECRET, headers, body)
+
+
+def test_a_projection_sees_each_of_the_service_s_own_events_in_the_transaction_that_writes_it(outbox):
+    database, tables = outbox
+    seen: list[dict[str, Any]] = []
+
+    def project(session: Session, event: dict[str, Any]) -> None:
+        assert session.in_transaction()
+        seen.append(event)
+
+    projected = Outbox(tables, [RISK], "referral-api", projections={"referral.received": project})
+    with database.sessions() as session:
+        kept = projected.emit(session, "referral.received", "child-1", {"child_id": "child-1"})
+        projected.emit(session, "referral.status_changed", "child-1", {"child_id": "child-1"})
+        session.commit()
+    with database.sessions() as session:
+        occurred_at = session.scalar(select(tables.events.c.occurred_at).where(tables.events.c.id == kept))
+    assert [(e["id"], e["type"], e["subject"], e["data"]) for e in seen] == [
+        (str(kept), "referral.received", "child-1", {"child_id": "child-1"})
+    ]
+    assert datetime.fromisoformat(seen[0]["time"]) == occurred_at  # the event's own time

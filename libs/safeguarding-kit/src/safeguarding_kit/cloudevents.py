@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -54,3 +56,12 @@ class CloudEvent(BaseModel):
     time: AwareDatetime = Field(description="When the change happened (UTC).")
     datacontenttype: Literal["application/json"] = Field(description="Always `application/json`.")
     data: dict[str, Any] = Field(description="What happened: ids, types and dates, never a name.")
+
+
+def event_time(event: Mapping[str, Any]) -> datetime:
+    """When the event says its change happened (its ``time``, which must carry a UTC offset),
+    in UTC; ``ValueError`` without one (an inbox answers 422)."""
+    moment = datetime.fromisoformat(str(event["time"]))
+    if moment.tzinfo is None:
+        raise ValueError("the event's time has no UTC offset")
+    return moment.astimezone(UTC)

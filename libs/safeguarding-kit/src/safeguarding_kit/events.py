@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any, cast
 
@@ -183,6 +183,7 @@ def emit(
     data: Mapping[str, Any],
     partner_audience: PartnerAudience | None = None,
     agreement: Agreement | None = None,
+    occurred_at: datetime | None = None,
 ) -> uuid.UUID:
     """Record an event, and one delivery per subscriber of its type, in the caller's
     transaction: the event exists exactly when the change does. Ids and types only.
@@ -190,7 +191,7 @@ def emit(
     Partner webhooks subscribed to the type get a delivery only when ``partner_audience``
     says their agency may see the subject; without it, partners get nothing."""
     event_id = uuid.uuid4()
-    now = utc_now()
+    now = occurred_at or utc_now()
     # Values go as execution parameters, so each statement is compiled once per process.
     seq = session.scalar(
         insert(tables.events).returning(tables.events.c.seq),
@@ -262,7 +263,8 @@ def verify_signature(secret: str, headers: Mapping[str, str], body: bytes, now: 
 @dataclass(frozen=True)
 class RelayPolicy:
     """How hard the relay tries: ``max_attempts`` tries, waiting ``base``, 2 x ``base``,
-    4 x ``base``... (at most ``cap``) between them, then the delivery is dead."""
+    4 x ``base``... (at most ``cap``) between them, then the delivery is dead (see
+    :func:`gives_up` for the platform's own services)."""
 
     max_attempts: int = MAX_ATTEMPTS
     backoff_base_seconds: float = 1.0
@@ -272,7 +274,9 @@ class RelayPolicy:
 
 def backoff(attempts: int, policy: RelayPolicy = RelayPolicy()) -> timedelta:
     """Wait before the next try: 1 s, 2 s, 4 s... up to 5 minutes (with the default policy)."""
-    seconds = policy.backoff_base_seconds * 2 ** max(attempts - 1, 0)
+    # The exponent is bounded: a delivery to a service that is down for days tries on and on,
+    # and 2.0 ** 1024 is past a float.
+    seconds = policy.backoff_base_seconds * 2.0 ** min(max(attempts - 1, 0), 40)
     return timedelta(seconds=min(seconds, policy.backoff_cap_seconds))
 
 
@@ -329,9 +333,22 @@ def due_deliveries(session: Session, tables: EventTables, now: datetime, limit: 
     )
 
 
+# Answers a proxy or a server gives while it is down or starting: the receiver was not reached.
+UNREACHABLE_STATUSES = frozenset({502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """Why a delivery failed, and whether its receiver was reached at all (a connection that
+    failed or timed out, or a 502/503/504 answer) or answered and refused it."""
+
+    reason: str
+    receiver_unreachable: bool
+
+
 def deliver(
     client: httpx.Client, secret: str, row: Any, *, private_addresses_allowed: bool = True
-) -> str | None:
+) -> Undelivered | None:
     """Send one delivery; None on success, else why it failed. A partner's webhook is
     signed with its own secret and only sent to a public address: the one its host was
     checked at, connected to as such (the name is not resolved again, so a name that
@@ -346,7 +363,7 @@ def deliver(
         try:
             address = check_outbound_url(row.url, private_addresses_allowed=private_addresses_allowed)
         except UnsafeUrl as exc:
-            return f"refused: {exc}"
+            return Undelivered(f"refused: {exc}", receiver_unreachable=False)
         if address is not None:
             # The first of the host's addresses, without trying the others. Connection: close,
             # as a connection left in the client's pool is found again by address alone: a
@@ -367,8 +384,24 @@ def deliver(
     try:
         response = client.post(url, content=body, headers=headers, extensions=extensions)
     except httpx.HTTPError as exc:
-        return type(exc).__name__
-    return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+        return Undelivered(type(exc).__name__, receiver_unreachable=isinstance(exc, httpx.TransportError))
+    if 200 <= response.status_code < 300:
+        return None
+    return Undelivered(
+        f"HTTP {response.status_code}", receiver_unreachable=response.status_code in UNREACHABLE_STATUSES
+    )
+
+
+def gives_up(row: Any, failure: Undelivered, attempts: int, policy: RelayPolicy) -> bool:
+    """Whether a failed delivery is dead-lettered after this try. A partner's webhook is given
+    up after ``policy.max_attempts`` tries, whatever failed. A delivery to one of the
+    platform's own services is given up only when that service answered and refused it
+    ``max_attempts`` times: while it cannot be reached (stopped, restarting, its network
+    down), the delivery waits at the capped back-off for as long as the outage lasts, so the
+    service catches up when it is back and no platform event is lost to an outage."""
+    if attempts < policy.max_attempts:
+        return False
+    return row.endpoint_id is not None or not failure.receiver_unreachable
 
 
 def relay_once(
@@ -395,8 +428,8 @@ def relay_once(
                     (row.delivery_id, {"status": DEAD, "last_error": "the webhook endpoint was removed"})
                 )
                 continue
-            error = deliver(client, secret, row, private_addresses_allowed=policy.private_addresses_allowed)
-            if error is None:
+            failure = deliver(client, secret, row, private_addresses_allowed=policy.private_addresses_allowed)
+            if failure is None:
                 outcomes.append(
                     (
                         row.delivery_id,
@@ -412,13 +445,13 @@ def relay_once(
                 EVENTS.labels(service, "delivered").inc()
             else:
                 attempts = row.attempts + 1
-                dead = attempts >= policy.max_attempts
+                dead = gives_up(row, failure, attempts, policy)
                 outcomes.append(
                     (
                         row.delivery_id,
                         {
                             "attempts": attempts,
-                            "last_error": error,
+                            "last_error": failure.reason,
                             "status": DEAD if dead else PENDING,
                             "next_attempt_at": now + backoff(attempts, policy),
                         },
@@ -494,6 +527,25 @@ def first_time(session: Session, tables: EventTables, event_id: uuid.UUID, type:
 EventHandler = Callable[[Session, dict[str, Any]], None]
 
 
+def combined_handlers(*handlers: Mapping[str, EventHandler]) -> dict[str, EventHandler]:
+    """One handler per event type that applies, in turn and in one transaction, every
+    handler the mappings give for it (a service keeping two projections of one event)."""
+    types = {event_type for mapping in handlers for event_type in mapping}
+
+    def all_of(event_type: str) -> EventHandler:
+        chosen = [mapping[event_type] for mapping in handlers if event_type in mapping]
+        if len(chosen) == 1:
+            return chosen[0]
+
+        def apply(session: Session, event: dict[str, Any]) -> None:
+            for handler in chosen:
+                handler(session, event)
+
+        return apply
+
+    return {event_type: all_of(event_type) for event_type in sorted(types)}
+
+
 class NotACloudEvent(Problem):
     """What was posted to the internal events endpoint is not a CloudEvents 1.0 JSON event."""
 
@@ -565,16 +617,22 @@ def events_router(
 
 @dataclass(frozen=True)
 class Outbox:
-    """A service's outbox as its business rules see it: ``emit`` in their transaction."""
+    """A service's outbox as its business rules see it: ``emit`` in their transaction.
+
+    ``projections`` keep the service's own read models (a child's chronology) from its own
+    events: a handler per event type, applied to each in the transaction that writes it, as
+    the inbox applies another service's events (``events_router``'s handlers)."""
 
     tables: EventTables
     subscribers: list[Subscriber]
     source: str
     partner_audience: PartnerAudience | None = None
     agreement: Agreement | None = None
+    projections: Mapping[str, EventHandler] = field(default_factory=dict)
 
     def emit(self, session: Session, type: str, subject: str, data: Mapping[str, Any]) -> uuid.UUID:
-        return emit(
+        now = utc_now()
+        event_id = emit(
             session,
             self.tables,
             self.subscribers,
@@ -584,7 +642,23 @@ class Outbox:
             data=data,
             partner_audience=self.partner_audience,
             agreement=self.agreement,
+            occurred_at=now,
         )
+        project = self.projections.get(type)
+        if project is not None:
+            project(
+                session,
+                {
+                    "specversion": "1.0",
+                    "id": str(event_id),
+                    "source": self.source,
+                    "type": type,
+                    "subject": subject,
+                    "time": now.isoformat(),
+                    "data": dict(data),
+                },
+            )
+        return event_id
 
     def publish(self, session: Session, data: EventData) -> uuid.UUID:
         """``emit`` the event ``data`` describes (its type, subject and ``data`` object): the

@@ -83,6 +83,7 @@ def create_service_app(
     resources: Callable[[FastAPI], AbstractContextManager[None]] | None = None,
     events: EventTables | None = None,
     event_handlers: Mapping[str, EventHandler] | None = None,
+    projections: Mapping[str, EventHandler] | None = None,
     partner_audience: PartnerAudience | None = None,
     partner_events: PartnerEvents | None = None,
     idempotency: Table | None = None,
@@ -94,6 +95,8 @@ def create_service_app(
     says which partner agencies' webhooks may hear of a child's events (none without it);
     ``partner_events``, which event types they may subscribe to: it mounts the agency
     admins' webhook endpoints and describes the deliveries in the spec's ``webhooks``.
+    ``event_handlers`` apply other services' events as they are delivered; ``projections``
+    apply the service's own events to its read models as it writes them.
     ``idempotency`` is the service's ``idempotency_keys`` table, for the operations that
     honour ``Idempotency-Key``. ``audit`` is the service's audit tables: with
     ``AUDIT_CHECKPOINT_KEY_FILE`` and ``AUDIT_CHECKPOINT_FILE`` set, a thread signs checkpoints
@@ -168,6 +171,7 @@ def create_service_app(
             settings.service_name,
             partner_audience,
             settings.agreement,
+            projections or {},
         )
         app.include_router(events_router(events, settings.events_signing_secret, event_handlers or {}))
     return app
