@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from api_gateway.settings import GatewaySettings
+from devstack.stack import StackConfig
 from meetings_api.settings import MeetingsSettings
 from referral_api.settings import ReferralSettings
 from risk_api.settings import RiskSettings
@@ -303,6 +304,19 @@ def test_gateway_upstream_urls_name_each_service_and_its_port() -> None:
         url = urlsplit(environment[variable])
         assert url.hostname == service, variable
         assert url.port == int(compose_environment(service)["PORT"]), variable
+
+
+def test_each_service_delivers_its_events_where_the_devstack_does() -> None:
+    """The same receivers (by the same subscriber names) get the same event types as under
+    `make run`, each at its own compose address: a route added to one is added to both."""
+    stack = StackConfig(data_dir=ROOT / "data")  # only asked who subscribes: nothing is written
+    for name in SERVICES:
+        composed = json.loads(compose_environment(name).get("EVENT_SUBSCRIBERS", "[]"))
+        expected = [
+            {**s, "url": f"http://{s['name']}:{compose_environment(str(s['name']))['PORT']}/internal/events"}
+            for s in stack.subscribers(name)
+        ]
+        assert composed == expected, name
 
 
 def test_only_the_gateway_publishes_a_port() -> None:

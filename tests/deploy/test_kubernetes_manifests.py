@@ -32,6 +32,7 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from api_gateway.settings import GatewaySettings
+from devstack.stack import StackConfig
 from meetings_api.settings import MeetingsSettings
 from referral_api.database import MIGRATIONS_DIR as REFERRAL_MIGRATIONS
 from referral_api.database import VERSION_TABLE as REFERRAL_VERSION_TABLE
@@ -739,6 +740,19 @@ def calls_in_configuration(overlay: Overlay, workload: Obj) -> set[tuple[str, in
         for value in overlay.config_map_data(source["configMapRef"]["name"]).values():
             calls |= {(host, int(port)) for host, port in IN_CLUSTER_URL.findall(value)}
     return calls
+
+
+def test_each_service_delivers_its_events_where_the_devstack_does(overlay: Overlay) -> None:
+    """The same receivers (by the same subscriber names) get the same event types as under
+    `make run`, each at its in-cluster Service: a route added to one is added to both."""
+    stack = StackConfig(data_dir=ROOT / "data")  # only asked who subscribes: nothing is written
+    for name in SERVICES:
+        configured = overlay.generated(f"{name}-config").get("data", {}).get("EVENT_SUBSCRIBERS", "[]")
+        expected = [
+            {**s, "url": f"http://{s['name']}:{PROCESSES[str(s['name'])].port}/internal/events"}
+            for s in stack.subscribers(name)
+        ]
+        assert json.loads(configured) == expected, name
 
 
 def test_network_policies_deny_every_pod_by_default(overlay: Overlay) -> None:

@@ -76,6 +76,10 @@ def test_replicas_of_a_service_share_its_database_and_talk_to_their_peers(tmp_pa
         "http://127.0.0.1:8112",
         "http://127.0.0.1:8111",
     )
+    # Decisions and actions about a child reach the referral service's chronology.
+    assert [(s["name"], s["url"]) for s in json.loads(meetings["EVENT_SUBSCRIBERS"])] == [
+        ("referral-api", "http://127.0.0.1:8111/internal/events")
+    ]
 
 
 def test_one_replica_is_the_stack_as_it_always_was(tmp_path):

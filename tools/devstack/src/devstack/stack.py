@@ -214,10 +214,13 @@ class StackConfig:
         service (links and break-glass grants open children's risk to agencies and people);
         a child's risk rising puts them on the next MACE agenda; a child's disposal reaches
         both (they remove or de-identify what they hold), and the meetings service hears of
-        holds on record classes (its minutes); each assessment's level reaches the referral
-        service (a child's support records the level at its start and end). Replica n of a
-        service delivers to replica n of the receiver (the same subscriber name, so one
-        child's events to it stay in one lane, in order, whichever replica wrote them)."""
+        holds on record classes (its minutes); each assessment and level change reaches the
+        referral service (a child's support records the level at its start and end; the
+        child's chronology shows both), and so do the decisions and actions meetings record
+        about a child.
+        Replica n of a service delivers to replica n of the receiver (the same subscriber
+        name, so one child's events to it stay in one lane, in order, whichever replica
+        wrote them)."""
         routes = {
             "referral-api": [
                 (
@@ -226,7 +229,16 @@ class StackConfig:
                 ),
                 ("meetings-api", ["child.disposed", "retention.hold_placed", "retention.hold_released"]),
             ],
-            "risk-api": [("meetings-api", ["risk.level_changed"]), ("referral-api", ["risk.assessed"])],
+            "risk-api": [
+                ("meetings-api", ["risk.level_changed"]),
+                ("referral-api", ["risk.assessed", "risk.level_changed"]),
+            ],
+            "meetings-api": [
+                (
+                    "referral-api",
+                    ["meeting.decision_recorded", "meeting.action_agreed", "meeting.action_closed"],
+                )
+            ],
         }
         return [
             {"name": target, "url": self.peer_url(target, replica) + "/internal/events", "types": types}

@@ -14,6 +14,7 @@ from meetings_api.actions.schemas import ActionCreate, ActionRead, ActionUpdate,
 from meetings_api.deps import AllMeetingsReader, Coordinator
 from safeguarding_kit.concurrency import IfMatchHeader, VersionedJSONResponse, json_with_etag
 from safeguarding_kit.db import SessionDep, utc_now
+from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.idempotency import IdempotentCreate
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
@@ -43,12 +44,13 @@ def agree_action(
     session: SessionDep,
     principal: Coordinator,
     once: IdempotentCreate,
+    outbox: OutboxDep,
 ) -> VersionedJSONResponse:
     """Owned by an agency of the partnership agreement (422 otherwise) and a person, with a
     due date; carried forward to the series' next meetings until done or cancelled."""
 
     def agree() -> VersionedJSONResponse:
-        action = service.agree_action(session, principal, item_id, body, request.app.state.agreement)
+        action = service.agree_action(session, principal, item_id, body, request.app.state.agreement, outbox)
         return json_with_etag(
             _action_body(action),
             action.row_version,
@@ -72,9 +74,10 @@ def update_action(
     session: SessionDep,
     principal: Coordinator,
     if_match: IfMatchHeader,
+    outbox: OutboxDep,
 ) -> VersionedJSONResponse:
     """Needs `If-Match`."""
-    action = service.update_action(session, principal, action_id, body, if_match)
+    action = service.update_action(session, principal, action_id, body, if_match, outbox)
     return json_with_etag(_action_body(action), action.row_version)
 
 

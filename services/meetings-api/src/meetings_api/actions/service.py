@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from meetings_api import audit_trail
 from meetings_api.access import reads_meetings
-from meetings_api.actions.events import ActionOverdue
+from meetings_api.actions.events import CLOSURES, ActionOverdue, MeetingActionAgreed, MeetingActionClosed
 from meetings_api.actions.models import Action, ActionStatus
 from meetings_api.actions.schemas import ActionCreate, ActionUpdate
 from meetings_api.agendas.service import get_item
 from meetings_api.occurrences.service import get_occurrence, meetings_of_series_chain
+from meetings_api.series.models import MeetingSeries
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
@@ -44,11 +45,17 @@ class ChildNotOnItem(Problem):
 
 
 def agree_action(
-    session: Session, principal: Principal, item_id: uuid.UUID, data: ActionCreate, agreement: Agreement
+    session: Session,
+    principal: Principal,
+    item_id: uuid.UUID,
+    data: ActionCreate,
+    agreement: Agreement,
+    outbox: Outbox,
 ) -> Action:
     """An action agreed against an agenda item, owned by an agency of the partnership
-    agreement (the owner hears of it when overdue and reads it). Does not commit: the
-    caller (the idempotent create) commits with its answer."""
+    agreement (the owner hears of it when overdue and reads it); one about a child is
+    announced (``meeting.action_agreed``, ids only). Does not commit: the caller (the
+    idempotent create) commits with its answer, and the event with it."""
     if not agreement.knows_agency(data.owner_agency):
         raise UnknownAgency(
             f"'{data.owner_agency}' is not an agency of the partnership agreement "
@@ -79,16 +86,39 @@ def agree_action(
     audit_trail.record_for_children(
         session, principal, "create", "action", action.id, [data.child_id] if data.child_id else []
     )
+    if action.child_id is not None:
+        series = session.get_one(MeetingSeries, occurrence.series_id)
+        outbox.publish(
+            session,
+            MeetingActionAgreed(
+                action_id=action.id,
+                occurrence_id=occurrence.id,
+                series_id=series.id,
+                meeting_kind=series.meeting_type,
+                child_id=action.child_id,
+                owner_agency=action.owner_agency,
+                due_date=action.due_date,
+            ),
+        )
     return action
 
 
 def update_action(
-    session: Session, principal: Principal, action_id: uuid.UUID, change: ActionUpdate, if_match: str | None
+    session: Session,
+    principal: Principal,
+    action_id: uuid.UUID,
+    change: ActionUpdate,
+    if_match: str | None,
+    outbox: Outbox,
 ) -> Action:
+    """The action marked done, cancelled or open again, under If-Match. An action about a
+    child that becomes done or cancelled is announced (``meeting.action_closed``) in the
+    same transaction. Commits."""
     action = session.get(Action, action_id)
     if action is None:
         raise ActionNotFound(f"There is no action {action_id}.")
     check_if_match(if_match, action.row_version)
+    closed = change.status != action.status and change.status in CLOSURES
     if change.status != action.status:  # marking done again keeps when it was done
         now = utc_now()
         action.completed_at = now if change.status is ActionStatus.done else None
@@ -98,6 +128,16 @@ def update_action(
     audit_trail.record_for_children(
         session, principal, "update", "action", action.id, [action.child_id] if action.child_id else []
     )
+    if closed and action.child_id is not None:
+        outbox.publish(
+            session,
+            MeetingActionClosed(
+                action_id=action.id,
+                child_id=action.child_id,
+                owner_agency=action.owner_agency,
+                status=CLOSURES[change.status],
+            ),
+        )
     session.commit()
     return action
 

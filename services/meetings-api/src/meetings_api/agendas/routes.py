@@ -27,6 +27,7 @@ from safeguarding_kit.auth.bearer import bearer_token
 from safeguarding_kit.concurrency import IfMatchHeader, VersionedJSONResponse, json_with_etag
 from safeguarding_kit.created import CreatedJSONResponse
 from safeguarding_kit.db import SessionDep, utc_now
+from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.idempotency import IdempotentCreate, naturally_idempotent
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
 from safeguarding_kit.problems import problem_responses
@@ -191,12 +192,13 @@ def record_decision(
     session: SessionDep,
     principal: Coordinator,
     once: IdempotentCreate,
+    outbox: OutboxDep,
 ) -> JSONResponse:
     """A decision taken on the item, with who recorded it and when. `Location` is the item's
     list of decisions (a decision has no address of its own)."""
 
     def record() -> JSONResponse:
-        decision = service.record_decision(session, principal, item_id, body)
+        decision = service.record_decision(session, principal, item_id, body, outbox)
         return CreatedJSONResponse(
             DecisionRead.model_validate(decision).model_dump(mode="json"),
             location=f"/api/v1/meetings/agenda-items/{item_id}/decisions",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from meetings_api import audit_trail
 from meetings_api.actions.models import Action, ActionStatus
+from meetings_api.agendas.events import MeetingDecisionRecorded
 from meetings_api.agendas.models import AgendaItem, Decision, ItemKind, ItemSource
 from meetings_api.agendas.rules import (
     AgendaWindow,
@@ -41,6 +42,7 @@ from meetings_api.series.models import MeetingSeries, MeetingType
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
+from safeguarding_kit.events import Outbox
 from safeguarding_kit.pagination import paginate, paginate_by_position
 from safeguarding_kit.partnership.capacities import Capacity
 from safeguarding_kit.problems import Conflict, NotFound
@@ -262,15 +264,32 @@ def update_item(
 
 
 def record_decision(
-    session: Session, principal: Principal, item_id: uuid.UUID, data: DecisionCreate
+    session: Session, principal: Principal, item_id: uuid.UUID, data: DecisionCreate, outbox: Outbox
 ) -> Decision:
-    """A decision taken on the item, audited for its children. Does not commit: the
-    caller (the idempotent create) commits with its answer."""
+    """A decision taken on the item, audited for its children and announced for each of
+    them (``meeting.decision_recorded``, ids only). Does not commit: the caller (the
+    idempotent create) commits with its answer, and the events with it."""
     item = get_item(session, item_id)
     decision = Decision(agenda_item_id=item.id, text=data.text, recorded_by=principal.sub)
     session.add(decision)
     session.flush()
     audit_trail.record_for_children(session, principal, "create", "decision", decision.id, item.child_ids)
+    if item.child_ids:
+        occurrence = get_occurrence(session, item.occurrence_id)
+        series = session.get_one(MeetingSeries, occurrence.series_id)
+        for child_id in item.child_ids:
+            outbox.publish(
+                session,
+                MeetingDecisionRecorded(
+                    decision_id=decision.id,
+                    agenda_item_id=item.id,
+                    occurrence_id=occurrence.id,
+                    series_id=series.id,
+                    meeting_kind=series.meeting_type,
+                    meeting_starts_at=occurrence.starts_at,
+                    child_id=uuid.UUID(child_id),
+                ),
+            )
     return decision
 
 
