@@ -16,6 +16,7 @@ from referral_api.retention.classification import (
     ChildFacts,
     MissingEpisodeFacts,
     ReferralFacts,
+    SupportFacts,
     child_dues,
     child_last_activity,
     child_record_classes,
@@ -164,6 +165,39 @@ def test_the_last_activity_is_the_latest_thing_recorded_about_the_child_on_the_d
 def test_the_record_itself_changed_later_than_anything_else_counts():
     changed = child(updated_at=at(2024, 8, 1, 12), referrals=(referral(ReferralStatus.allocated),))
     assert child_last_activity(changed) == date(2024, 8, 1)
+
+
+def test_a_support_requested_started_or_ended_is_activity_on_the_childs_record():
+    case = child(referrals=(referral(ReferralStatus.allocated, decided_at=at(2020, 1, 7, 12)),))
+    assert child_last_activity(case) == date(2020, 1, 7)
+    requested = child(referrals=case.referrals, supports=(SupportFacts(requested_at=at(2020, 2, 3, 9)),))
+    assert child_last_activity(requested) == date(2020, 2, 3)
+    ended = child(
+        referrals=case.referrals,
+        supports=(
+            SupportFacts(
+                requested_at=at(2020, 2, 3, 9), started_at=at(2020, 3, 2, 9), ended_at=at(2023, 7, 14, 16)
+            ),
+        ),
+    )
+    assert child_last_activity(ended) == date(2023, 7, 14)
+    # An exploitation case is kept 75 years from then, not from the referral.
+    assert due_on(child_dues(ended, SCHEDULE)) == date(2098, 7, 15)
+
+
+def test_a_contact_or_a_step_recorded_later_is_activity_on_the_day_it_was_recorded():
+    written_up_late = child(
+        supports=(
+            SupportFacts(
+                requested_at=at(2021, 1, 4, 9),
+                started_at=at(2021, 1, 20, 9),
+                ended_at=at(2021, 6, 30, 12),
+                recorded_at=(at(2021, 1, 4, 9), at(2021, 1, 20, 10), at(2021, 7, 2, 9)),
+                contacts_recorded_at=(at(2021, 2, 1, 17), at(2021, 9, 1, 11)),  # notes typed up in September
+            ),
+        )
+    )
+    assert child_last_activity(written_up_late) == date(2021, 9, 1)
 
 
 def test_a_person_of_concern_goes_the_day_after_six_clear_years():

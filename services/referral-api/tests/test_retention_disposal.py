@@ -37,17 +37,26 @@ from retention_scenarios import (
     run,
 )
 from sqlalchemy import Text, cast, select
+from support_scenarios import HUB_WORKER, POST_ABUSE, end, offered, record_contact, start
 
 from referral_api.concerns.models import ConcernLink, PersonOfConcern, PlaceOfConcern
 from referral_api.database import AUDIT, DISPOSALS, IDEMPOTENCY
+from referral_api.disruption import service as disruption_service
 from referral_api.models import Base
 from referral_api.referrals.models import Referral
 from referral_api.retention import disposal
 from referral_api.retention.__main__ import main as retention_command
 from referral_api.retention.job import dispose_once
-from referral_api.stats.models import PlaceFact, ReferralFact
+from referral_api.stats.models import (
+    DisruptionActionFact,
+    PlaceFact,
+    ReferralFact,
+    SupportContactFact,
+    SupportFact,
+)
 from referral_api.subject_access.models import RequestStatus, SubjectAccessPackage, SubjectAccessRequest
 from safeguarding_kit.idempotency import HEADER
+from safeguarding_kit.periods import england_day
 from safeguarding_kit.retention.schedule import load_schedule
 
 YOUTH_WORKER = {"agency": "sheffield-youth", "agency_type": "youth_service", "roles": ["practitioner"]}
@@ -59,8 +68,8 @@ def a_full_case(client, tokens) -> tuple[str, list[str]]:
     """A child with everything the referral service holds about a child: a school's
     referral (sent with an Idempotency-Key) the hub allocated, a police referral, a
     missing episode, a youth pastor's information, a person of concern linked to the
-    child and to a referral, and a youth worker's break-glass grant. The child's id and
-    its referrals' ids."""
+    child and to a referral (with a warning notice that names the child), support with a
+    contact, and a youth worker's break-glass grant. The child's id and its referrals' ids."""
     first = client.post(
         "/api/v1/referrals",
         json={
@@ -110,6 +119,23 @@ def a_full_case(client, tokens) -> tuple[str, list[str]]:
             headers={**bearer(tokens, POLICE_OFFICER), HEADER: f"link-{uuid.uuid4()}"},
         )
         assert linked.status_code == 200, linked.text
+    today = england_day(datetime.now(UTC)).isoformat()
+    notice = client.post(
+        "/api/v1/disruption/actions",
+        json={
+            "kind": "child_abduction_warning_notice",
+            "person_of_concern_id": person["id"],
+            "action_date": today,
+            "outcome": "issued",
+            "child_ids": [child_id],
+        },
+        headers=bearer(tokens, POLICE_OFFICER),
+    )
+    assert notice.status_code == 201, notice.text
+    support = offered(client, tokens, child_id)
+    started = start(client, tokens, support, datetime.now(UTC).isoformat(), HUB_WORKER)
+    assert started.status_code == 200, started.text
+    assert record_contact(client, tokens, started.json(), HUB_WORKER, contacted_on=today).status_code == 201
     grant = client.post(
         f"/api/v1/children/{child_id}/break-glass",
         json={"reason": "Found at 02:00 in a hotel with two adults; planning tonight's placement."},
@@ -161,6 +187,8 @@ def test_a_child_past_retention_goes_from_every_table_with_a_disposal_record_and
     assert not [b for b in bodies if b and any(i in b for i in (child_id, *referral_ids))]
     # The figures keep their de-identified facts; the disposal records keep no content.
     assert count(client, ReferralFact) == 2
+    assert (count(client, SupportFact), count(client, SupportContactFact)) == (1, 1)
+    assert count(client, DisruptionActionFact) == 1  # the person went too, six clear years on
     assert disposal_records(client, child_id) == [
         ("exploitation_case_record", "child", "retention"),
         ("missing_episode", "child", "retention"),
@@ -408,6 +436,82 @@ def test_a_person_of_concern_changed_recently_is_kept(client, tokens, monkeypatc
         session.commit()
     as_of(monkeypatch, datetime.now(UTC) + timedelta(days=7 * 365))
     assert person.json()["id"] not in listed(run(client, tokens, dry_run=True))
+
+
+def test_a_child_whose_referral_is_old_but_whose_support_ended_recently_is_kept(
+    client, tokens, monkeypatch, support_clock
+):
+    """Support is activity on the child's record: the 75 years of an exploitation case run from
+    the end of the child's support, not from the referral that opened the case."""
+    child_id = referred_child(client, tokens, "allocated")
+    referred_on = datetime.now(UTC)
+    ten_years_on = support_clock.now = referred_on + timedelta(days=10 * 365)  # the support ends
+    support = offered(
+        client,
+        tokens,
+        child_id,
+        {**POST_ABUSE, "requested_at": (ten_years_on - timedelta(days=300)).isoformat()},
+    )
+    started = start(client, tokens, support, (ten_years_on - timedelta(days=200)).isoformat(), HUB_WORKER)
+    assert started.status_code == 200, started.text
+    ended = end(client, tokens, started.json(), ten_years_on.isoformat(), "goals_met", HUB_WORKER)
+    assert ended.status_code == 200, ended.text
+
+    as_of(monkeypatch, referred_on + timedelta(days=80 * 365))  # past 75 years after the referral
+    assert child_id not in listed(run(client, tokens, dry_run=True))
+    as_of(monkeypatch, referred_on + timedelta(days=86 * 365))  # past 75 years after the support ended
+    [record] = [r for r in run(client, tokens, dry_run=True)["records"] if r["subject_id"] == child_id]
+    assert record["last_activity_on"] == england_day(ten_years_on).isoformat()
+
+
+def test_a_person_and_a_place_of_concern_with_recent_disruption_actions_are_kept(client, tokens, monkeypatch):
+    """A disruption action recorded against a person or place, or its outcome updated, is
+    activity on their record: the six clear years run from it."""
+    officer = bearer(tokens, POLICE_OFFICER)
+    person = client.post("/api/v1/persons-of-concern", json={"alias": "Shadz"}, headers=officer).json()
+    place = client.post(
+        "/api/v1/places-of-concern", json={"place_type": "hotel", "name": "Station Hotel"}, headers=officer
+    ).json()
+    recorded_on = datetime.now(UTC)
+    clock = {"now": recorded_on + timedelta(days=365)}
+    monkeypatch.setattr(disruption_service, "utc_now", lambda: clock["now"])
+    charge = client.post(
+        "/api/v1/disruption/actions",
+        json={
+            "kind": "charge",
+            "person_of_concern_id": person["id"],
+            "action_date": england_day(clock["now"]).isoformat(),
+            "outcome": "pending",
+        },
+        headers=officer,
+    )
+    assert charge.status_code == 201, charge.text
+    clock["now"] = recorded_on + timedelta(days=3 * 365)  # two years later: convicted; a notice to the hotel
+    convicted = client.patch(
+        f"/api/v1/disruption/actions/{charge.json()['id']}",
+        json={"outcome": "convicted"},
+        headers={**officer, "If-Match": charge.headers["etag"]},
+    )
+    assert convicted.status_code == 200, convicted.text
+    notice = client.post(
+        "/api/v1/disruption/actions",
+        json={
+            "kind": "closure_notice",
+            "place_of_concern_id": place["id"],
+            "action_date": england_day(clock["now"]).isoformat(),
+            "outcome": "issued",
+        },
+        headers=officer,
+    )
+    assert notice.status_code == 201, notice.text
+
+    as_of(monkeypatch, recorded_on + timedelta(days=8 * 365))  # six clear years after the charge
+    assert {person["id"], place["id"]}.isdisjoint(listed(run(client, tokens, dry_run=True)))
+    as_of(monkeypatch, recorded_on + timedelta(days=10 * 365))  # six clear years after the conviction
+    preview = run(client, tokens, dry_run=True)
+    assert {person["id"], place["id"]} <= listed(preview)
+    activity = {r["subject_id"]: r["last_activity_on"] for r in preview["records"]}
+    assert activity[person["id"]] == activity[place["id"]] == england_day(clock["now"]).isoformat()
 
 
 def test_the_data_protection_officer_previews_and_runs_disposal_from_the_command_line(

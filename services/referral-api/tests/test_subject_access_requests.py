@@ -23,6 +23,16 @@ from referral_scenarios import (
     submit,
 )
 from referral_subject_access_fakes import FakeExtractServices, unused_port_url
+from support_scenarios import (
+    KEYWORKER,
+    POST_ABUSE,
+    deliver,
+    end,
+    offer,
+    record_contact,
+    risk_assessed,
+    start,
+)
 
 from referral_api.subject_access.upstream import UpstreamServices
 from safeguarding_kit.testing import serving
@@ -356,6 +366,132 @@ def test_police_intelligence_linked_to_the_child_is_flagged_and_never_released(c
     assert released.status_code == 200, released.text
     document = client.get(f"{REQUESTS}/{request_id}/release.html", headers=bearer(tokens, REVIEWER)).text
     assert "person of concern" not in document
+
+
+def test_the_childs_support_and_its_contacts_are_in_the_package_and_the_release(client, tokens, upstream):
+    child_id = a_child_referred_by_a_school(client, tokens)
+    assert deliver(client, risk_assessed(child_id, "high", "2026-10-01T12:00:00+00:00")) == 204
+    assert deliver(client, risk_assessed(child_id, "medium", "2026-11-20T12:00:00+00:00")) == 204
+    support = offer(client, tokens, child_id, {**POST_ABUSE, "requested_at": "2026-10-01T09:30:00+00:00"})
+    assert support.status_code == 201, support.text
+    started = start(client, tokens, support.json(), "2026-10-20T15:00:00+00:00", KEYWORKER)
+    assert started.status_code == 200, started.text
+    for day, setting, engagement in (
+        ("2026-11-03", "secure_unit", "engaged"),
+        ("2026-11-17", "online", "did_not_attend"),
+    ):
+        contact = record_contact(
+            client,
+            tokens,
+            started.json(),
+            KEYWORKER,
+            contacted_on=day,
+            setting=setting,
+            engagement=engagement,
+        )
+        assert contact.status_code == 201, contact.text
+    ended = end(client, tokens, started.json(), "2026-11-28T16:00:00+00:00", "goals_met", KEYWORKER)
+    assert ended.status_code == 200, ended.text
+    request_id = open_request(client, tokens, child_id).json()["id"]
+
+    package = assembled(client, tokens, request_id)
+    offered = item(package.json(), "support")
+    assert offered["title"] == "Support offered: therapeutic post abuse support"
+    assert [(f["label"], f["value"]) for f in offered["fields"]] == [
+        ("Kind of support", "therapeutic post abuse support"),
+        ("Through the service", "Safe Space Sheffield post-abuse service (commissioned)"),
+        ("Provided by agency", "Safe Space Sheffield (commissioned post-abuse support)"),
+        ("Offered by agency", "Sheffield MASH: Children's Social Care"),
+        ("Requested", "1 October 2026, 10:30"),
+        ("Started", "20 October 2026, 16:00"),
+        ("Days waited", "19"),
+        ("Ended", "28 November 2026, 16:00"),
+        ("Why it ended", "goals met"),
+        ("Risk level at the start", "high"),
+        ("Risk level at the end", "medium"),
+    ]
+    contacts = [i for i in package.json()["items"] if i["kind"] == "support_contact"]
+    assert [(value(c, "Day"), value(c, "Kind of place"), value(c, "Engagement")) for c in contacts] == [
+        ("3 November 2026", "secure unit", "engaged"),
+        ("17 November 2026", "online", "did not attend"),
+    ]
+    assert {value(c, "Recorded by agency") for c in contacts} == {
+        "Safe Space Sheffield (commissioned post-abuse support)"
+    }
+    assert {value(c, "Support") for c in contacts} == {support.json()["id"]}
+    # The child's own data, nothing written by a person: no decision needed, released as it is.
+    for found in (offered, *contacts):
+        assert (found["releasable"], found["decision_required"], found["flags"]) == (True, False, [])
+    assert KEYWORKER["sub"] not in package.text  # a person who recorded anything is never named
+
+    document = client.get(f"{REQUESTS}/{request_id}/package.html", headers=bearer(tokens, REVIEWER)).text
+    assert "Support offered: therapeutic post abuse support" in document
+    decided = decide(
+        client, tokens, package, outcome="release", reasons="Identity checked.", items=disclose_all(package)
+    )
+    assert decided.status_code == 200, decided.text
+    released = client.get(f"{REQUESTS}/{request_id}/release.html", headers=bearer(tokens, REVIEWER)).text
+    for shown in (
+        "Support offered: therapeutic post abuse support",
+        "secure unit",
+        "did not attend",
+        "goals met",
+    ):
+        assert shown in released, shown
+
+
+def test_a_disruption_action_naming_the_child_is_police_intelligence_never_released(client, tokens, upstream):
+    child_id = a_child_referred_by_a_school(client, tokens)
+    person = client.post(
+        "/api/v1/persons-of-concern", json={"alias": "Shadz"}, headers=bearer(tokens, OFFICER)
+    ).json()
+    action = client.post(
+        "/api/v1/disruption/actions",
+        json={
+            "kind": "child_abduction_warning_notice",
+            "person_of_concern_id": person["id"],
+            "action_date": "2026-11-14",
+            "outcome": "issued",
+            "reference": "SYP-CAWN-0042",
+            "child_ids": [child_id],
+        },
+        headers=bearer(tokens, OFFICER),
+    )
+    assert action.status_code == 201, action.text
+    # The police read it again: a read of intelligence about the child, not of the child's record.
+    read = client.get(f"/api/v1/disruption/actions/{action.json()['id']}", headers=bearer(tokens, OFFICER))
+    assert read.status_code == 200, read.text
+    request_id = open_request(client, tokens, child_id).json()["id"]
+
+    package = assembled(client, tokens, request_id)
+    [link] = [i for i in package.json()["items"] if i["kind"] == "disruption_link"]
+    assert (link["releasable"], link["decision_required"]) == (False, False)
+    assert [f["kind"] for f in link["flags"]] == ["police_intelligence"]
+    assert value(link, "Action") == "[redacted: police intelligence]"
+    assert value(link, "Recorded by agency") == "South Yorkshire Police: Child Exploitation Unit"
+    assert value(link, "Recorded by") == "[redacted: staff member]"
+    for trace in ("abduction", "SYP-CAWN-0042", "Shadz", person["id"], action.json()["id"]):
+        assert trace not in package.text, trace
+    access = item(package.json(), "access_log")
+    assert not [f for f in access["fields"] if f["label"].startswith("South Yorkshire Police")]
+
+    disclosed = decide(
+        client,
+        tokens,
+        package,
+        outcome="release",
+        reasons="Sending it all.",
+        items=[*disclose_all(package), {"item_id": link["id"], "decision": "disclose"}],
+    )
+    assert disclosed.status_code == 422
+    assert disclosed.json()["errors"][0]["pointer"].endswith("/decision")
+    released = decide(
+        client, tokens, package, outcome="release", reasons="Sending it.", items=disclose_all(package)
+    )
+    assert released.status_code == 200, released.text
+    document = client.get(f"{REQUESTS}/{request_id}/release.html", headers=bearer(tokens, REVIEWER)).text
+    assert "disruption" not in document.lower()
+    assert "police intelligence" not in document
 
 
 def test_a_person_of_concerns_package_holds_their_record_and_no_childs_id(client, tokens, upstream):

@@ -9,7 +9,15 @@ from referral_api.disruption.models import DisruptionAction, DisruptionActionChi
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.referrals.models import Referral, ReferralConcern, ReferralEvent
 from referral_api.retention.models import DisposalRecord, LegalHold
-from referral_api.stats.models import MissingEpisodeFact, PlaceFact, ReferralFact, ReferralFactConcern
+from referral_api.stats.models import (
+    DisruptionActionFact,
+    MissingEpisodeFact,
+    PlaceFact,
+    ReferralFact,
+    ReferralFactConcern,
+    SupportContactFact,
+    SupportFact,
+)
 from referral_api.subject_access.models import SubjectAccessPackage, SubjectAccessRequest
 from referral_api.support.models import AssessedRiskLevel, Support, SupportContact
 from referral_api.third_party.models import ThirdPartyInformation
@@ -27,6 +35,7 @@ __all__ = [
     "DisposalRecord",
     "DisruptionAction",
     "DisruptionActionChild",
+    "DisruptionActionFact",
     "LegalHold",
     "MissingEpisode",
     "MissingEpisodeFact",
@@ -42,5 +51,7 @@ __all__ = [
     "SubjectAccessRequest",
     "Support",
     "SupportContact",
+    "SupportContactFact",
+    "SupportFact",
     "ThirdPartyInformation",
 ]

@@ -63,6 +63,23 @@ class MissingEpisodeFacts:
 
 
 @dataclass(frozen=True)
+class SupportFacts:
+    """A support's dated steps: requested (and the offer recorded), started and ended (each
+    also when it was recorded, which may be later), and when each of its contacts was
+    recorded."""
+
+    requested_at: datetime
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    recorded_at: tuple[datetime, ...] = ()
+    contacts_recorded_at: tuple[datetime, ...] = ()
+
+    def activity(self) -> list[datetime]:
+        moments = (self.requested_at, self.started_at, self.ended_at, *self.recorded_at)
+        return [t for t in (*moments, *self.contacts_recorded_at) if t is not None]
+
+
+@dataclass(frozen=True)
 class ChildFacts:
     """What retention needs of one child's record (a merged family read as one: the
     surviving record's own facts and everything about any record merged into it)."""
@@ -76,6 +93,7 @@ class ChildFacts:
     missing_episodes: tuple[MissingEpisodeFacts, ...] = ()
     # When each piece of third-party information linked to the child was received.
     third_party_received: tuple[datetime, ...] = ()
+    supports: tuple[SupportFacts, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,13 +139,16 @@ def last_activity_day(moments: Iterable[datetime | None]) -> date:
 def child_last_activity(child: ChildFacts) -> date:
     """The day of the last thing recorded about the child: the record itself, its
     referrals' receipt, decision and first contact, its missing episodes' report, return
-    and interview, and third-party information received about it."""
+    and interview, third-party information received about it, and its supports' request,
+    start and end and each contact recorded under them."""
     moments: list[datetime | None] = [child.created_at, child.updated_at]
     for referral in child.referrals:
         moments += referral.activity()
     for episode in child.missing_episodes:
         moments += episode.activity()
     moments += child.third_party_received
+    for support in child.supports:
+        moments += support.activity()
     return last_activity_day(moments)
 
 

@@ -20,6 +20,7 @@ from referral_api import audit_trail
 from referral_api.children.events import ChildDisposed
 from referral_api.children.models import Child
 from referral_api.database import AUDIT, DISPOSALS, EVENTS, IDEMPOTENCY, Base
+from referral_api.disruption.models import TargetType
 from referral_api.referrals.models import Referral
 from referral_api.retention.due import (
     CONCERNS,
@@ -31,7 +32,11 @@ from referral_api.retention.due import (
 )
 from referral_api.retention.models import HoldSubject, LegalHold
 from referral_api.retention.schemas import ClassDueRead, DisposalRunRead, DueRecordRead
-from referral_api.stats.statistical_facts import keep_place_facts, keep_statistical_facts
+from referral_api.stats.statistical_facts import (
+    keep_disruption_facts,
+    keep_place_facts,
+    keep_statistical_facts,
+)
 from referral_api.subject_access.models import SubjectAccessPackage, SubjectAccessRequest
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.db import utc_now
@@ -52,6 +57,11 @@ RETENTION_JOB = Principal(
     capacities=frozenset({Capacity.audits}),
 )
 CAUSE = "retention"  # the disposal record's cause: this service's own schedule
+# Whose disruption actions go with a person or place of concern (their facts kept first).
+DISRUPTION_TARGETS = {
+    HoldSubject.person_of_concern: TargetType.person,
+    HoldSubject.place_of_concern: TargetType.place,
+}
 # What disposal never deletes: the audit trail (kept), the disposal records and holds
 # themselves, and the event tables (ids only; a child's last events must still go out).
 _NEVER_DISPOSED = frozenset(
@@ -185,6 +195,7 @@ def _dispose_one(
     else:
         if current.subject_type is HoldSubject.place_of_concern:
             keep_place_facts(session, current.subject_id)
+        keep_disruption_facts(session, DISRUPTION_TARGETS[current.subject_type], current.subject_id)
         _erase_concern(session, current)
     for due in current.dues:
         record_disposal(

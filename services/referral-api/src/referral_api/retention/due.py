@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from referral_api.children.models import Child
 from referral_api.concerns.models import ConcernLink, PersonOfConcern, PlaceOfConcern
+from referral_api.disruption.models import DisruptionAction
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.referrals.models import Referral, ReferralEvent, ReferralStatus
 from referral_api.retention.classification import (
@@ -24,6 +25,7 @@ from referral_api.retention.classification import (
     ClassDue,
     MissingEpisodeFacts,
     ReferralFacts,
+    SupportFacts,
     child_dues,
     child_last_activity,
     concern_dues,
@@ -33,6 +35,7 @@ from referral_api.retention.classification import (
 )
 from referral_api.retention.models import HoldSubject, LegalHold
 from referral_api.subject_access.models import RequestStatus, SubjectAccessRequest, SubjectType
+from referral_api.support.models import Support, SupportContact
 from referral_api.third_party.models import ThirdPartyInformation
 from safeguarding_kit.periods import england_day
 from safeguarding_kit.retention.schedule import RecordClass, RetentionSchedule
@@ -172,6 +175,43 @@ def _ever_allocated() -> Label[bool]:
     ).label("ever_allocated")
 
 
+def _supports_of(session: Session, scope: list[uuid.UUID] | None) -> dict[uuid.UUID, list[SupportFacts]]:
+    """Each child's supports (by the child id they are recorded under) with when each of
+    their contacts was recorded: every child's, or those of the children in ``scope``."""
+    support_rows = select(
+        Support.id,
+        Support.child_id,
+        Support.requested_at,
+        Support.created_at,
+        Support.started_at,
+        Support.start_recorded_at,
+        Support.ended_at,
+        Support.end_recorded_at,
+    )
+    contact_rows = select(SupportContact.support_id, SupportContact.recorded_at).join(
+        Support, Support.id == SupportContact.support_id
+    )
+    if scope is not None:
+        support_rows = support_rows.where(Support.child_id.in_(scope))
+        contact_rows = contact_rows.where(Support.child_id.in_(scope))
+    contacts: dict[uuid.UUID, list[datetime]] = defaultdict(list)
+    for contact in session.execute(contact_rows):
+        contacts[contact.support_id].append(contact.recorded_at)
+    supports: dict[uuid.UUID, list[SupportFacts]] = defaultdict(list)
+    for row in session.execute(support_rows):
+        recorded = (row.created_at, row.start_recorded_at, row.end_recorded_at)
+        supports[row.child_id].append(
+            SupportFacts(
+                requested_at=row.requested_at,
+                started_at=row.started_at,
+                ended_at=row.ended_at,
+                recorded_at=tuple(t for t in recorded if t is not None),
+                contacts_recorded_at=tuple(contacts[row.id]),
+            )
+        )
+    return supports
+
+
 def children_facts(
     session: Session, only: Iterable[uuid.UUID] | None = None
 ) -> list[tuple[ChildFacts, tuple[uuid.UUID, ...]]]:
@@ -247,6 +287,10 @@ def children_facts(
     ):
         if information.child_id in family_of:
             third_party[family_of[information.child_id]].append(information.received_at)
+    supports: dict[uuid.UUID, list[SupportFacts]] = defaultdict(list)
+    for child_id, child_supports in _supports_of(session, scope).items():
+        if child_id in family_of:
+            supports[family_of[child_id]] += child_supports
 
     facts = []
     for survivor, ids in families.items():
@@ -262,6 +306,7 @@ def children_facts(
                     referrals=tuple(referrals[survivor]),
                     missing_episodes=tuple(missing[survivor]),
                     third_party_received=tuple(third_party[survivor]),
+                    supports=tuple(supports[survivor]),
                 ),
                 tuple(sorted(i for i in ids if i != survivor)),
             )
@@ -272,29 +317,48 @@ def children_facts(
 def _concern_last_activity(
     session: Session, model: type[PersonOfConcern] | type[PlaceOfConcern], only: uuid.UUID | None = None
 ) -> dict[uuid.UUID, date]:
-    """Each person's (or place's) last activity: recorded, changed (persons), or linked."""
+    """Each person's (or place's) last activity: recorded, changed (persons), linked, or a
+    disruption action against them recorded or its outcome updated."""
     if model is PersonOfConcern:
         linked = or_(
             ConcernLink.person_id == PersonOfConcern.id, ConcernLink.linked_person_id == PersonOfConcern.id
         )
         changed = PersonOfConcern.updated_at
+        target = DisruptionAction.person_of_concern_id
     else:
         linked = ConcernLink.place_id == PlaceOfConcern.id
         changed = PlaceOfConcern.created_at
+        target = DisruptionAction.place_of_concern_id
+    # Aggregated apart, so the links and the actions do not multiply each other's rows.
+    actions = (
+        select(
+            target.label("target_id"),
+            func.max(DisruptionAction.recorded_at).label("recorded_at"),
+            func.max(DisruptionAction.updated_at).label("updated_at"),
+        )
+        .where(target.is_not(None))
+        .group_by(target)
+        .subquery("disruption_activity")
+    )
     stmt = (
         select(
             model.id,
             model.created_at,
             changed.label("changed_at"),
             func.max(ConcernLink.linked_at).label("linked_at"),
+            actions.c.recorded_at.label("action_recorded_at"),
+            actions.c.updated_at.label("action_updated_at"),
         )
         .outerjoin(ConcernLink, linked)
-        .group_by(model.id, model.created_at, changed)
+        .outerjoin(actions, actions.c.target_id == model.id)
+        .group_by(model.id, model.created_at, changed, actions.c.recorded_at, actions.c.updated_at)
     )
     if only is not None:
         stmt = stmt.where(model.id == only)
     return {
-        row.id: last_activity_day([row.created_at, row.changed_at, row.linked_at])
+        row.id: last_activity_day(
+            [row.created_at, row.changed_at, row.linked_at, row.action_recorded_at, row.action_updated_at]
+        )
         for row in session.execute(stmt)
     }
 

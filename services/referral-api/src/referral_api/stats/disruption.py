@@ -6,7 +6,9 @@ window's ``counted_until`` (for callers without exact figures, the start of the 
 month), so a protected figure changes once a month. What counts as a charge or a
 conviction was copied from the vocabulary when the action was recorded: a vocabulary
 changed later does not change past figures. A later outcome does not move an action
-either (a conviction is an action of its own, on its own date)."""
+either (a conviction is an action of its own, on its own date). The actions of persons and
+places of concern disposed of count from the facts kept of them
+(:mod:`referral_api.stats.sources`), so past figures do not change with a disposal."""
 
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from referral_api.disruption.models import DisruptionAction
 from referral_api.disruption.schemas import DisruptionFigures
 from referral_api.disruption.vocabulary import DisruptionVocabulary
+from referral_api.stats.sources import disruption_actions_dated, disruption_kinds_recorded_before
 from safeguarding_kit.figures import GroupCount, figure_table
 from safeguarding_kit.periods import Window, financial_quarter_of, quarters_between
 
@@ -34,18 +36,16 @@ CHARGES_NOTE = (
 
 def _grouped(session: Session, window: Window) -> tuple[list[GroupCount], list[GroupCount]]:
     """(kind, quarter, count, key sum) and (charges or convictions, quarter, count, key sum)
-    of the actions dated in the window's days and recorded before ``counted_until``."""
+    of the actions (live and kept) dated in the window's days and recorded before
+    ``counted_until``."""
+    actions = disruption_actions_dated(window.first_day, window.end_day, window.counted_until)
     rows = session.execute(
         select(
-            DisruptionAction.kind,
-            DisruptionAction.action_date,
-            DisruptionAction.counts_as_charge,
-            DisruptionAction.counts_as_conviction,
-            DisruptionAction.stats_key,
-        ).where(
-            DisruptionAction.action_date >= window.first_day,
-            DisruptionAction.action_date < window.end_day,
-            DisruptionAction.recorded_at < window.counted_until,
+            actions.c.kind,
+            actions.c.action_date,
+            actions.c.counts_as_charge,
+            actions.c.counts_as_conviction,
+            actions.c.stats_key,
         )
     ).all()
     by_kind: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -74,9 +74,8 @@ def disruption_figures(
     by_kind, by_measure = _grouped(session, window)
     # Kinds no longer in the vocabulary are listed whenever one was ever recorded (before
     # counted_until), whatever the window: a row's presence says nothing about the window.
-    recorded_kinds = session.scalars(
-        select(DisruptionAction.kind).where(DisruptionAction.recorded_at < window.counted_until).distinct()
-    )
+    recorded = disruption_kinds_recorded_before(window.counted_until)
+    recorded_kinds = session.scalars(select(recorded.c.kind).distinct())
     kinds = [*vocabulary.slugs, *sorted(set(recorded_kinds) - set(vocabulary.slugs))]
     quarters = quarters_between(window.first_day, window.end_day, financial=True)
     return DisruptionFigures(

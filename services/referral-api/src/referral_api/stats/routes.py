@@ -163,7 +163,7 @@ def places_by_ward(
     "only: never a person, a place or a child. For callers without the `exact_figures` capacity, "
     "counts from 1 to 5 are `c`, further cells are hidden where a suppressed count could be worked "
     "out from the totals, and every count shown is perturbed by the cell key method (at most ±2; the "
-    "same actions always get the same noise, in both tables)." + WINDOW_HELP,
+    "same actions always get the same noise, in both tables)." + DISPOSAL_HELP + WINDOW_HELP,
 )
 def disruption(
     request: Request,
@@ -182,8 +182,7 @@ SUPPORT_PROTECTION = (
     " Without the `exact_figures` capacity, counts from 1 to 5 are `c`, further cells are hidden where "
     "a suppressed count could be worked out from the totals, and every count shown is perturbed by the "
     "cell key method (at most ±2), and only what was recorded before the start of the current month "
-    "counts (as `note` says), so the figures change once a month. Support disposed of with "
-    "its child's record under the retention schedule no longer counts."
+    "counts (as `note` says), so the figures change once a month."
 )
 
 
@@ -198,7 +197,7 @@ SUPPORT_PROTECTION = (
     "partnership agreement's service the support came through, else the providing agency; every "
     "service and agency listed, then `other`), `financial_quarter` of the start or end, and, for "
     "`measure=ended`, `end_reason`. Every category is listed, zeros included, with row and column "
-    "totals." + SUPPORT_PROTECTION + WINDOW_HELP,
+    "totals." + SUPPORT_PROTECTION + DISPOSAL_HELP + WINDOW_HELP,
 )
 def support_started_and_ended(
     request: Request,
@@ -245,7 +244,9 @@ def support_started_and_ended(
     "median is a child's own wait, so it is shown only when its group's count is shown and more than "
     "5 supports started in it, and the 90th percentile only when, besides, at least 10 did (so it is "
     "never the longest wait); both are then rounded to the nearest 7 days (`rounded_to_days`); and "
-    "only starts recorded before the start of the current month count (`events_until`)." + WINDOW_HELP,
+    "only starts recorded before the start of the current month count (`events_until`)."
+    + DISPOSAL_HELP
+    + WINDOW_HELP,
 )
 def support_waiting_times(
     request: Request, session: SessionDep, principal: FigureReader, window: FigureWindow
@@ -271,6 +272,7 @@ def support_waiting_times(
     "(engaged, partly engaged, not engaged, did not attend), `setting` (the kind of place), and the "
     "support's `kind` or `provider`. Every category is listed, zeros included."
     + SUPPORT_PROTECTION
+    + DISPOSAL_HELP
     + WINDOW_HELP,
 )
 def support_contacts(
@@ -305,7 +307,7 @@ def support_contacts(
     description="The supports that had started and ended in the window, by the child's risk level at "
     "the start (rows) against at the end (columns): the level of the latest assessment the risk "
     "service announced at or before each (`not_assessed` where there was none). Every level is "
-    "listed, zeros included." + SUPPORT_PROTECTION + WINDOW_HELP,
+    "listed, zeros included." + SUPPORT_PROTECTION + DISPOSAL_HELP + WINDOW_HELP,
 )
 def support_risk_movement(
     request: Request, session: SessionDep, principal: FigureReader, window: FigureWindow

@@ -1,5 +1,7 @@
-"""What each referral figure counts: the live records and the facts kept of records whose
-child was disposed of (:mod:`referral_api.stats.models`), as one selectable per figure.
+"""What each referral, support and disruption figure counts: the live records and the facts
+kept of records disposed of (:mod:`referral_api.stats.models`: a child's referrals, missing
+episodes and supports; a place of concern; the disruption actions against a person or place
+of concern), as one selectable per figure.
 
 Each selectable is a UNION ALL of one select per source, each filtered to the window, so
 the grouping and counting stay in the database (no rows are loaded into Python) and a
@@ -10,14 +12,15 @@ a kept fact carries its record's values and its record's key for the cell key me
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 from sqlalchemy import Select, Subquery, select, union_all
 from sqlalchemy.sql.elements import Label
 
 from referral_api.children.models import Child
 from referral_api.concerns.models import PlaceOfConcern
+from referral_api.disruption.models import DisruptionAction
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.referrals.models import Referral, ReferralConcern
 from referral_api.stats.dimensions import (
@@ -27,7 +30,16 @@ from referral_api.stats.dimensions import (
     expression,
     referral_outcome,
 )
-from referral_api.stats.models import MissingEpisodeFact, PlaceFact, ReferralFact, ReferralFactConcern
+from referral_api.stats.models import (
+    DisruptionActionFact,
+    MissingEpisodeFact,
+    PlaceFact,
+    ReferralFact,
+    ReferralFactConcern,
+    SupportContactFact,
+    SupportFact,
+)
+from referral_api.support.models import Support, SupportContact
 from safeguarding_kit.periods import Window
 
 LIVE_REFERRALS = ReferralColumns(
@@ -197,3 +209,119 @@ def places_recorded_before(instant: datetime) -> Subquery:
     return union_all(live_places_recorded_before(instant), kept_places_recorded_before(instant)).subquery(
         "places_recorded"
     )
+
+
+# --- Support -------------------------------------------------------------------------------
+
+# What the support figures read of a support and of a contact, by the same names on the live
+# record and on its fact (what a fact keeps, and nothing else).
+SUPPORT_COLUMNS = (
+    "kind",
+    "provider_service",
+    "provider_agency",
+    "requested_at",
+    "started_at",
+    "start_recorded_at",
+    "ended_at",
+    "end_recorded_at",
+    "end_reason",
+    "risk_level_at_start",
+    "risk_level_at_end",
+    "stats_key",
+)
+CONTACT_COLUMNS = ("contacted_on", "setting", "engagement", "recorded_at", "stats_key")
+# What a contact figure reads of the contact's support.
+CONTACT_SUPPORT_COLUMNS = ("kind", "provider_service", "provider_agency")
+SupportMoment = Literal["started_at", "ended_at"]
+
+
+def _supports_in(
+    model: type[Support] | type[SupportFact], window: Window, moment: SupportMoment
+) -> Select[Any]:
+    instant = getattr(model, moment)
+    return select(*(getattr(model, name) for name in SUPPORT_COLUMNS)).where(
+        instant >= window.start, instant < window.counted_until
+    )
+
+
+def supports_in(window: Window, moment: SupportMoment) -> Subquery:
+    """Live and kept supports whose start (``started_at``) or end (``ended_at``) fell in the
+    window up to its ``counted_until``, with every column of :data:`SUPPORT_COLUMNS`."""
+    return union_all(
+        _supports_in(Support, window, moment), _supports_in(SupportFact, window, moment)
+    ).subquery("supports")
+
+
+def contacts_on_days(first_day: date, last_day: date, recorded_before: datetime) -> Subquery:
+    """Live and kept contacts on the days ``first_day`` to ``last_day`` (both included)
+    recorded before ``recorded_before``: the columns of :data:`CONTACT_COLUMNS` and their
+    support's kind and provider."""
+    live = (
+        select(
+            *(getattr(SupportContact, name) for name in CONTACT_COLUMNS),
+            *(getattr(Support, name) for name in CONTACT_SUPPORT_COLUMNS),
+        )
+        .join(Support, Support.id == SupportContact.support_id)
+        .where(
+            SupportContact.contacted_on >= first_day,
+            SupportContact.contacted_on <= last_day,
+            SupportContact.recorded_at < recorded_before,
+        )
+    )
+    kept = (
+        select(
+            *(getattr(SupportContactFact, name) for name in CONTACT_COLUMNS),
+            *(getattr(SupportFact, name) for name in CONTACT_SUPPORT_COLUMNS),
+        )
+        .join(SupportFact, SupportFact.id == SupportContactFact.support_fact_id)
+        .where(
+            SupportContactFact.contacted_on >= first_day,
+            SupportContactFact.contacted_on <= last_day,
+            SupportContactFact.recorded_at < recorded_before,
+        )
+    )
+    return union_all(live, kept).subquery("contacts")
+
+
+# --- Disruption ----------------------------------------------------------------------------
+
+# What the disruption figures read of an action, by the same names on the live action and on
+# its fact.
+DISRUPTION_COLUMNS = (
+    "kind",
+    "action_date",
+    "counts_as_charge",
+    "counts_as_conviction",
+    "recorded_at",
+    "stats_key",
+)
+
+
+def _actions_dated(
+    model: type[DisruptionAction] | type[DisruptionActionFact],
+    first_day: date,
+    end_day: date,
+    recorded_before: datetime,
+) -> Select[Any]:
+    return select(*(getattr(model, name) for name in DISRUPTION_COLUMNS)).where(
+        model.action_date >= first_day, model.action_date < end_day, model.recorded_at < recorded_before
+    )
+
+
+def disruption_actions_dated(first_day: date, end_day: date, recorded_before: datetime) -> Subquery:
+    """Live and kept disruption actions taken on ``first_day`` up to (not including)
+    ``end_day`` and recorded before ``recorded_before``, with every column of
+    :data:`DISRUPTION_COLUMNS`."""
+    return union_all(
+        _actions_dated(DisruptionAction, first_day, end_day, recorded_before),
+        _actions_dated(DisruptionActionFact, first_day, end_day, recorded_before),
+    ).subquery("disruption_actions_dated")
+
+
+def disruption_kinds_recorded_before(instant: datetime) -> Subquery:
+    """The kind of every live and kept disruption action recorded before ``instant`` (one
+    row per action: distinct them to list the kinds)."""
+    return union_all(
+        select(DisruptionAction.kind).where(DisruptionAction.recorded_at < instant),
+        select(DisruptionActionFact.kind).where(DisruptionActionFact.recorded_at < instant),
+    ).subquery("disruption_kinds")

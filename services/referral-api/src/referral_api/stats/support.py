@@ -9,6 +9,10 @@ recorded before :func:`referral_api.stats.timeliness.events_until`: now for `exa
 analysts, otherwise the start of the current month, so that protected figures change once a
 month and never with a single record.
 
+Supports disposed of with their child's record count from the facts kept of them
+(:mod:`referral_api.stats.sources`), so the figures of a past period are the same after a
+disposal as before.
+
 Waiting times (median and 90th percentile, nearest rank, in calendar days in England) are not
 counts: see :func:`waiting_times` for the rule that protects them."""
 
@@ -26,16 +30,9 @@ from sqlalchemy.orm import Session
 
 from referral_api.stats.dimensions import GroupBy, categories
 from referral_api.stats.schemas import SupportWaitingTimes, WaitingTimeGroup
+from referral_api.stats.sources import SupportMoment, contacts_on_days, supports_in
 from referral_api.stats.timeliness import events_until
-from referral_api.support.models import (
-    ContactSetting,
-    EndReason,
-    Engagement,
-    RiskLevel,
-    Support,
-    SupportContact,
-    SupportKind,
-)
+from referral_api.support.models import ContactSetting, EndReason, Engagement, RiskLevel, SupportKind
 from referral_api.support.rules import waiting_days
 from safeguarding_kit.figures import FigureCell, FigureTable, GroupCount, figure_table, period_of
 from safeguarding_kit.partnership.agreement import Agreement
@@ -127,29 +124,9 @@ def _support_value(group: SupportGroupBy, support: Any, agreement: Agreement, in
     return str(support.end_reason.value) if support.end_reason is not None else EndReason.other.value
 
 
-_SUPPORT_COLUMNS = (
-    Support.kind,
-    Support.provider_service,
-    Support.provider_agency,
-    Support.requested_at,
-    Support.started_at,
-    Support.start_recorded_at,
-    Support.ended_at,
-    Support.end_recorded_at,
-    Support.end_reason,
-    Support.risk_level_at_start,
-    Support.risk_level_at_end,
-    Support.stats_key,
-)
-
-
-def _supports(session: Session, window: Window, column: Any) -> list[Any]:
-    """The supports whose ``column`` (started_at or ended_at) falls in the window."""
-    return list(
-        session.execute(
-            select(*_SUPPORT_COLUMNS).where(column >= window.start, column < window.counted_until)
-        ).all()
-    )
+def _supports(session: Session, window: Window, moment: SupportMoment) -> list[Any]:
+    """The supports, live and kept, whose ``moment`` (start or end) falls in the window."""
+    return list(session.execute(select(supports_in(window, moment))).all())
 
 
 def support_figures(
@@ -168,7 +145,7 @@ def support_figures(
     observed = events_until(now, exact=exact)
     started = measure is SupportMeasure.started
     records = []
-    for support in _supports(session, window, Support.started_at if started else Support.ended_at):
+    for support in _supports(session, window, "started_at" if started else "ended_at"):
         instant, recorded = (
             (support.started_at, support.start_recorded_at)
             if started
@@ -234,7 +211,7 @@ def waiting_times(
     observed = events_until(now, exact=exact)
     waits: dict[str, list[int]] = defaultdict(list)
     records = []
-    for support in _supports(session, window, Support.started_at):
+    for support in _supports(session, window, "started_at"):
         if not _counted(support.started_at, support.start_recorded_at, window, observed):
             continue
         row = provider_row(agreement, support.provider_service, support.provider_agency)
@@ -289,24 +266,9 @@ def contact_figures(
     """Contacts with children on the window's days (up to ``counted_until``), grouped by
     engagement, setting, the support's kind or provider; every category listed."""
     observed = events_until(now, exact=exact)
-    rows = session.execute(
-        select(
-            SupportContact.contacted_on,
-            SupportContact.engagement,
-            SupportContact.setting,
-            SupportContact.recorded_at,
-            SupportContact.stats_key,
-            Support.kind,
-            Support.provider_service,
-            Support.provider_agency,
-        )
-        .join(Support, Support.id == SupportContact.support_id)
-        .where(
-            SupportContact.contacted_on >= window.first_day,
-            SupportContact.contacted_on <= england_day(window.counted_until),
-            SupportContact.recorded_at < observed,
-        )
-    ).all()
+    # Live and kept contacts alike.
+    contacts = contacts_on_days(window.first_day, england_day(window.counted_until), observed)
+    rows = session.execute(select(contacts)).all()
 
     def value(group: ContactGroupBy, contact: Any) -> str:
         if group is ContactGroupBy.engagement:
@@ -349,7 +311,7 @@ def risk_movement(
             support.risk_level_at_end.value if support.risk_level_at_end is not None else NOT_ASSESSED,
             support.stats_key,
         )
-        for support in _supports(session, window, Support.ended_at)
+        for support in _supports(session, window, "ended_at")
         if support.started_at is not None
         and _counted(support.ended_at, support.end_recorded_at, window, observed)
     ]

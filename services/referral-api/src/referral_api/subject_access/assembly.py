@@ -4,15 +4,18 @@ and marked with the service it came from, with what identifies other people reda
 
 A child's package holds their own record (names, date of birth, identifiers: their own
 data), every referral about them with its history and decisions, third-party information,
-missing episodes and return-home interviews, who read their record (by agency and role),
+missing episodes and return-home interviews, the support offered to them (its kind, provider,
+dates, end reason, risk levels, and each contact's day, kind of place, engagement and recording
+agency), who read their record (by agency and role),
 their risk assessments and level over time (risk service), and the agenda items, decisions
 and actions about them (meetings service). Referrers and information givers are redacted,
 their agencies kept (an organisation is not a third party in the ICO's guidance; its
 people are), except that a third-party information giver's agency is redacted too, since
 in the voluntary and faith sector the organisation identifies the person. Staff appear
-by agency only. Persons and places of concern linked to the child are police intelligence:
-the package says one is linked and which agency recorded it, for the reviewer to consult,
-and never holds or releases their content.
+by agency only. Persons and places of concern linked to the child, and disruption actions
+that name the child as one they protect, are police intelligence: the package says one is
+linked and which agency recorded it, for the reviewer to consult, and never holds or releases
+their content (nor counts reads of it among the disclosures of the child's record).
 
 A person of concern's package holds their record with the recording agency, their
 intelligence note (flagged), and their links with every child's id redacted."""
@@ -31,6 +34,7 @@ from sqlalchemy.orm import Session, selectinload
 from referral_api.children.models import Child
 from referral_api.concerns.models import ConcernLink, PersonOfConcern, PlaceOfConcern
 from referral_api.database import AUDIT
+from referral_api.disruption.models import DisruptionAction, DisruptionActionChild
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.referrals.models import Referral, ReferralEvent
 from referral_api.subject_access.redaction import (
@@ -51,6 +55,8 @@ from referral_api.subject_access.schemas import (
     SourceService,
 )
 from referral_api.subject_access.upstream import MeetingsExtract, Recipient, RiskExtract
+from referral_api.support.models import Support, SupportContact
+from referral_api.support.rules import waiting_days
 from referral_api.third_party.models import ThirdPartyInformation
 from safeguarding_kit.audit.recipients import AccessRecipient, recipients_of_child, recipients_of_record
 from safeguarding_kit.partnership.agreement import Agreement
@@ -73,6 +79,11 @@ SERIOUS_HARM_INTERVIEW = (
 INTELLIGENCE_LINK = (
     "A {what} recorded by {agency} is linked to the child. Police intelligence is not released from this "
     "platform: the recording agency decides under the crime exemption (DPA 2018 Sch. 2 para. 2)."
+)
+DISRUPTION_LINK = (
+    "A disruption action recorded by {agency} names the child as one it protects. Police intelligence is "
+    "not released from this platform: the recording agency decides under the crime exemption (DPA 2018 "
+    "Sch. 2 para. 2)."
 )
 INTELLIGENCE_NOTE = (
     "The intelligence note about this person: consult {agency}, which decides under the crime exemption "
@@ -352,11 +363,79 @@ def _intelligence_link(link: ConcernLink, what: str, agency: str | None) -> Draf
     )
 
 
+def _support(support: Support, name: AgencyName, service_name: AgencyName) -> Draft:
+    """A support offered to the child: the child's own data, with the agencies (organisations,
+    not people) that offered and provide it."""
+    started = support.started_at
+    return Draft(
+        id=f"support:{support.id}",
+        source=REFERRAL,
+        kind=PackageItemKind.support,
+        title=f"Support offered: {words(support.kind)}",
+        recorded_at=support.requested_at,
+        fields=[
+            Value("Kind of support", words(support.kind)),
+            Value("Through the service", service_name(support.provider_service)),
+            Value("Provided by agency", name(support.provider_agency)),
+            Value("Offered by agency", name(support.offered_by)),
+            Value("Requested", when(support.requested_at)),
+            Value("Started", when(started)),
+            Value(
+                "Days waited", None if started is None else str(waiting_days(support.requested_at, started))
+            ),
+            Value("Ended", when(support.ended_at)),
+            Value("Why it ended", words(support.end_reason)),
+            Value("Risk level at the start", words(support.risk_level_at_start)),
+            Value("Risk level at the end", words(support.risk_level_at_end)),
+        ],
+    )
+
+
+def _support_contact(contact: SupportContact, support: Support, name: AgencyName) -> Draft:
+    """A contact with the child under a support: a day, a kind of place (never an address),
+    how the child engaged, and the agency that recorded it (no person is recorded)."""
+    return Draft(
+        id=f"support_contact:{contact.id}",
+        source=REFERRAL,
+        kind=PackageItemKind.support_contact,
+        title=f"Contact under support: {words(support.kind)}",
+        recorded_at=contact.recorded_at,
+        fields=[
+            Value("Support", str(contact.support_id)),
+            Value("Day", day(contact.contacted_on)),
+            Value("Kind of place", words(contact.setting)),
+            Value("Engagement", words(contact.engagement)),
+            Value("Recorded by agency", name(contact.recorded_by)),
+            Value("Recorded on", when(contact.recorded_at)),
+        ],
+    )
+
+
+def _disruption_link(link: DisruptionActionChild, action: DisruptionAction, agency: str | None) -> Draft:
+    """A disruption action that names the child: police intelligence, shown only as a link
+    recorded by an agency; never its kind, target, outcome, reference or text."""
+    return Draft(
+        id=f"disruption_link:{link.id}",
+        source=REFERRAL,
+        kind=PackageItemKind.disruption_link,
+        title="Named in a disruption action",
+        recorded_at=action.recorded_at,
+        fields=[
+            Removed("Action", RedactionReason.police_intelligence),
+            Value("Recorded by agency", agency),
+            Value("Recorded on", when(action.recorded_at)),
+            Removed("Recorded by", RedactionReason.staff),
+        ],
+        flags=[_flag(FlagKind.police_intelligence, DISRUPTION_LINK.format(agency=agency))],
+        releasable=False,
+    )
+
+
 # What counts as the record being disclosed to someone: reading it, or seeing it listed.
 # Writing to it is not (a referrer sending a referral receives nothing), and links to persons
-# and places of concern are police intelligence.
+# and places of concern, and disruption actions, are police intelligence.
 DISCLOSING_ACTIONS = {"read", "list"}
-INTELLIGENCE_RESOURCES = {"person_of_concern", "place_of_concern"}
+INTELLIGENCE_RESOURCES = {"person_of_concern", "place_of_concern", "disruption_action"}
 
 
 def _access(
@@ -629,7 +708,7 @@ def child_package(
     held here (disposed of) leaves what the other services still hold."""
     name = agency_names(agreement)
 
-    def signposted(slug: str | None) -> str | None:
+    def service_name(slug: str | None) -> str | None:
         service = agreement.service(slug) if slug else None
         return service.name if service is not None else slug
 
@@ -655,7 +734,7 @@ def child_package(
     ):
         steps.setdefault(step.referral_id, []).append(step)
     for referral in referrals:
-        drafts.append(_referral(referral, name, signposted))
+        drafts.append(_referral(referral, name, service_name))
         drafts += [_referral_step(step, name) for step in steps.get(referral.id, [])]
         contacts = tuple(c for c in (referral.referrer_phone, referral.referrer_email) if c)
         known.append(KnownPerson(RedactionReason.referrer, referral.referrer_name, contacts))
@@ -680,6 +759,22 @@ def child_package(
         )
     ]
 
+    supports = list(
+        session.scalars(
+            select(Support).where(Support.child_id.in_(family_ids)).order_by(Support.requested_at, Support.id)
+        )
+    )
+    support_contacts: dict[uuid.UUID, list[SupportContact]] = {}
+    for contact in session.scalars(
+        select(SupportContact)
+        .where(SupportContact.support_id.in_([s.id for s in supports]))
+        .order_by(SupportContact.contacted_on, SupportContact.recorded_at, SupportContact.id)
+    ):
+        support_contacts.setdefault(contact.support_id, []).append(contact)
+    for support in supports:
+        drafts.append(_support(support, name, service_name))
+        drafts += [_support_contact(c, support, name) for c in support_contacts.get(support.id, [])]
+
     links = session.scalars(
         select(ConcernLink)
         .where(
@@ -697,6 +792,13 @@ def child_package(
         elif link.place_id is not None:
             place = session.get_one(PlaceOfConcern, link.place_id)
             drafts.append(_intelligence_link(link, "place of concern", name(place.recorded_by_agency)))
+    for action_link, action in session.execute(
+        select(DisruptionActionChild, DisruptionAction)
+        .join(DisruptionAction, DisruptionAction.id == DisruptionActionChild.action_id)
+        .where(DisruptionActionChild.child_id.in_(family_ids))
+        .order_by(DisruptionAction.recorded_at, DisruptionActionChild.id)
+    ):
+        drafts.append(_disruption_link(action_link, action, name(action.recorded_by_agency)))
 
     drafts.append(_access(REFERRAL, recipients_of_child(session, AUDIT, family_ids), name, givers))
     drafts += _risk(risk, name, givers)

@@ -258,20 +258,21 @@ def assemble_subject_access_package(
     """For the information governance team (the role `auditor` at an agency the partnership
     agreement grants `audits`; 403 for anyone else). Gathers everything held about the
     subject, now: for a child, their record, referrals with their history and decisions,
-    third-party information, missing episodes and return-home interviews, and who read
-    their record (by agency and role) from this service; their risk assessments and
-    level over time from the risk service; the agenda items, decisions and actions about
-    them from the meetings service (each read with your token and audited there). Each
-    item says which service it came from. What identifies other people is redacted and
-    marked (`[redacted: referrer]`): referrers (their agency is kept), third-party
-    information givers (and their agency), staff (their agency is kept), other children
-    named in free text (matched on the given and family names of the children held
-    here), and contact details. Items a person must decide on are flagged: third-party
-    information and return-home interview notes (serious harm), text that named other
-    children; police intelligence (persons and places of concern) is flagged and never
+    third-party information, missing episodes and return-home interviews, the support
+    offered to them with its contacts, and who read their record (by agency and role) from
+    this service; their risk assessments and level over time from the risk service; the
+    agenda items, decisions and actions about them from the meetings service (each read
+    with your token and audited there). Each item says which service it came from. What
+    identifies other people is redacted and marked (`[redacted: referrer]`): referrers
+    (their agency is kept), third-party information givers (and their agency), staff
+    (their agency is kept), other children named in free text (matched on the given and
+    family names of the children held here), and contact details. Items a person must
+    decide on are flagged: third-party information and return-home interview notes
+    (serious harm), text that named other children; police intelligence (persons and
+    places of concern, and disruption actions that name the child) is flagged and never
     releasable from here. The request is then `ready_for_review`. When the risk or
-    meetings service cannot be reached it is 503 (502 when its answer cannot be read),
-    and nothing is written. 409 once decided."""
+    meetings service cannot be reached it is 503 (502 when its answer cannot be read), and
+    nothing is written. 409 once decided."""
     request, package = service.assemble(
         session, principal, request_id, extracts, http_request.app.state.agreement
     )
