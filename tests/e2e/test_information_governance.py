@@ -7,12 +7,10 @@ database), through the gateway, with real tokens."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -35,31 +33,6 @@ DATA_ADMIN = {"agency": "sheffield-council", "agency_type": "social_care", "role
 DPO = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["auditor"]}
 ANALYST = {"agency": "sheffield-council", "agency_type": "social_care", "roles": ["analyst"]}
 TEAM_ANALYST = {"agency": "sheffield-social-care", "agency_type": "social_care", "roles": ["analyst"]}
-
-
-@pytest.fixture
-def gateway(stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.config.gateway_url, timeout=30.0) as client:
-        yield client
-
-
-def service_database(stack, name: str) -> Database:
-    service = next(s for s in stack.config.services if s.name == name)
-    return Database(stack.config.database_url(service))
-
-
-@pytest.fixture
-def risk_db(stack) -> Iterator[Database]:
-    database = service_database(stack, "risk-api")
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def meetings_db(stack) -> Iterator[Database]:
-    database = service_database(stack, "meetings-api")
-    yield database
-    database.dispose()
 
 
 def migrate_old_no_further_action_referral(gateway, tokens, given: str) -> str:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from referral_api.break_glass.models import BreakGlassGrant
 from referral_api.children.models import Child, ChildAgencyLink
+from referral_api.chronology.models import ChronologyEntry
 from referral_api.concerns.models import ConcernLink, PlaceOfConcern
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.referrals.models import Referral, ReferralConcern, ReferralEvent
@@ -327,6 +328,7 @@ def delete_childs_records(session: Session, child_id: uuid.UUID) -> None:
         delete(ThirdPartyInformation).where(ThirdPartyInformation.child_id == child_id),
         delete(BreakGlassGrant).where(BreakGlassGrant.child_id == child_id),
         delete(ChildAgencyLink).where(ChildAgencyLink.child_id == child_id),
+        delete(ChronologyEntry).where(ChronologyEntry.child_id == child_id),
         delete(MissingEpisode).where(MissingEpisode.child_id == child_id),
         delete(Referral).where(Referral.child_id == child_id),
         delete(Child).where(Child.id == child_id),

@@ -13,6 +13,8 @@ from referral_api.break_glass.routes import router as break_glass_router
 from referral_api.children.events import ChildMerged
 from referral_api.children.routes import router as children_router
 from referral_api.children.service import partner_may_see
+from referral_api.chronology import projection as chronology
+from referral_api.chronology.routes import router as chronology_router
 from referral_api.concerns.routes import persons_router, places_router
 from referral_api.database import AUDIT, EVENTS, IDEMPOTENCY
 from referral_api.disruption.events import DisruptionRecorded
@@ -32,6 +34,7 @@ from referral_api.support.events import SupportEnded, SupportOffered, SupportSta
 from referral_api.support.routes import router as support_router
 from referral_api.third_party.routes import router as third_party_router
 from safeguarding_kit.audit.routes import audit_router
+from safeguarding_kit.events import combined_handlers
 from safeguarding_kit.partnership.routes import partnership_router
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.service_label import REFERRAL_SERVICE
@@ -173,6 +176,7 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         routers=[
             referrals_router,
             children_router,
+            chronology_router,
             break_glass_router,
             third_party_router,
             missing_episodes_router,
@@ -194,8 +198,12 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         resources=resources,
         events=EVENTS,
-        # The risk service's assessments, for each support's risk level at its start and end.
-        event_handlers={risk_levels.EVENT_TYPE: risk_levels.record_risk_assessed},
+        # The risk service's assessments, for each support's risk level at its start and end;
+        # the risk and meetings services' steps, for each child's chronology.
+        event_handlers=combined_handlers(
+            {risk_levels.EVENT_TYPE: risk_levels.record_risk_assessed}, chronology.OTHER_SERVICES_EVENTS
+        ),
+        projections=chronology.OWN_EVENTS,
         partner_audience=partner_may_see,
         partner_events=PARTNER_EVENTS,
         idempotency=IDEMPOTENCY,

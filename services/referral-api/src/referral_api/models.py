@@ -3,6 +3,7 @@
 
 from referral_api.break_glass.models import BreakGlassGrant
 from referral_api.children.models import Child, ChildAgencyLink
+from referral_api.chronology.models import ChronologyEntry
 from referral_api.concerns.models import ConcernLink, PersonOfConcern, PlaceOfConcern
 from referral_api.database import AUDIT, EVENTS, IDEMPOTENCY, Base
 from referral_api.disruption.models import DisruptionAction, DisruptionActionChild
@@ -31,6 +32,7 @@ __all__ = [
     "BreakGlassGrant",
     "Child",
     "ChildAgencyLink",
+    "ChronologyEntry",
     "ConcernLink",
     "DisposalRecord",
     "DisruptionAction",

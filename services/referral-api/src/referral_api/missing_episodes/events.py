@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import ConfigDict, Field
 from pydantic.config import JsonDict
 
+from referral_api.missing_episodes.schemas import InterviewOutcome
 from safeguarding_kit.cloudevents import EventData
 
 _EXAMPLE: JsonDict = {
@@ -41,6 +42,21 @@ class MissingEpisodeFound(EventData):
 
     missing_episode_id: uuid.UUID = Field(description="The episode (`getMissingEpisode`).")
     child_id: uuid.UUID = Field(description="The child's opaque id.")
+
+    def subject(self) -> str:
+        return str(self.child_id)
+
+
+class MissingEpisodeInterviewRecorded(EventData):
+    """A return-home interview was offered, completed or declined (what was said stays in
+    the episode). Announced to the platform itself (a child's chronology), not to partners."""
+
+    event_type: ClassVar[str] = "missing_episode.interview_recorded"
+    model_config = ConfigDict(json_schema_extra={"examples": [{**_EXAMPLE, "outcome": "completed"}]})
+
+    missing_episode_id: uuid.UUID = Field(description="The episode (`getMissingEpisode`).")
+    child_id: uuid.UUID = Field(description="The child's opaque id.")
+    outcome: InterviewOutcome = Field(description="Offered, completed or declined.")
 
     def subject(self) -> str:
         return str(self.child_id)

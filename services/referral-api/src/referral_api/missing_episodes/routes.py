@@ -158,6 +158,7 @@ def record_interview(
     session: SessionDep,
     principal: CaseWorker,
     if_match: IfMatchHeader,
+    outbox: OutboxDep,
 ) -> VersionedJSONResponse:
     """After the child is found; completed or declined closes the clock. Needs `If-Match`."""
-    return _response(service.record_interview(session, principal, episode_id, body, if_match))
+    return _response(service.record_interview(session, principal, episode_id, body, if_match, outbox))

@@ -13,7 +13,11 @@ from referral_api.access import break_glass_notes
 from referral_api.children import service as children_service
 from referral_api.children.models import Child
 from referral_api.missing_episodes.clock import return_home_interview_due
-from referral_api.missing_episodes.events import MissingEpisodeFound, MissingEpisodeReported
+from referral_api.missing_episodes.events import (
+    MissingEpisodeFound,
+    MissingEpisodeInterviewRecorded,
+    MissingEpisodeReported,
+)
 from referral_api.missing_episodes.models import MissingEpisode
 from referral_api.missing_episodes.schemas import (
     EpisodeCreate,
@@ -149,7 +153,12 @@ def record_found(
 
 
 def record_interview(
-    session: Session, principal: Principal, episode_id: uuid.UUID, data: InterviewCreate, if_match: str | None
+    session: Session,
+    principal: Principal,
+    episode_id: uuid.UUID,
+    data: InterviewCreate,
+    if_match: str | None,
+    outbox: Outbox,
 ) -> MissingEpisode:
     """Offered, completed or declined: only once the child is found, each once."""
     episode = get_episode(session, principal, episode_id, audit=False)
@@ -182,6 +191,12 @@ def record_interview(
         episode.id,
         episode.child_id,
         detail=f"interview_{data.outcome.value}",
+    )
+    outbox.publish(
+        session,
+        MissingEpisodeInterviewRecorded(
+            missing_episode_id=episode.id, child_id=episode.child_id, outcome=data.outcome
+        ),
     )
     session.commit()
     return episode

@@ -8,6 +8,7 @@ import argparse
 import sys
 
 from referral_api.children.service import partner_may_see
+from referral_api.chronology import projection as chronology
 from referral_api.database import EVENTS
 from referral_api.retention.disposal import RETENTION_JOB, disposal_run_body, run_disposal
 from referral_api.settings import ReferralSettings
@@ -26,7 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = ReferralSettings()
     database = Database(settings.resolved_database_url())
     outbox = Outbox(
-        EVENTS, list(settings.event_subscribers), settings.service_name, partner_may_see, settings.agreement
+        EVENTS,
+        list(settings.event_subscribers),
+        settings.service_name,
+        partner_may_see,
+        settings.agreement,
+        chronology.OWN_EVENTS,
     )
     try:
         with database.sessions() as session:

@@ -11,35 +11,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from referral_api.children.models import Child
+from referral_api.children.service import surviving_child
 from referral_api.support.models import AssessedRiskLevel, RiskLevel, Support
 from referral_api.support.rules import level_at
+from safeguarding_kit.cloudevents import event_time
 from safeguarding_kit.db import utc_now
 
 EVENT_TYPE = "risk.assessed"
-
-
-def _aware(value: Any) -> datetime:
-    moment = datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
-        raise ValueError("the event's time has no UTC offset")
-    return moment.astimezone(UTC)
-
-
-def _surviving_child(session: Session, child_id: uuid.UUID) -> Child | None:
-    """The child's record, or the one it was merged into; None once it was disposed of."""
-    child = session.get(Child, child_id)
-    seen: set[uuid.UUID] = set()
-    while child is not None and child.merged_into_id is not None and child.id not in seen:
-        seen.add(child.id)
-        child = session.get(Child, child.merged_into_id)
-    return child
 
 
 def record_risk_assessed(session: Session, event: Mapping[str, Any]) -> None:
@@ -51,10 +35,10 @@ def record_risk_assessed(session: Session, event: Mapping[str, Any]) -> None:
     data = event.get("data") or {}
     assessment_id = uuid.UUID(str(data["assessment_id"]))
     level = RiskLevel(str(data["level"]))
-    child = _surviving_child(session, uuid.UUID(str(data["child_id"])))
+    child = surviving_child(session, uuid.UUID(str(data["child_id"])))
     if child is None:
         return
-    assessed_at = _aware(event["time"]) if event.get("time") else utc_now()
+    assessed_at = event_time(event) if event.get("time") else utc_now()
     known = session.get(AssessedRiskLevel, assessment_id)
     if known is None:
         session.add(
