@@ -235,9 +235,10 @@ def postgres_server_seconds(server_url: str) -> float:
     try:
         with engine.connect() as conn:
             backend = int(conn.scalar(text("SELECT pg_backend_pid()")) or 0)
+            # Read while connected: the backend process ends with its connection.
+            postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
     finally:
         engine.dispose()
-    postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
     tick = os.sysconf("SC_CLK_TCK")
     fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
     reaped = (int(fields[13]) + int(fields[14])) / tick  # cutime, cstime
