@@ -25,7 +25,12 @@ from safeguarding_kit.events import Subscriber
 from safeguarding_kit.settings import DatabaseSettings
 from safeguarding_kit.testing import TokenFactory
 
-CHRONOLOGY_EVENTS = ["meeting.decision_recorded", "meeting.action_agreed", "meeting.action_closed"]
+CHRONOLOGY_EVENTS = [
+    "meeting.decision_recorded",
+    "meeting.action_agreed",
+    "meeting.action_closed",
+    "meeting.action_reopened",
+]
 CHILD = "3f0e9a1c-0b1d-4c5e-8f7a-1b2c3d4e5f60"
 SIBLING = "4a1f0b2d-1c2e-4d6f-9a8b-2c3d4e5f6071"
 DECISION_TEXT = "Escalate to a strategy discussion: Ali Example seen at the London Road takeaway."
@@ -212,6 +217,31 @@ def test_a_cancelled_action_is_told_closed_once_and_marking_it_again_tells_nothi
     assert [(c["action_id"], c["status"]) for c in closed] == [(action.json()["id"], "cancelled")]
 
 
+def test_an_action_done_then_opened_again_is_told_reopened_and_closed_again(
+    client: TestClient, tokens: TokenFactory
+) -> None:
+    meeting = first_meeting(client, tokens)
+    item = agenda_item(client, tokens, meeting, [CHILD])
+    action = agree(client, tokens, item, CHILD)
+    done = mark(client, tokens, action, "done")
+    opened = mark(client, tokens, done, "open")
+    still_open = mark(client, tokens, opened, "open")  # nothing new to tell
+    mark(client, tokens, still_open, "done")
+
+    assert [event.type for event, _ in chronology_events(client)] == [
+        "meeting.action_agreed",
+        "meeting.action_closed",
+        "meeting.action_reopened",
+        "meeting.action_closed",
+    ]
+    reopened = next(e.data for e, _ in chronology_events(client) if e.type == "meeting.action_reopened")
+    assert reopened == {
+        "action_id": action.json()["id"],
+        "child_id": CHILD,
+        "owner_agency": "south-yorkshire-police",
+    }
+
+
 def test_an_action_about_no_child_is_told_to_nobody(client: TestClient, tokens: TokenFactory) -> None:
     meeting = first_meeting(client, tokens)
     item = agenda_item(client, tokens, meeting, [CHILD])
@@ -231,7 +261,8 @@ def test_no_event_carries_the_decision_text_the_action_description_or_its_owners
         json={"text": DECISION_TEXT},
         headers=tokens.headers(**COORDINATOR),
     )
-    mark(client, tokens, agree(client, tokens, item, CHILD), "done")
+    done = mark(client, tokens, agree(client, tokens, item, CHILD), "done")
+    mark(client, tokens, done, "open")
 
     told = chronology_events(client)
     assert {event.type for event, _ in told} == set(CHRONOLOGY_EVENTS)

@@ -330,3 +330,19 @@ def test_disposing_of_the_child_takes_their_chronology_and_a_late_event_keeps_no
 
     assert deliver(client, risk_assessed(journey["child_id"], "low", iso(datetime.now(UTC)))) == 204
     assert count(client, ChronologyEntry.__table__) == 0
+
+
+def test_an_action_opened_again_after_it_was_completed_says_so(client, tokens, journey):
+    action_id = str(uuid.uuid4())
+    reopened = event(
+        journey["child_id"],
+        "meeting.action_reopened",
+        "meetings-api",
+        {"action_id": action_id, "owner_agency": "sheffield-schools"},
+        datetime.now(UTC),
+    )
+    assert deliver(client, reopened) == 204
+    newest = chronology(client, tokens, journey["child_id"], HUB_WORKER).json()["items"][0]
+    assert newest["kind"] == "meeting_action_reopened"
+    assert newest["summary"] == "Action open again (sheffield-schools)"
+    assert newest["record"] == {"type": "action", "id": action_id, "href": None}

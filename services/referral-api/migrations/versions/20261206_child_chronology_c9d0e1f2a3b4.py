@@ -32,6 +32,7 @@ KINDS = (
     "meeting_decision",
     "meeting_action_agreed",
     "meeting_action_closed",
+    "meeting_action_reopened",
     "support_offered",
     "support_started",
     "support_ended",

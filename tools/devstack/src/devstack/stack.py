@@ -236,7 +236,12 @@ class StackConfig:
             "meetings-api": [
                 (
                     "referral-api",
-                    ["meeting.decision_recorded", "meeting.action_agreed", "meeting.action_closed"],
+                    [
+                        "meeting.decision_recorded",
+                        "meeting.action_agreed",
+                        "meeting.action_closed",
+                        "meeting.action_reopened",
+                    ],
                 )
             ],
         }

@@ -115,3 +115,28 @@ class MeetingActionClosed(EventData):
 
     def subject(self) -> str:
         return str(self.child_id)
+
+
+class MeetingActionReopened(EventData):
+    """An action about this child that was completed or cancelled is open again. For the
+    referral service only (the child's chronology), not published to partners."""
+
+    event_type: ClassVar[str] = "meeting.action_reopened"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "action_id": "d3e4f5a6-b7c8-4d9e-8f0a-1b2c3d4e5f6a",
+                    "child_id": "7f1f4c8e-0f7e-4c38-9a0e-0b9f1f7f3a11",
+                    "owner_agency": "sheffield-schools",
+                }
+            ]
+        }
+    )
+
+    action_id: uuid.UUID = Field(description="The action.")
+    child_id: uuid.UUID = Field(description="The child the action is about.")
+    owner_agency: str = Field(description="The agency that owns the action.")
+
+    def subject(self) -> str:
+        return str(self.child_id)

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 
 from meetings_api import audit_trail
 from meetings_api.access import reads_meetings
-from meetings_api.actions.events import CLOSURES, ActionOverdue, MeetingActionAgreed, MeetingActionClosed
+from meetings_api.actions.events import (
+    CLOSURES,
+    ActionOverdue,
+    MeetingActionAgreed,
+    MeetingActionClosed,
+    MeetingActionReopened,
+)
 from meetings_api.actions.models import Action, ActionStatus
 from meetings_api.actions.schemas import ActionCreate, ActionUpdate
 from meetings_api.agendas.service import get_item
@@ -112,13 +118,14 @@ def update_action(
     outbox: Outbox,
 ) -> Action:
     """The action marked done, cancelled or open again, under If-Match. An action about a
-    child that becomes done or cancelled is announced (``meeting.action_closed``) in the
-    same transaction. Commits."""
+    child that becomes done or cancelled is announced (``meeting.action_closed``), and one
+    opened again (``meeting.action_reopened``), in the same transaction. Commits."""
     action = session.get(Action, action_id)
     if action is None:
         raise ActionNotFound(f"There is no action {action_id}.")
     check_if_match(if_match, action.row_version)
     closed = change.status != action.status and change.status in CLOSURES
+    reopened = action.status in CLOSURES and change.status is ActionStatus.open
     if change.status != action.status:  # marking done again keeps when it was done
         now = utc_now()
         action.completed_at = now if change.status is ActionStatus.done else None
@@ -136,6 +143,13 @@ def update_action(
                 child_id=action.child_id,
                 owner_agency=action.owner_agency,
                 status=CLOSURES[change.status],
+            ),
+        )
+    if reopened and action.child_id is not None:
+        outbox.publish(
+            session,
+            MeetingActionReopened(
+                action_id=action.id, child_id=action.child_id, owner_agency=action.owner_agency
             ),
         )
     session.commit()

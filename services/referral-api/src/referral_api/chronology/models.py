@@ -28,6 +28,7 @@ class ChronologyKind(StrEnum):
     meeting_decision = "meeting_decision"
     meeting_action_agreed = "meeting_action_agreed"
     meeting_action_closed = "meeting_action_closed"
+    meeting_action_reopened = "meeting_action_reopened"
     support_offered = "support_offered"
     support_started = "support_started"
     support_ended = "support_ended"

@@ -256,5 +256,8 @@ OTHER_SERVICES_EVENTS: dict[str, EventHandler] = {
     "meeting.action_closed": _meeting_step(
         ChronologyKind.meeting_action_closed, ("action_id",), ("owner_agency", "status")
     ),
+    "meeting.action_reopened": _meeting_step(
+        ChronologyKind.meeting_action_reopened, ("action_id",), ("owner_agency",)
+    ),
 }
 """The risk and meetings services' events it keeps (applied as they are delivered)."""

@@ -63,6 +63,8 @@ def summary(kind: ChronologyKind, details: Mapping[str, Any]) -> str:
             )
         case ChronologyKind.meeting_action_closed:
             return f"Action {_words(details.get('status'))} ({details.get('owner_agency')})"
+        case ChronologyKind.meeting_action_reopened:
+            return f"Action open again ({details.get('owner_agency')})"
         case ChronologyKind.support_offered:
             return f"Support offered: {_words(details.get('kind'))} from {_provider(details)}"
         case ChronologyKind.support_started:
@@ -93,6 +95,7 @@ _RECORDS: dict[ChronologyKind, tuple[str, str, str | None]] = {
     ChronologyKind.meeting_decision: ("meeting", "occurrence_id", "/api/v1/meetings/occurrences/{}"),
     ChronologyKind.meeting_action_agreed: ("meeting", "occurrence_id", "/api/v1/meetings/occurrences/{}"),
     ChronologyKind.meeting_action_closed: ("action", "action_id", None),
+    ChronologyKind.meeting_action_reopened: ("action", "action_id", None),
     ChronologyKind.support_offered: ("support", "support_id", "/api/v1/support/{}"),
     ChronologyKind.support_started: ("support", "support_id", "/api/v1/support/{}"),
     ChronologyKind.support_ended: ("support", "support_id", "/api/v1/support/{}"),
