@@ -89,7 +89,18 @@ CLOSURES: dict[ActionStatus, ActionClosure] = {
 }
 
 
-class MeetingActionClosed(EventData):
+class _ActionAboutAChild(EventData):
+    """What every event of an action about a child says: the action, the child, the owner."""
+
+    action_id: uuid.UUID = Field(description="The action.")
+    child_id: uuid.UUID = Field(description="The child the action is about.")
+    owner_agency: str = Field(description="The agency that owns the action.")
+
+    def subject(self) -> str:
+        return str(self.child_id)
+
+
+class MeetingActionClosed(_ActionAboutAChild):
     """An action about this child was completed or cancelled. Told each time it becomes so
     (an action reopened and done again is told again). For the referral service only (the
     child's chronology), not published to partners."""
@@ -108,16 +119,10 @@ class MeetingActionClosed(EventData):
         }
     )
 
-    action_id: uuid.UUID = Field(description="The action.")
-    child_id: uuid.UUID = Field(description="The child the action is about.")
-    owner_agency: str = Field(description="The agency that owns the action.")
     status: ActionClosure = Field(description="`completed` (marked done) or `cancelled`.")
 
-    def subject(self) -> str:
-        return str(self.child_id)
 
-
-class MeetingActionReopened(EventData):
+class MeetingActionReopened(_ActionAboutAChild):
     """An action about this child that was completed or cancelled is open again. For the
     referral service only (the child's chronology), not published to partners."""
 
@@ -133,10 +138,3 @@ class MeetingActionReopened(EventData):
             ]
         }
     )
-
-    action_id: uuid.UUID = Field(description="The action.")
-    child_id: uuid.UUID = Field(description="The child the action is about.")
-    owner_agency: str = Field(description="The agency that owns the action.")
-
-    def subject(self) -> str:
-        return str(self.child_id)
