@@ -478,3 +478,30 @@ def test_the_specs_example_is_accepted_with_ids_from_the_calls_it_names(client, 
         **{**example, "person_of_concern_id": story["person_id"], "child_ids": [story["child_id"]]},
     )
     assert answer.status_code == 201, answer.text
+
+
+def test_an_outsider_asking_for_intelligence_by_id_gets_404_and_the_attempt_is_audited(client, tokens, story):
+    notice = record(client, tokens, **cawn(story["person_id"], story["child_id"])).json()
+    place_id = place_of_concern(client, tokens)
+    headers = bearer(tokens, SAFE_SPACE)
+    asked = [
+        client.get(f"{ACTIONS}/{notice['id']}", headers=headers),
+        client.patch(
+            f"{ACTIONS}/{notice['id']}", json={"outcome": "withdrawn"}, headers={**headers, "If-Match": '"1"'}
+        ),
+        client.get(f"/api/v1/persons-of-concern/{story['person_id']}", headers=headers),
+        client.get(f"/api/v1/places-of-concern/{place_id}", headers=headers),
+    ]
+    assert [answer.status_code for answer in asked] == [404, 404, 404, 404]
+    with client.app.state.database.sessions() as session:
+        refusals = session.execute(
+            select(AUDIT.log.c.action, AUDIT.log.c.resource_type, AUDIT.log.c.resource_id)
+            .where(AUDIT.log.c.actor_agency == SAFE_SPACE["agency"], AUDIT.log.c.outcome == "denied")
+            .order_by(AUDIT.log.c.seq)
+        ).all()
+    assert [tuple(row) for row in refusals] == [
+        ("read", "disruption_action", notice["id"]),
+        ("update", "disruption_action", notice["id"]),
+        ("read", "person_of_concern", story["person_id"]),
+        ("read", "place_of_concern", place_id),
+    ]

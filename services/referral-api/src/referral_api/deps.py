@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
+from referral_api import audit_trail
+from safeguarding_kit.auth.dependencies import CurrentPrincipal
 from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.partnership.policy import Permission, requires
+from safeguarding_kit.db import SessionDep
+from safeguarding_kit.partnership.policy import PERMISSIONS_ATTRIBUTE, Permission, allows, requires
+from safeguarding_kit.problems import NotFound
 
 # Case workers of any agency: safeguarding_kit.partnership.policy.CaseWorker.
 ChildMerger = Annotated[Principal, Depends(requires(Permission.merge_children))]
@@ -28,9 +32,37 @@ ThirdPartyReader = Annotated[Principal, Depends(requires(Permission.read_third_p
 
 # Creating and listing are refused outright (403); a record by id is need-to-know (404).
 IntelligenceWorker = Annotated[Principal, Depends(requires(Permission.work_intelligence))]
-IntelligenceReader = Annotated[
-    Principal, Depends(requires(Permission.work_intelligence, refuse_as_not_found=True))
-]
+
+# The intelligence record a path names, by its parameter, as the audit trail calls it.
+_INTELLIGENCE_RECORDS = {
+    "action_id": "disruption_action",
+    "person_id": "person_of_concern",
+    "place_id": "place_of_concern",
+}
+
+
+def intelligence_reader(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Principal:
+    """A caller who may work intelligence. Anyone else asking for a person, a place or a
+    disruption action by id gets 404 (not even its existence is theirs to know), and the
+    attempt is audited as a refused read or change of that record."""
+    if allows(principal, Permission.work_intelligence):
+        return principal
+    resource_type, resource_id = next(
+        (
+            (kind, str(request.path_params[key]))
+            for key, kind in _INTELLIGENCE_RECORDS.items()
+            if key in request.path_params
+        ),
+        ("intelligence", request.url.path),
+    )
+    action = "read" if request.method in ("GET", "HEAD") else "update"
+    audit_trail.record(session, principal, action, resource_type, resource_id[:64], None, outcome="denied")
+    session.commit()
+    raise NotFound("There is no such record that you can see.")
+
+
+setattr(intelligence_reader, PERMISSIONS_ATTRIBUTE, (Permission.work_intelligence,))
+IntelligenceReader = Annotated[Principal, Depends(intelligence_reader)]
 
 # A child's support: the hub offers it (arrange_support); the providing agency's case workers,
 # or the hub's, record its start, contacts and end (deliver_support, checked per support).
