@@ -99,14 +99,11 @@ def surviving_child(session: Session, child_id: uuid.UUID) -> Child | None:
     """The child's record, or the one it was merged into; None once it was disposed of (or
     never held here): where an event another service sent about a child belongs."""
     child = session.get(Child, child_id)
-    seen: set[uuid.UUID] = set()
-    while child is not None and child.merged_into_id is not None and child.id not in seen:
-        seen.add(child.id)
-        child = session.get(Child, child.merged_into_id)
-    return child
+    return None if child is None else _surviving(session, child)
 
 
 def _surviving(session: Session, child: Child) -> Child:
+    """The record ``child`` was merged into, following merges; ``child`` if it never was."""
     seen = set()
     while child.merged_into_id is not None and child.id not in seen:
         seen.add(child.id)
