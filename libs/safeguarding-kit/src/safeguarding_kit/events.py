@@ -30,6 +30,8 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    ColumnElement,
+    Index,
     Integer,
     MetaData,
     String,
@@ -38,6 +40,7 @@ from sqlalchemy import (
     Uuid,
     func,
     insert,
+    literal_column,
     select,
     update,
 )
@@ -110,6 +113,24 @@ def event_tables(metadata: MetaData) -> EventTables:
         Column("last_error", Text),
         Column("delivered_at", UtcDateTime),
         Column("endpoint_id", Uuid, index=True),  # a partner's webhook; null for internal subscribers
+    )
+    # The relay's poll (:func:`due_deliveries`) reads only pending deliveries, oldest first,
+    # and asks of each whether its lane has an earlier one pending: both through indexes of
+    # the pending rows alone, which stay small however many deliveries are kept.
+    pending = deliveries.c.status == PENDING
+    Index(
+        "ix_outbox_deliveries_pending",
+        deliveries.c.event_seq,
+        postgresql_where=pending,
+        sqlite_where=pending,
+    )
+    Index(
+        "ix_outbox_deliveries_pending_lanes",
+        deliveries.c.subscriber,
+        deliveries.c.subject,
+        deliveries.c.event_seq,
+        postgresql_where=pending,
+        sqlite_where=pending,
     )
     inbox = Table(
         "inbox_events",
@@ -292,17 +313,24 @@ def due_deliveries(session: Session, tables: EventTables, now: datetime, limit: 
     d, e, w = tables.deliveries, tables.events, tables.webhook_endpoints
     # The head of each lane among all pending deliveries, not within a page of them: a relay
     # that cannot see (or lock) a lane's earlier delivery must still not send a later one.
-    pending = (
-        select(
-            d.c.id,
-            func.row_number()
-            .over(partition_by=(d.c.subscriber, d.c.subject), order_by=d.c.event_seq)
-            .label("place"),
+    # Asked per candidate through the pending-lanes index, oldest first, so a poll reads
+    # about ``limit`` lanes' heads rather than ranking every pending delivery. A correlated
+    # subquery, not NOT EXISTS: the planner may turn NOT EXISTS into an anti join that scans
+    # every pending row for each candidate when the table's statistics lag behind a burst.
+    # The status is written into the statement, not bound: a prepared statement's generic
+    # plan can use a partial index only when its condition is in the text.
+    pending: ColumnElement[str] = literal_column(f"'{PENDING}'")
+    earlier = d.alias("earlier")
+    lane_head = (
+        select(func.min(earlier.c.event_seq))
+        .where(
+            earlier.c.status == pending,
+            earlier.c.subscriber == d.c.subscriber,
+            earlier.c.subject == d.c.subject,
         )
-        .where(d.c.status == PENDING)
-        .subquery()
+        .scalar_subquery()
     )
-    heads = select(pending.c.id).where(pending.c.place == 1)
+    heads_only = d.c.event_seq == lane_head
     return list(
         session.execute(
             select(
@@ -325,7 +353,7 @@ def due_deliveries(session: Session, tables: EventTables, now: datetime, limit: 
             .outerjoin(w, w.c.id == d.c.endpoint_id)
             # Status and due time are checked again on the locked row (PostgreSQL re-reads a row
             # another relay changed meanwhile), so a delivery just sent or put back is left alone.
-            .where(d.c.id.in_(heads), d.c.status == PENDING, d.c.next_attempt_at <= now)
+            .where(d.c.status == pending, d.c.next_attempt_at <= now, heads_only)
             .order_by(d.c.event_seq)
             .limit(limit)
             .with_for_update(skip_locked=True, of=d)
