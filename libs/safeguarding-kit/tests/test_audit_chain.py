@@ -16,8 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Engine, MetaData, String, Table, Uuid, bindparam, func, insert, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import (
+    Column,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    event,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session, registry, sessionmaker
 
 from safeguarding_kit.audit.models import GENESIS_HASH, AuditTables, audit_tables
 from safeguarding_kit.audit.service import (
@@ -523,3 +536,47 @@ def test_a_record_a_service_cannot_store_is_refused_when_recorded_not_at_commit(
     service_trail = AuditTrail(trail.tables)
     with trail.sessions() as session, pytest.raises(ValueError, match="resource_type"):
         service_trail.record(session, OFFICER, "read", "x" * 61, CHILD, CHILD)
+
+
+def test_a_change_made_through_the_session_is_written_before_the_chain_head_is_taken(
+    trail: Trail,
+) -> None:
+    """The chain head is the last lock a transaction takes: a change still unflushed in the
+    session when it commits is written first, and only the append and the commit follow
+    the head's bump, so every other append of the service waits only for those (and no
+    lock cycle runs through the head)."""
+
+    class CaseNote:
+        def __init__(self, **values: Any) -> None:
+            self.__dict__.update(values)
+
+    registry().map_imperatively(CaseNote, trail.case_notes)
+    trail.append()  # the chain head exists, as it does after a service's migrations
+    statements: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(_verb_and_table(statement))
+
+    event.listen(trail.engine, "before_cursor_execute", remember)
+    # As the services' sessions (safeguarding_kit.db.Database): no flush before each statement.
+    with trail.sessions(autoflush=False) as session:
+        session.add(CaseNote(id=uuid.uuid4(), child_id=CHILD, body="Seen at school with an adult"))
+        AuditTrail(trail.tables).record(session, SOCIAL_WORKER, "create", "case_note", "note-1", CHILD)
+        session.commit()
+    event.remove(trail.engine, "before_cursor_execute", remember)
+
+    bump = statements.index("UPDATE audit_chain_head")
+    assert statements.index("INSERT case_notes") < bump
+    assert statements[bump:] == ["UPDATE audit_chain_head", "INSERT audit_log", "UPDATE audit_chain_head"]
+    assert [row.action for row in trail.rows()] == ["read", "create"]
+    assert trail.verify().ok
+
+
+def _verb_and_table(statement: str) -> str:
+    """``INSERT audit_log``, ``UPDATE audit_chain_head``: what a statement does, and to what."""
+    words = statement.split()
+    if words[0] == "INSERT":
+        return f"INSERT {words[2]}"
+    if words[0] == "UPDATE":
+        return f"UPDATE {words[1]}"
+    return words[0]

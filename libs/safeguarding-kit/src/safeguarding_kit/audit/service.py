@@ -249,6 +249,11 @@ _PENDING = "safeguarding_kit.audit.pending"
 @event.listens_for(Session, "before_commit")
 def _append_pending_records(session: Session) -> None:
     pending: list[tuple[AuditTables, dict[str, Any]]] = session.info.pop(_PENDING, [])
+    if pending:
+        # Write the change first: the append takes the chain head's lock until the commit,
+        # and every other append of the service waits for it. Flushed here, the change's
+        # statements run before the lock is taken, and only the append and the commit after.
+        session.flush()
     by_trail: dict[int, tuple[AuditTables, list[dict[str, Any]]]] = {}
     for tables, values in pending:
         by_trail.setdefault(id(tables), (tables, []))[1].append(values)
