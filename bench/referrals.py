@@ -191,6 +191,44 @@ def check_database(referral_db: str, run: str, wrk_run: WrkRun) -> DatabaseCheck
     )
 
 
+@dataclass(frozen=True)
+class CatchUp:
+    """How the referral.received deliveries to the risk service (each opens a screening)
+    kept up: how many were delivered by the database check, and how long the rest took."""
+
+    announced: int
+    delivered_at_check: int
+    seconds_to_all: float | None  # None: not all within the wait
+
+
+def delivery_catch_up(referral_db: str, run: str, wait_seconds: float = 120.0) -> CatchUp:
+    """Counts the run's delivered referral.received events now, then waits until every one
+    is delivered (at most ``wait_seconds``)."""
+    counting = text(
+        "SELECT count(*) FILTER (WHERE d.status = 'delivered') AS delivered, count(*) AS announced "
+        "FROM outbox_deliveries d JOIN outbox_events e ON e.seq = d.event_seq "
+        "JOIN referrals r ON CAST(r.id AS TEXT) = e.data ->> 'referral_id' "
+        "WHERE e.type = :type AND d.subscriber = :subscriber AND r.source_reference LIKE :prefix"
+    )
+    params = {"type": REFERRAL_RECEIVED, "subscriber": ANNOUNCED_TO, "prefix": f"BENCH-{run}-%"}
+    engine = create_engine(normalise_url(referral_db))
+    try:
+        with engine.connect() as conn:
+            first = conn.execute(counting, params).one()
+            started = time.monotonic()
+            row = first
+            while row.delivered < row.announced and time.monotonic() - started < wait_seconds:
+                time.sleep(0.5)
+                conn.rollback()  # a fresh snapshot each time
+                row = conn.execute(counting, params).one()
+            waited = time.monotonic() - started
+    finally:
+        engine.dispose()
+    return CatchUp(
+        int(first.announced), int(first.delivered), waited if row.delivered == row.announced else None
+    )
+
+
 def probe_rows(probe: Probe, run: str) -> tuple[int, int]:
     """The probe's referrals of this run, and their creation audit records."""
     prefix = f"BENCH-{run}-%"
@@ -220,6 +258,7 @@ def report(
     probe_rows: tuple[int, int],
     full: Load,
     check: DatabaseCheck,
+    catch_up: CatchUp,
 ) -> bool:
     """Prints the comparison and the full path's details; True if the issue's aim is met."""
     wrk_run = full.run
@@ -258,6 +297,16 @@ def report(
             f"  UNEXPLAINED            {len(check.unexplained)} stored but never answered 201, "
             f"e.g. {check.unexplained[:3]}"
         )
+    behind = catch_up.announced - catch_up.delivered_at_check
+    print(
+        f"  screenings opened      {catch_up.delivered_at_check:,} of {catch_up.announced:,} "
+        f"{REFERRAL_RECEIVED} events delivered to the {ANNOUNCED_TO.removesuffix('-api')} service by the check; "
+        + (
+            f"the other {behind:,} {catch_up.seconds_to_all:.1f} s later"
+            if catch_up.seconds_to_all is not None
+            else f"{behind:,} still not delivered"
+        )
+    )
     referrals, audits = probe_rows
     print(
         f"  probe database         {referrals:,} referrals, {audits:,} audit records for "
@@ -371,8 +420,9 @@ def main(argv: list[str] | None = None) -> int:
         full = load(platform.stack.config.gateway_url, platform, run)
         time.sleep(1)  # let requests wrk dropped at the stop finish before counting
         check = check_database(platform.database_urls["referral-api"], run, full.run)
+        catch_up = delivery_catch_up(platform.database_urls["referral-api"], run)
         # The aim is reported, not enforced: figures on a shared machine are noisy.
-        report(args, probe_load, probe_rows(probe, f"p{run}"), full, check)
+        report(args, probe_load, probe_rows(probe, f"p{run}"), full, check, catch_up)
         if not check.ok:
             print("the database does not hold exactly the referrals answered 201", file=sys.stderr)
             return 1

@@ -3,6 +3,9 @@ service, or several replicas): each delivery is sent exactly once and each child
 events still arrive in order, because the relay locks the rows it sends
 (``FOR UPDATE SKIP LOCKED``) and only ever picks the first pending delivery of a lane
 (one subscriber, one child), looking at all pending deliveries, not a page of them.
+Within one relay, the due deliveries of a pass (each the head of its own lane) are sent
+side by side by a pool of senders, and a relay thread makes pass after pass while a
+backlog lasts.
 
 SQLite has no row locks and no SKIP LOCKED: there ``FOR UPDATE`` is left out of the
 query, and two relays sharing a database file could both read a pending delivery and
@@ -20,6 +23,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,6 +31,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from safeguarding_kit.db import Database, service_metadata, utc_now
 from safeguarding_kit.events import (
@@ -38,8 +43,10 @@ from safeguarding_kit.events import (
     emit,
     event_tables,
     relay_once,
+    relay_thread,
     verify_signature,
 )
+from safeguarding_kit.testing import eventually
 from safeguarding_kit.throwaway_database import TEST_DATABASE_URL_ENV, provisioned_database
 
 on_postgresql_only = pytest.mark.skipif(
@@ -165,6 +172,42 @@ def run_relays_together(
     return delivered
 
 
+def level_changed(session: Session, tables: EventTables, subscriber: Subscriber, child: str, n: int) -> str:
+    """The ``n``-th risk.level_changed event about ``child``, emitted; its id."""
+    event_id = emit(
+        session,
+        tables,
+        [subscriber],
+        source="risk-api",
+        type="risk.level_changed",
+        subject=child,
+        data={"child_id": child, "n": n},
+    )
+    return str(event_id)
+
+
+def emit_interleaved(database: Database, tables: EventTables, subscriber: Subscriber) -> None:
+    """``EVENTS_PER_CHILD`` events about each of ``CHILDREN`` children, interleaved as they happen."""
+    with database.sessions() as session:
+        for n in range(EVENTS_PER_CHILD):
+            for c in range(CHILDREN):
+                level_changed(session, tables, subscriber, f"child-{c}", n)
+        session.commit()
+
+
+def emitted_ids(database: Database, tables: EventTables) -> set[str]:
+    with database.sessions() as session:
+        return {str(event_id) for event_id in session.scalars(select(tables.events.c.id))}
+
+
+def out_of_order(receiver: SlowReceiver) -> dict[str, list[int]]:
+    """Children whose events arrived in another order than they were written."""
+    arrived: dict[str, list[int]] = defaultdict(list)
+    for event in receiver.arrived:
+        arrived[event["subject"]].append(event["data"]["n"])
+    return {child: numbers for child, numbers in arrived.items() if numbers != sorted(numbers)}
+
+
 @on_postgresql_only
 @pytest.mark.parametrize(
     "refused_first_try",
@@ -178,40 +221,18 @@ def test_concurrent_relays_deliver_each_event_once_and_each_child_s_events_in_or
     receiver.refuse_first_try_of = refused_first_try
     subscriber = Subscriber(name="meetings-api", url=receiver.url, types=["risk.level_changed"])
     database = Database(url)
-    emitted: dict[str, list[str]] = defaultdict(list)
-    with database.sessions() as session:
-        for n in range(EVENTS_PER_CHILD):  # the children's events interleaved, as they happen
-            for c in range(CHILDREN):
-                child = f"child-{c}"
-                event_id = emit(
-                    session,
-                    tables,
-                    [subscriber],
-                    source="risk-api",
-                    type="risk.level_changed",
-                    subject=child,
-                    data={"child_id": child, "n": n},
-                )
-                emitted[child].append(str(event_id))
-        session.commit()
+    emit_interleaved(database, tables, subscriber)
 
     delivered_by_relay = run_relays_together(url, tables, RelayPolicy(backoff_base_seconds=0.02))
 
     # Exactly once: every event arrived, none twice, and the relays agree with the receiver.
     arrivals = Counter(event["id"] for event in receiver.arrived)
-    all_emitted = {event_id for ids in emitted.values() for event_id in ids}
-    assert set(arrivals) == all_emitted
+    assert set(arrivals) == emitted_ids(database, tables)
     assert [event_id for event_id, times in arrivals.items() if times > 1] == []
     assert sum(delivered_by_relay) == CHILDREN * EVENTS_PER_CHILD
     assert receiver.bad_signatures == 0
     # In order per child: each child's events arrived in the order they were written.
-    arrived_per_child: dict[str, list[int]] = defaultdict(list)
-    for event in receiver.arrived:
-        arrived_per_child[event["subject"]].append(event["data"]["n"])
-    out_of_order = {
-        child: numbers for child, numbers in arrived_per_child.items() if numbers != sorted(numbers)
-    }
-    assert out_of_order == {}
+    assert out_of_order(receiver) == {}
     # Every delivery is recorded as delivered: at the first try, or the second when refused once.
     assert len(receiver.refused) == (CHILDREN if refused_first_try is not None else 0)
     d = tables.deliveries
@@ -238,24 +259,8 @@ def test_a_child_whose_deliveries_back_off_does_not_hold_up_other_children(outbo
     database = Database(url)
     with database.sessions() as session:
         for n in range(250):
-            emit(
-                session,
-                tables,
-                [subscriber],
-                source="risk-api",
-                type="risk.level_changed",
-                subject="child-backing-off",
-                data={"n": n},
-            )
-        other = emit(
-            session,
-            tables,
-            [subscriber],
-            source="risk-api",
-            type="risk.level_changed",
-            subject="child-other",
-            data={"n": 0},
-        )
+            level_changed(session, tables, subscriber, "child-backing-off", n)
+        other = level_changed(session, tables, subscriber, "child-other", 0)
         d = tables.deliveries
         session.execute(
             update(d)
@@ -268,4 +273,41 @@ def test_a_child_whose_deliveries_back_off_does_not_hold_up_other_children(outbo
         assert relay_once(database, tables, client, SECRET, "test") == 1
     database.dispose()
 
-    assert [event["id"] for event in receiver.arrived] == [str(other)]
+    assert [event["id"] for event in receiver.arrived] == [other]
+
+
+def test_one_relay_sends_the_heads_of_many_lanes_side_by_side_and_each_child_s_events_stay_in_order(
+    outbox_url, receiver
+):
+    # After a burst, a slow receiver: one relay with a pool of senders keeps several
+    # deliveries in flight, yet never two of one child's.
+    url, tables = outbox_url
+    subscriber = Subscriber(name="meetings-api", url=receiver.url, types=["risk.level_changed"])
+    database = Database(url)
+    emit_interleaved(database, tables, subscriber)
+
+    delivered = 0
+    with httpx.Client(timeout=10) as client, ThreadPoolExecutor(8) as senders:
+        while pending_count(database, tables):
+            delivered += relay_once(database, tables, client, SECRET, "test", senders=senders)
+    database.dispose()
+
+    assert delivered == CHILDREN * EVENTS_PER_CHILD
+    assert Counter(Counter(event["id"] for event in receiver.arrived).values()) == {1: delivered}
+    assert out_of_order(receiver) == {}
+    assert receiver.most_in_flight >= 2
+
+
+def test_a_relay_thread_drains_a_backlog_pass_after_pass_without_waiting_between_them(outbox_url, receiver):
+    # Six full passes' worth (300 deliveries), and a relay that otherwise looks every 60 s.
+    url, tables = outbox_url
+    subscriber = Subscriber(name="meetings-api", url=receiver.url, types=["risk.level_changed"])
+    database = Database(url)
+    emit_interleaved(database, tables, subscriber)
+
+    with relay_thread(database, tables, SECRET, "test", interval=60):
+        eventually(lambda: pending_count(database, tables) == 0, "the backlog delivered in one cycle")
+    database.dispose()
+
+    assert len(receiver.arrived) == CHILDREN * EVENTS_PER_CHILD
+    assert out_of_order(receiver) == {}

@@ -17,6 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -291,6 +292,8 @@ class RelayPolicy:
     backoff_base_seconds: float = 1.0
     backoff_cap_seconds: float = 300.0
     private_addresses_allowed: bool = False
+    # Deliveries sent side by side by a relay thread (each to a lane of its own).
+    concurrent_sends: int = 8
 
 
 def backoff(attempts: int, policy: RelayPolicy = RelayPolicy()) -> timedelta:
@@ -301,7 +304,14 @@ def backoff(attempts: int, policy: RelayPolicy = RelayPolicy()) -> timedelta:
     return timedelta(seconds=min(seconds, policy.backoff_cap_seconds))
 
 
-def due_deliveries(session: Session, tables: EventTables, now: datetime, limit: int = 50) -> list[Any]:
+# The most due deliveries one pass of the relay reads, sends and records.
+DUE_BATCH = 50
+# Passes a relay thread makes in a row while each finds a full batch, before it looks
+# whether the process is stopping: a backlog drains without a pause between passes.
+PASSES_IN_A_ROW = 20
+
+
+def due_deliveries(session: Session, tables: EventTables, now: datetime, limit: int = DUE_BATCH) -> list[Any]:
     """The first pending delivery of each lane (one subscriber, one subject: a child's
     events to one receiver) when it is due, oldest event first, at most ``limit``.
 
@@ -432,6 +442,27 @@ def gives_up(row: Any, failure: Undelivered, attempts: int, policy: RelayPolicy)
     return row.endpoint_id is not None or not failure.receiver_unreachable
 
 
+def _outcome(
+    client: httpx.Client, secret: str, service: str, policy: RelayPolicy, row: Any, now: datetime
+) -> dict[str, Any]:
+    """Send one due delivery; what to write on its row afterwards."""
+    if row.endpoint_id is not None and not row.endpoint_active:
+        return {"status": DEAD, "last_error": "the webhook endpoint was removed"}
+    failure = deliver(client, secret, row, private_addresses_allowed=policy.private_addresses_allowed)
+    if failure is None:
+        EVENTS.labels(service, "delivered").inc()
+        return {"status": DELIVERED, "delivered_at": now, "attempts": row.attempts + 1, "last_error": None}
+    attempts = row.attempts + 1
+    dead = gives_up(row, failure, attempts, policy)
+    EVENTS.labels(service, "dead" if dead else "failed").inc()
+    return {
+        "attempts": attempts,
+        "last_error": failure.reason,
+        "status": DEAD if dead else PENDING,
+        "next_attempt_at": now + backoff(attempts, policy),
+    }
+
+
 def relay_once(
     database: Database,
     tables: EventTables,
@@ -439,59 +470,33 @@ def relay_once(
     secret: str,
     service: str,
     policy: RelayPolicy = RelayPolicy(),
+    *,
+    senders: Executor | None = None,
 ) -> int:
     """Deliver what is due; returns how many were delivered.
+
+    With ``senders`` (a pool of threads) the due deliveries are sent side by side: each is
+    the first pending delivery of its own lane, so no child's events overtake one another,
+    and a slow receiver holds up one send, not the pass.
 
     The outcomes are written after every send of the cycle, not between them: on SQLite
     the first write takes the database's one write lock, which must not be held while the
     relay waits on a partner's server (every other write of the service would wait too).
     On PostgreSQL the rows stay locked (``SKIP LOCKED``) from the select to the commit."""
-    delivered = 0
     with database.sessions() as session:
         now = utc_now()
-        outcomes: list[tuple[int, dict[str, Any]]] = []
-        for row in due_deliveries(session, tables, now):
-            if row.endpoint_id is not None and not row.endpoint_active:
-                outcomes.append(
-                    (row.delivery_id, {"status": DEAD, "last_error": "the webhook endpoint was removed"})
-                )
-                continue
-            failure = deliver(client, secret, row, private_addresses_allowed=policy.private_addresses_allowed)
-            if failure is None:
-                outcomes.append(
-                    (
-                        row.delivery_id,
-                        {
-                            "status": DELIVERED,
-                            "delivered_at": now,
-                            "attempts": row.attempts + 1,
-                            "last_error": None,
-                        },
-                    )
-                )
-                delivered += 1
-                EVENTS.labels(service, "delivered").inc()
-            else:
-                attempts = row.attempts + 1
-                dead = gives_up(row, failure, attempts, policy)
-                outcomes.append(
-                    (
-                        row.delivery_id,
-                        {
-                            "attempts": attempts,
-                            "last_error": failure.reason,
-                            "status": DEAD if dead else PENDING,
-                            "next_attempt_at": now + backoff(attempts, policy),
-                        },
-                    )
-                )
-                EVENTS.labels(service, "dead" if dead else "failed").inc()
-        for delivery_id, values in outcomes:
+        due = due_deliveries(session, tables, now)
+
+        def send(row: Any) -> dict[str, Any]:
+            return _outcome(client, secret, service, policy, row, now)
+
+        outcomes = list(senders.map(send, due) if senders is not None else map(send, due))
+        for row, values in zip(due, outcomes, strict=True):
             session.execute(
-                update(tables.deliveries).where(tables.deliveries.c.id == delivery_id).values(**values)
+                update(tables.deliveries).where(tables.deliveries.c.id == row.delivery_id).values(**values)
             )
         session.commit()
-    return delivered
+    return sum(1 for values in outcomes if values["status"] == DELIVERED)
 
 
 def count_by_status(database: Database, tables: EventTables, service: str) -> None:
@@ -520,18 +525,28 @@ def relay_thread(
     timeout: float = 5.0,
     gauge_every: float = 5.0,
 ) -> Iterator[None]:
-    """A background thread delivering the outbox while the process runs."""
+    """A background thread delivering the outbox while the process runs: every
+    ``interval`` seconds, and pass after pass while each delivers a full batch (a backlog
+    after a burst or an outage), sending up to ``policy.concurrent_sends`` at once."""
     counted_at = 0.0
 
     def cycle() -> None:
         nonlocal counted_at
-        relay_once(database, tables, client, secret, service, policy)
+        for _ in range(PASSES_IN_A_ROW):
+            delivered = relay_once(database, tables, client, secret, service, policy, senders=senders)
+            if delivered < DUE_BATCH:
+                break
         if time.monotonic() - counted_at >= gauge_every:
             count_by_status(database, tables, service)
             counted_at = time.monotonic()
 
     with (
-        httpx.Client(timeout=timeout, follow_redirects=False) as client,
+        httpx.Client(
+            timeout=timeout,
+            follow_redirects=False,
+            limits=httpx.Limits(max_keepalive_connections=policy.concurrent_sends),
+        ) as client,
+        ThreadPoolExecutor(policy.concurrent_sends, thread_name_prefix=f"{service}-relay-send") as senders,
         repeating(f"{service}-outbox-relay", cycle, interval, at_start=True),
     ):
         yield

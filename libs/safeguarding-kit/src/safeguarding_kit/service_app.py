@@ -125,6 +125,7 @@ def create_service_app(
                         policy=RelayPolicy(
                             max_attempts=settings.events_max_attempts,
                             backoff_base_seconds=settings.events_backoff_base_seconds,
+                            concurrent_sends=settings.events_concurrent_sends,
                             private_addresses_allowed=settings.webhook_private_addresses_allowed,
                         ),
                     )

@@ -167,6 +167,9 @@ class DatabaseSettings(ProcessSettings):
     events_backoff_base_seconds: float = Field(
         1.0, gt=0, le=600, description="First wait after a failed delivery; doubled each try, at most 5 min."
     )
+    events_concurrent_sends: int = Field(
+        8, ge=1, le=64, description="Deliveries the relay sends at once, each to a different child's lane."
+    )
     webhook_private_addresses_allowed: bool = Field(
         False,
         description="Let partner webhooks point at loopback or private addresses (development and "
