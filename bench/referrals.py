@@ -12,7 +12,9 @@ status, socket errors, the CPU each process used per referral, and a check of th
 referral service's database: every referral answered 201 is there with its audit record
 and its referral.received event in the outbox (with its delivery to the risk service
 queued), and nothing else is, but for requests still in flight when wrk stopped (wrk
-drops them; the service may finish them).
+drops them; the service may finish them). Last, how many of those events the relay had
+delivered to the risk service (each opens a screening) by that check, and how long the
+rest took: intake that leaves its screenings behind is not keeping up.
 
 The issue's aim (issue 18): >= 0.5x the probe's throughput in the same run with
 p99 <= 50 ms at 8 connections, no answer but 201, and the database holding exactly the
