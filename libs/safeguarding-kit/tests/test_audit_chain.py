@@ -34,10 +34,13 @@ from sqlalchemy.orm import Session, registry, sessionmaker
 
 from safeguarding_kit.audit.models import GENESIS_HASH, AuditTables, audit_tables
 from safeguarding_kit.audit.service import (
+    ONE_STATEMENT_RECORDS,
     AuditTrail,
     ChainVerification,
     access_log,
     append_audit,
+    append_records,
+    audit_values,
     ensure_chain_head,
     record_hash,
     verify_chain,
@@ -544,7 +547,8 @@ def test_a_change_made_through_the_session_is_written_before_the_chain_head_is_t
     """The chain head is the last lock a transaction takes: a change still unflushed in the
     session when it commits is written first, and only the append and the commit follow
     the head's bump, so every other append of the service waits only for those (and no
-    lock cycle runs through the head)."""
+    lock cycle runs through the head). On PostgreSQL the append after the bump is one
+    statement, the records' insert riding on the head's update; SQLite needs two."""
 
     class CaseNote:
         def __init__(self, **values: Any) -> None:
@@ -554,8 +558,11 @@ def test_a_change_made_through_the_session_is_written_before_the_chain_head_is_t
     trail.append()  # the chain head exists, as it does after a service's migrations
     statements: list[str] = []
 
+    last_append: list[str] = []
+
     def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(_verb_and_table(statement))
+        last_append[:] = [statement]
 
     event.listen(trail.engine, "before_cursor_execute", remember)
     # As the services' sessions (safeguarding_kit.db.Database): no flush before each statement.
@@ -567,7 +574,11 @@ def test_a_change_made_through_the_session_is_written_before_the_chain_head_is_t
 
     bump = statements.index("UPDATE audit_chain_head")
     assert statements.index("INSERT case_notes") < bump
-    assert statements[bump:] == ["UPDATE audit_chain_head", "INSERT audit_log", "UPDATE audit_chain_head"]
+    if trail.engine.dialect.name == "postgresql":
+        assert statements[bump:] == ["UPDATE audit_chain_head", "WITH appended"]
+        assert "INSERT INTO audit_log" in last_append[0]
+    else:
+        assert statements[bump:] == ["UPDATE audit_chain_head", "INSERT audit_log", "UPDATE audit_chain_head"]
     assert [row.action for row in trail.rows()] == ["read", "create"]
     assert trail.verify().ok
 
@@ -577,6 +588,26 @@ def _verb_and_table(statement: str) -> str:
     words = statement.split()
     if words[0] == "INSERT":
         return f"INSERT {words[2]}"
-    if words[0] == "UPDATE":
-        return f"UPDATE {words[1]}"
+    if words[0] in ("UPDATE", "WITH"):
+        return f"{words[0]} {words[1]}"
     return words[0]
+
+
+@pytest.mark.parametrize("records", [1, ONE_STATEMENT_RECORDS, ONE_STATEMENT_RECORDS + 1, 250])
+def test_appends_of_any_size_chain_on(trail: Trail, records: int) -> None:
+    """One record, as a change appends, up to a large group of list reads: each append,
+    whichever way it is written, continues the chain from the head and moves the head on
+    to its last record, so the next append chains on from there."""
+    trail.append()
+    values = [
+        audit_values(trail.tables.log, OFFICER, action="list", resource_type="child", resource_id=f"c-{n}")
+        for n in range(records)
+    ]
+    with trail.sessions() as session:
+        seqs = append_records(session, trail.tables, values)
+        session.commit()
+    trail.append()
+
+    assert seqs == list(range(2, records + 2))
+    assert [row.seq for row in trail.rows()] == list(range(1, records + 3))
+    assert trail.verify().ok
