@@ -193,7 +193,8 @@ def replicated(tmp_path_factory: pytest.TempPathFactory, witness: Witness, redis
                 "RATE_LIMIT_READS": f"{READS_PER_HOUR}/hour",
                 "RATE_LIMIT_WRITES": "1000/minute",
                 "UPSTREAM_TIMEOUT_SECONDS": "10",
-                "DATABASE_POOL_SIZE": "3",
+                # Seven service processes of 9 connections at most: within PostgreSQL's 100.
+                "DATABASE_POOL_SIZE": "9",
             },
             # The second referral replica runs two worker processes: three relays share its outbox.
             process_env={"referral-api-2": {"WORKERS": "2"}},

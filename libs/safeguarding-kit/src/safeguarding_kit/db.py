@@ -80,15 +80,28 @@ def keep_sqlite_file_private(url: str) -> None:
                 file.chmod(OWNER_ONLY)
 
 
-def create_db_engine(url: str, *, pool_size: int = 5) -> Engine:
+# Connections a process keeps: a service's endpoints run in a pool of 40 threads, and 15
+# serve them all on this kind of machine (DATABASE_POOL_SIZE changes it).
+POOL_SIZE = 15
+
+
+def create_db_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
     """An engine for SQLite (foreign keys on, WAL, busy timeout; the file its owner's
-    only) or PostgreSQL."""
+    only) or PostgreSQL, opening up to ``pool_size`` connections, as they are needed, and
+    keeping each one it opens (one more is waited for, up to 10 s)."""
     url = normalise_url(url)
     # hide_parameters: a failed statement's error (and so a log line) never holds the values
-    # it carried, such as a child's name.
+    # it carried, such as a child's name. No overflow: a pool's overflow connections are
+    # closed as they come back while the pool holds its size idle, so a load just above the
+    # size opens and closes a connection every few requests (a new PostgreSQL backend each
+    # time, which cost more CPU than the reads themselves).
     kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": 10}
     if url.startswith("sqlite"):
         keep_sqlite_file_private(url)
+        parsed = make_url(url)
+        if parsed.database not in (None, "", ":memory:") and parsed.query.get("mode") != "memory":
+            kwargs.update(pool)  # an in-memory database has a pool of its own kind
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, **kwargs)
 
@@ -101,14 +114,13 @@ def create_db_engine(url: str, *, pool_size: int = 5) -> Engine:
             cursor.close()
 
         return engine
-    kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=10)
-    return create_engine(url, **kwargs)
+    return create_engine(url, **kwargs, **pool)
 
 
 class Database:
     """The engine and session factory of one service."""
 
-    def __init__(self, url: str, *, pool_size: int = 5) -> None:
+    def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
         self.url = normalise_url(url)
         self.engine = create_db_engine(self.url, pool_size=pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from safeguarding_kit.audit.checkpoints import load_private_key
 from safeguarding_kit.auth.principal import AgencyType
+from safeguarding_kit.db import POOL_SIZE
 from safeguarding_kit.events import Subscriber
 from safeguarding_kit.partnership.agreement import Agreement, InvalidAgreement, load_agreement
 
@@ -149,7 +150,12 @@ class DatabaseSettings(ProcessSettings):
     database_file: str = Field(
         "service.db", description="SQLite file name under DATA_DIR when DATABASE_URL is empty."
     )
-    database_pool_size: int = Field(5, ge=1, le=100)
+    database_pool_size: int = Field(
+        POOL_SIZE,
+        ge=1,
+        le=100,
+        description="Database connections each worker process opens at most, as needed, and keeps.",
+    )
     workers: int = Field(
         1,
         ge=1,
