@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from pydantic import AfterValidator, AwareDatetime
 from sqlalchemy import DateTime, Dialect, Engine, Enum, MetaData, TypeDecorator, create_engine, event
@@ -138,11 +140,26 @@ class Database:
         self.engine.dispose()
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The request's session (FastAPI dependency); the app keeps its Database in ``state``."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session (FastAPI dependency); the app keeps its Database in ``state``.
+
+    Made and closed on the event loop, not handed to a worker thread and back twice per
+    request as a plain generator is: making a session touches no database, and neither does
+    closing one whose transaction ended (committed, or never begun). Closing one still in a
+    transaction (a request that failed half way) rolls it back on the database: that goes to
+    a worker thread, shielded from the request's cancellation and, as FastAPI does for a
+    plain generator's exit, outside the endpoints' thread limit, so that it never waits for
+    a thread held by a request that is waiting for this very connection."""
     database: Database = request.app.state.database
-    with database.sessions() as session:
+    session = database.sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -35,33 +35,32 @@ def _referral_response(body: ReferralRead, status_code: int = 200) -> VersionedJ
     return json_with_etag(body, body.version, status_code)
 
 
-class ReferralFilterParams:
-    def __init__(
-        self,
-        status: ReferralStatus | None = Query(None, description="Only referrals in this status."),
-        concern_type: ConcernType | None = Query(None, description="Only referrals of this concern."),
-        source_agency_type: AgencyType | None = Query(None, description="Agency type of the referrer."),
-        allocated_worker: str | None = Query(
-            None, max_length=200, description="Only referrals allocated to this worker."
-        ),
-        child_id: uuid.UUID | None = Query(None, description="Only those about this child."),
-        # With an offset, as every timestamp the platform takes: a naive one cannot be compared.
-        received_from: DayOrInstant | None = Query(
-            None, description="Received at or after (a date, or an ISO 8601 time with its offset)."
-        ),
-        received_to: DayOrInstant | None = Query(
-            None, description="Received before (a date, or an ISO 8601 time with its offset)."
-        ),
-    ) -> None:
-        self.filters = service.ReferralFilters(
-            status=status,
-            concern_type=concern_type,
-            source_agency_type=source_agency_type,
-            allocated_worker=allocated_worker,
-            child_id=child_id,
-            received_from=received_from,
-            received_to=received_to,
-        )
+async def referral_filters(
+    status: ReferralStatus | None = Query(None, description="Only referrals in this status."),
+    concern_type: ConcernType | None = Query(None, description="Only referrals of this concern."),
+    source_agency_type: AgencyType | None = Query(None, description="Agency type of the referrer."),
+    allocated_worker: str | None = Query(
+        None, max_length=200, description="Only referrals allocated to this worker."
+    ),
+    child_id: uuid.UUID | None = Query(None, description="Only those about this child."),
+    # With an offset, as every timestamp the platform takes: a naive one cannot be compared.
+    received_from: DayOrInstant | None = Query(
+        None, description="Received at or after (a date, or an ISO 8601 time with its offset)."
+    ),
+    received_to: DayOrInstant | None = Query(
+        None, description="Received before (a date, or an ISO 8601 time with its offset)."
+    ),
+) -> service.ReferralFilters:
+    """The list's filters, from its query (a coroutine: nothing here waits, so no thread)."""
+    return service.ReferralFilters(
+        status=status,
+        concern_type=concern_type,
+        source_agency_type=source_agency_type,
+        allocated_worker=allocated_worker,
+        child_id=child_id,
+        received_from=received_from,
+        received_to=received_to,
+    )
 
 
 def _answer(submission: service.Submission) -> VersionedJSONResponse:
@@ -144,7 +143,7 @@ def migrate_historic_referral(
 def list_referrals(
     session: SessionDep,
     principal: SentReferralReader,
-    params: Annotated[ReferralFilterParams, Depends()],
+    filters: Annotated[service.ReferralFilters, Depends(referral_filters)],
     limit: LimitParam = 25,
     cursor: CursorParam = None,
 ) -> Page[ReferralRead]:
@@ -152,9 +151,7 @@ def list_referrals(
     granted `all_cases` see every referral; other case workers see their agency's, those
     about children linked to their agency, and (to read) those about a child they opened
     by break-glass."""
-    items, next_cursor = service.list_referrals(
-        session, principal, params.filters, limit=limit, cursor=cursor
-    )
+    items, next_cursor = service.list_referrals(session, principal, filters, limit=limit, cursor=cursor)
     return Page[ReferralRead](items=items, next_cursor=next_cursor)
 
 
