@@ -101,8 +101,10 @@ def list_children(
     session: SessionDep, principal: CaseWorker, limit: LimitParam = 25, cursor: CursorParam = None
 ) -> Page[ChildRead]:
     """Newest first; each child listed is an audited read."""
-    rows, next_cursor = service.list_children(session, principal, limit=limit, cursor=cursor)
-    return Page[ChildRead](items=[_child_body(session, principal, c) for c in rows], next_cursor=next_cursor)
+    items, next_cursor = service.list_children(
+        session, principal, lambda child: _child_body(session, principal, child), limit=limit, cursor=cursor
+    )
+    return Page[ChildRead](items=items, next_cursor=next_cursor)
 
 
 @router.get(
@@ -114,7 +116,9 @@ def list_children(
 )
 def get_child(child_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> VersionedJSONResponse:
     """The record with its `ETag`; 404 if it does not exist or you may not see it."""
-    return _child_response(_child_body(session, principal, service.read_child(session, principal, child_id)))
+    return _child_response(
+        service.read_child(session, principal, child_id, lambda child: _child_body(session, principal, child))
+    )
 
 
 @router.patch(

@@ -4,7 +4,9 @@ updating under If-Match, and merging two records without losing history."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, and_, false, insert, or_, select, true, update
 from sqlalchemy.orm import Session
@@ -25,6 +27,8 @@ from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.events import Outbox
 from safeguarding_kit.pagination import paginate
 from safeguarding_kit.problems import NotFound, Problem
+
+Answer = TypeVar("Answer")  # what a read answers about a child (the routes' ChildRead)
 
 
 class ChildNotFound(NotFound):
@@ -167,19 +171,29 @@ def enrol_child(
     return registration
 
 
-def read_child(session: Session, principal: Principal, child_id: uuid.UUID) -> Child:
-    """The child for the caller (break-glass grants count), the read audited; commits."""
+def read_child(
+    session: Session, principal: Principal, child_id: uuid.UUID, answer: Callable[[Child], Answer]
+) -> Answer:
+    """The ``answer`` about the child for the caller (break-glass grants count), made in
+    the read's transaction, and the read audited; commits."""
     child = get_child(session, principal, child_id, break_glass=True)
     note = break_glass_notes(session, principal, [child.id]).get(child.id)
     audit_trail.record(session, principal, "read", "child", child.id, child.id, detail=note)
+    made = answer(child)
     audit_trail.commit_read(session)
-    return child
+    return made
 
 
 def list_children(
-    session: Session, principal: Principal, *, limit: int, cursor: str | None
-) -> tuple[list[Child], str | None]:
-    """Children the caller may see, newest first; each listed child an audited read."""
+    session: Session,
+    principal: Principal,
+    answer: Callable[[Child], Answer],
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Answer], str | None]:
+    """The ``answer`` about each child the caller may see, newest first, made in the
+    read's transaction; each listed child an audited read; commits."""
     rows, next_cursor = paginate(
         session,
         select(Child).where(visible_children(principal, break_glass=True)),
@@ -192,8 +206,9 @@ def list_children(
     for child in rows:
         note = notes.get(child.id)
         audit_trail.record(session, principal, "list", "child", child.id, child.id, detail=note)
+    made = [answer(child) for child in rows]
     audit_trail.commit_read(session)
-    return rows, next_cursor
+    return made, next_cursor
 
 
 def get_child(
