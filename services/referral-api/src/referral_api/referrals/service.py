@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, case, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -145,19 +145,29 @@ def _with_concerns(stmt: Select[Referral]) -> Select[Referral]:
     return stmt.options(selectinload(Referral.concerns))
 
 
+def _earlier_referrals() -> Select[tuple[uuid.UUID, int]]:
+    # Built once, its lists given at execution (every list read asks it).
+    earlier = (
+        func.count().over(partition_by=Referral.child_id, order_by=(Referral.received_at, Referral.id)) - 1
+    ).label("earlier")
+    children = bindparam("children", expanding=True, type_=Referral.child_id.type)
+    ranked = select(Referral.id, earlier).where(Referral.child_id.in_(children)).subquery()
+    wanted = bindparam("referrals", expanding=True, type_=Referral.id.type)
+    return select(ranked.c.id, ranked.c.earlier).where(ranked.c.id.in_(wanted))
+
+
+_EARLIER_REFERRALS = _earlier_referrals()
+
+
 def previous_referral_counts(session: Session, referrals: list[Referral]) -> dict[uuid.UUID, int]:
     """For each referral, how many referrals about the same child came before it: one
     windowed query for a whole page."""
     if not referrals:
         return {}
-    earlier = (
-        func.count().over(partition_by=Referral.child_id, order_by=(Referral.received_at, Referral.id)) - 1
-    ).label("earlier")
-    ranked = (
-        select(Referral.id, earlier).where(Referral.child_id.in_({r.child_id for r in referrals})).subquery()
-    )
-    wanted = [r.id for r in referrals]
-    rows = session.execute(select(ranked.c.id, ranked.c.earlier).where(ranked.c.id.in_(wanted))).all()
+    rows = session.execute(
+        _EARLIER_REFERRALS,
+        {"children": list({r.child_id for r in referrals}), "referrals": [r.id for r in referrals]},
+    ).all()
     return {row.id: int(row.earlier) for row in rows}
 
 
