@@ -34,7 +34,6 @@ from sqlalchemy.orm import Session, registry, sessionmaker
 
 from safeguarding_kit.audit.models import GENESIS_HASH, AuditTables, audit_tables
 from safeguarding_kit.audit.service import (
-    ONE_STATEMENT_RECORDS,
     AuditTrail,
     ChainVerification,
     access_log,
@@ -591,11 +590,43 @@ def _verb_and_table(statement: str) -> str:
     return words[0]
 
 
-@pytest.mark.parametrize("records", [1, ONE_STATEMENT_RECORDS, ONE_STATEMENT_RECORDS + 1, 250])
+def test_on_postgresql_every_append_sends_the_same_statement(trail: Trail) -> None:
+    """Whatever the number of records (a change's one, a group of reads' dozens), the append
+    after the head's bump is one text, its records bound as arrays: compiled once by
+    SQLAlchemy and prepared once by the server, not built and parsed again for each group."""
+    if trail.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite appends with an insert and an update (no DML in a WITH)")
+    trail.append()
+    appends: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("WITH appended"):
+            appends.append(statement)
+
+    event.listen(trail.engine, "before_cursor_execute", remember)
+    for records in (1, 3, 40):
+        values = [
+            audit_values(
+                trail.tables.log, OFFICER, action="list", resource_type="child", resource_id=f"c-{n}"
+            )
+            for n in range(records)
+        ]
+        with trail.sessions() as session:
+            append_records(session, trail.tables, values)
+            session.commit()
+    event.remove(trail.engine, "before_cursor_execute", remember)
+
+    assert len(appends) == 3
+    assert len(set(appends)) == 1
+    assert trail.verify().ok
+
+
+@pytest.mark.parametrize("records", [1, 2, 21, 250])
 def test_appends_of_any_size_chain_on(trail: Trail, records: int) -> None:
     """One record, as a change appends, up to a large group of list reads: each append,
-    whichever way it is written, continues the chain from the head and moves the head on
-    to its last record, so the next append chains on from there."""
+    in the one statement PostgreSQL takes for any number of records, continues the chain
+    from the head and moves the head on to its last record, so the next append chains on
+    from there."""
     trail.append()
     values = [
         audit_values(trail.tables.log, OFFICER, action="list", resource_type="child", resource_id=f"c-{n}")

@@ -33,14 +33,17 @@ from sqlalchemy import (
     BigInteger,
     Connection,
     MetaData,
+    String,
     Table,
     Update,
     bindparam,
     event,
+    func,
     insert,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
@@ -186,9 +189,33 @@ def audit_values(
 
 @functools.cache
 def _set_last_hash(head: Table) -> Update:
-    # Built once, its value given at execution. On PostgreSQL an append builds the records'
-    # insert onto it each time; SQLAlchemy compiles that once per number of records.
+    # Built once, its value given at execution.
     return update(head).where(head.c.id == HEAD_ID).values(last_hash=bindparam("last_hash"))
+
+
+@functools.cache
+def _append_from_arrays(log: Table, head: Table) -> Update:
+    """PostgreSQL: the records' insert, from one array per column (``unnest`` side by side
+    gives one row per record), as a data-modifying WITH of the head's update. One statement
+    whatever the number of records, and always the same one: SQLAlchemy compiles it once
+    and the server prepares it, where a multi-row VALUES was compiled on every append (it
+    cannot be cached) and sent as a new text for each number of records."""
+    columns = list(log.c)
+    # Text as unbounded VARCHAR: a cast to VARCHAR(n) would cut an over-long value silently,
+    # where the insert into the column refuses it.
+    rows = select(
+        *(
+            func.unnest(
+                bindparam(
+                    column.name,
+                    type_=postgresql.ARRAY(String() if isinstance(column.type, String) else column.type),
+                )
+            )
+            for column in columns
+        )
+    )
+    appended = insert(log).from_select([column.name for column in columns], rows).cte("appended")
+    return _set_last_hash(head).add_cte(appended)
 
 
 def append_records(session: Session, tables: AuditTables, records: list[dict[str, Any]]) -> list[int]:
@@ -207,19 +234,13 @@ def append_records(session: Session, tables: AuditTables, records: list[dict[str
     return [row["seq"] for row in rows]
 
 
-# Appends of up to this many records (a change's, a read's) go in one statement on
-# PostgreSQL; larger ones (a group of list reads) as a batched insert and an update, so no
-# statement nears PostgreSQL's limit on parameters and few shapes are compiled and cached.
-ONE_STATEMENT_RECORDS = 20
-
-
 def _write_records(session: Session, tables: AuditTables, rows: list[dict[str, Any]], last_hash: str) -> None:
     """Insert the chained ``rows`` and move the head's hash on to the last of them. On
-    PostgreSQL in one statement (the insert a data-modifying WITH of the head's update), so
-    the head stays locked for one round trip fewer; SQLite has no such WITH: two."""
-    if len(rows) <= ONE_STATEMENT_RECORDS and session.get_bind().dialect.name == "postgresql":
-        appended = insert(tables.log).values(rows).cte("appended")
-        session.execute(_set_last_hash(tables.head).add_cte(appended), {"last_hash": last_hash})
+    PostgreSQL in one statement (:func:`_append_from_arrays`), so the head stays locked for
+    one round trip fewer; SQLite has no DML in a WITH: an insert of the rows and an update."""
+    if session.get_bind().dialect.name == "postgresql":
+        columns = {column.name: [row[column.name] for row in rows] for column in tables.log.c}
+        session.execute(_append_from_arrays(tables.log, tables.head), {**columns, "last_hash": last_hash})
         return
     session.execute(insert(tables.log), rows)
     session.execute(_set_last_hash(tables.head), {"last_hash": last_hash})
