@@ -22,7 +22,7 @@ build), give or take those wrk dropped in flight at the stop.
 The issue's aim (issue 18): the referral list and a child's record each >= 0.5x the
 probe read's throughput in the same run, at 16 connections.
 
-    .venv/bin/python bench/reads.py [--seconds 15] [--connections 16] [--children 200]
+    .venv/bin/python bench/reads.py [--seconds 15] [--connections 16] [--children 200] [--service-workers 1]
 
 Each service, and the probe, gets a database of its own on the server BENCH_DATABASE_URL
 names (default: the local PostgreSQL), dropped afterwards.
@@ -318,7 +318,8 @@ def report(args: argparse.Namespace, reads: list[Read], agenda: tuple[int, int])
     print(
         f"Reads: PostgreSQL, wrk up to {args.threads} thread(s) x {args.connections} connections "
         f"(agenda builds: {args.agenda_connections}), {args.seconds} s each after {args.warmup_seconds} s "
-        f"warm-up, through the gateway (the probe directly); {args.children} children seeded with a "
+        f"warm-up, through the gateway (the probe directly); {args.service_workers} worker(s) per service; "
+        f"{args.children} children seeded with a "
         f"referral and high risk; agenda of {agenda[0]} items about {agenda[1]} children"
     )
     print(
@@ -390,6 +391,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--children", type=int, default=200, help="children seeded (default 200)")
     parser.add_argument(
+        "--service-workers",
+        type=int,
+        default=1,
+        help="worker processes of each service (their WORKERS; default 1)",
+    )
+    parser.add_argument(
         "--warmup-seconds", type=int, default=2, help="unmeasured run before each (default 2)"
     )
     parser.add_argument(
@@ -416,7 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     run = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="bench-reads-") as tmp, ExitStack() as running:
         workdir = Path(tmp)
-        platform = running.enter_context(running_platform(args.server, workdir, 1, "", run))
+        platform = running.enter_context(
+            running_platform(args.server, workdir, 1, "", run, service_workers=args.service_workers)
+        )
         probe = running.enter_context(
             running_probe(args.server, workdir, platform.dev_issuer, args.probe_driver)
         )
