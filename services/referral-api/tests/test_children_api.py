@@ -11,7 +11,9 @@ from referral_scenarios import (
     YOUTH_WORKER,
     child_details,
     referral_body,
+    submit,
 )
+from sqlalchemy import event
 
 
 def register(client, tokens, who=SOCIAL_WORKER, **details):
@@ -114,3 +116,53 @@ def test_if_match_star_is_refused_because_an_update_must_name_the_version_it_rea
     assert "specific ETag" in response.json()["detail"]
     now = client.get(url, headers=tokens.headers(**SOCIAL_WORKER))
     assert (now.json()["school"], now.headers["etag"]) == ("Hillsborough Academy", '"1"')
+
+
+def test_the_children_list_says_of_each_child_what_their_record_says(client, tokens):
+    """The hub's list of children gives each one's referral count and possible duplicates,
+    as reading the child's record does."""
+    first = register(client, tokens).json()
+    register(client, tokens, given_name="  jordan ", family_name="EXAMPLE")
+    submit(
+        client,
+        tokens,
+        child=child_details(given_name="Amelia", family_name="Okafor", date_of_birth="2010-07-02"),
+    )
+
+    listed = client.get("/api/v1/children", params={"limit": 10}, headers=tokens.headers(**SOCIAL_WORKER))
+    assert listed.status_code == 200
+    items = listed.json()["items"]
+    assert len(items) == 3
+    for item in items:
+        record = client.get(f"/api/v1/children/{item['id']}", headers=tokens.headers(**SOCIAL_WORKER)).json()
+        assert (item["referral_count"], item["possible_duplicate_ids"]) == (
+            record["referral_count"],
+            record["possible_duplicate_ids"],
+        )
+    assert sum(item["referral_count"] for item in items) == 1  # Amelia's
+    assert [first["id"]] in [item["possible_duplicate_ids"] for item in items]
+
+
+def test_a_longer_page_of_children_takes_no_more_statements(client, tokens):
+    """Each listed child's counts are asked for the whole page at once, not child by child."""
+    for n in range(4):
+        register(client, tokens, given_name=f"Child{n}", date_of_birth=f"201{n}-01-01")
+    statements: list[str] = []
+
+    def remember(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    def statements_listing(limit: int) -> int:
+        statements.clear()
+        answer = client.get(
+            "/api/v1/children", params={"limit": limit}, headers=tokens.headers(**SOCIAL_WORKER)
+        )
+        assert len(answer.json()["items"]) == limit
+        return len(statements)
+
+    engine = client.app.state.database.engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        assert statements_listing(1) == statements_listing(4)
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)

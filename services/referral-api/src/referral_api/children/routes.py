@@ -30,16 +30,37 @@ from safeguarding_kit.problems import problem_responses
 router = APIRouter(prefix="/api/v1/children", tags=["children"])
 
 
+def _child_bodies(
+    session: Session,
+    principal: Principal,
+    children: list[Child],
+    duplicates: dict[uuid.UUID, list[uuid.UUID]] | None = None,
+) -> list[ChildRead]:
+    """The answers about ``children``: their referral counts and, for callers who may see
+    every case, their possible duplicates (``duplicates`` when known), each asked once
+    for all of them."""
+    ids = [child.id for child in children]
+    counts = referrals_service.counts_for_children(session, ids)
+    # Other children's ids are only for those who may see every case.
+    if not sees_all_cases(principal):
+        duplicates = {}
+    elif duplicates is None:
+        duplicates = service.possible_duplicates_of(session, ids)
+    bodies = []
+    for child in children:
+        body = ChildRead.model_validate(child, from_attributes=True)
+        body.referral_count = counts[child.id]
+        if child.id in duplicates:
+            body.possible_duplicate_ids = duplicates[child.id]
+        bodies.append(body)
+    return bodies
+
+
 def _child_body(
     session: Session, principal: Principal, child: Child, duplicates: list[uuid.UUID] | None = None
 ) -> ChildRead:
-    body = ChildRead.model_validate(child, from_attributes=True)
-    body.referral_count = referrals_service.count_for_child(session, child.id)
-    # Other children's ids are only for those who may see every case.
-    if sees_all_cases(principal):
-        body.possible_duplicate_ids = (
-            duplicates if duplicates is not None else service.possible_duplicates(session, child)
-        )
+    known = None if duplicates is None else {child.id: duplicates}
+    [body] = _child_bodies(session, principal, [child], known)
     return body
 
 
@@ -102,7 +123,7 @@ def list_children(
 ) -> Page[ChildRead]:
     """Newest first; each child listed is an audited read."""
     items, next_cursor = service.list_children(
-        session, principal, lambda child: _child_body(session, principal, child), limit=limit, cursor=cursor
+        session, principal, lambda page: _child_bodies(session, principal, page), limit=limit, cursor=cursor
     )
     return Page[ChildRead](items=items, next_cursor=next_cursor)
 

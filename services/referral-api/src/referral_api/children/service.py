@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, and_, false, insert, or_, select, true, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from referral_api import audit_trail
 from referral_api.access import (
@@ -187,13 +187,13 @@ def read_child(
 def list_children(
     session: Session,
     principal: Principal,
-    answer: Callable[[Child], Answer],
+    answer: Callable[[list[Child]], list[Answer]],
     *,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Answer], str | None]:
-    """The ``answer`` about each child the caller may see, newest first, made in the
-    read's transaction; each listed child an audited read; commits."""
+    """The ``answer`` about the page of children the caller may see, newest first, made in
+    the read's transaction; each listed child an audited read; commits."""
     rows, next_cursor = paginate(
         session,
         select(Child).where(visible_children(principal, break_glass=True)),
@@ -206,7 +206,7 @@ def list_children(
     for child in rows:
         note = notes.get(child.id)
         audit_trail.record(session, principal, "list", "child", child.id, child.id, detail=note)
-    made = [answer(child) for child in rows]
+    made = answer(rows)
     audit_trail.commit_read(session)
     return made, next_cursor
 
@@ -230,15 +230,26 @@ def get_child(
 def possible_duplicates(session: Session, child: Child) -> list[uuid.UUID]:
     """Other unmerged records with the same names and date of birth, or the same NHS
     number (registered with other details): the hub's duplicate-review list, oldest first."""
-    same_names = and_(Child.name_key == child.name_key, Child.date_of_birth == child.date_of_birth)
-    same_number = Child.nhs_number == child.nhs_number if child.nhs_number else false()
-    return list(
-        session.scalars(
-            select(Child.id)
-            .where(or_(same_names, same_number), Child.id != child.id, Child.merged_into_id.is_(None))
-            .order_by(Child.created_at, Child.id)
-        )
+    return possible_duplicates_of(session, [child.id])[child.id]
+
+
+def possible_duplicates_of(session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """:func:`possible_duplicates` of each of ``child_ids``, in one query for a page."""
+    other = aliased(Child)
+    same_names = and_(other.name_key == Child.name_key, other.date_of_birth == Child.date_of_birth)
+    same_number = and_(
+        Child.nhs_number.is_not(None), Child.nhs_number != "", other.nhs_number == Child.nhs_number
     )
+    found: dict[uuid.UUID, list[uuid.UUID]] = {child_id: [] for child_id in child_ids}
+    rows = session.execute(
+        select(Child.id, other.id)
+        .join(other, or_(same_names, same_number))
+        .where(Child.id.in_(child_ids), other.id != Child.id, other.merged_into_id.is_(None))
+        .order_by(other.created_at, other.id)
+    )
+    for child_id, duplicate_id in rows:
+        found[child_id].append(duplicate_id)
+    return found
 
 
 def update_child(

@@ -171,11 +171,15 @@ def previous_referral_counts(session: Session, referrals: list[Referral]) -> dic
     return {row.id: int(row.earlier) for row in rows}
 
 
-def count_for_child(session: Session, child_id: uuid.UUID) -> int:
-    """How many referrals there have been about the child."""
-    return (
-        session.scalar(select(func.count()).select_from(Referral).where(Referral.child_id == child_id)) or 0
+def counts_for_children(session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many referrals there have been about each of the children, in one query."""
+    rows = session.execute(
+        select(Referral.child_id, func.count())
+        .where(Referral.child_id.in_(child_ids))
+        .group_by(Referral.child_id)
     )
+    counted = {child_id: int(count) for child_id, count in rows}
+    return {child_id: counted.get(child_id, 0) for child_id in child_ids}
 
 
 def to_read(
