@@ -227,14 +227,10 @@ def get_child(
     return child
 
 
-def possible_duplicates(session: Session, child: Child) -> list[uuid.UUID]:
-    """Other unmerged records with the same names and date of birth, or the same NHS
-    number (registered with other details): the hub's duplicate-review list, oldest first."""
-    return possible_duplicates_of(session, [child.id])[child.id]
-
-
 def possible_duplicates_of(session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """:func:`possible_duplicates` of each of ``child_ids``, in one query for a page."""
+    """For each of ``child_ids`` (records written to the database), the other unmerged
+    records with the same names and date of birth, or the same NHS number (registered with
+    other details): the hub's duplicate-review list, oldest first. One query for a page."""
     other = aliased(Child)
     same_names = and_(other.name_key == Child.name_key, other.date_of_birth == Child.date_of_birth)
     same_number = and_(
