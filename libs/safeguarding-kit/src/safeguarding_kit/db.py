@@ -82,8 +82,9 @@ def keep_sqlite_file_private(url: str) -> None:
                 file.chmod(OWNER_ONLY)
 
 
-# Connections a process keeps: a service's endpoints run in a pool of 40 threads, and 15
-# serve them all on this kind of machine (DATABASE_POOL_SIZE changes it).
+# Connections a process may open (DATABASE_POOL_SIZE changes it): as many as it could before
+# (5 kept and 10 more of overflow), all kept now. A service's endpoints run in 40 threads,
+# but a request holds its connection for a small part of its time.
 POOL_SIZE = 15
 
 
