@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, false, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, insert, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from referral_api import audit_trail
@@ -227,23 +227,32 @@ def get_child(
     return child
 
 
-def possible_duplicates_of(session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """For each of ``child_ids`` (records written to the database), the other unmerged
-    records with the same names and date of birth, or the same NHS number (registered with
-    other details): the hub's duplicate-review list, oldest first. One query for a page."""
+def _duplicates_of_children() -> Select[uuid.UUID, uuid.UUID]:
+    # Built once, the children's ids bound at execution: building it (an alias, its join and
+    # cache key) cost more than running it.
     other = aliased(Child)
     same_names = and_(other.name_key == Child.name_key, other.date_of_birth == Child.date_of_birth)
     same_number = and_(
         Child.nhs_number.is_not(None), Child.nhs_number != "", other.nhs_number == Child.nhs_number
     )
-    found: dict[uuid.UUID, list[uuid.UUID]] = {child_id: [] for child_id in child_ids}
-    rows = session.execute(
+    children = bindparam("children", expanding=True, type_=Child.id.type)
+    return (
         select(Child.id, other.id)
         .join(other, or_(same_names, same_number))
-        .where(Child.id.in_(child_ids), other.id != Child.id, other.merged_into_id.is_(None))
+        .where(Child.id.in_(children), other.id != Child.id, other.merged_into_id.is_(None))
         .order_by(other.created_at, other.id)
     )
-    for child_id, duplicate_id in rows:
+
+
+_DUPLICATES_OF_CHILDREN = _duplicates_of_children()
+
+
+def possible_duplicates_of(session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """For each of ``child_ids`` (records written to the database), the other unmerged
+    records with the same names and date of birth, or the same NHS number (registered with
+    other details): the hub's duplicate-review list, oldest first. One query for a page."""
+    found: dict[uuid.UUID, list[uuid.UUID]] = {child_id: [] for child_id in child_ids}
+    for child_id, duplicate_id in session.execute(_DUPLICATES_OF_CHILDREN, {"children": child_ids}):
         found[child_id].append(duplicate_id)
     return found
 
