@@ -39,6 +39,8 @@ def _child_bodies(
     """The answers about ``children``: their referral counts and, for callers who may see
     every case, their possible duplicates (``duplicates`` when known), each asked once
     for all of them."""
+    if not children:
+        return []
     ids = [child.id for child in children]
     counts = referrals_service.counts_for_children(session, ids)
     # Other children's ids are only for those who may see every case.

@@ -145,7 +145,7 @@ def _with_concerns(stmt: Select[Referral]) -> Select[Referral]:
     return stmt.options(selectinload(Referral.concerns))
 
 
-def _earlier_referrals() -> Select[tuple[uuid.UUID, int]]:
+def _earlier_referrals() -> Select[uuid.UUID, int]:
     # Built once, its lists given at execution (every list read asks it).
     earlier = (
         func.count().over(partition_by=Referral.child_id, order_by=(Referral.received_at, Referral.id)) - 1
