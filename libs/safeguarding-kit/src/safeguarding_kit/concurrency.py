@@ -101,6 +101,12 @@ class VersionedJSONResponse(JSONResponse):
         require_location(status_code, all_headers)
         super().__init__(content, status_code=status_code, headers=all_headers)
 
+    def render(self, content: Any) -> bytes:
+        # A schema straight to JSON by pydantic's serializer, with no dict in between.
+        if isinstance(content, BaseModel):
+            return content.model_dump_json().encode()
+        return super().render(content)
+
 
 def json_with_etag(
     body: BaseModel | dict[str, Any],
@@ -110,8 +116,7 @@ def json_with_etag(
 ) -> VersionedJSONResponse:
     """``body`` (a schema, or a JSON object kept from an earlier answer) with the ``ETag``
     of the record at ``version``, and any other ``headers`` (``Location``, which a 201 needs)."""
-    content = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
-    return VersionedJSONResponse(content, version=version, status_code=status_code, headers=headers)
+    return VersionedJSONResponse(body, version=version, status_code=status_code, headers=headers)
 
 
 def _specific_tags(if_match: str | None) -> set[str]:
