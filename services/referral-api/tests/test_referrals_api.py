@@ -22,6 +22,7 @@ from referral_scenarios import (
     screen_and_decide,
     submit,
 )
+from sqlalchemy import event
 
 from referral_api.database import IDEMPOTENCY
 from safeguarding_kit.idempotency import claim_key, request_fingerprint
@@ -53,6 +54,43 @@ def test_school_submits_a_referral_and_reads_back_its_status(client, tokens):
     assert read.status_code == 200
     assert read.json()["status"] == "received"
     assert read.json()["concern_types"] == ["criminal_exploitation"]
+
+
+def test_each_listed_referral_carries_its_own_concerns_and_a_longer_page_asks_no_more(client, tokens):
+    """The list gives every referral the concerns it was sent with, asked for the whole page
+    at once: four referrals on a page take the statements one does."""
+    concerns = [
+        ["sexual_exploitation"],
+        ["county_lines", "criminal_exploitation"],
+        ["missing", "online_harm", "trafficking"],
+        ["criminal_exploitation"],
+    ]
+    sent = {
+        submit(client, tokens, concern_types=kinds, child=child_details(given_name=f"Child{n}"))["id"]: kinds
+        for n, kinds in enumerate(concerns)
+    }
+    statements: list[str] = []
+
+    def remember(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    def statements_listing(limit: int) -> int:
+        statements.clear()
+        answer = client.get(
+            "/api/v1/referrals", params={"limit": limit}, headers=tokens.headers(**SOCIAL_WORKER)
+        )
+        assert answer.status_code == 200
+        items = answer.json()["items"]
+        assert len(items) == limit
+        assert all(item["concern_types"] == sent[item["id"]] for item in items)
+        return len(statements)
+
+    engine = client.app.state.database.engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        assert statements_listing(1) == statements_listing(4)
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
 
 
 def test_retried_post_with_same_idempotency_key_returns_first_referral(client, tokens):

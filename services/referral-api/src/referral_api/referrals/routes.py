@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from referral_api.deps import DataAdministrator, DecisionTeam, ReferralSubmitter, SentReferralReader
 from referral_api.referrals import migration, service
@@ -146,13 +146,13 @@ def list_referrals(
     filters: Annotated[service.ReferralFilters, Depends(referral_filters)],
     limit: LimitParam = 25,
     cursor: CursorParam = None,
-) -> Page[ReferralRead]:
+) -> Response:
     """Newest first. Referrers see what their own agency sent; case workers of agencies
     granted `all_cases` see every referral; other case workers see their agency's, those
     about children linked to their agency, and (to read) those about a child they opened
     by break-glass."""
     items, next_cursor = service.list_referrals(session, principal, filters, limit=limit, cursor=cursor)
-    return Page[ReferralRead](items=items, next_cursor=next_cursor)
+    return Page[ReferralRead](items=items, next_cursor=next_cursor).as_response()
 
 
 @router.get(

@@ -8,7 +8,8 @@ from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, bindparam, case, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from referral_api import audit_trail
 from referral_api.access import (
@@ -141,8 +142,27 @@ def visible_referrals(principal: Principal, *, break_glass: bool = False) -> Col
     return false()
 
 
-def _with_concerns(stmt: Select[Referral]) -> Select[Referral]:
-    return stmt.options(selectinload(Referral.concerns))
+_CONCERNS_OF_REFERRALS = (
+    select(ReferralConcern)
+    .where(
+        ReferralConcern.referral_id.in_(
+            bindparam("referrals", expanding=True, type_=ReferralConcern.referral_id.type)
+        )
+    )
+    .order_by(ReferralConcern.referral_id, ReferralConcern.concern_type)
+)
+
+
+def load_concerns(session: Session, referrals: list[Referral]) -> None:
+    """Load the referrals' concerns in one query, as ``selectinload`` would, by a statement
+    built once: the loader built its own on every read, which cost more than running it."""
+    if not referrals:
+        return
+    found: dict[uuid.UUID, list[ReferralConcern]] = {referral.id: [] for referral in referrals}
+    for concern in session.scalars(_CONCERNS_OF_REFERRALS, {"referrals": list(found)}):
+        found[concern.referral_id].append(concern)
+    for referral in referrals:
+        set_committed_value(referral, "concerns", found[referral.id])
 
 
 def _earlier_referrals() -> Select[uuid.UUID, int]:
@@ -415,10 +435,8 @@ def get_referral(
     """The referral, if the caller may work on it (or, with ``break_glass``, read it under
     a grant); otherwise :class:`ReferralNotFound`."""
     referral = session.scalar(
-        _with_concerns(
-            select(Referral).where(
-                Referral.id == referral_id, visible_referrals(principal, break_glass=break_glass)
-            )
+        select(Referral).where(
+            Referral.id == referral_id, visible_referrals(principal, break_glass=break_glass)
         )
     )
     if referral is None:
@@ -427,6 +445,7 @@ def get_referral(
             audit_trail.record(session, principal, "read", "referral", referral_id, hidden, outcome="denied")
             session.commit()
         raise ReferralNotFound(f"There is no referral {referral_id} that you can see.")
+    load_concerns(session, [referral])
     return referral
 
 
@@ -450,7 +469,7 @@ def list_referrals(
     overdue_only: bool = False,
 ) -> tuple[list[ReferralRead], str | None]:
     """Referrals the caller may see, newest first, one page at a time; each read audited."""
-    stmt = _with_concerns(select(Referral).where(visible_referrals(principal, break_glass=True)))
+    stmt = select(Referral).where(visible_referrals(principal, break_glass=True))
     if filters.status is not None:
         stmt = stmt.where(Referral.status == filters.status)
     if filters.concern_type is not None:
@@ -481,6 +500,7 @@ def list_referrals(
     rows, next_cursor = paginate(
         session, stmt, created_at=Referral.received_at, id_column=Referral.id, limit=limit, cursor=cursor
     )
+    load_concerns(session, rows)
     notes = break_glass_notes(session, principal, (r.child_id for r in rows))
     for referral in rows:
         audit_trail.record(
