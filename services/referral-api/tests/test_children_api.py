@@ -11,9 +11,9 @@ from referral_scenarios import (
     YOUTH_WORKER,
     child_details,
     referral_body,
+    statements_sent,
     submit,
 )
-from sqlalchemy import event
 
 
 def register(client, tokens, who=SOCIAL_WORKER, **details):
@@ -147,22 +147,13 @@ def test_a_longer_page_of_children_takes_no_more_statements(client, tokens):
     """Each listed child's counts are asked for the whole page at once, not child by child."""
     for n in range(4):
         register(client, tokens, given_name=f"Child{n}", date_of_birth=f"201{n}-01-01")
-    statements: list[str] = []
-
-    def remember(_conn, _cursor, statement, *_args):
-        statements.append(statement)
 
     def statements_listing(limit: int) -> int:
-        statements.clear()
-        answer = client.get(
-            "/api/v1/children", params={"limit": limit}, headers=tokens.headers(**SOCIAL_WORKER)
-        )
+        with statements_sent(client) as statements:
+            answer = client.get(
+                "/api/v1/children", params={"limit": limit}, headers=tokens.headers(**SOCIAL_WORKER)
+            )
         assert len(answer.json()["items"]) == limit
         return len(statements)
 
-    engine = client.app.state.database.engine
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
-        assert statements_listing(1) == statements_listing(4)
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
+    assert statements_listing(1) == statements_listing(4)

@@ -20,9 +20,9 @@ from referral_scenarios import (
     move,
     referral_body,
     screen_and_decide,
+    statements_sent,
     submit,
 )
-from sqlalchemy import event
 
 from referral_api.database import IDEMPOTENCY
 from safeguarding_kit.idempotency import claim_key, request_fingerprint
@@ -69,28 +69,19 @@ def test_each_listed_referral_carries_its_own_concerns_and_a_longer_page_asks_no
         submit(client, tokens, concern_types=kinds, child=child_details(given_name=f"Child{n}"))["id"]: kinds
         for n, kinds in enumerate(concerns)
     }
-    statements: list[str] = []
-
-    def remember(_conn, _cursor, statement, *_args):
-        statements.append(statement)
 
     def statements_listing(limit: int) -> int:
-        statements.clear()
-        answer = client.get(
-            "/api/v1/referrals", params={"limit": limit}, headers=tokens.headers(**SOCIAL_WORKER)
-        )
+        with statements_sent(client) as statements:
+            answer = client.get(
+                "/api/v1/referrals", params={"limit": limit}, headers=tokens.headers(**SOCIAL_WORKER)
+            )
         assert answer.status_code == 200
         items = answer.json()["items"]
         assert len(items) == limit
         assert all(item["concern_types"] == sent[item["id"]] for item in items)
         return len(statements)
 
-    engine = client.app.state.database.engine
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
-        assert statements_listing(1) == statements_listing(4)
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
+    assert statements_listing(1) == statements_listing(4)
 
 
 def test_retried_post_with_same_idempotency_key_returns_first_referral(client, tokens):
