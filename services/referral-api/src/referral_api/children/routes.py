@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,6 @@ from referral_api.children import service
 from referral_api.children.models import Child
 from referral_api.children.schemas import ChildDetails, ChildMerge, ChildRead, ChildUpdate
 from referral_api.deps import ChildMerger
-from referral_api.referrals import service as referrals_service
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import IfMatchHeader, VersionedJSONResponse, json_with_etag
 from safeguarding_kit.db import SessionDep
@@ -37,23 +36,23 @@ def _child_bodies(
     duplicates: dict[uuid.UUID, list[uuid.UUID]] | None = None,
 ) -> list[ChildRead]:
     """The answers about ``children``: their referral counts and, for callers who may see
-    every case, their possible duplicates (``duplicates`` when known), each asked once
-    for all of them."""
+    every case, their possible duplicates (``duplicates`` when known), asked once for all
+    of them."""
     if not children:
         return []
-    ids = [child.id for child in children]
-    counts = referrals_service.counts_for_children(session, ids)
     # Other children's ids are only for those who may see every case.
-    if not sees_all_cases(principal):
-        duplicates = {}
-    elif duplicates is None:
-        duplicates = service.possible_duplicates_of(session, ids)
+    shown = sees_all_cases(principal)
+    facts = service.facts_about(
+        session, [child.id for child in children], duplicates=shown and duplicates is None
+    )
     bodies = []
     for child in children:
         body = ChildRead.model_validate(child, from_attributes=True)
-        body.referral_count = counts[child.id]
-        if child.id in duplicates:
-            body.possible_duplicate_ids = duplicates[child.id]
+        body.referral_count = facts[child.id].referral_count
+        if shown:
+            body.possible_duplicate_ids = (
+                facts[child.id].possible_duplicate_ids if duplicates is None else duplicates[child.id]
+            )
         bodies.append(body)
     return bodies
 
@@ -122,12 +121,12 @@ def register_child(
 )
 def list_children(
     session: SessionDep, principal: CaseWorker, limit: LimitParam = 25, cursor: CursorParam = None
-) -> Page[ChildRead]:
+) -> Response:
     """Newest first; each child listed is an audited read."""
     items, next_cursor = service.list_children(
         session, principal, lambda page: _child_bodies(session, principal, page), limit=limit, cursor=cursor
     )
-    return Page[ChildRead](items=items, next_cursor=next_cursor)
+    return Page[ChildRead](items=items, next_cursor=next_cursor).as_response()
 
 
 @router.get(

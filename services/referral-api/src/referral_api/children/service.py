@@ -8,7 +8,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from referral_api import audit_trail
@@ -22,6 +35,7 @@ from referral_api.children.events import ChildAgencyLinked, ChildMerged
 from referral_api.children.models import Child, ChildAgencyLink, LinkReason
 from referral_api.children.schemas import ChildDetails, ChildMerge, ChildUpdate
 from referral_api.database import Base
+from referral_api.referrals.models import Referral
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.events import Outbox
@@ -227,34 +241,57 @@ def get_child(
     return child
 
 
-def _duplicates_of_children() -> Select[uuid.UUID, uuid.UUID]:
+@dataclass(frozen=True)
+class ChildFacts:
+    """What a child's record tells beyond its own columns."""
+
+    referral_count: int
+    possible_duplicate_ids: list[uuid.UUID]
+
+
+def _facts_of_children(*, duplicates: bool) -> Select[uuid.UUID, int, uuid.UUID | None]:
     # Built once, the children's ids bound at execution: building it (an alias, its join and
     # cache key) cost more than running it.
+    children = bindparam("children", expanding=True, type_=Child.id.type)
+    referral_count = (
+        select(func.count()).where(Referral.child_id == Child.id).correlate(Child).scalar_subquery()
+    )
+    if not duplicates:
+        return select(Child.id, referral_count, null()).where(Child.id.in_(children))
     other = aliased(Child)
     same_names = and_(other.name_key == Child.name_key, other.date_of_birth == Child.date_of_birth)
     same_number = and_(
         Child.nhs_number.is_not(None), Child.nhs_number != "", other.nhs_number == Child.nhs_number
     )
-    children = bindparam("children", expanding=True, type_=Child.id.type)
     return (
-        select(Child.id, other.id)
-        .join(other, or_(same_names, same_number))
-        .where(Child.id.in_(children), other.id != Child.id, other.merged_into_id.is_(None))
+        select(Child.id, referral_count, other.id)
+        .outerjoin(
+            other, and_(or_(same_names, same_number), other.id != Child.id, other.merged_into_id.is_(None))
+        )
+        .where(Child.id.in_(children))
         .order_by(other.created_at, other.id)
     )
 
 
-_DUPLICATES_OF_CHILDREN = _duplicates_of_children()
+_COUNTS_OF_CHILDREN = _facts_of_children(duplicates=False)
+_COUNTS_AND_DUPLICATES_OF_CHILDREN = _facts_of_children(duplicates=True)
 
 
-def possible_duplicates_of(session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """For each of ``child_ids`` (records written to the database), the other unmerged
-    records with the same names and date of birth, or the same NHS number (registered with
-    other details): the hub's duplicate-review list, oldest first. One query for a page."""
+def facts_about(
+    session: Session, child_ids: list[uuid.UUID], *, duplicates: bool
+) -> dict[uuid.UUID, ChildFacts]:
+    """For each of ``child_ids`` (records written to the database) how many referrals there
+    have been about them and, with ``duplicates``, the other unmerged records with the same
+    names and date of birth, or the same NHS number (registered with other details): the
+    hub's duplicate-review list, oldest first. One query for a page."""
+    counts: dict[uuid.UUID, int] = {}
     found: dict[uuid.UUID, list[uuid.UUID]] = {child_id: [] for child_id in child_ids}
-    for child_id, duplicate_id in session.execute(_DUPLICATES_OF_CHILDREN, {"children": child_ids}):
-        found[child_id].append(duplicate_id)
-    return found
+    statement = _COUNTS_AND_DUPLICATES_OF_CHILDREN if duplicates else _COUNTS_OF_CHILDREN
+    for child_id, referral_count, duplicate_id in session.execute(statement, {"children": child_ids}):
+        counts[child_id] = int(referral_count)
+        if duplicate_id is not None:
+            found[child_id].append(duplicate_id)
+    return {child_id: ChildFacts(counts.get(child_id, 0), found[child_id]) for child_id in child_ids}
 
 
 def update_child(

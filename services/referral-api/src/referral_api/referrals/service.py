@@ -191,22 +191,6 @@ def previous_referral_counts(session: Session, referrals: list[Referral]) -> dic
     return {row.id: int(row.earlier) for row in rows}
 
 
-_REFERRALS_ABOUT_CHILDREN = (
-    select(Referral.child_id, func.count())
-    .where(Referral.child_id.in_(bindparam("children", expanding=True, type_=Referral.child_id.type)))
-    .group_by(Referral.child_id)
-)
-
-
-def counts_for_children(session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """How many referrals there have been about each of the children, in one query."""
-    counted = {
-        child_id: int(count)
-        for child_id, count in session.execute(_REFERRALS_ABOUT_CHILDREN, {"children": child_ids})
-    }
-    return {child_id: counted.get(child_id, 0) for child_id in child_ids}
-
-
 def to_read(
     session: Session, referral: Referral, *, now: datetime | None = None, previous: int | None = None
 ) -> ReferralRead:
