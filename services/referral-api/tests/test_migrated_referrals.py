@@ -17,6 +17,7 @@ from referral_scenarios import (
     bearer,
     child_details,
     referral_body,
+    submit,
 )
 from sqlalchemy import create_engine, text
 
@@ -313,3 +314,31 @@ def test_a_migrated_referral_counts_in_its_original_quarter(client, tokens):
     assert figures.status_code == 200, figures.text
     counts = {c["key"]["quarter"]: c["count"] for c in figures.json()["cells"] if c["count"]}
     assert counts == {"2023-Q2": 1}
+
+
+def test_the_list_counts_earlier_referrals_as_each_record_does_even_received_at_the_same_instant(
+    client, tokens
+):
+    """Three referrals about one child loaded with the same received time, then a live one:
+    each comes after the others in one order (by id), so the list and the records count
+    0, 1 and 2 earlier referrals for the three and 3 for the live one, and each lists its
+    own concerns."""
+    nhs = {"child": child_details(date_of_birth="2008-02-11", nhs_number="9434765919")}
+    kinds = [["sexual_exploitation"], ["county_lines", "criminal_exploitation"], ["missing"]]
+    for n, concern_types in enumerate(kinds):
+        row = tracker_row(source_reference=f"TRACKER-SAME-{n}", concern_types=concern_types, **nhs)
+        assert migrate(client, tokens, row).status_code == 201
+    live = submit(client, tokens, **nhs)
+    listed = client.get(
+        "/api/v1/referrals", params={"child_id": live["child_id"]}, headers=bearer(tokens, SOCIAL_WORKER)
+    ).json()["items"]
+    assert len(listed) == 4
+    for item in listed:
+        record = client.get(f"/api/v1/referrals/{item['id']}", headers=bearer(tokens, SOCIAL_WORKER)).json()
+        assert (item["previous_referrals"], item["concern_types"]) == (
+            record["previous_referrals"],
+            record["concern_types"],
+        )
+    assert sorted(item["previous_referrals"] for item in listed) == [0, 1, 2, 3]
+    assert next(item for item in listed if item["id"] == live["id"])["previous_referrals"] == 3
+    assert sorted(item["concern_types"] for item in listed if item["id"] != live["id"]) == sorted(kinds)

@@ -100,19 +100,23 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 def paginate(
     session: Session,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     *,
     created_at: InstrumentedAttribute[datetime],
     id_column: InstrumentedAttribute[uuid.UUID],
     limit: int,
     cursor: str | None,
     oldest_first: bool = False,
+    whole_rows: bool = False,
 ) -> tuple[list[Any], str | None]:
     """Rows of ``stmt`` newest first (oldest first with ``oldest_first``, for lists whose
     natural order is the time line, such as meetings or decisions) after ``cursor``, and
-    the cursor of the next page."""
+    the cursor of the next page. Each item is the record ``stmt`` selects first or, with
+    ``whole_rows``, the whole row: the record, then what else ``stmt`` selects with it."""
     after = decode_cursor(cursor) if cursor else None
-    rows, last = _keyset(session, stmt, created_at, id_column, limit, after, ascending=oldest_first)
+    rows, last = _keyset(
+        session, stmt, created_at, id_column, limit, after, ascending=oldest_first, whole_rows=whole_rows
+    )
     return rows, None if last is None else encode_cursor(
         getattr(last, created_at.key), getattr(last, id_column.key)
     )
@@ -137,7 +141,7 @@ def decode_position_cursor(cursor: str) -> tuple[int, uuid.UUID]:
 
 def paginate_by_position(
     session: Session,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     *,
     position: InstrumentedAttribute[int],
     id_column: InstrumentedAttribute[uuid.UUID],
@@ -155,16 +159,18 @@ def paginate_by_position(
 
 def _keyset(
     session: Session,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     key: InstrumentedAttribute[Any],
     id_column: InstrumentedAttribute[uuid.UUID],
     limit: int,
     after: tuple[Any, uuid.UUID] | None,
     *,
     ascending: bool,
+    whole_rows: bool = False,
 ) -> tuple[list[Any], Any]:
-    """Up to ``limit`` rows ordered by (key, id) after ``after``, and the last row returned
-    when there are more (else None)."""
+    """Up to ``limit`` rows ordered by (key, id) after ``after`` (their first column, or
+    with ``whole_rows`` the rows), and the record of the last one returned when there are
+    more (else None)."""
     if after is not None:
         after_key, after_id = after
         if ascending:
@@ -172,7 +178,9 @@ def _keyset(
         else:
             stmt = stmt.where(or_(key < after_key, and_(key == after_key, id_column < after_id)))
     order = (key.asc(), id_column.asc()) if ascending else (key.desc(), id_column.desc())
-    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
+    page = stmt.order_by(*order).limit(limit + 1)
+    rows: list[Any] = list(session.execute(page)) if whole_rows else list(session.scalars(page))
     if len(rows) <= limit:
         return rows, None
-    return rows[:limit], rows[limit - 1]
+    last = rows[limit - 1]
+    return rows[:limit], last[0] if whole_rows else last

@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from referral_api import audit_trail
@@ -179,6 +179,43 @@ def _earlier_referrals() -> Select[uuid.UUID, int]:
 _EARLIER_REFERRALS = _earlier_referrals()
 
 
+def _listed_referrals() -> Select[Referral, str | None, int]:
+    # Each referral with its concerns and the number of referrals about its child before it
+    # (in (received_at, id) order, as _EARLIER_REFERRALS counts them), all in the page's
+    # one statement: asked apart, they were two more round trips a page. Built once; each
+    # list adds who may see what and its filters.
+    concerns = (
+        select(func.aggregate_strings(ReferralConcern.concern_type, ","))
+        .where(ReferralConcern.referral_id == Referral.id)
+        .correlate(Referral)
+        .scalar_subquery()
+    )
+    before = aliased(Referral)
+    earlier = (
+        select(func.count())
+        .select_from(before)
+        .where(
+            before.child_id == Referral.child_id,
+            or_(
+                before.received_at < Referral.received_at,
+                and_(before.received_at == Referral.received_at, before.id < Referral.id),
+            ),
+        )
+        .correlate(Referral)
+        .scalar_subquery()
+    )
+    return select(Referral, concerns, earlier)
+
+
+_LISTED_REFERRALS = _listed_referrals()
+
+
+def _concern_types(listed: str | None) -> list[ConcernType]:
+    """The concern types of a listed referral's concerns (``_LISTED_REFERRALS``), in the
+    order its ``concerns`` keeps them."""
+    return sorted(ConcernType(kind) for kind in listed.split(",")) if listed else []
+
+
 def previous_referral_counts(session: Session, referrals: list[Referral]) -> dict[uuid.UUID, int]:
     """For each referral, how many referrals about the same child came before it: one
     windowed query for a whole page."""
@@ -192,9 +229,15 @@ def previous_referral_counts(session: Session, referrals: list[Referral]) -> dic
 
 
 def to_read(
-    session: Session, referral: Referral, *, now: datetime | None = None, previous: int | None = None
+    session: Session,
+    referral: Referral,
+    *,
+    now: datetime | None = None,
+    previous: int | None = None,
+    concern_types: list[ConcernType] | None = None,
 ) -> ReferralRead:
-    """The referral as its API body."""
+    """The referral as its API body (``previous`` and ``concern_types`` given when known,
+    else asked and loaded)."""
     now = now or utc_now()
     allocation = (
         Allocation(
@@ -215,7 +258,7 @@ def to_read(
             phone=referral.referrer_phone,
             email=referral.referrer_email,
         ),
-        concern_types=referral.concern_types,
+        concern_types=referral.concern_types if concern_types is None else concern_types,
         summary=referral.summary,
         lawful_basis=LawfulBasisForSharing.model_construct(
             basis=referral.lawful_basis, reason=referral.lawful_basis_reason
@@ -453,7 +496,7 @@ def list_referrals(
     overdue_only: bool = False,
 ) -> tuple[list[ReferralRead], str | None]:
     """Referrals the caller may see, newest first, one page at a time; each read audited."""
-    stmt = select(Referral).where(visible_referrals(principal, break_glass=True))
+    stmt = _LISTED_REFERRALS.where(visible_referrals(principal, break_glass=True))
     if filters.status is not None:
         stmt = stmt.where(Referral.status == filters.status)
     if filters.concern_type is not None:
@@ -482,11 +525,16 @@ def list_referrals(
             Referral.decision_due_at < now,
         )
     rows, next_cursor = paginate(
-        session, stmt, created_at=Referral.received_at, id_column=Referral.id, limit=limit, cursor=cursor
+        session,
+        stmt,
+        created_at=Referral.received_at,
+        id_column=Referral.id,
+        limit=limit,
+        cursor=cursor,
+        whole_rows=True,
     )
-    load_concerns(session, rows)
-    notes = break_glass_notes(session, principal, (r.child_id for r in rows))
-    for referral in rows:
+    notes = break_glass_notes(session, principal, (referral.child_id for referral, _, _ in rows))
+    for referral, _, _ in rows:
         audit_trail.record(
             session,
             principal,
@@ -496,9 +544,11 @@ def list_referrals(
             referral.child_id,
             detail=notes.get(referral.child_id),
         )
-    previous = previous_referral_counts(session, rows)
     audit_trail.commit_read(session)
-    return [to_read(session, r, now=now, previous=previous.get(r.id, 0)) for r in rows], next_cursor
+    return [
+        to_read(session, referral, now=now, previous=earlier, concern_types=_concern_types(concerns))
+        for referral, concerns, earlier in rows
+    ], next_cursor
 
 
 def check_partner_agency(agreement: Agreement, agency: str, pointer: str) -> None:
