@@ -29,39 +29,28 @@ from safeguarding_kit.problems import problem_responses
 router = APIRouter(prefix="/api/v1/children", tags=["children"])
 
 
-def _child_bodies(
-    session: Session,
-    principal: Principal,
-    children: list[Child],
-    duplicates: dict[uuid.UUID, list[uuid.UUID]] | None = None,
-) -> list[ChildRead]:
-    """The answers about ``children``: their referral counts and, for callers who may see
-    every case, their possible duplicates (``duplicates`` when known), asked once for all
-    of them."""
+def _child_read(principal: Principal, child: Child, facts: service.ChildFacts) -> ChildRead:
+    """The answer about ``child`` with its ``facts``: other children's ids (its possible
+    duplicates) only for those who may see every case."""
+    body = ChildRead.model_validate(child, from_attributes=True)
+    body.referral_count = facts.referral_count
+    if sees_all_cases(principal):
+        body.possible_duplicate_ids = facts.possible_duplicate_ids
+    return body
+
+
+def _child_bodies(session: Session, principal: Principal, children: list[Child]) -> list[ChildRead]:
+    """The answers about ``children``, their facts asked once for all of them."""
     if not children:
         return []
-    # Other children's ids are only for those who may see every case.
-    shown = sees_all_cases(principal)
     facts = service.facts_about(
-        session, [child.id for child in children], duplicates=shown and duplicates is None
+        session, [child.id for child in children], duplicates=sees_all_cases(principal)
     )
-    bodies = []
-    for child in children:
-        body = ChildRead.model_validate(child, from_attributes=True)
-        body.referral_count = facts[child.id].referral_count
-        if shown:
-            body.possible_duplicate_ids = (
-                facts[child.id].possible_duplicate_ids if duplicates is None else duplicates[child.id]
-            )
-        bodies.append(body)
-    return bodies
+    return [_child_read(principal, child, facts[child.id]) for child in children]
 
 
-def _child_body(
-    session: Session, principal: Principal, child: Child, duplicates: list[uuid.UUID] | None = None
-) -> ChildRead:
-    known = None if duplicates is None else {child.id: duplicates}
-    [body] = _child_bodies(session, principal, [child], known)
+def _child_body(session: Session, principal: Principal, child: Child) -> ChildRead:
+    [body] = _child_bodies(session, principal, [child])
     return body
 
 
@@ -105,8 +94,10 @@ def register_child(
     def register() -> JSONResponse:
         registration = service.enrol_child(session, principal, details, outbox)
         # A new record is listed with those it may duplicate; a matched one with none.
-        duplicates: list[uuid.UUID] | None = None if registration.created else []
-        body = _child_body(session, principal, registration.child, duplicates)
+        child = registration.child
+        duplicates = registration.created and sees_all_cases(principal)
+        facts = service.facts_about(session, [child.id], duplicates=duplicates)[child.id]
+        body = _child_read(principal, child, facts)
         return _child_response(body, 201 if registration.created else 200)
 
     return once.answer(session, principal, details, register)
@@ -139,7 +130,9 @@ def list_children(
 def get_child(child_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> VersionedJSONResponse:
     """The record with its `ETag`; 404 if it does not exist or you may not see it."""
     return _child_response(
-        service.read_child(session, principal, child_id, lambda child: _child_body(session, principal, child))
+        service.read_child(
+            session, principal, child_id, lambda child, facts: _child_read(principal, child, facts)
+        )
     )
 
 

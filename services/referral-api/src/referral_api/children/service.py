@@ -4,12 +4,13 @@ updating under If-Match, and merging two records without losing history."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     and_,
     bindparam,
@@ -186,14 +187,26 @@ def enrol_child(
 
 
 def read_child(
-    session: Session, principal: Principal, child_id: uuid.UUID, answer: Callable[[Child], Answer]
+    session: Session,
+    principal: Principal,
+    child_id: uuid.UUID,
+    answer: Callable[[Child, ChildFacts], Answer],
 ) -> Answer:
-    """The ``answer`` about the child for the caller (break-glass grants count), made in
-    the read's transaction, and the read audited; commits."""
-    child = get_child(session, principal, child_id, break_glass=True)
+    """The ``answer`` about the child and its facts for the caller (break-glass grants
+    count), asked in one statement and made in the read's transaction; the read audited;
+    commits. Possible duplicates are asked only for those who may see every case."""
+    duplicates = sees_all_cases(principal)
+    rows = session.execute(
+        _RECORD_WITH_FACTS[duplicates].where(visible_children(principal, break_glass=True)),
+        {"children": [child_id]},
+    ).all()
+    if not rows:
+        _refuse_unseen(session, principal, child_id)
+    child = rows[0][0]
+    facts = _facts_from(rows)[child.id]
     note = break_glass_notes(session, principal, [child.id]).get(child.id)
     audit_trail.record(session, principal, "read", "child", child.id, child.id, detail=note)
-    made = answer(child)
+    made = answer(child, facts)
     audit_trail.commit_read(session)
     return made
 
@@ -234,11 +247,17 @@ def get_child(
         select(Child).where(Child.id == child_id, visible_children(principal, break_glass=break_glass))
     )
     if child is None:
-        if session.get(Child, child_id) is not None:  # exists, but not for this caller: audit the refusal
-            audit_trail.record(session, principal, "read", "child", child_id, child_id, outcome="denied")
-            session.commit()
-        raise ChildNotFound(f"There is no child {child_id} that you can see.")
+        _refuse_unseen(session, principal, child_id)
     return child
+
+
+def _refuse_unseen(session: Session, principal: Principal, child_id: uuid.UUID) -> NoReturn:
+    """:class:`ChildNotFound` for a child the caller may not see; if it exists, the refused
+    read is audited (and committed) first."""
+    if session.get(Child, child_id) is not None:
+        audit_trail.record(session, principal, "read", "child", child_id, child_id, outcome="denied")
+        session.commit()
+    raise ChildNotFound(f"There is no child {child_id} that you can see.")
 
 
 @dataclass(frozen=True)
@@ -249,22 +268,25 @@ class ChildFacts:
     possible_duplicate_ids: list[uuid.UUID]
 
 
-def _facts_of_children(*, duplicates: bool) -> Select[uuid.UUID, int, uuid.UUID | None]:
+def _facts_of_children(*, duplicates: bool, record: bool) -> Select[*tuple[Any, ...]]:
     # Built once, the children's ids bound at execution: building it (an alias, its join and
-    # cache key) cost more than running it.
+    # cache key) cost more than running it. A row per child and possible duplicate (none
+    # without ``duplicates``): the child's id (its record, with ``record``), its referral
+    # count, the duplicate's id or null.
     children = bindparam("children", expanding=True, type_=Child.id.type)
     referral_count = (
         select(func.count()).where(Referral.child_id == Child.id).correlate(Child).scalar_subquery()
     )
+    child = Child if record else Child.id
     if not duplicates:
-        return select(Child.id, referral_count, null()).where(Child.id.in_(children))
+        return select(child, referral_count, null()).where(Child.id.in_(children))
     other = aliased(Child)
     same_names = and_(other.name_key == Child.name_key, other.date_of_birth == Child.date_of_birth)
     same_number = and_(
         Child.nhs_number.is_not(None), Child.nhs_number != "", other.nhs_number == Child.nhs_number
     )
     return (
-        select(Child.id, referral_count, other.id)
+        select(child, referral_count, other.id)
         .outerjoin(
             other, and_(or_(same_names, same_number), other.id != Child.id, other.merged_into_id.is_(None))
         )
@@ -273,8 +295,20 @@ def _facts_of_children(*, duplicates: bool) -> Select[uuid.UUID, int, uuid.UUID 
     )
 
 
-_COUNTS_OF_CHILDREN = _facts_of_children(duplicates=False)
-_COUNTS_AND_DUPLICATES_OF_CHILDREN = _facts_of_children(duplicates=True)
+# By whether possible duplicates are asked.
+_FACTS_OF_CHILDREN = {asked: _facts_of_children(duplicates=asked, record=False) for asked in (False, True)}
+_RECORD_WITH_FACTS = {asked: _facts_of_children(duplicates=asked, record=True) for asked in (False, True)}
+
+
+def _facts_from(rows: Iterable[Row[*tuple[Any, ...]]]) -> dict[uuid.UUID, ChildFacts]:
+    """Each child's facts from the rows of a ``_facts_of_children`` statement."""
+    facts: dict[uuid.UUID, ChildFacts] = {}
+    for child, referral_count, duplicate_id in rows:
+        child_id = child.id if isinstance(child, Child) else child
+        found = facts.setdefault(child_id, ChildFacts(int(referral_count), []))
+        if duplicate_id is not None:
+            found.possible_duplicate_ids.append(duplicate_id)
+    return facts
 
 
 def facts_about(
@@ -284,14 +318,7 @@ def facts_about(
     have been about them and, with ``duplicates``, the other unmerged records with the same
     names and date of birth, or the same NHS number (registered with other details): the
     hub's duplicate-review list, oldest first. One query for a page."""
-    counts: dict[uuid.UUID, int] = {}
-    found: dict[uuid.UUID, list[uuid.UUID]] = {child_id: [] for child_id in child_ids}
-    statement = _COUNTS_AND_DUPLICATES_OF_CHILDREN if duplicates else _COUNTS_OF_CHILDREN
-    for child_id, referral_count, duplicate_id in session.execute(statement, {"children": child_ids}):
-        counts[child_id] = int(referral_count)
-        if duplicate_id is not None:
-            found[child_id].append(duplicate_id)
-    return {child_id: ChildFacts(counts.get(child_id, 0), found[child_id]) for child_id in child_ids}
+    return _facts_from(session.execute(_FACTS_OF_CHILDREN[duplicates], {"children": child_ids}))
 
 
 def update_child(
