@@ -19,7 +19,19 @@ import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
 from pydantic import AfterValidator, AwareDatetime
-from sqlalchemy import DateTime, Dialect, Engine, Enum, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Dialect,
+    Engine,
+    Enum,
+    MetaData,
+    Select,
+    TypeDecorator,
+    create_engine,
+    event,
+    true,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -183,6 +195,14 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def restricted(stmt: Select[*tuple[Any, ...]], condition: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    """``stmt`` restricted to the rows meeting ``condition`` (who may see what, say); ``stmt``
+    itself when the condition is ``true()`` and restricts nothing. A statement built once
+    then stays the same object, whose cache key SQLAlchemy works out once: for a new one it
+    walks the whole statement again on every execution."""
+    return stmt if condition is true() else stmt.where(condition)
 
 
 def utc_now() -> datetime:

@@ -9,12 +9,13 @@ import base64
 import binascii
 import json
 import uuid
+import weakref
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Query, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Integer, Select, and_, bindparam, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from safeguarding_kit.problems import FieldError, InvalidCursor, Problem
@@ -157,6 +158,32 @@ def paginate_by_position(
     )
 
 
+# A statement's page query (ordered by its key and id, the limit bound at execution), made
+# once per statement object. For a list whose statement was built once and restricted by
+# nothing (see safeguarding_kit.db.restricted), each first page then runs the same query
+# object, whose cache key SQLAlchemy works out once; a new query object costs a walk of its
+# whole tree on every execution.
+_PAGE_LIMIT = "pagination_limit"
+_PAGE_QUERIES: weakref.WeakKeyDictionary[Select[*tuple[Any, ...]], dict[tuple[str, str, bool], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _page_query(
+    stmt: Select[*tuple[Any, ...]],
+    key: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[uuid.UUID],
+    *,
+    ascending: bool,
+) -> Select[*tuple[Any, ...]]:
+    queries = _PAGE_QUERIES.setdefault(stmt, {})
+    made = queries.get(ordering := (key.key, id_column.key, ascending))
+    if made is None:
+        order = (key.asc(), id_column.asc()) if ascending else (key.desc(), id_column.desc())
+        made = queries[ordering] = stmt.order_by(*order).limit(bindparam(_PAGE_LIMIT, type_=Integer))
+    return made
+
+
 def _keyset(
     session: Session,
     stmt: Select[*tuple[Any, ...]],
@@ -177,9 +204,10 @@ def _keyset(
             stmt = stmt.where(or_(key > after_key, and_(key == after_key, id_column > after_id)))
         else:
             stmt = stmt.where(or_(key < after_key, and_(key == after_key, id_column < after_id)))
-    order = (key.asc(), id_column.asc()) if ascending else (key.desc(), id_column.desc())
-    page = stmt.order_by(*order).limit(limit + 1)
-    rows: list[Any] = list(session.execute(page)) if whole_rows else list(session.scalars(page))
+    page, one_more = _page_query(stmt, key, id_column, ascending=ascending), {_PAGE_LIMIT: limit + 1}
+    rows: list[Any] = (
+        list(session.execute(page, one_more)) if whole_rows else list(session.scalars(page, one_more))
+    )
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]

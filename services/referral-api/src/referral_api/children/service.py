@@ -39,6 +39,7 @@ from referral_api.database import Base
 from referral_api.referrals.models import Referral
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import check_if_match
+from safeguarding_kit.db import restricted
 from safeguarding_kit.events import Outbox
 from safeguarding_kit.pagination import paginate
 from safeguarding_kit.problems import NotFound, Problem
@@ -197,7 +198,7 @@ def read_child(
     commits. Possible duplicates are asked only for those who may see every case."""
     duplicates = sees_all_cases(principal)
     rows = session.execute(
-        _RECORD_WITH_FACTS[duplicates].where(visible_children(principal, break_glass=True)),
+        restricted(_RECORD_WITH_FACTS[duplicates], visible_children(principal, break_glass=True)),
         {"children": [child_id]},
     ).all()
     if not rows:

@@ -46,7 +46,7 @@ from referral_api.referrals.workflow import DECISIONS, PERMISSION_FOR, can_trans
 from referral_api.stats.dimensions import age_band, age_on, reporting_day, reporting_periods
 from safeguarding_kit.auth.principal import AgencyType, Principal
 from safeguarding_kit.concurrency import check_if_match
-from safeguarding_kit.db import utc_now
+from safeguarding_kit.db import restricted, utc_now
 from safeguarding_kit.events import Outbox
 from safeguarding_kit.idempotency import (
     StoredResponse,
@@ -496,7 +496,7 @@ def list_referrals(
     overdue_only: bool = False,
 ) -> tuple[list[ReferralRead], str | None]:
     """Referrals the caller may see, newest first, one page at a time; each read audited."""
-    stmt = _LISTED_REFERRALS.where(visible_referrals(principal, break_glass=True))
+    stmt = restricted(_LISTED_REFERRALS, visible_referrals(principal, break_glass=True))
     if filters.status is not None:
         stmt = stmt.where(Referral.status == filters.status)
     if filters.concern_type is not None:
