@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -33,6 +34,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Stable constraint names, identical on SQLite and PostgreSQL, so migrations can
@@ -100,17 +102,53 @@ def keep_sqlite_file_private(url: str) -> None:
 POOL_SIZE = 15
 
 
-def create_db_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
+# A pooled connection back in the pool for longer than this is pinged before it is used
+# again; one back a moment ago is used as it is (see ping_connections_idle_for).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def ping_connections_idle_for(engine: Engine, seconds: float) -> None:
+    """Check a pooled connection before use once it has been idle for ``seconds``: a server
+    restarted or a connection dropped meanwhile is found then, and the pool opens a new one
+    in its place (up to three tries) before the request sees it. SQLAlchemy's
+    ``pool_pre_ping`` pings on every checkout: under load, one round trip in five of a read,
+    on connections in use a moment before. A connection that dies in use, or between two
+    requests a moment apart, fails that request (503, retry), and SQLAlchemy then replaces
+    every connection the pool holds (its optimistic disconnect handling)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # A connection just opened has no idle time: its info goes with the one it replaced.
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the pooled connection was dropped while idle") from exc
+
+
+_IDLE_SINCE = "safeguarding_kit.idle_since"
+
+
+def create_db_engine(
+    url: str, *, pool_size: int = POOL_SIZE, ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS
+) -> Engine:
     """An engine for SQLite (foreign keys on, WAL, busy timeout; the file its owner's
     only) or PostgreSQL, opening up to ``pool_size`` connections, as they are needed, and
-    keeping each one it opens (one more is waited for, up to 10 s)."""
+    keeping each one it opens (one more is waited for, up to 10 s); a connection idle for
+    ``ping_after_idle_seconds`` is checked before it is used again."""
     url = normalise_url(url)
     # hide_parameters: a failed statement's error (and so a log line) never holds the values
     # it carried, such as a child's name. No overflow: a pool's overflow connections are
     # closed as they come back while the pool holds its size idle, so a load just above the
     # size opens and closes a connection every few requests (a new PostgreSQL backend each
     # time, which cost more CPU than the reads themselves).
-    kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    kwargs: dict[str, Any] = {"hide_parameters": True}
     pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": 10}
     if url.startswith("sqlite"):
         keep_sqlite_file_private(url)
@@ -128,8 +166,10 @@ def create_db_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
-        return engine
-    return create_engine(url, **kwargs, **pool)
+    else:
+        engine = create_engine(url, **kwargs, **pool)
+    ping_connections_idle_for(engine, ping_after_idle_seconds)
+    return engine
 
 
 class Database:
