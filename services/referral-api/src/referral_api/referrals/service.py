@@ -6,7 +6,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -165,33 +177,11 @@ def load_concerns(session: Session, referrals: list[Referral]) -> None:
         set_committed_value(referral, "concerns", found[referral.id])
 
 
-def _earlier_referrals() -> Select[uuid.UUID, int]:
-    # Built once, its lists given at execution (every list read asks it).
-    earlier = (
-        func.count().over(partition_by=Referral.child_id, order_by=(Referral.received_at, Referral.id)) - 1
-    ).label("earlier")
-    children = bindparam("children", expanding=True, type_=Referral.child_id.type)
-    ranked = select(Referral.id, earlier).where(Referral.child_id.in_(children)).subquery()
-    wanted = bindparam("referrals", expanding=True, type_=Referral.id.type)
-    return select(ranked.c.id, ranked.c.earlier).where(ranked.c.id.in_(wanted))
-
-
-_EARLIER_REFERRALS = _earlier_referrals()
-
-
-def _listed_referrals() -> Select[Referral, str | None, int]:
-    # Each referral with its concerns and the number of referrals about its child before it
-    # (in (received_at, id) order, as _EARLIER_REFERRALS counts them), all in the page's
-    # one statement: asked apart, they were two more round trips a page. Built once; each
-    # list adds who may see what and its filters.
-    concerns = (
-        select(func.aggregate_strings(ReferralConcern.concern_type, ","))
-        .where(ReferralConcern.referral_id == Referral.id)
-        .correlate(Referral)
-        .scalar_subquery()
-    )
+def _earlier_referrals() -> ScalarSelect[int]:
+    # The number of referrals about a referral's child received before it, in (received_at,
+    # id) order so that two received at the same instant come one after the other.
     before = aliased(Referral)
-    earlier = (
+    return (
         select(func.count())
         .select_from(before)
         .where(
@@ -204,7 +194,26 @@ def _listed_referrals() -> Select[Referral, str | None, int]:
         .correlate(Referral)
         .scalar_subquery()
     )
-    return select(Referral, concerns, earlier)
+
+
+_EARLIER_REFERRALS = _earlier_referrals()
+# Built once, the referral given at execution.
+_EARLIER_REFERRALS_OF_ONE = (
+    select(_EARLIER_REFERRALS).select_from(Referral).where(Referral.id == bindparam("referral"))
+)
+
+
+def _listed_referrals() -> Select[Referral, str | None, int]:
+    # Each referral with its concerns and its number of earlier referrals, all in the page's
+    # one statement: asked apart, they were two more round trips a page. Built once; each
+    # list adds who may see what and its filters.
+    concerns = (
+        select(func.aggregate_strings(ReferralConcern.concern_type, ","))
+        .where(ReferralConcern.referral_id == Referral.id)
+        .correlate(Referral)
+        .scalar_subquery()
+    )
+    return select(Referral, concerns, _EARLIER_REFERRALS)
 
 
 _LISTED_REFERRALS = _listed_referrals()
@@ -216,16 +225,10 @@ def _concern_types(listed: str | None) -> list[ConcernType]:
     return sorted(ConcernType(kind) for kind in listed.split(",")) if listed else []
 
 
-def previous_referral_counts(session: Session, referrals: list[Referral]) -> dict[uuid.UUID, int]:
-    """For each referral, how many referrals about the same child came before it: one
-    windowed query for a whole page."""
-    if not referrals:
-        return {}
-    rows = session.execute(
-        _EARLIER_REFERRALS,
-        {"children": list({r.child_id for r in referrals}), "referrals": [r.id for r in referrals]},
-    ).all()
-    return {row.id: int(row.earlier) for row in rows}
+def previous_referral_count(session: Session, referral: Referral) -> int:
+    """How many referrals about the same child came before ``referral`` (as a list counts
+    them with each referral it lists)."""
+    return int(session.scalar(_EARLIER_REFERRALS_OF_ONE, {"referral": referral.id}) or 0)
 
 
 def to_read(
@@ -274,9 +277,7 @@ def to_read(
         first_contact_at=referral.first_contact_at,
         allocation=allocation,
         signposted_to=referral.signposted_to,
-        previous_referrals=previous
-        if previous is not None
-        else previous_referral_counts(session, [referral]).get(referral.id, 0),
+        previous_referrals=previous if previous is not None else previous_referral_count(session, referral),
         migrated=referral.migrated,
         version=referral.row_version,
     )
