@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -142,6 +143,43 @@ def test_a_child_s_events_wait_behind_an_undelivered_earlier_one(outbox):
     relay_once(database, tables, client, SECRET, "test")
     order = [e["id"] for e in receiver.received]
     assert order == [str(other), str(first), str(second)]
+
+
+def test_a_relay_pass_records_every_outcome_in_one_statement(outbox):
+    """Three children's deliveries in one pass, one refused: each row gets its own outcome,
+    written by one UPDATE for the pass (values as parameters, not a statement per row)."""
+    database, tables = outbox
+    refused_child = "child-2"
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500 if json.loads(request.content)["subject"] == refused_child else 204)
+
+    for child in ("child-1", refused_child, "child-3"):
+        emit_referral(database, tables, child)
+    updates: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("UPDATE outbox_deliveries"):
+            updates.append(statement)
+
+    sqlalchemy_event.listen(database.engine, "before_cursor_execute", remember)
+    try:
+        client = httpx.Client(transport=httpx.MockTransport(receiver))
+        assert relay_once(database, tables, client, SECRET, "test") == 2
+    finally:
+        sqlalchemy_event.remove(database.engine, "before_cursor_execute", remember)
+    assert len(updates) == 1
+    with database.sessions() as session:
+        rows = session.execute(
+            select(
+                tables.deliveries.c.subject, tables.deliveries.c.status, tables.deliveries.c.attempts
+            ).order_by(tables.deliveries.c.subject)
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("child-1", "delivered", 1),
+        ("child-2", PENDING, 1),
+        ("child-3", "delivered", 1),
+    ]
 
 
 def test_a_receiver_answering_500_is_retried_with_back_off_then_dead_lettered(outbox):

@@ -10,6 +10,7 @@ and ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">``.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -38,7 +39,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Update,
     Uuid,
+    bindparam,
     func,
     insert,
     literal_column,
@@ -47,6 +50,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert, ReturningInsert
 from starlette.concurrency import run_in_threadpool
 
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
@@ -156,6 +160,29 @@ def event_tables(metadata: MetaData) -> EventTables:
     return EventTables(events, deliveries, inbox, webhook_endpoints)
 
 
+@dataclass(frozen=True)
+class _EventStatements:
+    insert_event: ReturningInsert[tuple[int]]
+    insert_deliveries: Insert
+    record_outcome: Update
+
+
+@functools.cache
+def _statements(tables: EventTables) -> _EventStatements:
+    """The outbox's writes, built once per service: each event and each relay pass gives
+    only their values (a statement built per call is keyed and looked up afresh each time)."""
+    d = tables.deliveries
+    return _EventStatements(
+        insert_event=insert(tables.events).returning(tables.events.c.seq),
+        insert_deliveries=insert(d),
+        # Every outcome sets every column it may change (see _outcome), so one pass's outcomes
+        # go in one executemany.
+        record_outcome=update(d)
+        .where(d.c.id == bindparam("b_delivery_id"))
+        .values({column: bindparam(column) for column in OUTCOME_COLUMNS}),
+    )
+
+
 PartnerAudience = Callable[[Session, Principal, str], bool]
 """Whether a partner agency (as a case-working principal) may see the record the event is
 about (its subject, a child's id): a service's own access rules, asked at emit time."""
@@ -214,9 +241,11 @@ def emit(
     says their agency may see the subject; without it, partners get nothing."""
     event_id = uuid.uuid4()
     now = occurred_at or utc_now()
-    # Values go as execution parameters, so each statement is compiled once per process.
+    # Values go as execution parameters to statements built once (_statements), so no
+    # statement is built, keyed or compiled per event.
+    statements = _statements(tables)
     seq = session.scalar(
-        insert(tables.events).returning(tables.events.c.seq),
+        statements.insert_event,
         {
             "id": event_id,
             "type": type,
@@ -241,7 +270,7 @@ def emit(
             and partner_audience(session, webhook_principal(endpoint, agreement), subject)
         ]
     if deliveries:
-        session.execute(insert(tables.deliveries), deliveries)
+        session.execute(statements.insert_deliveries, deliveries)
     return event_id
 
 
@@ -304,6 +333,8 @@ def backoff(attempts: int, policy: RelayPolicy = RelayPolicy()) -> timedelta:
     return timedelta(seconds=min(seconds, policy.backoff_cap_seconds))
 
 
+# What a relay pass writes on a delivery it tried.
+OUTCOME_COLUMNS = ("status", "attempts", "last_error", "delivered_at", "next_attempt_at")
 # The most due deliveries one pass of the relay reads, sends and records.
 DUE_BATCH = 50
 # Passes a relay thread makes in a row while each finds a full batch, before it looks
@@ -445,17 +476,26 @@ def gives_up(row: Any, failure: Undelivered, attempts: int, policy: RelayPolicy)
 def _outcome(
     client: httpx.Client, secret: str, service: str, policy: RelayPolicy, row: Any, now: datetime
 ) -> dict[str, Any]:
-    """Send one due delivery; what to write on its row afterwards."""
+    """Send one due delivery; what to write on its row afterwards (every column of
+    ``OUTCOME_COLUMNS``, those it leaves as they were included)."""
+    unchanged = {"attempts": row.attempts, "next_attempt_at": row.next_attempt_at, "delivered_at": None}
     if row.endpoint_id is not None and not row.endpoint_active:
-        return {"status": DEAD, "last_error": "the webhook endpoint was removed"}
+        return {**unchanged, "status": DEAD, "last_error": "the webhook endpoint was removed"}
     failure = deliver(client, secret, row, private_addresses_allowed=policy.private_addresses_allowed)
+    attempts = row.attempts + 1
     if failure is None:
         EVENTS.labels(service, "delivered").inc()
-        return {"status": DELIVERED, "delivered_at": now, "attempts": row.attempts + 1, "last_error": None}
-    attempts = row.attempts + 1
+        return {
+            **unchanged,
+            "status": DELIVERED,
+            "delivered_at": now,
+            "attempts": attempts,
+            "last_error": None,
+        }
     dead = gives_up(row, failure, attempts, policy)
     EVENTS.labels(service, "dead" if dead else "failed").inc()
     return {
+        **unchanged,
         "attempts": attempts,
         "last_error": failure.reason,
         "status": DEAD if dead else PENDING,
@@ -491,9 +531,13 @@ def relay_once(
             return _outcome(client, secret, service, policy, row, now)
 
         outcomes = list(senders.map(send, due) if senders is not None else map(send, due))
-        for row, values in zip(due, outcomes, strict=True):
+        if outcomes:
             session.execute(
-                update(tables.deliveries).where(tables.deliveries.c.id == row.delivery_id).values(**values)
+                _statements(tables).record_outcome,
+                [
+                    {"b_delivery_id": row.delivery_id, **values}
+                    for row, values in zip(due, outcomes, strict=True)
+                ],
             )
         session.commit()
     return sum(1 for values in outcomes if values["status"] == DELIVERED)
@@ -709,8 +753,9 @@ class Outbox:
         return self.emit(session, data.event_type, data.subject(), data.as_data())
 
 
-def get_outbox(request: Request) -> Outbox:
-    """The app's outbox (FastAPI dependency)."""
+async def get_outbox(request: Request) -> Outbox:
+    """The app's outbox (FastAPI dependency; a coroutine: it waits on nothing, and a plain
+    function would be run in a worker thread on every request that writes)."""
     outbox: Outbox = request.app.state.outbox
     return outbox
 
