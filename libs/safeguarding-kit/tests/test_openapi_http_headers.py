@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
@@ -24,11 +25,11 @@ def _spec(*operations: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("if_match", [None, "*", '"2", *'])
 def test_the_if_match_dependency_refuses_a_missing_or_unspecific_etag_with_428(if_match: str | None) -> None:
     with pytest.raises(PreconditionRequired):
-        if_match_required(if_match)
+        asyncio.run(if_match_required(if_match))
 
 
 def test_the_if_match_dependency_gives_a_specific_etag_on() -> None:
-    assert if_match_required('"3"') == '"3"'
+    assert asyncio.run(if_match_required('"3"')) == '"3"'
 
 
 def test_a_versioned_answer_carries_its_etag_and_a_201_must_say_where_the_record_is() -> None:

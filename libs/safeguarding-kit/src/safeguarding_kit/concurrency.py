@@ -51,7 +51,7 @@ _IF_MATCH_MISSING = (
 )
 
 
-def if_match_required(
+async def if_match_required(
     if_match: Annotated[str | None, Header(alias=IF_MATCH, description=_IF_MATCH_HELP)] = None,
 ) -> str:
     """The caller's ``If-Match``, refused with 428 before anything is read when it is missing

@@ -250,7 +250,7 @@ class InvalidRange(Problem):
     status, slug, title = 422, "invalid-range", "Date range not possible"
 
 
-def figure_window(
+async def figure_window(
     principal: FigureReader, period: PeriodParam = None, start: FromParam = None, end: ToParam = None
 ) -> Window:
     """The window a figure request covers (:func:`safeguarding_kit.periods.reporting_window`),

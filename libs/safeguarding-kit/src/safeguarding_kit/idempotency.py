@@ -402,7 +402,7 @@ class OncePerKey:
         return made[0] if made else cast(R, stored.to_response())
 
 
-def once_per_key(request: Request, key: IdempotencyKeyHeader = None) -> OncePerKey:
+async def once_per_key(request: Request, key: IdempotencyKeyHeader = None) -> OncePerKey:
     """FastAPI dependency of an operation that honours ``Idempotency-Key``; the service's
     table is ``app.state.idempotency_keys``."""
     route = request.scope.get("route")

@@ -12,7 +12,7 @@ from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.partnership.policy import Permission, requires
 
 
-def meetings_settings(request: Request) -> MeetingsSettings:
+async def meetings_settings(request: Request) -> MeetingsSettings:
     settings = request.app.state.settings
     assert isinstance(settings, MeetingsSettings)
     return settings

@@ -13,7 +13,7 @@ from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.partnership.policy import Permission, requires
 
 
-def risk_settings(request: Request) -> RiskSettings:
+async def risk_settings(request: Request) -> RiskSettings:
     settings = request.app.state.settings
     assert isinstance(settings, RiskSettings)
     return settings

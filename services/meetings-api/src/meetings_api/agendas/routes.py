@@ -41,12 +41,12 @@ def _service_lists(request: Request, base_url: str, service: str) -> ServiceList
     return ServiceLists(client, base_url=base_url, service=service, bearer_token=bearer_token(request))
 
 
-def risk_client(request: Request, settings: Settings) -> RiskClient:
+async def risk_client(request: Request, settings: Settings) -> RiskClient:
     """The risk service, asked with the caller's own token."""
     return HttpRiskClient(_service_lists(request, str(settings.risk_api_url), "risk service"))
 
 
-def referral_client(request: Request, settings: Settings) -> ReferralClient:
+async def referral_client(request: Request, settings: Settings) -> ReferralClient:
     """The referral service, asked with the caller's own token."""
     return HttpReferralClient(_service_lists(request, str(settings.referral_api_url), "referral service"))
 

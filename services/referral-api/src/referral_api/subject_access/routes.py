@@ -49,7 +49,7 @@ HTML_EXAMPLE = "\n".join(
 )
 
 
-def child_extracts(request: Request) -> ChildExtracts:
+async def child_extracts(request: Request) -> ChildExtracts:
     """The risk and meetings services' extracts, asked with the caller's own token."""
     upstream: UpstreamServices = request.app.state.subject_access_upstream
     return upstream.for_caller(bearer_token(request))
