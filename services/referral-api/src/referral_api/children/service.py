@@ -145,7 +145,9 @@ def register_child(session: Session, principal: Principal, details: ChildDetails
 
     A known NHS number with another date of birth or family name is answered exactly
     as an unknown one (a new record of what the caller sent), never refused: the answer
-    tells the caller nothing about which children the hub knows. Does not commit."""
+    tells the caller nothing about which children the hub knows. Does not commit, nor
+    flush: a new record (its id set here) is written by the caller's next flush, with
+    whatever else the caller adds, in one round of the unit of work."""
     key = name_key(details.given_name, details.family_name)
     if details.nhs_number:
         holders: dict[uuid.UUID, Child] = {}
@@ -159,9 +161,8 @@ def register_child(session: Session, principal: Principal, details: ChildDetails
             return ChildRegistration(child=matching[0], created=False)
         if holders and sees_all_cases(principal):  # the hub's own teams trust the number
             return ChildRegistration(child=next(iter(holders.values())), created=False)
-    child = Child(**details.model_dump(), name_key=key, created_by_agency=principal.agency)
+    child = Child(id=uuid.uuid4(), **details.model_dump(), name_key=key, created_by_agency=principal.agency)
     session.add(child)
-    session.flush()
     return ChildRegistration(child=child, created=True)
 
 

@@ -390,8 +390,9 @@ def new_referral(
 
 
 def flush_new_referral(session: Session, referral: Referral) -> None:
-    """Flush a new referral before anything else (linking a new child flushes too): the
-    agency's source_reference is unique, and a reused one must be the documented 409."""
+    """Flush a new referral (with a child registered for it) before anything else (linking
+    the child flushes too): the agency's source_reference is unique, and a reused one must
+    be the documented 409."""
     try:
         session.flush()
     except IntegrityError as exc:
