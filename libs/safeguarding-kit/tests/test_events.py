@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from safeguarding_kit import outbound_urls
+from safeguarding_kit.cloudevents import CLOUDEVENTS_BATCH_JSON
 from safeguarding_kit.db import Database, service_metadata, utc_now
 from safeguarding_kit.events import (
     DEAD,
@@ -73,8 +74,23 @@ class Receiver:
             return httpx.Response(401)
         if self.failing:
             return httpx.Response(500)
-        self.received.append(json.loads(request.content))
+        self.received.extend(events_sent(request))
+        return applied(request)
+
+
+def events_sent(request: httpx.Request) -> list[dict[str, Any]]:
+    """The events a relay's request carries: one, or a batch of several lanes' events."""
+    sent = json.loads(request.content)
+    return sent if request.headers["content-type"] == CLOUDEVENTS_BATCH_JSON else [sent]
+
+
+def applied(request: httpx.Request) -> httpx.Response:
+    """A platform service's answer to a request whose every event it applied."""
+    if request.headers["content-type"] != CLOUDEVENTS_BATCH_JSON:
         return httpx.Response(204)
+    return httpx.Response(
+        200, json={"results": [{"id": e["id"], "status": 204} for e in events_sent(request)]}
+    )
 
 
 def emit_referral(database: Database, tables: EventTables, child: str) -> uuid.UUID:
@@ -145,14 +161,24 @@ def test_a_child_s_events_wait_behind_an_undelivered_earlier_one(outbox):
     assert order == [str(other), str(first), str(second)]
 
 
-def test_a_relay_pass_records_every_outcome_in_one_statement(outbox):
-    """Three children's deliveries in one pass, one refused: each row gets its own outcome,
-    written by one UPDATE for the pass (values as parameters, not a statement per row)."""
+def test_a_relay_pass_sends_a_service_its_due_events_together_and_records_each_outcome(outbox):
+    """Three children's deliveries in one pass go to the service in one request, in order;
+    it refuses one: each row gets its own outcome, written by one UPDATE for the pass
+    (values as parameters, not a statement per row)."""
     database, tables = outbox
     refused_child = "child-2"
+    requests: list[list[str]] = []
 
     def receiver(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(500 if json.loads(request.content)["subject"] == refused_child else 204)
+        assert request.headers["content-type"] == CLOUDEVENTS_BATCH_JSON
+        assert verify_signature(SECRET, request.headers, request.content)
+        events = json.loads(request.content)
+        requests.append([event["subject"] for event in events])
+        results = [
+            {"id": event["id"], "status": 422 if event["subject"] == refused_child else 204}
+            for event in events
+        ]
+        return httpx.Response(200, json={"results": results})
 
     for child in ("child-1", refused_child, "child-3"):
         emit_referral(database, tables, child)
@@ -168,6 +194,7 @@ def test_a_relay_pass_records_every_outcome_in_one_statement(outbox):
         assert relay_once(database, tables, client, SECRET, "test") == 2
     finally:
         sqlalchemy_event.remove(database.engine, "before_cursor_execute", remember)
+    assert requests == [["child-1", "child-2", "child-3"]]
     assert len(updates) == 1
     with database.sessions() as session:
         rows = session.execute(
@@ -180,6 +207,25 @@ def test_a_relay_pass_records_every_outcome_in_one_statement(outbox):
         ("child-2", PENDING, 1),
         ("child-3", "delivered", 1),
     ]
+
+
+def test_a_service_that_takes_one_event_at_a_time_gets_a_refused_batch_one_by_one(outbox):
+    """An older release of a service during an upgrade answers a batch 400 (not one event):
+    the pass sends it the same events one at a time, and nothing is refused for its form."""
+    database, tables = outbox
+    singles: list[str] = []
+
+    def older_release(request: httpx.Request) -> httpx.Response:
+        if request.headers["content-type"] == CLOUDEVENTS_BATCH_JSON:
+            return httpx.Response(400)
+        singles.append(json.loads(request.content)["subject"])
+        return httpx.Response(204)
+
+    for child in ("child-1", "child-2"):
+        emit_referral(database, tables, child)
+    client = httpx.Client(transport=httpx.MockTransport(older_release))
+    assert relay_once(database, tables, client, SECRET, "test") == 2
+    assert singles == ["child-1", "child-2"]
 
 
 def test_a_receiver_answering_500_is_retried_with_back_off_then_dead_lettered(outbox):
@@ -323,8 +369,8 @@ def test_the_service_can_write_while_the_relay_waits_on_a_receiver(outbox):
                     data={},
                 )
                 session.commit()
-            writes_during_sends.append(json.loads(request.content)["subject"])
-        return httpx.Response(204)
+            writes_during_sends.extend(event["subject"] for event in events_sent(request))
+        return applied(request)
 
     client = httpx.Client(transport=httpx.MockTransport(slow_receiver))
     assert relay_once(database, tables, client, SECRET, "test") == 3

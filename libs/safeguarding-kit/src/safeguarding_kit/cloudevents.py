@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
+# Several events in one body, a JSON array of them (CloudEvents JSON format, batch mode).
+CLOUDEVENTS_BATCH_JSON = "application/cloudevents-batch+json"
 
 
 class EventData(BaseModel, ABC):

@@ -26,6 +26,7 @@ from typing import Annotated, Any, cast
 
 import httpx
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import Counter, Gauge
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from sqlalchemy import (
@@ -55,7 +56,7 @@ from starlette.concurrency import run_in_threadpool
 
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.background import repeating
-from safeguarding_kit.cloudevents import CLOUDEVENTS_JSON, CloudEvent, EventData
+from safeguarding_kit.cloudevents import CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, CloudEvent, EventData
 from safeguarding_kit.db import Database, UtcDateTime, utc_now
 from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
 from safeguarding_kit.partnership.agreement import Agreement
@@ -321,7 +322,7 @@ class RelayPolicy:
     backoff_base_seconds: float = 1.0
     backoff_cap_seconds: float = 300.0
     private_addresses_allowed: bool = False
-    # Deliveries sent side by side by a relay thread (each to a lane of its own).
+    # Requests sent side by side by a relay thread (see relay_once).
     concurrent_sends: int = 8
 
 
@@ -335,6 +336,8 @@ def backoff(attempts: int, policy: RelayPolicy = RelayPolicy()) -> timedelta:
 
 # What a relay pass writes on a delivery it tried.
 OUTCOME_COLUMNS = ("status", "attempts", "last_error", "delivered_at", "next_attempt_at")
+# The most events one request to a platform service carries (a relay pass reads fewer).
+MAX_BATCH = 100
 # The most due deliveries one pass of the relay reads, sends and records.
 DUE_BATCH = 50
 # Passes a relay thread makes in a row while each finds a full batch, before it looks
@@ -441,24 +444,35 @@ def deliver(
             extensions = {"sni_hostname": url.raw_host.decode("ascii")}
             url = url.copy_with(host=str(address))
     body = delivery_body(cloud_event(row))
-    stamp = int(time.time())
-    message_id = f"{row.event_id}:{row.subscriber}"
-    headers = {
-        "content-type": CLOUDEVENTS_JSON,
-        WEBHOOK_ID: message_id,
-        WEBHOOK_TIMESTAMP: str(stamp),
-        WEBHOOK_SIGNATURE: sign(secret, message_id, stamp, body),
-        **pinned,
-    }
+    headers = {**signed_headers(secret, f"{row.event_id}:{row.subscriber}", body, CLOUDEVENTS_JSON), **pinned}
     try:
         response = client.post(url, content=body, headers=headers, extensions=extensions)
     except httpx.HTTPError as exc:
-        return Undelivered(type(exc).__name__, receiver_unreachable=isinstance(exc, httpx.TransportError))
+        return _unsent(exc)
     if 200 <= response.status_code < 300:
         return None
-    return Undelivered(
-        f"HTTP {response.status_code}", receiver_unreachable=response.status_code in UNREACHABLE_STATUSES
-    )
+    return _refused(response.status_code)
+
+
+def signed_headers(secret: str, message_id: str, body: bytes, content_type: str) -> dict[str, str]:
+    """The headers of a delivery whose body is ``body``, signed the Standard Webhooks way."""
+    stamp = int(time.time())
+    return {
+        "content-type": content_type,
+        WEBHOOK_ID: message_id,
+        WEBHOOK_TIMESTAMP: str(stamp),
+        WEBHOOK_SIGNATURE: sign(secret, message_id, stamp, body),
+    }
+
+
+def _unsent(exc: httpx.HTTPError) -> Undelivered:
+    """A delivery whose request failed: the receiver unreached if it never answered."""
+    return Undelivered(type(exc).__name__, receiver_unreachable=isinstance(exc, httpx.TransportError))
+
+
+def _refused(status: int) -> Undelivered:
+    """A delivery the receiver answered ``status`` (a 502, 503 or 504: not reached)."""
+    return Undelivered(f"HTTP {status}", receiver_unreachable=status in UNREACHABLE_STATUSES)
 
 
 def gives_up(row: Any, failure: Undelivered, attempts: int, policy: RelayPolicy) -> bool:
@@ -473,15 +487,58 @@ def gives_up(row: Any, failure: Undelivered, attempts: int, policy: RelayPolicy)
     return row.endpoint_id is not None or not failure.receiver_unreachable
 
 
-def _outcome(
-    client: httpx.Client, secret: str, service: str, policy: RelayPolicy, row: Any, now: datetime
+def deliver_batch(client: httpx.Client, secret: str, rows: list[Any]) -> list[Undelivered | None]:
+    """Send deliveries of several lanes to one of the platform's own services in one request
+    (CloudEvents batch mode: a JSON array, signed as one body); for each, None if it was
+    applied, else why not. The receiver applies them in the order given and answers 200
+    with each one's status (``events_router``); one alone goes as a single event. A
+    receiver that takes one event at a time (an older release during an upgrade, which
+    answers a batch 400) gets them one by one instead: nothing is refused for its form."""
+    if len(rows) == 1:
+        return [deliver(client, secret, rows[0])]
+    body = json.dumps([cloud_event(row) for row in rows], separators=(",", ":")).encode()
+    message_id = f"batch:{uuid.uuid4()}:{rows[0].subscriber}"
+    try:
+        response = client.post(
+            rows[0].url,
+            content=body,
+            headers=signed_headers(secret, message_id, body, CLOUDEVENTS_BATCH_JSON),
+        )
+    except httpx.HTTPError as exc:
+        return [_unsent(exc)] * len(rows)
+    if response.status_code == 400:
+        return [deliver(client, secret, row) for row in rows]
+    if response.status_code != 200:
+        return [_refused(response.status_code)] * len(rows)
+    statuses = _batch_statuses(response, rows)
+    if statuses is None:
+        return [Undelivered("the batch's answer does not account for each event", False)] * len(rows)
+    return [None if 200 <= status < 300 else _refused(status) for status in statuses]
+
+
+def _batch_statuses(response: httpx.Response, rows: list[Any]) -> list[int] | None:
+    """Each event's status in a batch's answer, in the order sent; None unless the answer
+    names every event sent, in that order, with a status."""
+    try:
+        results = response.json()["results"]
+        ids = [str(result["id"]) for result in results]
+        statuses = [int(result["status"]) for result in results]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return statuses if ids == [str(row.event_id) for row in rows] else None
+
+
+def _as_it_was(row: Any) -> dict[str, Any]:
+    """The columns of ``OUTCOME_COLUMNS`` an outcome may leave as they were: each outcome
+    sets them all, so that a pass's outcomes are written by one statement."""
+    return {"attempts": row.attempts, "next_attempt_at": row.next_attempt_at, "delivered_at": None}
+
+
+def _recorded(
+    row: Any, failure: Undelivered | None, service: str, policy: RelayPolicy, now: datetime
 ) -> dict[str, Any]:
-    """Send one due delivery; what to write on its row afterwards (every column of
-    ``OUTCOME_COLUMNS``, those it leaves as they were included)."""
-    unchanged = {"attempts": row.attempts, "next_attempt_at": row.next_attempt_at, "delivered_at": None}
-    if row.endpoint_id is not None and not row.endpoint_active:
-        return {**unchanged, "status": DEAD, "last_error": "the webhook endpoint was removed"}
-    failure = deliver(client, secret, row, private_addresses_allowed=policy.private_addresses_allowed)
+    """What to write on a delivery's row after it was tried."""
+    unchanged = _as_it_was(row)
     attempts = row.attempts + 1
     if failure is None:
         EVENTS.labels(service, "delivered").inc()
@@ -503,6 +560,38 @@ def _outcome(
     }
 
 
+def _outcomes(
+    client: httpx.Client, secret: str, service: str, policy: RelayPolicy, rows: list[Any], now: datetime
+) -> list[dict[str, Any]]:
+    """Send one batch of due deliveries (see :func:`_batches`); what to write on each row."""
+    if rows[0].endpoint_id is None:
+        failures = deliver_batch(client, secret, rows)
+    else:
+        [row] = rows
+        if not row.endpoint_active:
+            return [{**_as_it_was(row), "status": DEAD, "last_error": "the webhook endpoint was removed"}]
+        failures = [deliver(client, secret, row, private_addresses_allowed=policy.private_addresses_allowed)]
+    return [
+        _recorded(row, failure, service, policy, now) for row, failure in zip(rows, failures, strict=True)
+    ]
+
+
+def _batches(due: list[Any]) -> list[list[Any]]:
+    """The due deliveries as they are sent: those to each of the platform's own services
+    together (at most ``MAX_BATCH`` a request), each to a partner's webhook alone (it takes
+    one signed event per request)."""
+    own: dict[tuple[str, str], list[Any]] = {}
+    batches: list[list[Any]] = []
+    for row in due:
+        if row.endpoint_id is None:
+            own.setdefault((row.subscriber, row.url), []).append(row)
+        else:
+            batches.append([row])
+    for rows in own.values():
+        batches += [rows[start : start + MAX_BATCH] for start in range(0, len(rows), MAX_BATCH)]
+    return batches
+
+
 def relay_once(
     database: Database,
     tables: EventTables,
@@ -515,9 +604,11 @@ def relay_once(
 ) -> int:
     """Deliver what is due; returns how many were delivered.
 
-    With ``senders`` (a pool of threads) the due deliveries are sent side by side: each is
-    the first pending delivery of its own lane, so no child's events overtake one another,
-    and a slow receiver holds up one send, not the pass.
+    Deliveries to each of the platform's own services go together, one request a pass
+    (:func:`deliver_batch`); each to a partner's webhook goes alone. With ``senders`` (a
+    pool of threads) these requests are sent side by side: each due delivery is the first
+    pending one of its own lane, so no child's events overtake one another, and a slow
+    receiver holds up its own request, not the pass.
 
     The outcomes are written after every send of the cycle, not between them: on SQLite
     the first write takes the database's one write lock, which must not be held while the
@@ -525,20 +616,19 @@ def relay_once(
     On PostgreSQL the rows stay locked (``SKIP LOCKED``) from the select to the commit."""
     with database.sessions() as session:
         now = utc_now()
-        due = due_deliveries(session, tables, now)
+        batches = _batches(due_deliveries(session, tables, now))
 
-        def send(row: Any) -> dict[str, Any]:
-            return _outcome(client, secret, service, policy, row, now)
+        def send(rows: list[Any]) -> list[dict[str, Any]]:
+            return _outcomes(client, secret, service, policy, rows, now)
 
-        outcomes = list(senders.map(send, due) if senders is not None else map(send, due))
+        sent = list(senders.map(send, batches) if senders is not None else map(send, batches))
+        outcomes = [
+            {"b_delivery_id": row.delivery_id, **values}
+            for rows, values_of_rows in zip(batches, sent, strict=True)
+            for row, values in zip(rows, values_of_rows, strict=True)
+        ]
         if outcomes:
-            session.execute(
-                _statements(tables).record_outcome,
-                [
-                    {"b_delivery_id": row.delivery_id, **values}
-                    for row, values in zip(due, outcomes, strict=True)
-                ],
-            )
+            session.execute(_statements(tables).record_outcome, outcomes)
         session.commit()
     return sum(1 for values in outcomes if values["status"] == DELIVERED)
 
@@ -665,7 +755,12 @@ def events_router(
     """The endpoint other services deliver to: signature checked, each event applied
     once (inbox), in the same transaction as its effect. Not routed by the gateway.
     A signed body that is not a CloudEvents 1.0 event is 400; an event whose data its
-    handler cannot use is 422 (nothing applied, the inbox untouched): a 4xx, never a 500."""
+    handler cannot use is 422 (nothing applied, the inbox untouched): a 4xx, never a 500.
+
+    A batch (``application/cloudevents-batch+json``: a JSON array of up to ``MAX_BATCH``
+    events, as the relay sends them) is applied in its order, each event in its own
+    transaction, and answered 200 with each one's status as it would have been answered
+    alone: ``{"results": [{"id": ..., "status": 204}, ...]}``."""
     router = APIRouter(include_in_schema=False)
 
     @router.post(path, status_code=204)
@@ -673,33 +768,75 @@ def events_router(
         body = await request.body()
         if not verify_signature(secret, request.headers, body):
             raise Unauthenticated("The event's signature does not verify.")
-        try:
-            event = json.loads(body)
-            envelope = CloudEventIn.model_validate(event)
-        except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
-            raise NotACloudEvent(
-                "Not a CloudEvents 1.0 JSON event (specversion, id, source and type are required)."
-            ) from exc
-        event_id, event_type = envelope.id, envelope.type
-        handler = handlers.get(event_type)
         database: Database = request.app.state.database
-
-        def apply() -> None:
-            with database.sessions() as session:
-                if first_time(session, tables, event_id, event_type) and handler is not None:
-                    try:
-                        handler(session, event)
-                    except (KeyError, TypeError, ValueError) as exc:
-                        # What another process sent is input: a bad payload is refused, not a 500.
-                        raise EventDataInvalid(
-                            f"The data of this {event_type} event is not what such an event carries."
-                        ) from exc
-                session.commit()
-
-        await run_in_threadpool(apply)
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type == CLOUDEVENTS_BATCH_JSON:
+            events = _batch_of(body)
+            results = await run_in_threadpool(
+                lambda: [_status_alone(database, tables, handlers, event) for event in events]
+            )
+            return JSONResponse({"results": results})
+        event = _event_of(body)
+        await run_in_threadpool(_apply_once, database, tables, handlers, event)
         return Response(status_code=204)
 
     return router
+
+
+def _event_of(body: bytes | Any) -> dict[str, Any]:
+    """The CloudEvent a body (or a batch's item) is; 400 if it is not one."""
+    try:
+        event = json.loads(body) if isinstance(body, bytes) else body
+        CloudEventIn.model_validate(event)
+    except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
+        raise NotACloudEvent(
+            "Not a CloudEvents 1.0 JSON event (specversion, id, source and type are required)."
+        ) from exc
+    return cast(dict[str, Any], event)
+
+
+def _batch_of(body: bytes) -> list[Any]:
+    """The items of a batch body; 400 unless it is a JSON array of at most ``MAX_BATCH``."""
+    try:
+        events = json.loads(body)
+    except ValueError:
+        events = None
+    if not isinstance(events, list) or len(events) > MAX_BATCH:
+        raise NotACloudEvent(f"A CloudEvents batch is a JSON array of at most {MAX_BATCH} events.")
+    return events
+
+
+def _apply_once(
+    database: Database, tables: EventTables, handlers: Mapping[str, EventHandler], event: dict[str, Any]
+) -> None:
+    """Apply a checked event in a transaction of its own, unless the inbox has had it."""
+    event_id, event_type = uuid.UUID(str(event["id"])), str(event["type"])
+    handler = handlers.get(event_type)
+    with database.sessions() as session:
+        if first_time(session, tables, event_id, event_type) and handler is not None:
+            try:
+                handler(session, event)
+            except (KeyError, TypeError, ValueError) as exc:
+                # What another process sent is input: a bad payload is refused, not a 500.
+                raise EventDataInvalid(
+                    f"The data of this {event_type} event is not what such an event carries."
+                ) from exc
+        session.commit()
+
+
+def _status_alone(
+    database: Database, tables: EventTables, handlers: Mapping[str, EventHandler], item: Any
+) -> dict[str, Any]:
+    """A batch's item applied as if it came alone, and the status it would have been answered
+    with. A failure of the service itself (its database gone) is not an answer about the
+    event: it fails the whole batch, whose events are all sent again (the inbox skips those
+    already applied)."""
+    named = item.get("id") if isinstance(item, dict) else None
+    try:
+        _apply_once(database, tables, handlers, _event_of(item))
+    except Problem as refused:
+        return {"id": named, "status": refused.status}
+    return {"id": named, "status": 204}
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,11 @@ class DatabaseSettings(ProcessSettings):
         1.0, gt=0, le=600, description="First wait after a failed delivery; doubled each try, at most 5 min."
     )
     events_concurrent_sends: int = Field(
-        8, ge=1, le=64, description="Deliveries the relay sends at once, each to a different child's lane."
+        8,
+        ge=1,
+        le=64,
+        description="Requests the relay sends at once: a batch of a pass's events to "
+        "each platform service, one event to each partner webhook (never two of one child's lane).",
     )
     webhook_private_addresses_allowed: bool = Field(
         False,

@@ -19,6 +19,7 @@ import json
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -29,12 +30,14 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import Connection, MetaData, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair, mint_token
+from safeguarding_kit.cloudevents import CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON
 from safeguarding_kit.db import Database, normalise_url
-from safeguarding_kit.events import sign
+from safeguarding_kit.events import signed_headers
 from safeguarding_kit.migrations import upgrade_to_head
 from safeguarding_kit.settings import DatabaseSettings
 from safeguarding_kit.throwaway_database import provisioned_database
@@ -365,13 +368,19 @@ def deliver_event(client: TestClient, event: Mapping[str, Any], *, receiver: str
     """Post ``event`` (a CloudEvent as a dict) to the app's ``/internal/events``, signed
     with its events secret as another service's relay would sign it for ``receiver``;
     the status code of the answer."""
-    body, stamp, message_id = json.dumps(event).encode(), int(time.time()), f"{event['id']}:{receiver}"
+    body = json.dumps(event).encode()
     secret: str = client.app.state.settings.events_signing_secret  # type: ignore[attr-defined]
-    signed = {
-        "content-type": "application/cloudevents+json",
-        "webhook-id": message_id,
-        "webhook-timestamp": str(stamp),
-        "webhook-signature": sign(secret, message_id, stamp, body),
-    }
+    signed = signed_headers(secret, f"{event['id']}:{receiver}", body, CLOUDEVENTS_JSON)
     status: int = client.post("/internal/events", content=body, headers=signed).status_code
     return status
+
+
+def deliver_batch(client: TestClient, items: Any, *, receiver: str, secret: str | None = None) -> Response:
+    """Post ``items`` (CloudEvents as dicts, or anything else to see it refused) to the app's
+    ``/internal/events`` as one batch, signed as another service's relay signs a pass's
+    events for ``receiver`` (with the app's events secret unless ``secret`` is given)."""
+    body = json.dumps(items).encode()
+    secret = secret or client.app.state.settings.events_signing_secret  # type: ignore[attr-defined]
+    signed = signed_headers(str(secret), f"batch:{uuid.uuid4()}:{receiver}", body, CLOUDEVENTS_BATCH_JSON)
+    answer: Response = client.post("/internal/events", content=body, headers=signed)
+    return answer
