@@ -166,21 +166,24 @@ class _EventStatements:
     insert_event: ReturningInsert[tuple[int]]
     insert_deliveries: Insert
     record_outcome: Update
+    remember_in_inbox: Insert
 
 
 @functools.cache
 def _statements(tables: EventTables) -> _EventStatements:
-    """The outbox's writes, built once per service: each event and each relay pass gives
-    only their values (a statement built per call is keyed and looked up afresh each time)."""
+    """The outbox's and the inbox's writes, built once per service: each event and each
+    relay pass gives only their values (a statement built per call is keyed and looked up
+    afresh each time)."""
     d = tables.deliveries
     return _EventStatements(
         insert_event=insert(tables.events).returning(tables.events.c.seq),
         insert_deliveries=insert(d),
-        # Every outcome sets every column it may change (see _outcome), so one pass's outcomes
+        # Every outcome sets every column it may change (see _recorded), so one pass's outcomes
         # go in one executemany.
         record_outcome=update(d)
         .where(d.c.id == bindparam("b_delivery_id"))
         .values({column: bindparam(column) for column in OUTCOME_COLUMNS}),
+        remember_in_inbox=insert(tables.inbox),
     )
 
 
@@ -694,7 +697,9 @@ def first_time(session: Session, tables: EventTables, event_id: uuid.UUID, type:
     # itself, and releasing it commits the inbox row at once - so an event whose handler
     # then failed was remembered as applied, and its redelivery skipped (the event lost).
     try:
-        session.execute(insert(tables.inbox).values(id=event_id, type=type, received_at=utc_now()))
+        session.execute(
+            _statements(tables).remember_in_inbox, {"id": event_id, "type": type, "received_at": utc_now()}
+        )
     except IntegrityError:
         session.rollback()
         return False
