@@ -44,6 +44,7 @@ from meetings_api.database import EVENTS as MEETINGS_EVENTS
 from referral_api.database import EVENTS as REFERRAL_EVENTS
 from referral_api.referrals.models import Referral
 from risk_api.database import EVENTS as RISK_EVENTS
+from safeguarding_kit.cloudevents import CLOUDEVENTS_BATCH_JSON
 from safeguarding_kit.db import Database, normalise_url
 from safeguarding_kit.events import DELIVERED, verify_signature
 from safeguarding_kit.settings import DEV_EVENTS_SECRET
@@ -83,7 +84,8 @@ WITNESSED = ("referral.received", "referral.status_changed", "child.agency_linke
 class Witness:
     """A subscriber of the referral service's events on a local port: checks each
     signature and records every delivery that reaches it, repeats included, in the order
-    they arrive."""
+    they arrive (a batch's events in the batch's order), answering as a platform service
+    does."""
 
     def __init__(self) -> None:
         self.arrived: list[dict[str, Any]] = []
@@ -97,14 +99,24 @@ class Witness:
                 signed = verify_signature(
                     DEV_EVENTS_SECRET, {k.lower(): v for k, v in self.headers.items()}, body
                 )
+                batch = self.headers["Content-Type"] == CLOUDEVENTS_BATCH_JSON
+                events = json.loads(body) if batch else [json.loads(body)]
                 with witness.lock:
                     if signed:
-                        witness.arrived.append(json.loads(body))
+                        witness.arrived.extend(events)
                     else:
                         witness.bad_signatures += 1
-                self.send_response(204 if signed else 401)
-                self.send_header("Content-Length", "0")
+                answer = b""
+                if signed and batch:
+                    answer = json.dumps(
+                        {"results": [{"id": e["id"], "status": 204} for e in events]}
+                    ).encode()
+                self.send_response((200 if batch else 204) if signed else 401)
+                self.send_header("Content-Length", str(len(answer)))
+                if answer:
+                    self.send_header("Content-Type", "application/json")
                 self.end_headers()
+                self.wfile.write(answer)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -60,7 +60,7 @@ SECRET = "a-test-secret-of-enough-length-0123456789"
 RELAYS = 4
 CHILDREN = 60  # more lanes than one relay pass takes (50): relays send side by side
 EVENTS_PER_CHILD = 5  # 300 in all: more than one pass of the old query read, so relays saw different rows
-RECEIVER_DELAY_SECONDS = 0.002  # a slowish receiver: the relays' passes overlap
+RECEIVER_DELAY_SECONDS = 0.002  # a slowish receiver, this long an event: the relays' passes overlap
 
 
 class SlowReceiver:
@@ -93,7 +93,7 @@ class SlowReceiver:
                         statuses = [receiver.take(event) for event in events]
                     receiver.in_flight += 1
                     receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
-                time.sleep(RECEIVER_DELAY_SECONDS)
+                time.sleep(RECEIVER_DELAY_SECONDS * len(events))
                 with receiver.lock:
                     receiver.in_flight -= 1
                 if batch and statuses != [401]:
