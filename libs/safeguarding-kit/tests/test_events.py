@@ -18,8 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from safeguarding_kit import outbound_urls
@@ -38,11 +41,14 @@ from safeguarding_kit.events import (
     deliver,
     emit,
     event_tables,
+    events_router,
     first_time,
     gives_up,
     relay_once,
     verify_signature,
 )
+from safeguarding_kit.problems import install_problem_handlers
+from safeguarding_kit.testing import deliver_batch
 from safeguarding_kit.throwaway_database import provisioned_database
 
 SECRET = "a-test-secret-of-enough-length-0123456789"
@@ -226,6 +232,74 @@ def test_a_service_that_takes_one_event_at_a_time_gets_a_refused_batch_one_by_on
     client = httpx.Client(transport=httpx.MockTransport(older_release))
     assert relay_once(database, tables, client, SECRET, "test") == 2
     assert singles == ["child-1", "child-2"]
+
+
+def cloud_event_about(child: str, type: str) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "referral-api",
+        "type": type,
+        "subject": child,
+    }
+
+
+def receiving_app(database: Database, tables: EventTables, handlers: dict[str, Any]) -> FastAPI:
+    """A service that takes events with ``handlers`` (its answers to failures as every service's)."""
+    app = FastAPI()
+    app.state.database = database
+    install_problem_handlers(app)
+    app.include_router(events_router(tables, SECRET, handlers))
+    return app
+
+
+def test_a_handler_failing_on_one_event_of_a_batch_fails_that_event_alone(outbox):
+    """A bug that breaks one event's handler answers 500 for that event only: the others are
+    applied, and only the broken one is retried (and dead-lettered) by the relay."""
+    database, tables = outbox
+    applied_to: list[str] = []
+
+    def broken(session: Session, event: dict[str, Any]) -> None:
+        raise RuntimeError("a bug in one handler")
+
+    app = receiving_app(
+        database,
+        tables,
+        {"referral.received": lambda s, e: applied_to.append(e["subject"]), "child.x": broken},
+    )
+    batch = [
+        cloud_event_about("child-1", "referral.received"),
+        cloud_event_about("child-2", "child.x"),
+        cloud_event_about("child-3", "referral.received"),
+    ]
+    with TestClient(app) as client:
+        answer = deliver_batch(client, batch, receiver="test", secret=SECRET)
+    assert answer.status_code == 200
+    assert [r["status"] for r in answer.json()["results"]] == [204, 500, 204]
+    assert applied_to == ["child-1", "child-3"]
+    with database.sessions() as session:  # the broken one is not remembered: its retry is applied
+        remembered = set(session.scalars(select(tables.inbox.c.id)))
+    assert remembered == {uuid.UUID(batch[0]["id"]), uuid.UUID(batch[2]["id"])}
+
+
+def test_a_database_gone_mid_batch_fails_the_whole_batch_as_unavailable(outbox):
+    """The database, not the event: 503 for the batch, which the relay sends again for as long
+    as the outage lasts, and never dead-letters."""
+    database, tables = outbox
+
+    def database_gone(session: Session, event: dict[str, Any]) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("the server closed the connection"))
+
+    app = receiving_app(database, tables, {"referral.received": database_gone})
+    with TestClient(app) as client:
+        answer = deliver_batch(
+            client,
+            [cloud_event_about(f"child-{n}", "referral.received") for n in (1, 2)],
+            receiver="test",
+            secret=SECRET,
+        )
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
 
 
 def test_a_receiver_answering_500_is_retried_with_back_off_then_dead_lettered(outbox):

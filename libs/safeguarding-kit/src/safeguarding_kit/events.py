@@ -49,7 +49,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert, ReturningInsert
 from starlette.concurrency import run_in_threadpool
@@ -833,14 +833,21 @@ def _status_alone(
     database: Database, tables: EventTables, handlers: Mapping[str, EventHandler], item: Any
 ) -> dict[str, Any]:
     """A batch's item applied as if it came alone, and the status it would have been answered
-    with. A failure of the service itself (its database gone) is not an answer about the
-    event: it fails the whole batch, whose events are all sent again (the inbox skips those
-    already applied)."""
+    with: a handler's failure (500) is this event's alone, so one event that cannot be
+    applied is retried and dead-lettered by itself, never taking other children's events
+    with it. A database that cannot be reached is not an answer about the event: it fails
+    the whole batch (503), whose events are all sent again (the inbox skips those already
+    applied) for as long as the outage lasts."""
     named = item.get("id") if isinstance(item, dict) else None
     try:
         _apply_once(database, tables, handlers, _event_of(item))
     except Problem as refused:
         return {"id": named, "status": refused.status}
+    except OperationalError:
+        raise
+    except Exception:
+        log.exception("an event of a batch could not be applied", extra={"event_id": str(named)})
+        return {"id": named, "status": 500}
     return {"id": named, "status": 204}
 
 
