@@ -292,8 +292,9 @@ def cloud_event(row: Any) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def delivery_body(event: Mapping[str, Any]) -> bytes:
-    """The bytes a delivery carries (and its signature covers): compact JSON."""
+def delivery_body(event: Mapping[str, Any] | list[Mapping[str, Any]]) -> bytes:
+    """The bytes a delivery carries (and its signature covers): compact JSON of one event,
+    or of a batch's list of them."""
     return json.dumps(event, separators=(",", ":")).encode()
 
 
@@ -499,7 +500,7 @@ def deliver_batch(client: httpx.Client, secret: str, rows: list[Any]) -> list[Un
     answers a batch 400) gets them one by one instead: nothing is refused for its form."""
     if len(rows) == 1:
         return [deliver(client, secret, rows[0])]
-    body = json.dumps([cloud_event(row) for row in rows], separators=(",", ":")).encode()
+    body = delivery_body([cloud_event(row) for row in rows])
     message_id = f"batch:{uuid.uuid4()}:{rows[0].subscriber}"
     try:
         response = client.post(
