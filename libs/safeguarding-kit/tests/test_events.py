@@ -48,7 +48,7 @@ from safeguarding_kit.events import (
     verify_signature,
 )
 from safeguarding_kit.problems import install_problem_handlers
-from safeguarding_kit.testing import deliver_batch
+from safeguarding_kit.testing import deliver_batch, referral_event
 from safeguarding_kit.throwaway_database import provisioned_database
 
 SECRET = "a-test-secret-of-enough-length-0123456789"
@@ -234,16 +234,6 @@ def test_a_service_that_takes_one_event_at_a_time_gets_a_refused_batch_one_by_on
     assert singles == ["child-1", "child-2"]
 
 
-def cloud_event_about(child: str, type: str) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "referral-api",
-        "type": type,
-        "subject": child,
-    }
-
-
 def receiving_app(database: Database, tables: EventTables, handlers: dict[str, Any]) -> FastAPI:
     """A service that takes events with ``handlers`` (its answers to failures as every service's)."""
     app = FastAPI()
@@ -268,9 +258,9 @@ def test_a_handler_failing_on_one_event_of_a_batch_fails_that_event_alone(outbox
         {"referral.received": lambda s, e: applied_to.append(e["subject"]), "child.x": broken},
     )
     batch = [
-        cloud_event_about("child-1", "referral.received"),
-        cloud_event_about("child-2", "child.x"),
-        cloud_event_about("child-3", "referral.received"),
+        referral_event("referral.received", "child-1"),
+        referral_event("child.x", "child-2"),
+        referral_event("referral.received", "child-3"),
     ]
     with TestClient(app) as client:
         answer = deliver_batch(client, batch, receiver="test", secret=SECRET)
@@ -294,7 +284,7 @@ def test_a_database_gone_mid_batch_fails_the_whole_batch_as_unavailable(outbox):
     with TestClient(app) as client:
         answer = deliver_batch(
             client,
-            [cloud_event_about(f"child-{n}", "referral.received") for n in (1, 2)],
+            [referral_event("referral.received", f"child-{n}") for n in (1, 2)],
             receiver="test",
             secret=SECRET,
         )

@@ -14,24 +14,12 @@ from sqlalchemy.orm import Session
 
 from meetings_api.database import AUDIT, DISPOSALS
 from meetings_api.models import Base
-from safeguarding_kit.testing import deliver_event
+from safeguarding_kit.testing import deliver_event, referral_event
 
 
 def deliver(client, event: dict[str, Any]) -> int:
     """Post ``event`` to /internal/events signed as the referral service's relay would."""
     return deliver_event(client, event, receiver="meetings-api")
-
-
-def referral_event(type: str, subject: str, **data: Any) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "referral-api",
-        "type": type,
-        "subject": subject,
-        "time": datetime.now(UTC).isoformat(),
-        "data": data,
-    }
 
 
 def child_disposed(child: str, *classes: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from risk_api.database import AUDIT, DISPOSALS
 from risk_api.disposal.models import DisposedAssessmentFact
 from risk_api.models import Base
 from safeguarding_kit.retention.schedule import load_schedule
-from safeguarding_kit.testing import deliver_event
+from safeguarding_kit.testing import deliver_event, referral_event
 
 pytestmark = pytest.mark.usefixtures("default_model")
 
@@ -50,18 +50,6 @@ FIGURES = ("levels", "movements", "assessments-per-child")
 def deliver(client, app, event: dict[str, Any]) -> int:
     """Post ``event`` to /internal/events signed as the referral service's relay would."""
     return deliver_event(client, event, receiver="risk-api")
-
-
-def referral_event(type: str, child: str, **data: Any) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "referral-api",
-        "type": type,
-        "subject": child,
-        "time": datetime.now(UTC).isoformat(),
-        "data": data,
-    }
 
 
 def child_disposed(child: str, *classes: str) -> dict[str, Any]:

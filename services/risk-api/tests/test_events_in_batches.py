@@ -4,28 +4,19 @@ been alone."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from risk_scenarios import ASSESSOR, YOUTH_WORKER, answers, new_child
 
 from safeguarding_kit.events import MAX_BATCH
-from safeguarding_kit.testing import deliver_batch
+from safeguarding_kit.testing import deliver_batch, referral_event
 
 pytestmark = pytest.mark.usefixtures("default_model")
 
 
 def linked(child: str, agency: str = "sheffield-youth") -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "referral-api",
-        "type": "child.agency_linked",
-        "subject": child,
-        "time": "2026-11-25T09:00:00Z",
-        "data": {"child_id": child, "agency": agency, "reason": "referral"},
-    }
+    return referral_event("child.agency_linked", child, child_id=child, agency=agency, reason="referral")
 
 
 def post_batch(client: Any, items: Any, secret: str | None = None) -> Any:

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -362,6 +363,19 @@ def client(app: FastAPI, session_apps: SessionApps) -> Iterator[TestClient]:
         return
     with TestClient(app) as test_client:
         yield test_client
+
+
+def referral_event(type: str, subject: str, **data: Any) -> dict[str, Any]:
+    """A CloudEvent as the referral service's relay sends it, made now, ``data`` as given."""
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "referral-api",
+        "type": type,
+        "subject": subject,
+        "time": datetime.now(UTC).isoformat(),
+        "data": data,
+    }
 
 
 def deliver_event(client: TestClient, event: Mapping[str, Any], *, receiver: str) -> int:
