@@ -30,6 +30,7 @@ from api_gateway.routing import Upstream, is_calendar_feed_read, read_timeout_fo
 from api_gateway.settings import GatewaySettings
 from api_gateway.upstream import AiohttpUpstream, HttpxUpstream
 from safeguarding_kit.health import health_router
+from safeguarding_kit.keep_alive import pool_limits
 from safeguarding_kit.observability import RequestContextMiddleware, configure_logging
 from safeguarding_kit.problems import NotFound, install_problem_handlers
 from safeguarding_kit.security_headers import SecurityHeadersMiddleware
@@ -45,10 +46,7 @@ def upstream_client(
         timeout=httpx.Timeout(
             settings.upstream_timeout_seconds, connect=settings.upstream_connect_timeout_seconds
         ),
-        limits=httpx.Limits(
-            max_connections=settings.upstream_max_connections,
-            max_keepalive_connections=settings.upstream_max_connections,
-        ),
+        limits=pool_limits(settings.upstream_max_connections),
         follow_redirects=False,
         transport=transport,
     )

@@ -23,6 +23,8 @@ import aiohttp
 import httpx
 from yarl import URL
 
+from safeguarding_kit.keep_alive import CLIENT_KEEPALIVE_EXPIRY_SECONDS
+
 
 class UpstreamConnectFailed(Exception):
     """The service could not be reached; it cannot have acted on the request."""
@@ -84,7 +86,12 @@ class AiohttpUpstream:
         # Made on first use, inside the running event loop.
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_connections, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections,
+                    ttl_dns_cache=300,
+                    # Let an idle connection go before the service would close it under us.
+                    keepalive_timeout=CLIENT_KEEPALIVE_EXPIRY_SECONDS,
+                ),
                 timeout=self._timeout,
                 auto_decompress=False,  # pass the service's bytes through as they are
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept", "Content-Type"),

@@ -13,6 +13,7 @@ import uvicorn
 from alembic import command
 from fastapi import FastAPI
 
+from safeguarding_kit.keep_alive import SERVER_KEEP_ALIVE_SECONDS
 from safeguarding_kit.migrations import alembic_config, upgrade_to_head
 from safeguarding_kit.settings import DatabaseSettings, ProcessSettings
 from safeguarding_kit.sqlite_single_server import SQLiteAlreadyServed, sole_server
@@ -74,7 +75,8 @@ def serve(
     uvicorn's HTTP protocol (``auto``: httptools where installed) and
     ``max_request_head_bytes`` what it buffers of a request's head (uvicorn's
     ``h11_max_incomplete_event_size``: its h11 parser keeps it, httptools does not unless
-    ``http`` is a protocol that does)."""
+    ``http`` is a protocol that does). An idle connection is kept open longer than its
+    clients keep it (``keep_alive.py``), so none is closed under a request sent on it."""
     uvicorn.run(
         factory_name(create_app) if workers > 1 else create_app(settings),
         factory=workers > 1,
@@ -85,6 +87,7 @@ def serve(
         access_log=False,
         server_header=False,
         proxy_headers=False,
+        timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS,
         http=http,
         h11_max_incomplete_event_size=max_request_head_bytes,
     )

@@ -58,6 +58,7 @@ from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.background import repeating
 from safeguarding_kit.cloudevents import CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, CloudEvent, EventData
 from safeguarding_kit.db import Database, UtcDateTime, utc_now
+from safeguarding_kit.keep_alive import pool_limits
 from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
 from safeguarding_kit.partnership.agreement import Agreement
 from safeguarding_kit.problems import Problem, Unauthenticated
@@ -682,7 +683,7 @@ def relay_thread(
         httpx.Client(
             timeout=timeout,
             follow_redirects=False,
-            limits=httpx.Limits(max_keepalive_connections=policy.concurrent_sends),
+            limits=pool_limits(max_idle=policy.concurrent_sends),
         ) as client,
         ThreadPoolExecutor(policy.concurrent_sends, thread_name_prefix=f"{service}-relay-send") as senders,
         repeating(f"{service}-outbox-relay", cycle, interval, at_start=True),
