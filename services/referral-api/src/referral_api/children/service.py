@@ -110,9 +110,20 @@ def link_agency(
     transaction) has no links yet: nothing to look up."""
     exists = None if new_child else session.get(ChildAgencyLink, (child_id, agency))
     if exists is None:
-        session.add(ChildAgencyLink(child_id=child_id, agency=agency, reason=reason))
+        announcement = link_new_child(session, child_id, agency, reason)
         session.flush()
-        outbox.publish(session, ChildAgencyLinked(child_id=child_id, agency=agency, reason=reason))
+        outbox.publish(session, announcement)
+
+
+def link_new_child(
+    session: Session, child_id: uuid.UUID, agency: str, reason: LinkReason
+) -> ChildAgencyLinked:
+    """Link ``agency`` to a child registered in this transaction (it has no links yet, so
+    nothing to look up or to collide with), unflushed: the caller's next flush writes the
+    link with the child, and the caller then publishes the event returned (the event's
+    partner audience is read from the links, so never before that flush)."""
+    session.add(ChildAgencyLink(child_id=child_id, agency=agency, reason=reason))
+    return ChildAgencyLinked(child_id=child_id, agency=agency, reason=reason)
 
 
 def surviving_child(session: Session, child_id: uuid.UUID) -> Child | None:

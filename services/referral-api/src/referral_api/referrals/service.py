@@ -390,9 +390,10 @@ def new_referral(
 
 
 def flush_new_referral(session: Session, referral: Referral) -> None:
-    """Flush a new referral (with a child registered for it) before anything else (linking
-    the child flushes too): the agency's source_reference is unique, and a reused one must
-    be the documented 409."""
+    """Flush a new referral (with a child registered for it, and that child's first link)
+    before anything else (linking a known child flushes too): the agency's source_reference
+    is unique, and a reused one must be the documented 409. Nothing else flushed here may
+    collide: a new child's id and link are new."""
     try:
         session.flush()
     except IntegrityError as exc:
@@ -435,10 +436,17 @@ def _create_referral(
             occurred_at=received_at,
         )
     )
-    flush_new_referral(session, referral)
-    children_service.link_agency(
-        session, child_id, principal.agency, LinkReason.referral, outbox, new_child=registration.created
+    # A child registered just now is linked in the same flush as the referral.
+    new_child_linked = (
+        children_service.link_new_child(session, child_id, principal.agency, LinkReason.referral)
+        if registration.created
+        else None
     )
+    flush_new_referral(session, referral)
+    if new_child_linked is not None:
+        outbox.publish(session, new_child_linked)
+    else:
+        children_service.link_agency(session, child_id, principal.agency, LinkReason.referral, outbox)
     audit_trail.record(session, principal, "create", "referral", referral.id, child_id)
     # Ids and types only: no names leave this service in events.
     outbox.publish(
