@@ -110,9 +110,9 @@ def link_agency(
     transaction) has no links yet: nothing to look up."""
     exists = None if new_child else session.get(ChildAgencyLink, (child_id, agency))
     if exists is None:
-        announcement = link_new_child(session, child_id, agency, reason)
+        session.add(ChildAgencyLink(child_id=child_id, agency=agency, reason=reason))
         session.flush()
-        outbox.publish(session, announcement)
+        outbox.publish(session, ChildAgencyLinked(child_id=child_id, agency=agency, reason=reason))
 
 
 def link_new_child(
