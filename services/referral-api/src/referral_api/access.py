@@ -68,9 +68,11 @@ def break_glass_notes(
     session: Session, principal: Principal, child_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
     """For each of ``child_ids`` the caller holds an open grant on, the audit detail its
-    reads carry (the newest grant's); empty for callers who never need a grant."""
+    reads carry (the newest grant's); empty, without asking the database, for callers who
+    never need a grant (the hub's teams) or may not hold one (a referrer reading back what
+    its agency sent: no grant counts without the right to break glass)."""
     wanted = set(child_ids)
-    if not wanted or sees_all_cases(principal):
+    if not wanted or sees_all_cases(principal) or not allows(principal, Permission.break_glass):
         return {}
     grants = session.scalars(
         _open_grants(principal)
