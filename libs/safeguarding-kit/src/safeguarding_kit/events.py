@@ -699,13 +699,18 @@ def first_time(session: Session, tables: EventTables, event_id: uuid.UUID, type:
     # itself, and releasing it commits the inbox row at once - so an event whose handler
     # then failed was remembered as applied, and its redelivery skipped (the event lost).
     try:
-        session.execute(
-            _statements(tables).remember_in_inbox, {"id": event_id, "type": type, "received_at": utc_now()}
-        )
+        _remember(session, tables, event_id, type)
     except IntegrityError:
         session.rollback()
         return False
     return True
+
+
+def _remember(session: Session, tables: EventTables, event_id: uuid.UUID, type: str) -> None:
+    """Write the event's id into the inbox (a redelivery's raises IntegrityError)."""
+    session.execute(
+        _statements(tables).remember_in_inbox, {"id": event_id, "type": type, "received_at": utc_now()}
+    )
 
 
 EventHandler = Callable[[Session, dict[str, Any]], None]
@@ -859,7 +864,6 @@ def _apply_together(
     its inbox meanwhile): the caller then applies them one by one, each answered as it
     would have been alone. A database that cannot be reached raises, as for one event."""
     ids = [uuid.UUID(str(event["id"])) for event in events]
-    remember = _statements(tables).remember_in_inbox
     with database.sessions() as session:
         try:
             seen = set(session.scalars(select(tables.inbox.c.id).where(tables.inbox.c.id.in_(ids))))
@@ -868,7 +872,7 @@ def _apply_together(
                     continue
                 seen.add(event_id)
                 event_type = str(event["type"])
-                session.execute(remember, {"id": event_id, "type": event_type, "received_at": utc_now()})
+                _remember(session, tables, event_id, event_type)
                 handler = handlers.get(event_type)
                 if handler is not None:
                     handler(session, event)

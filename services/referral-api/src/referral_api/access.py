@@ -42,6 +42,11 @@ def reads_intelligence(principal: Principal) -> bool:
     return allows(principal, Permission.work_intelligence)
 
 
+def may_break_glass(principal: Principal) -> bool:
+    """True for those who may hold a break-glass grant: no grant counts for anyone else."""
+    return allows(principal, Permission.break_glass)
+
+
 def _open_grants(principal: Principal) -> Select[BreakGlassGrant]:
     now = utc_now()
     grants = select(BreakGlassGrant).where(
@@ -50,7 +55,7 @@ def _open_grants(principal: Principal) -> Select[BreakGlassGrant]:
         BreakGlassGrant.granted_at <= now,
         BreakGlassGrant.expires_at > now,
     )
-    return grants if allows(principal, Permission.break_glass) else grants.where(false())
+    return grants if may_break_glass(principal) else grants.where(false())
 
 
 def children_opened_by_break_glass(principal: Principal) -> Select[tuple[uuid.UUID]]:
@@ -72,7 +77,7 @@ def break_glass_notes(
     never need a grant (the hub's teams) or may not hold one (a referrer reading back what
     its agency sent: no grant counts without the right to break glass)."""
     wanted = set(child_ids)
-    if not wanted or sees_all_cases(principal) or not allows(principal, Permission.break_glass):
+    if not wanted or sees_all_cases(principal) or not may_break_glass(principal):
         return {}
     grants = session.scalars(
         _open_grants(principal)
