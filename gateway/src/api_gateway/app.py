@@ -31,7 +31,7 @@ from api_gateway.settings import GatewaySettings
 from api_gateway.upstream import AiohttpUpstream, HttpxUpstream
 from safeguarding_kit.health import health_router
 from safeguarding_kit.keep_alive import pool_limits
-from safeguarding_kit.observability import RequestContextMiddleware, configure_logging
+from safeguarding_kit.observability import RequestContextMiddleware, configure_logging, fastapi_telemetry
 from safeguarding_kit.problems import NotFound, install_problem_handlers
 from safeguarding_kit.security_headers import SecurityHeadersMiddleware
 
@@ -117,6 +117,7 @@ def create_app(
         openapi_url=None,
         lifespan=lifespan,
         redirect_slashes=False,  # no redirect built from the caller's Host header
+        telemetry=fastapi_telemetry(settings.opentelemetry),
     )
     install_problem_handlers(app)
     cors_options: dict[str, Any] = {

@@ -29,7 +29,7 @@ from safeguarding_kit.events import (
     relay_thread,
 )
 from safeguarding_kit.health import health_router
-from safeguarding_kit.observability import RequestContextMiddleware, configure_logging
+from safeguarding_kit.observability import RequestContextMiddleware, configure_logging, fastapi_telemetry
 from safeguarding_kit.openapi import install_problem_openapi
 from safeguarding_kit.problems import install_problem_handlers
 from safeguarding_kit.security_headers import SecurityHeadersMiddleware
@@ -150,6 +150,7 @@ def create_service_app(
         # (behind the gateway, that would point callers around it).
         redirect_slashes=False,
         dependencies=[Depends(refuse_unstorable_text)],
+        telemetry=fastapi_telemetry(settings.opentelemetry),
     )
     app.state.settings = settings
     app.state.agreement = settings.agreement

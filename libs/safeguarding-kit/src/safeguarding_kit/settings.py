@@ -78,6 +78,13 @@ class ProcessSettings(BaseSettings):
     data_dir: Path = Path("data")
     log_level: str = "INFO"
     log_json: bool = True
+    opentelemetry: bool = Field(
+        False,
+        description="Let FastAPI record OpenTelemetry spans, metrics and logs to the providers you "
+        "configure (e.g. by running under opentelemetry-instrument). Off, the platform's own "
+        "observability stays: JSON logs with request ids and Prometheus metrics; and no request "
+        "asks whether a provider was configured since the last one.",
+    )
 
     trusted_issuers: list[IssuerConfig] = Field(default_factory=list)
     dev_issuer_enabled: bool = Field(

@@ -32,6 +32,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
+from opentelemetry import trace
 from sqlalchemy import Connection, MetaData, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
@@ -197,6 +198,21 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tokens(data_dir: Path) -> TokenFactory:
     return TokenFactory(data_dir / "dev-issuer")
+
+
+@pytest.fixture
+def opentelemetry_questions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each time anything asks OpenTelemetry for its tracer provider (as FastAPI's own
+    telemetry does on every request while it is on: ``OPENTELEMETRY``)."""
+    asked: list[str] = []
+    real = trace.get_tracer_provider
+
+    def get_tracer_provider() -> trace.TracerProvider:
+        asked.append("tracer provider")
+        return real()
+
+    monkeypatch.setattr(trace, "get_tracer_provider", get_tracer_provider)
+    return asked
 
 
 class MigratedDatabases:
