@@ -8,7 +8,8 @@ Every request is a distinct referral about a distinct invented child, with its o
 Idempotency-Key and source_reference, built by a wrk Lua script from a per-thread counter.
 Prints, for both, requests per second and p50/p95/p99 latency, and the full path's
 throughput as a ratio of the probe's; then for the full path answers other than 201 by
-status, socket errors, the CPU each process used per referral, and a check of the
+status, socket errors, the CPU each process used per referral, the work each database
+did per referral (commits, rows inserted, updated, deleted), and a check of the
 referral service's database: every referral answered 201 is there with its audit record
 and its referral.received event in the outbox (with its delivery to the risk service
 queued), and nothing else is, but for requests still in flight when wrk stopped (wrk
@@ -52,6 +53,7 @@ from _harness import (
     WrkRun,
     cpu_line,
     cpu_per_request,
+    database_work_line,
     measure,
     running_platform,
     running_probe,
@@ -330,6 +332,11 @@ def report(
         )
     if probe.run.answered:
         print(f"  CPU ms/referral, probe {cpu_line(cpu_per_request(probe.cpu, probe.run.answered))}")
+    # How much a referral asks of PostgreSQL, by the database of each service (their relays'
+    # deliveries and the risk service's screenings included), against the probe's two rows.
+    for label, load in (("database work/referral", full), ("database work, probe", probe)):
+        if load.run.answered:
+            print(f"  {label:<22} {database_work_line(load.database, load.run.answered)}")
     p99 = wrk_run.latency_ms["99"]
     parts = {
         f">= {AIM_RATIO}x the probe's throughput ({ratio:.2f}x)": ratio >= AIM_RATIO,
