@@ -84,6 +84,29 @@ def test_each_listed_referral_carries_its_own_concerns_and_a_longer_page_asks_no
     assert statements_listing(1) == statements_listing(4)
 
 
+def test_a_referral_costs_the_same_round_trips_however_many_concerns_it_names(client, tokens):
+    """Intake's cost per referral is its round trips to the database: a referral naming four
+    concerns sends as many statements as one naming one (they are inserted together), and
+    the key's claim is the only statement before the referral's own transaction."""
+
+    def statements_for(concern_types: list[str]) -> list[str]:
+        headers = {**tokens.headers(**SCHOOL), "Idempotency-Key": str(uuid.uuid4())}
+        with statements_sent(client) as statements:
+            answer = client.post(
+                "/api/v1/referrals", json=referral_body(concern_types=concern_types), headers=headers
+            )
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["concern_types"] == concern_types
+        return [sql for sql in statements if "SAVEPOINT" not in sql]  # the tests' own rollback
+
+    submit(client, tokens)  # the audit trail's first record starts its chain: one statement more
+    one = statements_for(["criminal_exploitation"])
+    four = statements_for(["sexual_exploitation", "criminal_exploitation", "county_lines", "missing"])
+    assert len(four) == len(one)
+    assert one[0].startswith("INSERT INTO idempotency_keys")
+    assert sum("referral_concerns" in sql for sql in four) == 1
+
+
 def test_a_referrer_reading_back_its_referrals_is_asked_about_no_break_glass_grant(client, tokens):
     """A partner system reading back what its agency sent can hold no break-glass grant: its
     reads send no question about grants (about a seventh of the service's work for such a list)."""
