@@ -33,6 +33,7 @@ from safeguarding_kit.events import (
     MAX_ATTEMPTS,
     PENDING,
     EventTables,
+    NewEvent,
     Outbox,
     RelayPolicy,
     Subscriber,
@@ -40,6 +41,7 @@ from safeguarding_kit.events import (
     backoff,
     deliver,
     emit,
+    emit_all,
     event_tables,
     events_router,
     first_time,
@@ -124,6 +126,42 @@ def test_events_are_signed_cloudevents_delivered_once(outbox):
     [event] = receiver.received
     assert (event["specversion"], event["id"], event["type"]) == ("1.0", str(event_id), "referral.received")
     assert receiver.bad_signatures == 0
+
+
+def test_a_change_s_events_are_recorded_together_and_reach_a_subscriber_in_the_order_given(outbox):
+    """A referral about a new child announces the child's link, then the referral: one
+    statement records both events and one their deliveries (on PostgreSQL; SQLite inserts
+    the events one by one), and the relay sends them in the order given."""
+    database, tables = outbox
+    kinds = ["child.agency_linked", "referral.received", "referral.status_changed"]
+    risk = Subscriber(name="risk-api", url="http://risk.test/internal/events", types=kinds)
+    statements: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    sqlalchemy_event.listen(database.engine, "before_cursor_execute", remember)
+    try:
+        with database.sessions() as session:
+            ids = emit_all(
+                session,
+                tables,
+                [risk],
+                [NewEvent(kind, "child-1", {"child_id": "child-1"}) for kind in kinds],
+                source="referral-api",
+            )
+            session.commit()
+    finally:
+        sqlalchemy_event.remove(database.engine, "before_cursor_execute", remember)
+    writes = [sql for sql in statements if sql.startswith("INSERT")]
+    if database.engine.dialect.name == "postgresql":
+        assert len(writes) == 2
+    assert sum("outbox_deliveries" in sql for sql in writes) == 1
+    receiver = Receiver()
+    client = httpx.Client(transport=httpx.MockTransport(receiver.handler))
+    while relay_once(database, tables, client, SECRET, "test"):
+        pass
+    assert [(e["id"], e["type"]) for e in receiver.received] == list(zip(map(str, ids), kinds, strict=True))
 
 
 def test_a_tampered_body_or_an_old_timestamp_fails_verification():

@@ -165,6 +165,10 @@ def event_tables(metadata: MetaData) -> EventTables:
 @dataclass(frozen=True)
 class _EventStatements:
     insert_event: ReturningInsert[tuple[int]]
+    # Several events in one statement, their seqs given in the order the events were (on
+    # PostgreSQL: INSERT ... SELECT ... ORDER BY, which assigns the seqs in that order too;
+    # SQLite inserts them one by one), so each child's events keep their order.
+    insert_events_in_order: ReturningInsert[tuple[int]]
     insert_deliveries: Insert
     record_outcome: Update
     remember_in_inbox: Insert
@@ -178,6 +182,9 @@ def _statements(tables: EventTables) -> _EventStatements:
     d = tables.deliveries
     return _EventStatements(
         insert_event=insert(tables.events).returning(tables.events.c.seq),
+        insert_events_in_order=insert(tables.events).returning(
+            tables.events.c.seq, sort_by_parameter_order=True
+        ),
         insert_deliveries=insert(d),
         # Every outcome sets every column it may change (see _recorded), so one pass's outcomes
         # go in one executemany.
@@ -226,6 +233,15 @@ def forget_active_endpoints(session: Session) -> None:
     session.info.pop(_ENDPOINTS, None)
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to record: its type, the record it is about (a child's id) and its data."""
+
+    type: str
+    subject: str
+    data: Mapping[str, Any]
+
+
 def emit(
     session: Session,
     tables: EventTables,
@@ -244,39 +260,98 @@ def emit(
 
     Partner webhooks subscribed to the type get a delivery only when ``partner_audience``
     says their agency may see the subject; without it, partners get nothing."""
-    event_id = uuid.uuid4()
+    (event_id,) = emit_all(
+        session,
+        tables,
+        subscribers,
+        [NewEvent(type, subject, data)],
+        source=source,
+        partner_audience=partner_audience,
+        agreement=agreement,
+        occurred_at=occurred_at,
+    )
+    return event_id
+
+
+def emit_all(
+    session: Session,
+    tables: EventTables,
+    subscribers: list[Subscriber],
+    events: list[NewEvent],
+    *,
+    source: str,
+    partner_audience: PartnerAudience | None = None,
+    agreement: Agreement | None = None,
+    occurred_at: datetime | None = None,
+) -> list[uuid.UUID]:
+    """:func:`emit` for several events of one change, in order: one statement records the
+    events and one their deliveries, where each event alone would take two."""
     now = occurred_at or utc_now()
+    ids = [uuid.uuid4() for _ in events]
+    rows = [
+        {
+            "id": event_id,
+            "type": event.type,
+            "source": source,
+            "subject": event.subject,
+            "data": dict(event.data),
+            "occurred_at": now,
+        }
+        for event_id, event in zip(ids, events, strict=True)
+    ]
     # Values go as execution parameters to statements built once (_statements), so no
     # statement is built, keyed or compiled per event.
     statements = _statements(tables)
-    seq = session.scalar(
-        statements.insert_event,
-        {
-            "id": event_id,
-            "type": type,
-            "source": source,
-            "subject": subject,
-            "data": dict(data),
-            "occurred_at": now,
-        },
+    seqs: list[Any] = (
+        [session.scalar(statements.insert_event, rows[0])]
+        if len(rows) == 1
+        else list(session.scalars(statements.insert_events_in_order, rows))
     )
-    lane = {"event_seq": seq, "subject": subject, "status": PENDING, "attempts": 0, "next_attempt_at": now}
+    deliveries = [
+        delivery
+        for seq, event in zip(seqs, events, strict=True)
+        for delivery in _deliveries(
+            session, tables, subscribers, seq, event, now, partner_audience, agreement
+        )
+    ]
+    if deliveries:
+        session.execute(statements.insert_deliveries, deliveries)
+    return ids
+
+
+def _deliveries(
+    session: Session,
+    tables: EventTables,
+    subscribers: list[Subscriber],
+    seq: int,
+    event: NewEvent,
+    now: datetime,
+    partner_audience: PartnerAudience | None,
+    agreement: Agreement | None,
+) -> list[dict[str, Any]]:
+    """The event's deliveries: one per subscriber of its type and, when ``partner_audience``
+    is given, one per partner webhook subscribed to it whose agency may see its subject."""
+    lane = {
+        "event_seq": seq,
+        "subject": event.subject,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
     deliveries = [
         {**lane, "subscriber": subscriber.name, "url": str(subscriber.url), "endpoint_id": None}
         for subscriber in subscribers
-        if type in subscriber.types
+        if event.type in subscriber.types
     ]
     if partner_audience is not None:
         deliveries += [
             # Each endpoint its own lane: a child's events reach it in order.
             {**lane, "subscriber": f"webhook-{endpoint.id}", "url": endpoint.url, "endpoint_id": endpoint.id}
             for endpoint in _active_endpoints(session, tables)
-            if type in endpoint.event_types
-            and partner_audience(session, webhook_principal(endpoint, agreement), subject)
+            if event.type in endpoint.event_types
+            and partner_audience(session, webhook_principal(endpoint, agreement), event.subject)
         ]
-    if deliveries:
-        session.execute(statements.insert_deliveries, deliveries)
-    return event_id
+    return deliveries
 
 
 def cloud_event(row: Any) -> dict[str, Any]:
@@ -925,39 +1000,51 @@ class Outbox:
     projections: Mapping[str, EventHandler] = field(default_factory=dict)
 
     def emit(self, session: Session, type: str, subject: str, data: Mapping[str, Any]) -> uuid.UUID:
+        (event_id,) = self.emit_all(session, [NewEvent(type, subject, data)])
+        return event_id
+
+    def emit_all(self, session: Session, events: list[NewEvent]) -> list[uuid.UUID]:
+        """Record ``events`` of one change in order (:func:`emit_all`) and keep the service's
+        read models from them, each in turn."""
         now = utc_now()
-        event_id = emit(
+        ids = emit_all(
             session,
             self.tables,
             self.subscribers,
+            events,
             source=self.source,
-            type=type,
-            subject=subject,
-            data=data,
             partner_audience=self.partner_audience,
             agreement=self.agreement,
             occurred_at=now,
         )
-        project = self.projections.get(type)
-        if project is not None:
-            project(
-                session,
-                {
-                    "specversion": "1.0",
-                    "id": str(event_id),
-                    "source": self.source,
-                    "type": type,
-                    "subject": subject,
-                    "time": now.isoformat(),
-                    "data": dict(data),
-                },
-            )
-        return event_id
+        for event_id, event in zip(ids, events, strict=True):
+            project = self.projections.get(event.type)
+            if project is not None:
+                project(
+                    session,
+                    {
+                        "specversion": "1.0",
+                        "id": str(event_id),
+                        "source": self.source,
+                        "type": event.type,
+                        "subject": event.subject,
+                        "time": now.isoformat(),
+                        "data": dict(event.data),
+                    },
+                )
+        return ids
 
     def publish(self, session: Session, data: EventData) -> uuid.UUID:
         """``emit`` the event ``data`` describes (its type, subject and ``data`` object): the
         typed way every service writes its events."""
-        return self.emit(session, data.event_type, data.subject(), data.as_data())
+        (event_id,) = self.publish_all(session, [data])
+        return event_id
+
+    def publish_all(self, session: Session, events: list[EventData]) -> list[uuid.UUID]:
+        """:meth:`publish` for several events of one change, in order, in two statements."""
+        return self.emit_all(
+            session, [NewEvent(data.event_type, data.subject(), data.as_data()) for data in events]
+        )
 
 
 async def get_outbox(request: Request) -> Outbox:

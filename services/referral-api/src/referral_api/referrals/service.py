@@ -443,22 +443,19 @@ def _create_referral(
         else None
     )
     flush_new_referral(session, referral)
-    if new_child_linked is not None:
-        outbox.publish(session, new_child_linked)
-    else:
+    if new_child_linked is None:
         children_service.link_agency(session, child_id, principal.agency, LinkReason.referral, outbox)
     audit_trail.record(session, principal, "create", "referral", referral.id, child_id)
-    # Ids and types only: no names leave this service in events.
-    outbox.publish(
-        session,
-        ReferralReceived(
-            referral_id=referral.id,
-            child_id=child_id,
-            urgency=body.urgency,
-            concern_types=list(body.concern_types),
-            source_agency_type=principal.agency_type,
-        ),
+    # Ids and types only: no names leave this service in events. A new child's link is
+    # announced first, in the same statements as the referral.
+    received = ReferralReceived(
+        referral_id=referral.id,
+        child_id=child_id,
+        urgency=body.urgency,
+        concern_types=list(body.concern_types),
+        source_agency_type=principal.agency_type,
     )
+    outbox.publish_all(session, [received] if new_child_linked is None else [new_child_linked, received])
     # A child registered just now has no earlier referrals to count.
     previous = 0 if registration.created else None
     return Submission(
