@@ -286,6 +286,8 @@ def emit_all(
 ) -> list[uuid.UUID]:
     """:func:`emit` for several events of one change, in order: one statement records the
     events and one their deliveries, where each event alone would take two."""
+    if not events:
+        return []
     now = occurred_at or utc_now()
     ids = [uuid.uuid4() for _ in events]
     rows = [

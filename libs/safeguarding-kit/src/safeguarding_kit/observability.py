@@ -75,8 +75,8 @@ def fastapi_telemetry(enabled: bool) -> TelemetryConfig:
     """FastAPI's native OpenTelemetry (spans, metrics, logs), on or off as a whole
     (``OPENTELEMETRY``). On, FastAPI's defaults: the global providers, which a deployer
     configures. Off, nothing is recorded or configured, and FastAPI no longer asks on every
-    request whether a provider has been configured since the last (about 3% of a read's work
-    in the referral service)."""
+    request whether a provider has been configured since the last (it read the environment
+    to answer: about 9 microseconds a request)."""
     if enabled:
         return {}
     return {"tracing": False, "metrics": False, "logs": False, "auto_configure": False}
