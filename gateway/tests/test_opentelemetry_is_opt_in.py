@@ -6,6 +6,7 @@ configured since the last one (a question FastAPI otherwise asks on every reques
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from api_gateway.app import create_app
 from api_gateway.settings import GatewaySettings
 
 
+@contextmanager
 def gateway(data_dir: Path, **settings: object) -> Iterator[TestClient]:
     app = create_app(GatewaySettings(data_dir=data_dir, environment="test", log_json=False, **settings))
     with TestClient(app) as client:
@@ -21,7 +23,7 @@ def gateway(data_dir: Path, **settings: object) -> Iterator[TestClient]:
 
 
 def test_by_default_no_request_asks_opentelemetry_anything(data_dir, opentelemetry_questions):
-    for client in gateway(data_dir):
+    with gateway(data_dir) as client:
         opentelemetry_questions.clear()  # what starting up asked is not a request's cost
         for _ in range(3):
             assert client.get("/healthz").status_code == 200
@@ -31,7 +33,7 @@ def test_by_default_no_request_asks_opentelemetry_anything(data_dir, opentelemet
 def test_a_deployer_who_turns_it_on_gets_each_request_offered_to_their_provider(
     data_dir, opentelemetry_questions
 ):
-    for client in gateway(data_dir, opentelemetry=True):
+    with gateway(data_dir, opentelemetry=True) as client:
         opentelemetry_questions.clear()
         assert client.get("/healthz").status_code == 200
     assert opentelemetry_questions, "a request was not offered to the configured tracer provider"
