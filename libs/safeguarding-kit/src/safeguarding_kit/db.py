@@ -2,7 +2,9 @@
 per request.
 
 Services commit explicitly in their service layer; the request's session is
-closed (and anything uncommitted rolled back) when the request ends.
+closed (and anything uncommitted rolled back) when the request ends. A hot path may
+instead hand its work to :meth:`Database.run`, which runs it on the event loop on
+PostgreSQL (asyncpg under SQLAlchemy's asyncio extension) and in a worker thread elsewhere.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
+import asyncpg
 from fastapi import Depends, Request
 from pydantic import AfterValidator, AwareDatetime
 from sqlalchemy import (
@@ -35,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 # Stable constraint names, identical on SQLite and PostgreSQL, so migrations can
@@ -172,13 +176,93 @@ def create_db_engine(
     return engine
 
 
+def create_event_loop_engine(
+    url: str, *, pool_size: int = POOL_SIZE, ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS
+) -> AsyncEngine | None:
+    """An engine whose statements wait on the event loop, for PostgreSQL: asyncpg under
+    SQLAlchemy's asyncio extension, reached with the same URL as the psycopg engine (asyncpg
+    reads the libpq parameters it carries, e.g. ``sslmode``, ``sslrootcert``), and pooled
+    and pinged as :func:`create_db_engine` does. None for SQLite, which has no driver here
+    that waits without a thread of its own."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "postgresql":
+        return None
+    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def connect() -> Any:
+        try:
+            return await asyncpg.connect(dsn)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            # Refused, unresolvable, timed out, starting up, out of connections: as psycopg
+            # reports these (OperationalError), so a request meeting one is 503, not 500.
+            raise engine.dialect.loaded_dbapi.OperationalError(type(exc).__name__) from exc
+
+    engine = create_async_engine(
+        parsed.set(drivername="postgresql+asyncpg", query={}),
+        async_creator=connect,
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=10,
+    )
+    ping_connections_idle_for(engine.sync_engine, ping_after_idle_seconds)
+    return engine
+
+
+_Result = TypeVar("_Result")
+
+
 class Database:
-    """The engine and session factory of one service."""
+    """The engine and session factory of one service; on PostgreSQL, once
+    :meth:`open_event_loop_engine` has run (the app's lifespan does), a second engine for
+    the work :meth:`run` puts on the event loop."""
 
     def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
         self.url = normalise_url(url)
+        self.pool_size = pool_size
         self.engine = create_db_engine(self.url, pool_size=pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._event_loop_engine: AsyncEngine | None = None
+        # None while there is no such engine (SQLite), or while a test has every session on
+        # one connection of its own (safeguarding_kit.testing.rolled_back).
+        self.event_loop_sessions: async_sessionmaker[AsyncSession] | None = None
+
+    def open_event_loop_engine(self) -> None:
+        """Make the engine :meth:`run` uses on PostgreSQL, on the event loop that will use it
+        (asyncpg's connections belong to the loop they were opened on): call it from that
+        loop, e.g. the app's lifespan, and :meth:`close_event_loop_engine` there after."""
+        engine = self._event_loop_engine = create_event_loop_engine(self.url, pool_size=self.pool_size)
+        if engine is not None:
+            self.event_loop_sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+    async def close_event_loop_engine(self) -> None:
+        engine, self._event_loop_engine, self.event_loop_sessions = self._event_loop_engine, None, None
+        if engine is not None:
+            await engine.dispose()
+
+    async def run(self, work: Callable[[Session], _Result]) -> _Result:
+        """``work(session)`` with a session of its own, closed after it (anything it left
+        uncommitted rolled back); what ``work`` answers.
+
+        On PostgreSQL (with the event loop's engine open) ``work`` runs on the event loop:
+        SQLAlchemy runs it in a greenlet, and each statement waits on the loop, not in a
+        worker thread handing the GIL back and forth around every round trip (a referral's
+        dozen statements cost about a quarter less CPU so, measured in bench/referrals.py).
+        Elsewhere (SQLite; a test's one connection) it runs in a worker thread on a session
+        from :attr:`sessions`. Either way it is not abandoned half way when the request is
+        cancelled: its transaction commits or rolls back as ``work`` decides."""
+        sessions = self.event_loop_sessions
+        with anyio.CancelScope(shield=True):
+            if sessions is None:
+                done = await anyio.to_thread.run_sync(self._in_a_thread, work)
+            else:
+                async with sessions() as session:
+                    done = await session.run_sync(work)
+        return done
+
+    def _in_a_thread(self, work: Callable[[Session], _Result]) -> _Result:
+        with self.sessions() as session:
+            return work(session)
 
     def ping(self) -> bool:
         """True when the database answers a trivial query."""
@@ -216,6 +300,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def get_database(request: Request) -> Database:
+    """The app's Database (FastAPI dependency), for handlers that give their work to
+    :meth:`Database.run` rather than take a session of the request."""
+    database: Database = request.app.state.database
+    return database
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 class UtcDateTime(TypeDecorator[datetime]):

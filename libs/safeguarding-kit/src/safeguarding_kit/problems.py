@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -324,7 +324,16 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        # A connection lost in use (asyncpg reports it as an InterfaceError) is the database
+        # being unavailable too; any other database error is a bug, and stays a 500.
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return await on_database_unavailable(request, exc)
+        raise exc
+
     app.add_exception_handler(OperationalError, on_database_unavailable)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(PoolTimeout, on_database_unavailable)
 
 

@@ -161,7 +161,11 @@ class DatabaseSettings(ProcessSettings):
         POOL_SIZE,
         ge=1,
         le=100,
-        description="Database connections each worker process opens at most, as needed, and keeps.",
+        description=(
+            "Database connections each worker process opens at most, as needed, and keeps, in "
+            "each of its pools: one for work in worker threads and, on PostgreSQL, one for the "
+            "work on the event loop (referral intake)."
+        ),
     )
     workers: int = Field(
         1,

@@ -322,10 +322,14 @@ def rolled_back(database: Database) -> Iterator[Connection]:
         database.sessions = sessionmaker(
             **{**original.kw, "bind": connection, "join_transaction_mode": "create_savepoint"}
         )
+        # Work the app would run on the event loop's own engine runs on this connection too
+        # (Database.run then takes a worker thread, as it does on SQLite).
+        event_loop_sessions, database.event_loop_sessions = database.event_loop_sessions, None
         try:
             yield connection
         finally:
             database.sessions = original
+            database.event_loop_sessions = event_loop_sessions
             transaction.rollback()
             if sqlite:
                 event.remove(connection, "begin", _begin_explicitly)

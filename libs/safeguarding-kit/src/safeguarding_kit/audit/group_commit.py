@@ -15,6 +15,7 @@ Only for reads: a change's records commit with the change, in its own transactio
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import weakref
 from collections.abc import Callable
@@ -55,7 +56,11 @@ class ReadGroups:
     def append(self, session: Session, records: list[dict[str, Any]]) -> None:
         """Append ``records`` (a read's, from :func:`audit_values`), with those of the reads
         waiting alongside, and return once they are committed. The leader writes the group
-        in ``session``'s transaction and commits it; ``session`` must hold no change."""
+        in ``session``'s transaction and commits it; ``session`` must hold no change.
+        Reads wait here for one another in their worker threads: on the event loop (work
+        given to ``Database.run`` on PostgreSQL) one read waiting would stop the loop the
+        leader's statements wait on, so that is refused at once."""
+        _refuse_on_the_event_loop()
         mine = _Waiting(records)
         with self.turn:
             self.waiting.append(mine)
@@ -84,6 +89,17 @@ class ReadGroups:
                     read.done, read.error = True, error
                 self.leading = False
                 self.turn.notify_all()
+
+
+def _refuse_on_the_event_loop() -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # a worker thread: reads may wait for one another here
+        return
+    raise RuntimeError(
+        "a read audited in a group must run in a worker thread, not on the event loop: "
+        "its waiting for the group's leader would stop the loop the leader needs"
+    )
 
 
 # One set of groups per database (engine, or a test's connection) and chain.

@@ -20,7 +20,7 @@ from referral_api.referrals.schemas import (
 )
 from safeguarding_kit.auth.principal import AgencyType
 from safeguarding_kit.concurrency import IfMatchHeader, VersionedJSONResponse, json_with_etag
-from safeguarding_kit.db import SessionDep
+from safeguarding_kit.db import DatabaseDep, SessionDep
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.idempotency import GUARDED_BY_IF_MATCH, IdempotencyKeyHeader, naturally_idempotent
 from safeguarding_kit.pagination import CursorParam, LimitParam, Page
@@ -81,9 +81,9 @@ def _answer(submission: service.Submission) -> VersionedJSONResponse:
     response_model=ReferralRead,
     responses=problem_responses(401, 403, 409, 422),
 )
-def create_referral(
+async def create_referral(
     body: ReferralCreate,
-    session: SessionDep,
+    database: DatabaseDep,
     principal: ReferralSubmitter,
     outbox: OutboxDep,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -91,7 +91,10 @@ def create_referral(
     """Record a referral from the caller's agency. The agency, its type and the status
     come from the token and the workflow, never from the body. Retries are safe with
     `Idempotency-Key` or the same `source_reference`: they get the first answer again."""
-    submission = service.submit_referral(session, principal, body, idempotency_key, outbox)
+    # Intake is the busiest write: on PostgreSQL its statements wait on the event loop.
+    submission = await database.run(
+        lambda session: service.submit_referral(session, principal, body, idempotency_key, outbox)
+    )
     return _answer(submission)
 
 
