@@ -5,25 +5,28 @@ PostgreSQL when TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from sqlalchemy import Engine, MetaData, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.util.concurrency import await_
 
 from safeguarding_kit.audit.group_commit import ReadGroups, groups_for
 from safeguarding_kit.audit.models import AuditTables, audit_tables
 from safeguarding_kit.audit.service import AuditTrail, append_records, verify_chain
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
-from safeguarding_kit.db import create_db_engine, service_metadata
+from safeguarding_kit.db import Database, create_db_engine, service_metadata
 from safeguarding_kit.problems import DatabaseUnavailable
 from safeguarding_kit.throwaway_database import provisioned_database
 
@@ -38,6 +41,7 @@ READERS = 8
 
 @dataclass
 class Service:
+    url: str
     engine: Engine
     sessions: sessionmaker[Session]
     tables: AuditTables
@@ -59,7 +63,7 @@ def service(tmp_path: Path) -> Iterator[Service]:
     with provisioned_database("audit-groups", tmp_path) as url:
         engine = create_db_engine(url, pool_size=READERS + 2)
         metadata.create_all(engine)
-        yield Service(engine, sessionmaker(engine, expire_on_commit=False), tables, AuditTrail(tables))
+        yield Service(url, engine, sessionmaker(engine, expire_on_commit=False), tables, AuditTrail(tables))
         engine.dispose()
 
 
@@ -179,3 +183,77 @@ def test_each_database_has_its_own_groups(tmp_path: Path) -> None:
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_reads_on_the_event_loop_wait_for_their_leader_there_and_are_appended_together(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reads given to Database.run on PostgreSQL wait for their group's leader on the event
+    loop: the leader's statements go on meanwhile, and the group is appended as in threads."""
+    if not service.url.startswith("postgresql"):
+        pytest.skip("work runs on the event loop on PostgreSQL only")
+    database = Database(service.url)
+    children = [uuid.uuid4() for _ in range(READERS)]
+    sizes: list[int] = []
+
+    def read(child: uuid.UUID) -> Callable[[Session], None]:
+        def work(session: Session) -> None:
+            session.execute(select(service.tables.log.c.seq).limit(1)).all()
+            service.trail.record(session, SOCIAL_WORKER, "read", "child", child, child)
+            service.trail.commit_read(session)
+
+        return work
+
+    async def until(condition: Callable[[], bool]) -> None:
+        for _ in range(1000):  # up to 10 s, the loop free meanwhile
+            if condition():
+                return
+            await anyio.sleep(0.01)
+        raise AssertionError("gave up waiting")
+
+    async def main() -> None:
+        database.open_event_loop_engine()
+        try:
+            groups = await database.run(lambda session: groups_for(session, service.tables, append_records))
+            release = asyncio.get_running_loop().create_future()
+            write = groups.write
+
+            def held_write(session: Session, tables: AuditTables, records: list[dict[str, Any]]) -> Any:
+                if not sizes:
+                    await_(release)  # the first leader waits, on the loop, before it writes
+                sizes.append(len(records))
+                return write(session, tables, records)
+
+            monkeypatch.setattr(groups, "write", held_write)
+            first = asyncio.ensure_future(database.run(read(children[0])))
+            await until(lambda: groups.leading)
+            rest = [asyncio.ensure_future(database.run(read(child))) for child in children[1:]]
+            await until(lambda: len(groups.waiting) == READERS - 1)
+            assert service.records() == 0  # nobody answered yet: no record is committed
+            release.set_result(None)
+            await asyncio.gather(first, *rest)
+        finally:
+            await database.close_event_loop_engine()
+
+    # On a thread of its own: a read waiting for its leader by blocking the loop would stop
+    # it for good, and the test must then fail, not hang.
+    failures: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    loop = threading.Thread(target=serve, daemon=True)
+    loop.start()
+    loop.join(timeout=30)
+    assert not loop.is_alive(), "the event loop stopped: a read waited for its leader by blocking it"
+    assert failures == []
+    database.dispose()
+    assert sizes == [1, READERS - 1]  # the leader alone, then everyone who waited, in one go
+    with service.sessions() as session:
+        result = verify_chain(session, service.tables)
+        logged = set(session.scalars(select(service.tables.log.c.child_id)))
+    assert (result.ok, result.checked) == (True, READERS), result.reason
+    assert logged == set(children)

@@ -16,13 +16,11 @@ import anyio
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from safeguarding_kit.audit.group_commit import ReadGroups
-from safeguarding_kit.audit.models import audit_tables
 from safeguarding_kit.db import Database, normalise_url
 from safeguarding_kit.problems import install_problem_handlers
 from safeguarding_kit.throwaway_database import provisioned_database
@@ -208,17 +206,3 @@ def test_a_service_answers_a_connection_lost_in_use_with_503_and_retry_after(
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.headers["retry-after"].isdigit()
         assert "SELECT" not in answer.text
-
-
-def test_a_read_audited_in_a_group_is_refused_on_the_event_loop_rather_than_stopping_it() -> None:
-    """Reads audited together wait for their group's leader in worker threads. Given to
-    Database.run on PostgreSQL, such a read would wait on the event loop itself, and the
-    leader's statements, which wait there too, would never finish: refused at once."""
-    groups = ReadGroups(tables=audit_tables(MetaData()), write=lambda *_: None)
-
-    async def a_read_on_the_loop() -> None:
-        groups.append(Session(), [{"action": "read"}])
-
-    with pytest.raises(RuntimeError, match="worker thread"):
-        anyio.run(a_read_on_the_loop)
-    groups.append(Session(), [{"action": "read"}])  # in a plain thread it is appended

@@ -246,8 +246,11 @@ class Database:
 
         On PostgreSQL (with the event loop's engine open) ``work`` runs on the event loop:
         SQLAlchemy runs it in a greenlet, and each statement waits on the loop, not in a
-        worker thread handing the GIL back and forth around every round trip (a referral's
-        dozen statements cost about a quarter less CPU so, measured in bench/referrals.py).
+        worker thread handing the GIL back and forth around every round trip (in
+        bench/referrals.py and bench/reads.py, about a seventh less of the service's CPU a
+        referral and a quarter less a read). ``work`` must not block the thread on anything
+        but its statements: a lock or a condition waited for would stop the loop (reads
+        audited in groups wait on the loop there).
         Elsewhere (SQLite; a test's one connection) it runs in a worker thread on a session
         from :attr:`sessions`. Either way it is not abandoned half way when the request is
         cancelled: its transaction commits or rolls back as ``work`` decides."""

@@ -164,7 +164,7 @@ class DatabaseSettings(ProcessSettings):
         description=(
             "Database connections each worker process opens at most, as needed, and keeps, in "
             "each of its pools: one for work in worker threads and, on PostgreSQL, one for the "
-            "work on the event loop (referral intake)."
+            "work on the event loop (referral intake and its busiest reads)."
         ),
     )
     workers: int = Field(

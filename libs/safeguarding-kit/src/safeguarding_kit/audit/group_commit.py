@@ -9,6 +9,10 @@ A read is still never answered before its record is durable: each caller returns
 once the transaction holding its records has committed, and if that commit fails, every
 read in the group fails with it (503 ``database-unavailable``; none is answered unaudited).
 
+Reads in worker threads wait for their leader in their thread; reads given to
+``Database.run`` on PostgreSQL, which run in SQLAlchemy's greenlets on the event loop, wait
+on the loop, so the leader's statements (which wait there too) go on meanwhile.
+
 Only for reads: a change's records commit with the change, in its own transaction
 (:meth:`AuditTrail.record` and ``session.commit()``).
 """
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.util.concurrency import await_, in_greenlet
 
 from safeguarding_kit.audit.models import AuditTables
 from safeguarding_kit.problems import (
@@ -52,30 +57,27 @@ class ReadGroups:
     waiting: list[_Waiting] = field(default_factory=list)
     leading: bool = False
     turn: threading.Condition = field(default_factory=threading.Condition)
+    # Woken when the leader is done, for reads waiting on the event loop (Database.run).
+    next_turn: asyncio.Future[None] | None = None
 
     def append(self, session: Session, records: list[dict[str, Any]]) -> None:
         """Append ``records`` (a read's, from :func:`audit_values`), with those of the reads
         waiting alongside, and return once they are committed. The leader writes the group
         in ``session``'s transaction and commits it; ``session`` must hold no change.
-        Reads wait here for one another in their worker threads: on the event loop (work
-        given to ``Database.run`` on PostgreSQL) one read waiting would stop the loop the
-        leader's statements wait on, so that is refused at once."""
-        _refuse_on_the_event_loop()
+        A read in a worker thread waits for the leader in its thread; one given to
+        ``Database.run`` on PostgreSQL waits on the event loop (SQLAlchemy's greenlet
+        hands the wait to the loop), so that the leader's statements, which wait there
+        too, go on."""
         mine = _Waiting(records)
-        with self.turn:
-            self.waiting.append(mine)
-            while self.leading and not mine.done:
-                self.turn.wait()
-            if mine.done:  # a leader appended and committed it (or failed to)
-                if mine.error is not None:
-                    # Not answered, as a read whose own commit failed is not: 503, retry.
-                    raise DatabaseUnavailable(
-                        DATABASE_UNAVAILABLE_DETAIL,
-                        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-                    ) from mine.error
-                return
-            self.leading = True
-            group, self.waiting = self.waiting, []
+        group = self._join_on_the_loop(mine) if in_greenlet() else self._join_in_a_thread(mine)
+        if group is None:  # a leader appended and committed it (or failed to)
+            if mine.error is not None:
+                # Not answered, as a read whose own commit failed is not: 503, retry.
+                raise DatabaseUnavailable(
+                    DATABASE_UNAVAILABLE_DETAIL,
+                    headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+                ) from mine.error
+            return
         error: BaseException | None = None
         try:
             self.write(session, self.tables, [record for read in group for record in read.records])
@@ -84,22 +86,54 @@ class ReadGroups:
             error = exc
             raise
         finally:
+            self._done(group, error)
+
+    def _join_in_a_thread(self, mine: _Waiting) -> list[_Waiting] | None:
+        """Wait (in this thread) while another read leads; None once it has appended
+        ``mine``, else the group this read now leads."""
+        with self.turn:
+            self.waiting.append(mine)
+            while self.leading and not mine.done:
+                self.turn.wait()
+            return None if mine.done else self._lead()
+
+    def _join_on_the_loop(self, mine: _Waiting) -> list[_Waiting] | None:
+        """As :meth:`_join_in_a_thread`, for a read in SQLAlchemy's greenlet on the event
+        loop: it waits on the loop, never holding the lock while it waits."""
+        with self.turn:
+            self.waiting.append(mine)
+        while True:
             with self.turn:
-                for read in group:
-                    read.done, read.error = True, error
-                self.leading = False
-                self.turn.notify_all()
+                if mine.done:
+                    return None
+                if not self.leading:
+                    return self._lead()
+                if self.next_turn is None:
+                    self.next_turn = asyncio.get_running_loop().create_future()
+                turn = self.next_turn
+            await_(turn)
+
+    def _lead(self) -> list[_Waiting]:
+        """Become the leader and take every read waiting (the lock held)."""
+        self.leading = True
+        group, self.waiting = self.waiting, []
+        return group
+
+    def _done(self, group: list[_Waiting], error: BaseException | None) -> None:
+        """The group is committed (or failed, with ``error``): wake every read waiting."""
+        with self.turn:
+            for read in group:
+                read.done, read.error = True, error
+            self.leading = False
+            self.turn.notify_all()
+            turn, self.next_turn = self.next_turn, None
+        if turn is not None:
+            turn.get_loop().call_soon_threadsafe(_wake, turn)
 
 
-def _refuse_on_the_event_loop() -> None:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # a worker thread: reads may wait for one another here
-        return
-    raise RuntimeError(
-        "a read audited in a group must run in a worker thread, not on the event loop: "
-        "its waiting for the group's leader would stop the loop the leader needs"
-    )
+def _wake(turn: asyncio.Future[None]) -> None:
+    if not turn.done():
+        turn.set_result(None)
 
 
 # One set of groups per database (engine, or a test's connection) and chain.

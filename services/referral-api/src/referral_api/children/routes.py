@@ -15,7 +15,7 @@ from referral_api.children.schemas import ChildDetails, ChildMerge, ChildRead, C
 from referral_api.deps import ChildMerger
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import IfMatchHeader, VersionedJSONResponse, json_with_etag
-from safeguarding_kit.db import SessionDep
+from safeguarding_kit.db import DatabaseDep, SessionDep
 from safeguarding_kit.events import OutboxDep
 from safeguarding_kit.idempotency import (
     GUARDED_BY_IF_MATCH,
@@ -127,13 +127,17 @@ def list_children(
     response_model=ChildRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_child(child_id: uuid.UUID, session: SessionDep, principal: CaseWorker) -> VersionedJSONResponse:
+async def get_child(
+    child_id: uuid.UUID, database: DatabaseDep, principal: CaseWorker
+) -> VersionedJSONResponse:
     """The record with its `ETag`; 404 if it does not exist or you may not see it."""
-    return _child_response(
-        service.read_child(
+    # The record every case worker opens first: on PostgreSQL it waits on the event loop.
+    body = await database.run(
+        lambda session: service.read_child(
             session, principal, child_id, lambda child, facts: _child_read(principal, child, facts)
         )
     )
+    return _child_response(body)
 
 
 @router.patch(

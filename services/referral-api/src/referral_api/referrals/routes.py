@@ -143,8 +143,8 @@ def migrate_historic_referral(
     response_model=Page[ReferralRead],
     responses=problem_responses(400, 401, 403, 422),
 )
-def list_referrals(
-    session: SessionDep,
+async def list_referrals(
+    database: DatabaseDep,
     principal: SentReferralReader,
     filters: Annotated[service.ReferralFilters, Depends(referral_filters)],
     limit: LimitParam = 25,
@@ -154,7 +154,10 @@ def list_referrals(
     granted `all_cases` see every referral; other case workers see their agency's, those
     about children linked to their agency, and (to read) those about a child they opened
     by break-glass."""
-    items, next_cursor = service.list_referrals(session, principal, filters, limit=limit, cursor=cursor)
+    # The busiest read (partner systems poll it): on PostgreSQL it waits on the event loop.
+    items, next_cursor = await database.run(
+        lambda session: service.list_referrals(session, principal, filters, limit=limit, cursor=cursor)
+    )
     return Page[ReferralRead](items=items, next_cursor=next_cursor).as_response()
 
 
