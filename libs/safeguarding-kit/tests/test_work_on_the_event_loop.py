@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from safeguarding_kit.db import Database, normalise_url
+from safeguarding_kit.db import PING_AFTER_IDLE_SECONDS, Database, normalise_url
 from safeguarding_kit.problems import install_problem_handlers
 from safeguarding_kit.throwaway_database import provisioned_database
 
@@ -156,6 +156,30 @@ def test_a_connection_lost_in_use_fails_that_work_as_unavailable_and_the_next_is
         assert len(failures) == 1
         assert isinstance(failures[0], DBAPIError)
         assert failures[0].connection_invalidated
+        assert renewed != dropped
+
+
+def test_a_connection_the_server_dropped_while_it_was_idle_is_replaced_before_work_sees_it(
+    tmp_path: Path,
+) -> None:
+    """As on the psycopg engine: a pooled connection idle for longer than a moment is pinged
+    before use, and one the server dropped meanwhile is replaced unseen."""
+    with provisioned_database("idle", tmp_path) as url:
+        postgresql_only(url)
+        database = Database(url, pool_size=1)
+
+        async def main() -> tuple[int, int]:
+            database.open_event_loop_engine()
+            try:
+                dropped = await database.run(backend_pid)
+                drop_backend(url, dropped)
+                await anyio.sleep(PING_AFTER_IDLE_SECONDS * 1.5)
+                return dropped, await database.run(backend_pid)  # no error: the ping found it gone
+            finally:
+                await database.close_event_loop_engine()
+
+        dropped, renewed = anyio.run(main)
+        database.dispose()
         assert renewed != dropped
 
 
