@@ -212,8 +212,7 @@ def test_reads_on_the_event_loop_wait_for_their_leader_there_and_are_appended_to
         raise AssertionError("gave up waiting")
 
     async def main() -> None:
-        database.open_event_loop_engine()
-        try:
+        async with database.event_loop_engine():
             groups = await database.run(lambda session: groups_for(session, service.tables, append_records))
             release = asyncio.get_running_loop().create_future()
             write = groups.write
@@ -232,8 +231,6 @@ def test_reads_on_the_event_loop_wait_for_their_leader_there_and_are_appended_to
             assert service.records() == 0  # nobody answered yet: no record is committed
             release.set_result(None)
             await asyncio.gather(first, *rest)
-        finally:
-            await database.close_event_loop_engine()
 
     # On a thread of its own: a read waiting for its leader by blocking the loop would stop
     # it for good, and the test must then fail, not hang.

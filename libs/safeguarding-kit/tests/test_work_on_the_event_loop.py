@@ -36,23 +36,18 @@ def with_notes_table(url: str) -> None:
 def notes(url: str) -> list[str]:
     engine = create_engine(normalise_url(url))
     with engine.connect() as connection:
-        found = [
-            str(body) for body in connection.execute(text("SELECT body FROM notes ORDER BY id")).scalars()
-        ]
+        found = connection.execute(text("SELECT body FROM notes ORDER BY id")).scalars().all()
     engine.dispose()
     return [str(body) for body in found]
 
 
 def on_the_loop(database: Database, *works: Callable[[Session], Any]) -> list[Any]:
-    """Each of ``works`` given to ``database.run`` in turn, on one event loop that opens the
-    event loop's engine first and closes it after, as a service's lifespan does."""
+    """Each of ``works`` given to ``database.run`` in turn, on one event loop holding the
+    event loop's engine open, as a service's lifespan does."""
 
     async def main() -> list[Any]:
-        database.open_event_loop_engine()
-        try:
+        async with database.event_loop_engine():
             return [await database.run(work) for work in works]
-        finally:
-            await database.close_event_loop_engine()
 
     return anyio.run(main)
 
@@ -81,12 +76,9 @@ def test_work_commits_what_it_commits_on_the_event_loop_on_postgresql_and_in_a_t
 
         async def main() -> int:
             loop_thread.append(threading.get_ident())
-            database.open_event_loop_engine()
-            try:
+            async with database.event_loop_engine():
                 await database.run(note_the_loop)
                 return await database.run(write_note("screened by the duty worker"))
-            finally:
-                await database.close_event_loop_engine()
 
         ran_on = anyio.run(main)
         database.dispose()
@@ -137,8 +129,7 @@ def test_a_connection_lost_in_use_fails_that_work_as_unavailable_and_the_next_is
         failures: list[BaseException] = []
 
         async def main() -> tuple[int, int]:
-            database.open_event_loop_engine()
-            try:
+            async with database.event_loop_engine():
                 dropped = await database.run(backend_pid)
                 drop_backend(url, dropped)
                 try:
@@ -146,8 +137,6 @@ def test_a_connection_lost_in_use_fails_that_work_as_unavailable_and_the_next_is
                 except DBAPIError as exc:
                     failures.append(exc)
                 return dropped, await database.run(backend_pid)
-            finally:
-                await database.close_event_loop_engine()
 
         dropped, renewed = anyio.run(main)
         database.dispose()
@@ -169,14 +158,11 @@ def test_a_connection_the_server_dropped_while_it_was_idle_is_replaced_before_wo
         database = Database(url, pool_size=1)
 
         async def main() -> tuple[int, int]:
-            database.open_event_loop_engine()
-            try:
+            async with database.event_loop_engine():
                 dropped = await database.run(backend_pid)
                 drop_backend(url, dropped)
                 await anyio.sleep(PING_AFTER_IDLE_SECONDS * 1.5)
                 return dropped, await database.run(backend_pid)  # no error: the ping found it gone
-            finally:
-                await database.close_event_loop_engine()
 
         dropped, renewed = anyio.run(main)
         database.dispose()

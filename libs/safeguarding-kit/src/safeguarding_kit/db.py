@@ -213,8 +213,8 @@ _Result = TypeVar("_Result")
 
 
 class Database:
-    """The engine and session factory of one service; on PostgreSQL, once
-    :meth:`open_event_loop_engine` has run (the app's lifespan does), a second engine for
+    """The engine and session factory of one service; on PostgreSQL, while
+    :meth:`event_loop_engine` is open (the app's lifespan holds it), a second engine for
     the work :meth:`run` puts on the event loop."""
 
     def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
@@ -222,22 +222,24 @@ class Database:
         self.pool_size = pool_size
         self.engine = create_db_engine(self.url, pool_size=pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        self._event_loop_engine: AsyncEngine | None = None
-        # None while there is no such engine (SQLite), or while a test has every session on
-        # one connection of its own (safeguarding_kit.testing.rolled_back).
+        # None while there is no such engine (SQLite; none open), or while a test has every
+        # session on one connection of its own (safeguarding_kit.testing.rolled_back).
         self.event_loop_sessions: async_sessionmaker[AsyncSession] | None = None
 
-    def open_event_loop_engine(self) -> None:
-        """Make the engine :meth:`run` uses on PostgreSQL, on the event loop that will use it
-        (asyncpg's connections belong to the loop they were opened on): call it from that
-        loop, e.g. the app's lifespan, and :meth:`close_event_loop_engine` there after."""
-        engine = self._event_loop_engine = create_event_loop_engine(self.url, pool_size=self.pool_size)
-        if engine is not None:
-            self.event_loop_sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-
-    async def close_event_loop_engine(self) -> None:
-        engine, self._event_loop_engine, self.event_loop_sessions = self._event_loop_engine, None, None
-        if engine is not None:
+    @contextlib.asynccontextmanager
+    async def event_loop_engine(self) -> AsyncIterator[None]:
+        """On PostgreSQL, the engine :meth:`run` uses, made on the event loop that will use
+        it (asyncpg's connections belong to the loop they were opened on) and disposed on the
+        way out: enter it on that loop, as the app's lifespan does. Nothing on SQLite."""
+        engine = create_event_loop_engine(self.url, pool_size=self.pool_size)
+        if engine is None:
+            yield
+            return
+        self.event_loop_sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        try:
+            yield
+        finally:
+            self.event_loop_sessions = None
             await engine.dispose()
 
     async def run(self, work: Callable[[Session], _Result]) -> _Result:

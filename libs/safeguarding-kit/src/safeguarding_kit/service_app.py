@@ -132,11 +132,8 @@ def create_service_app(
                 )
             async with verifier_http_client(settings) as client:
                 app.state.token_verifier = TokenVerifier.from_settings(settings, client)
-                database.open_event_loop_engine()
-                try:
+                async with database.event_loop_engine():
                     yield
-                finally:
-                    await database.close_event_loop_engine()
         database.dispose()
 
     production = settings.environment is Environment.production
