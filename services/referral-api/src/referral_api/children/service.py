@@ -115,15 +115,17 @@ def link_agency(
         outbox.publish(session, ChildAgencyLinked(child_id=child_id, agency=agency, reason=reason))
 
 
-def link_new_child(
-    session: Session, child_id: uuid.UUID, agency: str, reason: LinkReason
-) -> ChildAgencyLinked:
-    """Link ``agency`` to a child registered in this transaction (it has no links yet, so
-    nothing to look up or to collide with), unflushed: the caller's next flush writes the
-    link with the child, and the caller then publishes the event returned (the event's
-    partner audience is read from the links, so never before that flush)."""
-    session.add(ChildAgencyLink(child_id=child_id, agency=agency, reason=reason))
-    return ChildAgencyLinked(child_id=child_id, agency=agency, reason=reason)
+def new_child_link(
+    child_id: uuid.UUID, agency: str, reason: LinkReason
+) -> tuple[ChildAgencyLink, ChildAgencyLinked]:
+    """The first link of a child registered in this transaction (it has no links yet, so
+    nothing to look up or to collide with), for the caller to write with the child, and the
+    event announcing it, which the caller publishes once the link is written (the event's
+    partner audience is read from the links)."""
+    return (
+        ChildAgencyLink(child_id=child_id, agency=agency, reason=reason),
+        ChildAgencyLinked(child_id=child_id, agency=agency, reason=reason),
+    )
 
 
 def surviving_child(session: Session, child_id: uuid.UUID) -> Child | None:
@@ -148,6 +150,16 @@ def _same_person(child: Child, details: ChildDetails, key: str) -> bool:
 
 
 def register_child(session: Session, principal: Principal, details: ChildDetails) -> ChildRegistration:
+    """:func:`child_for_details`, a new record added to the session: written by its next
+    flush, with whatever else the caller adds, in one round of the unit of work. Does not
+    commit, nor flush."""
+    registration = child_for_details(session, principal, details)
+    if registration.created:
+        session.add(registration.child)
+    return registration
+
+
+def child_for_details(session: Session, principal: Principal, details: ChildDetails) -> ChildRegistration:
     """The child these details describe: the existing record when the NHS number
     matches (and, for agencies without ``all_cases``, the date of birth and family name
     match too, so an NHS number alone opens no record), else a new record, listed with
@@ -156,9 +168,8 @@ def register_child(session: Session, principal: Principal, details: ChildDetails
 
     A known NHS number with another date of birth or family name is answered exactly
     as an unknown one (a new record of what the caller sent), never refused: the answer
-    tells the caller nothing about which children the hub knows. Does not commit, nor
-    flush: a new record (its id set here) is written by the caller's next flush, with
-    whatever else the caller adds, in one round of the unit of work."""
+    tells the caller nothing about which children the hub knows. A new record (its id set
+    here) is not added to the session: the caller writes it."""
     key = name_key(details.given_name, details.family_name)
     if details.nhs_number:
         holders: dict[uuid.UUID, Child] = {}
@@ -173,7 +184,6 @@ def register_child(session: Session, principal: Principal, details: ChildDetails
         if holders and sees_all_cases(principal):  # the hub's own teams trust the number
             return ChildRegistration(child=next(iter(holders.values())), created=False)
     child = Child(id=uuid.uuid4(), **details.model_dump(), name_key=key, created_by_agency=principal.agency)
-    session.add(child)
     return ChildRegistration(child=child, created=True)
 
 

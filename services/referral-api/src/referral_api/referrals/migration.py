@@ -118,6 +118,8 @@ def _load(
     outbox: Outbox,
 ) -> Submission:
     registration = resolve_child(session, principal, body.child, body.child_id)
+    if registration.created:
+        session.add(registration.child)
     child_id, born = registration.child.id, registration.child.date_of_birth
     if body.child_id is not None:  # details were checked in the body; a known child here
         age = age_on(reporting_day(body.received_at), born)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -67,6 +68,7 @@ from safeguarding_kit.idempotency import (
     run_once,
     stored_response_for,
 )
+from safeguarding_kit.new_rows import insert_new
 from safeguarding_kit.pagination import paginate
 from safeguarding_kit.partnership.agreement import Agreement, UnknownAgency
 from safeguarding_kit.partnership.policy import RULES, Permission, allows
@@ -330,7 +332,8 @@ def resolve_child(
     session: Session, principal: Principal, child: ChildDetails | None, child_id: uuid.UUID | None
 ) -> ChildRegistration:
     """The child a referral is about: ``child_id`` if the caller can see it (422 naming
-    ``#/child_id`` otherwise), else the child ``child`` describes (matched or registered)."""
+    ``#/child_id`` otherwise), else the child ``child`` describes (matched, or a new record
+    the caller writes: it is not added to the session)."""
     if child_id is not None:
         try:
             return ChildRegistration(children_service.get_child(session, principal, child_id), created=False)
@@ -340,7 +343,7 @@ def resolve_child(
                 errors=[FieldError(detail="no child with this id that you can see", pointer="#/child_id")],
             ) from exc
     assert child is not None
-    return children_service.register_child(session, principal, child)
+    return children_service.child_for_details(session, principal, child)
 
 
 def new_referral(
@@ -362,8 +365,9 @@ def new_referral(
     """A received referral with the facts fixed at receipt (periods, age band, decision
     due), the same for a live referral and a migrated one."""
     quarter, month = reporting_periods(received_at)
+    referral_id = uuid.uuid4()
     return Referral(
-        id=uuid.uuid4(),
+        id=referral_id,
         child_id=child_id,
         agency=agency,
         agency_type=agency_type,
@@ -385,7 +389,8 @@ def new_referral(
         received_financial_quarter=financial_quarter_of(reporting_day(received_at)),
         age_band_at_referral=age_band(age_on(reporting_day(received_at), born)),
         decision_due_at=referral_decision_due(received_at),
-        concerns=[ReferralConcern(concern_type=c) for c in concern_types],
+        concerns=[ReferralConcern(referral_id=referral_id, concern_type=c) for c in concern_types],
+        row_version=1,
     )
 
 
@@ -398,10 +403,26 @@ def flush_new_referral(session: Session, referral: Referral) -> None:
         session.flush()
     except IntegrityError as exc:
         session.rollback()
-        raise DuplicateSourceReference(
-            f"Agency '{referral.agency}' already has a different referral with source_reference "
-            f"'{referral.source_reference}'."
-        ) from exc
+        raise _duplicate_source_reference(referral) from exc
+
+
+def insert_new_referral(session: Session, referral: Referral, new_rows: list[Any]) -> None:
+    """Write a new referral's rows (:func:`~safeguarding_kit.new_rows.insert_new`: the
+    referral, its concerns and history, and a child registered for it with its first link)
+    before anything else: the agency's source_reference is unique, and a reused one must be
+    the documented 409. Nothing else written here may collide: the other rows are new."""
+    try:
+        insert_new(session, new_rows)
+    except IntegrityError as exc:
+        session.rollback()
+        raise _duplicate_source_reference(referral) from exc
+
+
+def _duplicate_source_reference(referral: Referral) -> DuplicateSourceReference:
+    return DuplicateSourceReference(
+        f"Agency '{referral.agency}' already has a different referral with source_reference "
+        f"'{referral.source_reference}'."
+    )
 
 
 def _create_referral(
@@ -425,37 +446,38 @@ def _create_referral(
         concern_types=body.concern_types,
         received_at=received_at,
     )
-    session.add(referral)
-    session.add(
-        ReferralEvent(
-            referral_id=referral.id,
-            from_status=None,
-            to_status=ReferralStatus.received,
-            actor_sub=principal.sub,
-            actor_agency=principal.agency,
-            occurred_at=received_at,
-        )
+    history = ReferralEvent(
+        referral_id=referral.id,
+        from_status=None,
+        to_status=ReferralStatus.received,
+        actor_sub=principal.sub,
+        actor_agency=principal.agency,
+        occurred_at=received_at,
     )
-    # A child registered just now is linked in the same flush as the referral.
-    new_child_linked = (
-        children_service.link_new_child(session, child_id, principal.agency, LinkReason.referral)
+    # Intake is the busiest write: its new rows go in one statement, not through the unit
+    # of work. A child registered just now is written with the referral, with its first link.
+    first_link = (
+        children_service.new_child_link(child_id, principal.agency, LinkReason.referral)
         if registration.created
         else None
     )
-    flush_new_referral(session, referral)
-    if new_child_linked is None:
+    new_rows = [referral, *referral.concerns, history]
+    if first_link is not None:
+        new_rows = [registration.child, first_link[0], *new_rows]
+    insert_new_referral(session, referral, new_rows)
+    if first_link is None:
         children_service.link_agency(session, child_id, principal.agency, LinkReason.referral, outbox)
     audit_trail.record(session, principal, "create", "referral", referral.id, child_id)
     # Ids and types only: no names leave this service in events. A new child's link is
     # announced first, in the same statements as the referral.
-    received = ReferralReceived(
+    announced = ReferralReceived(
         referral_id=referral.id,
         child_id=child_id,
         urgency=body.urgency,
         concern_types=list(body.concern_types),
         source_agency_type=principal.agency_type,
     )
-    outbox.publish_all(session, [received] if new_child_linked is None else [new_child_linked, received])
+    outbox.publish_all(session, [announced] if first_link is None else [first_link[1], announced])
     # A child registered just now has no earlier referrals to count.
     previous = 0 if registration.created else None
     return Submission(

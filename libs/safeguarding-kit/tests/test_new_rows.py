@@ -1,0 +1,152 @@
+"""New records written without the unit of work (``insert_new``), as a specification:
+what is written is what a flush of the same instances writes, in one statement on
+PostgreSQL; the instances are then the session's, as if loaded; a taken key is refused as
+a flush refuses it. On SQLite, or on PostgreSQL when TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, ForeignKey, String, event, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+from safeguarding_kit.db import UtcDateTime, create_db_engine, service_metadata, utc_now
+from safeguarding_kit.new_rows import insert_new
+from safeguarding_kit.throwaway_database import provisioned_database
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata()
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    priority: Mapped[str] = mapped_column(String(10), default="routine")
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    region: Mapped[str] = mapped_column(String(20), server_default=text("'south'"))
+    row_version: Mapped[int] = mapped_column(default=1)
+    notes: Mapped[list[Note]] = relationship(lazy="raise", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy's declarative contract
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    with provisioned_database("new-rows", tmp_path) as url:
+        engine = create_db_engine(url)
+        Base.metadata.create_all(engine)
+        yield engine
+        engine.dispose()
+
+
+def new_case(reference: str, *kinds: str) -> Case:
+    case_id = uuid.uuid4()
+    return Case(id=case_id, reference=reference, notes=[Note(case_id=case_id, kind=kind) for kind in kinds])
+
+
+def statements_of(engine: Engine) -> list[str]:
+    sent: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", remember)
+    return sent
+
+
+def test_a_case_and_its_notes_are_written_with_their_defaults_and_the_database_fills_its_own(
+    engine: Engine,
+) -> None:
+    case = new_case("SY-1", "strategy", "visit")
+    with Session(engine) as session:
+        insert_new(session, [case, *case.notes])
+        opened = case.opened_at  # the default, set on the instance too
+        session.commit()
+
+    with Session(engine) as session:
+        stored = session.scalars(select(Case)).one()
+        kinds = session.scalars(select(Note.kind).order_by(Note.kind)).all()
+    assert (stored.reference, stored.priority, stored.closed_at) == ("SY-1", "routine", None)
+    assert (stored.opened_at, stored.row_version) == (opened, 1)
+    assert stored.region == "south"  # a server default is left to the server
+    assert kinds == ["strategy", "visit"]
+
+
+def test_on_postgresql_the_rows_of_several_tables_go_in_one_statement(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no INSERT in a WITH: one statement a table")
+    case = new_case("SY-2", "strategy", "visit")
+    sent = statements_of(engine)
+    with Session(engine) as session:
+        insert_new(session, [case, *case.notes])
+        session.commit()
+    assert [sql.split()[0] for sql in sent if not sql.startswith(("BEGIN", "COMMIT"))] == ["WITH"]
+
+
+def test_the_instances_are_then_the_sessions_own_as_if_loaded(engine: Engine) -> None:
+    """Found by primary key without a question to the database; nothing left to flush; a
+    change made afterwards is an UPDATE checked against the version written."""
+    case = new_case("SY-3", "strategy")
+    with Session(engine) as session:
+        insert_new(session, [case, *case.notes])
+        sent = statements_of(engine)
+        assert session.get(Case, case.id) is case
+        assert (case.priority, case.closed_at) == ("routine", None)
+        assert not session.new
+        assert not session.dirty
+        assert sent == []
+        case.priority = "urgent"
+        session.commit()
+    assert any(sql.startswith("UPDATE cases") and "row_version" in sql for sql in sent)
+
+    with Session(engine) as session:
+        assert session.scalars(select(Case.priority)).one() == "urgent"
+        assert session.scalar(select(func.count()).select_from(Note)) == 1
+
+
+def test_a_reference_already_taken_is_refused_as_a_flush_refuses_it_and_nothing_is_written(
+    engine: Engine,
+) -> None:
+    with Session(engine) as session:
+        first = new_case("SY-4")
+        insert_new(session, [first])
+        session.commit()
+
+    again = new_case("SY-4", "strategy")
+    with Session(engine) as session:
+        with pytest.raises(IntegrityError):
+            insert_new(session, [again, *again.notes])
+        session.rollback()
+        assert again not in session
+        assert session.scalar(select(func.count()).select_from(Case)) == 1
+        assert session.scalar(select(func.count()).select_from(Note)) == 0
+
+
+def test_the_same_shapes_send_the_same_statement_every_time(engine: Engine) -> None:
+    """Built once for each set of shapes: SQLAlchemy compiles it once and the server prepares it."""
+    sent = statements_of(engine)
+    for n in range(3):
+        case = new_case(f"SY-5{n}", "strategy")
+        with sessionmaker(engine)() as session:
+            insert_new(session, [case, *case.notes])
+            session.commit()
+    inserts = [sql for sql in sent if "INSERT INTO cases" in sql]
+    assert len(inserts) == 3
+    assert len(set(inserts)) == 1
