@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, String, Table, func, insert, select
+from sqlalchemy import Column, Integer, String, Table, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from safeguarding_kit.db import Database, service_metadata
@@ -155,3 +156,27 @@ def test_work_that_commits_by_itself_is_refused_as_a_bug(database):
         )
     with database.sessions() as session:
         assert session.scalar(select(func.count()).select_from(KEYS)) == 0
+
+
+def test_on_postgresql_the_claim_commits_by_itself_in_one_round_trip_and_the_work_in_a_transaction(
+    database,
+):
+    """The claim commits before the work starts, so that a retry arriving meanwhile sees it
+    (409). On PostgreSQL it is sent in autocommit: the server commits it as it runs, one round
+    trip where BEGIN, INSERT and COMMIT were three. The change and its answer still commit
+    together, in a transaction."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite claims in a transaction as before")
+    sent: list[tuple[str, bool]] = []
+
+    def remember(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append((" ".join(statement.split()[:3]), connection.connection.dbapi_connection.autocommit))
+
+    event.listen(database.engine, "before_cursor_execute", remember)
+    create_once(database, agency="south-yorkshire-police", key=KEY, name="Hotel")
+    event.remove(database.engine, "before_cursor_execute", remember)
+
+    assert sent[0] == ("INSERT INTO idempotency_keys", True)
+    assert [autocommit for _, autocommit in sent[1:]] == [False] * (len(sent) - 1)
+    assert ("INSERT INTO places", False) in sent
+    assert places(database) == ["Hotel"]

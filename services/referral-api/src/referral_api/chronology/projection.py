@@ -38,6 +38,7 @@ from referral_api.support.models import RiskLevel, Support
 from referral_api.support.rules import waiting_days
 from safeguarding_kit.cloudevents import event_time
 from safeguarding_kit.events import EventHandler
+from safeguarding_kit.new_rows import insert_new
 
 LONDON = ZoneInfo("Europe/London")
 _MAX_TEXT = 100  # a kind, a level or an agency's slug: never free text
@@ -77,17 +78,18 @@ def _keep(
     child = surviving_child(session, child_id)
     if child is None:
         return  # disposed of (or never held here): nothing to keep
-    session.add(
-        ChronologyEntry(
-            child_id=child.id,
-            event_id=uuid.UUID(str(event["id"])),
-            source=str(event["source"]),
-            kind=kind,
-            occurred_at=occurred_at,
-            details=dict(details),
-            disruption_action_id=disruption_action_id,
-        )
+    # Written at once rather than by the unit of work at commit: one new row a step, and
+    # for a referral's intake the only one left to flush.
+    entry = ChronologyEntry(
+        child_id=child.id,
+        event_id=uuid.UUID(str(event["id"])),
+        source=str(event["source"]),
+        kind=kind,
+        occurred_at=occurred_at,
+        details=dict(details),
+        disruption_action_id=disruption_action_id,
     )
+    insert_new(session, [entry])
 
 
 def on_its_day(day: date, recorded_at: datetime) -> datetime:
