@@ -34,6 +34,7 @@ from safeguarding_kit.keep_alive import pool_limits
 from safeguarding_kit.observability import RequestContextMiddleware, configure_logging, fastapi_telemetry
 from safeguarding_kit.problems import NotFound, install_problem_handlers
 from safeguarding_kit.security_headers import SecurityHeadersMiddleware
+from safeguarding_kit.start_up_heap import freeze_start_up_objects
 
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -106,6 +107,7 @@ def create_app(
                     every=settings.upstream_health_interval_seconds,
                     probe_seconds=settings.upstream_connect_timeout_seconds + 1.0,
                 ):
+                    freeze_start_up_objects()
                     yield
             finally:
                 await app.state.upstream.aclose()

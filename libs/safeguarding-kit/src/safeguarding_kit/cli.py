@@ -17,6 +17,7 @@ from safeguarding_kit.keep_alive import SERVER_KEEP_ALIVE_SECONDS
 from safeguarding_kit.migrations import alembic_config, upgrade_to_head
 from safeguarding_kit.settings import DatabaseSettings, ProcessSettings
 from safeguarding_kit.sqlite_single_server import SQLiteAlreadyServed, sole_server
+from safeguarding_kit.start_up_heap import mark_served_process
 
 S = TypeVar("S", bound=ProcessSettings)
 
@@ -76,7 +77,9 @@ def serve(
     ``max_request_head_bytes`` what it buffers of a request's head (uvicorn's
     ``h11_max_incomplete_event_size``: its h11 parser keeps it, httptools does not unless
     ``http`` is a protocol that does). An idle connection is kept open longer than its
-    clients keep it (``keep_alive.py``), so none is closed under a request sent on it."""
+    clients keep it (``keep_alive.py``), so none is closed under a request sent on it.
+    Each process freezes its start-up objects once started (``start_up_heap.py``)."""
+    mark_served_process()
     uvicorn.run(
         factory_name(create_app) if workers > 1 else create_app(settings),
         factory=workers > 1,

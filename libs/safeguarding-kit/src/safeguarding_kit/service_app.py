@@ -34,6 +34,7 @@ from safeguarding_kit.openapi import install_problem_openapi
 from safeguarding_kit.problems import install_problem_handlers
 from safeguarding_kit.security_headers import SecurityHeadersMiddleware
 from safeguarding_kit.settings import DatabaseSettings, Environment, ProcessSettings
+from safeguarding_kit.start_up_heap import freeze_start_up_objects
 from safeguarding_kit.storable_text import refuse_unstorable_text
 from safeguarding_kit.webhooks.published import PartnerEvents
 from safeguarding_kit.webhooks.routes import webhooks_router
@@ -133,6 +134,7 @@ def create_service_app(
             async with verifier_http_client(settings) as client:
                 app.state.token_verifier = TokenVerifier.from_settings(settings, client)
                 async with database.event_loop_engine():
+                    freeze_start_up_objects()
                     yield
         database.dispose()
 
