@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, ForeignKey, String, event, func, select, text
+from sqlalchemy import Date, Engine, ForeignKey, String, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
@@ -34,6 +34,7 @@ class Case(Base):
     priority: Mapped[str] = mapped_column(String(10), default="routine")
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     region: Mapped[str] = mapped_column(String(20), server_default=text("'south'"))
+    opened_on: Mapped[date] = mapped_column(Date, default=func.current_date())
     row_version: Mapped[int] = mapped_column(default=1)
     notes: Mapped[list[Note]] = relationship(lazy="raise", cascade="all, delete-orphan")
 
@@ -86,6 +87,7 @@ def test_a_case_and_its_notes_are_written_with_their_defaults_and_the_database_f
     assert (stored.reference, stored.priority, stored.closed_at) == ("SY-1", "routine", None)
     assert (stored.opened_at, stored.row_version) == (opened, 1)
     assert stored.region == "south"  # a server default is left to the server
+    assert stored.opened_on is not None  # and so is a SQL default, never written as NULL
     assert kinds == ["strategy", "visit"]
 
 

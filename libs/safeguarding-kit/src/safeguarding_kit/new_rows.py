@@ -51,9 +51,9 @@ def insert_new(session: Session, instances: Sequence[Any]) -> None:
 
 def _row_of(instance: Any) -> tuple[Table, dict[str, Any]]:
     """The instance's table and the values a flush would insert: each column's value set on
-    it, else the column's Python default, else NULL (set on the instance too, so that the
-    session never asks the database for them); a column with a server default only is left
-    to the database."""
+    it, else the column's Python default, else NULL for a column with no default at all
+    (set on the instance too, so that the session never asks the database for them); a
+    column whose default is SQL (an expression, or the server's) is left to the database."""
     mapper = inspect(type(instance))
     table = mapper.local_table
     assert isinstance(table, Table), f"{type(instance).__name__} is not mapped to one table"
@@ -65,7 +65,7 @@ def _row_of(instance: Any) -> tuple[Table, dict[str, Any]]:
         elif _has_python_default(column):
             value = _python_default(column)
             setattr(instance, prop.key, value)
-        elif column.server_default is None:
+        elif column.default is None and column.server_default is None:
             value = None
             setattr(instance, prop.key, value)
         else:

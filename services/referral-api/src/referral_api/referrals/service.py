@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -390,39 +392,37 @@ def new_referral(
         age_band_at_referral=age_band(age_on(reporting_day(received_at), born)),
         decision_due_at=referral_decision_due(received_at),
         concerns=[ReferralConcern(referral_id=referral_id, concern_type=c) for c in concern_types],
-        row_version=1,
     )
 
 
-def flush_new_referral(session: Session, referral: Referral) -> None:
-    """Flush a new referral (with a child registered for it, and that child's first link)
-    before anything else (linking a known child flushes too): the agency's source_reference
-    is unique, and a reused one must be the documented 409. Nothing else flushed here may
-    collide: a new child's id and link are new."""
+@contextmanager
+def _refusing_a_reused_source_reference(session: Session, referral: Referral) -> Iterator[None]:
+    """Write a new referral first, inside this: the agency's source_reference is unique,
+    and a reused one must be the documented 409 (the transaction rolled back). Nothing else
+    written with it may collide: the other rows are new."""
     try:
-        session.flush()
+        yield
     except IntegrityError as exc:
         session.rollback()
-        raise _duplicate_source_reference(referral) from exc
+        raise DuplicateSourceReference(
+            f"Agency '{referral.agency}' already has a different referral with source_reference "
+            f"'{referral.source_reference}'."
+        ) from exc
+
+
+def flush_new_referral(session: Session, referral: Referral) -> None:
+    """Flush a new referral (with a child registered for it) before anything else
+    (linking a known child flushes too): a reused source_reference is the documented 409."""
+    with _refusing_a_reused_source_reference(session, referral):
+        session.flush()
 
 
 def insert_new_referral(session: Session, referral: Referral, new_rows: list[Any]) -> None:
     """Write a new referral's rows (:func:`~safeguarding_kit.new_rows.insert_new`: the
     referral, its concerns and history, and a child registered for it with its first link)
-    before anything else: the agency's source_reference is unique, and a reused one must be
-    the documented 409. Nothing else written here may collide: the other rows are new."""
-    try:
+    before anything else: a reused source_reference is the documented 409."""
+    with _refusing_a_reused_source_reference(session, referral):
         insert_new(session, new_rows)
-    except IntegrityError as exc:
-        session.rollback()
-        raise _duplicate_source_reference(referral) from exc
-
-
-def _duplicate_source_reference(referral: Referral) -> DuplicateSourceReference:
-    return DuplicateSourceReference(
-        f"Agency '{referral.agency}' already has a different referral with source_reference "
-        f"'{referral.source_reference}'."
-    )
 
 
 def _create_referral(
