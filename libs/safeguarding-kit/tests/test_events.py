@@ -305,6 +305,30 @@ def test_a_batchs_events_are_applied_in_order_in_one_transaction(outbox):
         assert set(session.scalars(select(tables.inbox.c.id))) == {uuid.UUID(e["id"]) for e in batch}
 
 
+def test_a_batchs_events_go_into_the_inbox_in_one_statement_and_a_repeat_within_it_once(outbox):
+    """An insert into the inbox for each event was a round trip each: a batch's are written
+    together, before any is applied. An event sent twice in one batch is applied once."""
+    database, tables = outbox
+    applied_to: list[str] = []
+    app = receiving_app(database, tables, {"referral.received": lambda s, e: applied_to.append(e["subject"])})
+    first, second = (referral_event("referral.received", f"child-{n}") for n in (1, 2))
+    inbox_writes: list[str] = []
+
+    def count_inbox_writes(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO inbox_events"):
+            inbox_writes.append(statement)
+
+    sqlalchemy_event.listen(database.engine, "before_cursor_execute", count_inbox_writes)
+    with TestClient(app) as client:
+        answer = deliver_batch(client, [first, second, first], receiver="test", secret=SECRET)
+    assert [r["status"] for r in answer.json()["results"]] == [204, 204, 204]
+    assert applied_to == ["child-1", "child-2"]
+    assert len(inbox_writes) == 1
+    with database.sessions() as session:
+        remembered = set(session.scalars(select(tables.inbox.c.id)))
+    assert remembered == {uuid.UUID(first["id"]), uuid.UUID(second["id"])}
+
+
 def test_a_batch_sent_again_with_a_new_event_applies_only_the_new_one(outbox):
     """The relay resends a batch whose answer it lost, with what fell due since: the inbox
     passes over what it has had, in the same one transaction."""

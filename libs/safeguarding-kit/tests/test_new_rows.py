@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from safeguarding_kit.db import UtcDateTime, create_db_engine, service_metadata, utc_now
-from safeguarding_kit.new_rows import insert_new
+from safeguarding_kit.new_rows import insert_new, insert_unless_present
 from safeguarding_kit.throwaway_database import provisioned_database
 
 
@@ -152,3 +152,23 @@ def test_the_same_shapes_send_the_same_statement_every_time(engine: Engine) -> N
     inserts = [sql for sql in sent if "INSERT INTO cases" in sql]
     assert len(inserts) == 3
     assert len(set(inserts)) == 1
+
+
+def test_a_row_inserted_unless_present_is_written_once_in_one_statement_however_often_asked(
+    engine: Engine,
+) -> None:
+    """A consumer told twice that an agency works with a case (a redelivery, or a second
+    referral) keeps one row, and neither telling asks the database first."""
+    case = new_case("SY-6")
+    case_id = case.id
+    with Session(engine) as session:
+        insert_new(session, [case])
+        session.commit()
+    sent = statements_of(engine)
+    with Session(engine) as session:
+        assert insert_unless_present(session, Note(case_id=case_id, kind="strategy")) is True
+        assert insert_unless_present(session, Note(case_id=case_id, kind="strategy")) is False
+        session.commit()
+    assert [sql.split()[0] for sql in sent if not sql.startswith(("BEGIN", "COMMIT"))] == ["INSERT", "INSERT"]
+    with Session(engine) as session:
+        assert session.scalars(select(Note.kind)).all() == ["strategy"]

@@ -785,9 +785,18 @@ def first_time(session: Session, tables: EventTables, event_id: uuid.UUID, type:
 
 def _remember(session: Session, tables: EventTables, event_id: uuid.UUID, type: str) -> None:
     """Write the event's id into the inbox (a redelivery's raises IntegrityError)."""
-    session.execute(
-        _statements(tables).remember_in_inbox, {"id": event_id, "type": type, "received_at": utc_now()}
-    )
+    _remember_all(session, tables, [(event_id, type)])
+
+
+def _remember_all(session: Session, tables: EventTables, events: list[tuple[uuid.UUID, str]]) -> None:
+    """Write the events' ids (with their types) into the inbox in one statement; any of them
+    there already raises IntegrityError."""
+    if events:
+        now = utc_now()
+        session.execute(
+            _statements(tables).remember_in_inbox,
+            [{"id": event_id, "type": type, "received_at": now} for event_id, type in events],
+        )
 
 
 EventHandler = Callable[[Session, dict[str, Any]], None]
@@ -944,13 +953,15 @@ def _apply_together(
     with database.sessions() as session:
         try:
             seen = set(session.scalars(select(tables.inbox.c.id).where(tables.inbox.c.id.in_(ids))))
+            new: dict[uuid.UUID, dict[str, Any]] = {}
             for event_id, event in zip(ids, events, strict=True):
-                if event_id in seen:
-                    continue
-                seen.add(event_id)
-                event_type = str(event["type"])
-                _remember(session, tables, event_id, event_type)
-                handler = handlers.get(event_type)
+                if event_id not in seen:
+                    new.setdefault(event_id, event)  # a repeat within the batch is had once
+            # Into the inbox in one statement, before any is applied (another replica's
+            # taking one meanwhile refuses them all, and each is then applied alone).
+            _remember_all(session, tables, [(event_id, str(e["type"])) for event_id, e in new.items()])
+            for event in new.values():
+                handler = handlers.get(str(event["type"]))
                 if handler is not None:
                     handler(session, event)
                     session.flush()  # the next event's handler reads it, as after a commit

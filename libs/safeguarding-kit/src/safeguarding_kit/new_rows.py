@@ -24,7 +24,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Column, Insert, Table, bindparam, insert, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
 
 # A row's shape: its table and the columns it sets, in order.
 Shape = tuple[Table, tuple[str, ...]]
@@ -101,3 +103,22 @@ def _inserted_together(shapes: tuple[Shape, ...]) -> Insert:
     ]
     *firsts, last = inserts
     return last.add_cte(*(statement.cte(f"new_{n}") for n, statement in enumerate(firsts)))
+
+
+def insert_unless_present(session: Session, instance: Any) -> bool:
+    """Insert a new ORM instance's row unless a row with its primary key (or another of its
+    unique keys) is there already, in one statement (``INSERT ... ON CONFLICT DO NOTHING``,
+    on PostgreSQL and SQLite alike) where asking first and then inserting took two and
+    could still collide with a concurrent insert. True if it was inserted. The instance
+    is not added to the session: a later ``session.get`` reads the row, whichever wrote it."""
+    table, row = _row_of(instance)
+    dialect = session.get_bind().dialect.name
+    return session.execute(_inserted_unless_present(table, dialect), row).first() is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _inserted_unless_present(table: Table, dialect: str) -> ReturningInsert[Any]:
+    # The row's key is returned when it was inserted, nothing when it was there: a rowcount
+    # cannot tell, as SQLAlchemy asks for the key back by itself and the count is then -1.
+    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return build(table).on_conflict_do_nothing().returning(*table.primary_key.columns)

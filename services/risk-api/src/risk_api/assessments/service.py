@@ -27,6 +27,7 @@ from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
 from safeguarding_kit.events import Outbox
+from safeguarding_kit.new_rows import insert_unless_present
 from safeguarding_kit.pagination import paginate
 from safeguarding_kit.partnership.capacities import Capacity
 from safeguarding_kit.problems import Conflict, FieldError, NotFound, Problem
@@ -92,9 +93,7 @@ def record_agency_link(session: Session, event: Mapping[str, Any]) -> None:
     """The referral service linked an agency to a child (idempotent)."""
     data = event.get("data") or {}
     child_id, agency = uuid.UUID(str(data["child_id"])), str(data["agency"])
-    if session.get(ChildAgencyLink, (child_id, agency)) is None:
-        session.add(ChildAgencyLink(child_id=child_id, agency=agency))
-        session.flush()
+    insert_unless_present(session, ChildAgencyLink(child_id=child_id, agency=agency))
 
 
 def _risk_row(session: Session, child_id: uuid.UUID) -> ChildRisk | None:
