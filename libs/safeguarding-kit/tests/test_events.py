@@ -129,9 +129,9 @@ def test_events_are_signed_cloudevents_delivered_once(outbox):
 
 
 def test_a_change_s_events_are_recorded_together_and_reach_a_subscriber_in_the_order_given(outbox):
-    """A referral about a new child announces the child's link, then the referral: one
-    statement records both events and one their deliveries (on PostgreSQL; SQLite inserts
-    the events one by one), and the relay sends them in the order given."""
+    """A referral about a new child announces the child's link, then the referral: on
+    PostgreSQL one statement records the events and their deliveries (SQLite inserts the
+    events one by one, then the deliveries), and the relay sends them in the order given."""
     database, tables = outbox
     kinds = ["child.agency_linked", "referral.received", "referral.status_changed"]
     risk = Subscriber(name="risk-api", url="http://risk.test/internal/events", types=kinds)
@@ -153,9 +153,9 @@ def test_a_change_s_events_are_recorded_together_and_reach_a_subscriber_in_the_o
             session.commit()
     finally:
         sqlalchemy_event.remove(database.engine, "before_cursor_execute", remember)
-    writes = [sql for sql in statements if sql.startswith("INSERT")]
+    writes = [sql for sql in statements if sql.startswith(("INSERT", "WITH"))]
     if database.engine.dialect.name == "postgresql":
-        assert len(writes) == 2
+        assert len(writes) == 1
     assert sum("outbox_deliveries" in sql for sql in writes) == 1
     receiver = Receiver()
     client = httpx.Client(transport=httpx.MockTransport(receiver.handler))
