@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Column,
     Connection,
     MetaData,
     String,
@@ -193,6 +194,14 @@ def _set_last_hash(head: Table) -> Update:
     return update(head).where(head.c.id == HEAD_ID).values(last_hash=bindparam("last_hash"))
 
 
+def _array_of(column: Column[Any]) -> Any:
+    """The column's values, given as one array named for it, one row each (``unnest``).
+    Text as unbounded VARCHAR: a cast to VARCHAR(n) would cut an over-long value silently,
+    where the insert into the column refuses it."""
+    item_type = String() if isinstance(column.type, String) else column.type
+    return func.unnest(bindparam(column.name, type_=postgresql.ARRAY(item_type)))
+
+
 @functools.cache
 def _append_from_arrays(log: Table, head: Table) -> Update:
     """PostgreSQL: the records' insert, from one array per column (``unnest`` side by side
@@ -201,28 +210,76 @@ def _append_from_arrays(log: Table, head: Table) -> Update:
     and the server prepares it, where a multi-row VALUES was compiled on every append (it
     cannot be cached) and sent as a new text for each number of records."""
     columns = list(log.c)
-    # Text as unbounded VARCHAR: a cast to VARCHAR(n) would cut an over-long value silently,
-    # where the insert into the column refuses it.
-    rows = select(
-        *(
-            func.unnest(
-                bindparam(
-                    column.name,
-                    type_=postgresql.ARRAY(String() if isinstance(column.type, String) else column.type),
-                )
-            )
-            for column in columns
-        )
-    )
+    rows = select(*(_array_of(column) for column in columns))
     appended = insert(log).from_select([column.name for column in columns], rows).cte("appended")
     return _set_last_hash(head).add_cte(appended)
 
 
+def _canonical_before_seq(values: dict[str, Any]) -> str | None:
+    """The record's canonical JSON up to its seq's digits: the seq sorts last among the
+    hashed keys, so the whole is this, the seq, and ``}``. None if that ever stops holding."""
+    text = _canonical({**values, "seq": 0})
+    before, found, after = text.rpartition('"seq":0}')
+    return before + '"seq":' if found and not after else None
+
+
+@functools.cache
+def _append_one_on_the_server(log: Table, head: Table) -> ReturningUpdate[int]:
+    """PostgreSQL: one record appended in one statement, its seq and hash worked out by the
+    server from the head it locks (``SELECT ... FOR UPDATE``, which in READ COMMITTED waits
+    for a concurrent append's commit and then takes the head as that left it): the record
+    takes the next seq and the head's hash as its prev_hash, its hash is the sha256 (hex)
+    of that prev_hash, its canonical JSON up to the seq (``canonical_before_seq``, made
+    here in Python), the seq and ``}``, exactly as :func:`record_hash` computes it; the head
+    moves on to it. One round trip where taking the head and appending were two, and the
+    head is locked from this statement to the commit. Nothing happens (no row answered)
+    when the chain has no head yet. Built once per table."""
+    old = select(head.c.last_seq, head.c.last_hash).where(head.c.id == HEAD_ID).with_for_update().cte("old")
+    seq = old.c.last_seq + 1
+    hashed_text = func.concat(old.c.last_hash, bindparam("canonical_before_seq", type_=String()), seq, "}")
+    digest = func.encode(func.sha256(func.convert_to(hashed_text, "UTF8")), "hex")
+    given = [column for column in log.c if column.name not in ("seq", "prev_hash", "hash")]
+    row = select(*(_array_of(column) for column in given), seq, old.c.last_hash, digest).select_from(old)
+    appended = (
+        insert(log)
+        .from_select([*(column.name for column in given), "seq", "prev_hash", "hash"], row)
+        .returning(log.c.seq, log.c.hash)
+        .cte("appended")
+    )
+    return (
+        update(head)
+        .where(head.c.id == HEAD_ID)
+        .values(
+            last_seq=select(appended.c.seq).scalar_subquery(),
+            last_hash=select(appended.c.hash).scalar_subquery(),
+        )
+        .returning(head.c.last_seq)
+    )
+
+
+def _append_one(session: Session, tables: AuditTables, values: dict[str, Any]) -> int | None:
+    """:func:`_append_one_on_the_server` for one record; its seq, or None when the chain has
+    no head yet (or the record's canonical form cannot be split at its seq)."""
+    before_seq = _canonical_before_seq(values)
+    if before_seq is None:
+        return None
+    parameters = {name: [value] for name, value in values.items()}
+    seq = session.scalar(
+        _append_one_on_the_server(tables.log, tables.head), {**parameters, "canonical_before_seq": before_seq}
+    )
+    return None if seq is None else int(seq)
+
+
 def append_records(session: Session, tables: AuditTables, records: list[dict[str, Any]]) -> list[int]:
     """Append ``records`` (from :func:`audit_values`) in order under one take of the chain
-    head, in the caller's transaction; returns their seqs."""
+    head, in the caller's transaction; returns their seqs. On PostgreSQL one record (a
+    request's usual one) is one statement (:func:`_append_one_on_the_server`)."""
     if not records:
         return []
+    if len(records) == 1 and session.get_bind().dialect.name == "postgresql":
+        seq = _append_one(session, tables, records[0])
+        if seq is not None:
+            return [seq]
     last_seq, prev_hash = _take_head(session, tables, len(records))
     first_seq = last_seq - len(records) + 1
     rows = []
