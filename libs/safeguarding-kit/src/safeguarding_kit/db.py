@@ -31,11 +31,15 @@ from sqlalchemy import (
     Enum,
     MetaData,
     Select,
+    String,
     TypeDecorator,
+    bindparam,
     create_engine,
     event,
+    func,
     true,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -342,6 +346,15 @@ def restricted(stmt: Select[*tuple[Any, ...]], condition: ColumnElement[bool]) -
     then stays the same object, whose cache key SQLAlchemy works out once: for a new one it
     walks the whole statement again on every execution."""
     return stmt if condition is true() else stmt.where(condition)
+
+
+def unnested(name: str, item_type: Any) -> Any:
+    """PostgreSQL: the values given as one array parameter ``name``, one row each (``unnest``;
+    several side by side in a SELECT go in step), for statements whose text is the same
+    however many rows they write. Text as unbounded VARCHAR: a cast to VARCHAR(n) would cut
+    an over-long value silently, where the insert into the column refuses it."""
+    item = String() if isinstance(item_type, String) else item_type
+    return func.unnest(bindparam(name, type_=postgresql.ARRAY(item)))
 
 
 def utc_now() -> datetime:

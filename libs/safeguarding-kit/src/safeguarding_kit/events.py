@@ -51,7 +51,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert, ReturningInsert
@@ -60,7 +59,7 @@ from starlette.concurrency import run_in_threadpool
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.background import repeating
 from safeguarding_kit.cloudevents import CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, CloudEvent, EventData
-from safeguarding_kit.db import Database, UtcDateTime, utc_now
+from safeguarding_kit.db import Database, UtcDateTime, unnested, utc_now
 from safeguarding_kit.keep_alive import pool_limits
 from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
 from safeguarding_kit.partnership.agreement import Agreement
@@ -347,21 +346,12 @@ def _events_with_deliveries(tables: EventTables) -> Insert:
     seq, subject and time from what that insert returns. One round trip where the events
     and then their deliveries took two; built once, so compiled once and prepared once."""
     e, d = tables.events, tables.deliveries
-
-    def unnest(name: str, item_type: Any) -> Any:
-        return func.unnest(bindparam(name, type_=postgresql.ARRAY(item_type)))
-
-    def text_or(column: Column[Any]) -> Any:
-        # Text as unbounded VARCHAR: a cast to VARCHAR(n) would cut an over-long value
-        # silently, where the insert into the column refuses it.
-        return String() if isinstance(column.type, String) else column.type
-
     given = select(
-        *(unnest(f"e_{name}", text_or(e.c[name])).label(name) for name in _EVENT_COLUMNS if name != "data"),
+        *(unnested(f"e_{name}", e.c[name].type).label(name) for name in _EVENT_COLUMNS if name != "data"),
         # JSON travels as its text, cast back on the server: arrays of JSON are not bound alike
         # by every driver.
-        sql_cast(unnest("e_data", Text()), JSON).label("data"),
-        unnest("e_n", Integer()).label("n"),
+        sql_cast(unnested("e_data", Text()), JSON).label("data"),
+        unnested("e_n", Integer()).label("n"),
     ).subquery("given")
     new_events = (
         insert(e)
@@ -372,8 +362,8 @@ def _events_with_deliveries(tables: EventTables) -> Insert:
         .cte("new_events")
     )
     planned = select(
-        unnest("d_event_id", Uuid()).label("event_id"),
-        *(unnest(f"d_{name}", text_or(d.c[name])).label(name) for name in _DELIVERY_COLUMNS),
+        unnested("d_event_id", Uuid()).label("event_id"),
+        *(unnested(f"d_{name}", d.c[name].type).label(name) for name in _DELIVERY_COLUMNS),
     ).subquery("planned")
     rows = select(
         new_events.c.seq,

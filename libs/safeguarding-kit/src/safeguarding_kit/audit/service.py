@@ -31,7 +31,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Column,
     Connection,
     MetaData,
     String,
@@ -44,7 +43,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
@@ -54,7 +52,7 @@ from safeguarding_kit.audit.group_commit import groups_for
 from safeguarding_kit.audit.models import GENESIS_HASH, HEAD_ID, AuditTables, audit_tables
 from safeguarding_kit.audit.schemas import AuditEntry
 from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.db import utc_now
+from safeguarding_kit.db import unnested, utc_now
 from safeguarding_kit.problems import InvalidCursor
 from safeguarding_kit.request_context import current_request_id
 
@@ -194,14 +192,6 @@ def _set_last_hash(head: Table) -> Update:
     return update(head).where(head.c.id == HEAD_ID).values(last_hash=bindparam("last_hash"))
 
 
-def _array_of(column: Column[Any]) -> Any:
-    """The column's values, given as one array named for it, one row each (``unnest``).
-    Text as unbounded VARCHAR: a cast to VARCHAR(n) would cut an over-long value silently,
-    where the insert into the column refuses it."""
-    item_type = String() if isinstance(column.type, String) else column.type
-    return func.unnest(bindparam(column.name, type_=postgresql.ARRAY(item_type)))
-
-
 @functools.cache
 def _append_from_arrays(log: Table, head: Table) -> Update:
     """PostgreSQL: the records' insert, from one array per column (``unnest`` side by side
@@ -210,7 +200,7 @@ def _append_from_arrays(log: Table, head: Table) -> Update:
     and the server prepares it, where a multi-row VALUES was compiled on every append (it
     cannot be cached) and sent as a new text for each number of records."""
     columns = list(log.c)
-    rows = select(*(_array_of(column) for column in columns))
+    rows = select(*(unnested(column.name, column.type) for column in columns))
     appended = insert(log).from_select([column.name for column in columns], rows).cte("appended")
     return _set_last_hash(head).add_cte(appended)
 
@@ -239,7 +229,9 @@ def _append_one_on_the_server(log: Table, head: Table) -> ReturningUpdate[int]:
     hashed_text = func.concat(old.c.last_hash, bindparam("canonical_before_seq", type_=String()), seq, "}")
     digest = func.encode(func.sha256(func.convert_to(hashed_text, "UTF8")), "hex")
     given = [column for column in log.c if column.name not in ("seq", "prev_hash", "hash")]
-    row = select(*(_array_of(column) for column in given), seq, old.c.last_hash, digest).select_from(old)
+    row = select(
+        *(unnested(column.name, column.type) for column in given), seq, old.c.last_hash, digest
+    ).select_from(old)
     appended = (
         insert(log)
         .from_select([*(column.name for column in given), "seq", "prev_hash", "hash"], row)
