@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from safeguarding_kit.db import UtcDateTime, create_db_engine, service_metadata, utc_now
-from safeguarding_kit.new_rows import insert_new, insert_unless_present
+from safeguarding_kit.new_rows import holding_new_rows, insert_new, insert_unless_present
 from safeguarding_kit.throwaway_database import provisioned_database
 
 
@@ -172,3 +172,21 @@ def test_a_row_inserted_unless_present_is_written_once_in_one_statement_however_
     assert [sql.split()[0] for sql in sent if not sql.startswith(("BEGIN", "COMMIT"))] == ["INSERT", "INSERT"]
     with Session(engine) as session:
         assert session.scalars(select(Note.kind)).all() == ["strategy"]
+
+
+def test_rows_held_back_are_written_by_their_holder_and_only_then_the_sessions(engine: Engine) -> None:
+    """A caller about to send a statement of its own (the outbox, writing a change's events)
+    holds back what insert_new is given meanwhile, and writes it with that statement."""
+    case = new_case("SY-7", "strategy")
+    sent = statements_of(engine)
+    with Session(engine) as session:
+        with holding_new_rows(session) as held:
+            insert_new(session, [case, *case.notes])
+        assert held == [case, *case.notes]
+        assert sent == []
+        assert case not in session
+        insert_new(session, held)  # as the holder does where it cannot send them with its own
+        assert case in session
+        session.commit()
+    with Session(engine) as session:
+        assert session.scalars(select(Case.reference)).all() == ["SY-7"]

@@ -17,7 +17,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,6 +61,16 @@ from safeguarding_kit.background import repeating
 from safeguarding_kit.cloudevents import CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, CloudEvent, EventData
 from safeguarding_kit.db import Database, UtcDateTime, unnested, utc_now
 from safeguarding_kit.keep_alive import pool_limits
+from safeguarding_kit.new_rows import (
+    Shape,
+    adopt,
+    holding_new_rows,
+    insert_new,
+    inserts_of,
+    parameters_of,
+    rows_of,
+    shapes_of,
+)
 from safeguarding_kit.outbound_urls import UnsafeUrl, check_outbound_url
 from safeguarding_kit.partnership.agreement import Agreement
 from safeguarding_kit.problems import Problem, Unauthenticated
@@ -285,14 +295,19 @@ def emit_all(
     partner_audience: PartnerAudience | None = None,
     agreement: Agreement | None = None,
     occurred_at: datetime | None = None,
+    ids: Sequence[uuid.UUID] | None = None,
+    new_rows: Sequence[Any] = (),
 ) -> list[uuid.UUID]:
-    """:func:`emit` for several events of one change, in order: on PostgreSQL one statement
-    records the events and their deliveries (:func:`_events_with_deliveries`); on SQLite
-    one the events and one their deliveries."""
+    """:func:`emit` for several events of one change, in order (with ``ids`` when the caller
+    chose them): on PostgreSQL one statement records the events and their deliveries
+    (:func:`_events_with_deliveries`); on SQLite one the events and one their deliveries.
+    ``new_rows``, new ORM instances (a read model's, kept from these events), are written
+    as :func:`~safeguarding_kit.new_rows.insert_new` writes them: on PostgreSQL in the same
+    statement."""
     if not events:
         return []
     now = occurred_at or utc_now()
-    ids = [uuid.uuid4() for _ in events]
+    ids = list(ids) if ids is not None else [uuid.uuid4() for _ in events]
     rows = [
         {
             "id": event_id,
@@ -312,7 +327,12 @@ def emit_all(
         for delivery in _deliveries(session, tables, subscribers, event, now, partner_audience, agreement)
     ]
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_events_with_deliveries(tables), _as_arrays(rows, deliveries))
+        written_with = rows_of(new_rows)
+        session.execute(
+            _events_with_deliveries(tables, shapes_of(written_with)),
+            {**_as_arrays(rows, deliveries), **parameters_of(written_with)},
+        )
+        adopt(session, new_rows)
         return ids
     # SQLite has no INSERT in a WITH: the events (their seqs back), then their deliveries.
     # Values go as execution parameters to statements built once (_statements), so no
@@ -329,6 +349,8 @@ def emit_all(
             statements.insert_deliveries,
             [{**delivery, "event_seq": seq_of[event_id]} for event_id, delivery in deliveries],
         )
+    if new_rows:
+        insert_new(session, new_rows)
     return ids
 
 
@@ -337,14 +359,16 @@ _EVENT_COLUMNS = ("id", "type", "source", "subject", "data", "occurred_at")
 _DELIVERY_COLUMNS = ("subscriber", "url", "endpoint_id")
 
 
-@functools.cache
-def _events_with_deliveries(tables: EventTables) -> Insert:
+@functools.lru_cache(maxsize=64)
+def _events_with_deliveries(tables: EventTables, new_rows: tuple[Shape, ...] = ()) -> Insert:
     """PostgreSQL: a change's events and their deliveries in one statement, from one array
     per column. The events are inserted in the order given (``INSERT ... SELECT ... ORDER
     BY`` assigns their seqs in that order, so each child's events keep it) as a
     data-modifying WITH; each delivery (``d_event_id`` naming its event) takes its event's
-    seq, subject and time from what that insert returns. One round trip where the events
-    and then their deliveries took two; built once, so compiled once and prepared once."""
+    seq, subject and time from what that insert returns. One row of each of the ``new_rows``
+    shapes is inserted with them (each a WITH: ``new_rows.inserts_of``). One round trip
+    where the events and then their deliveries took two; built once for each set of shapes,
+    so compiled once and prepared once."""
     e, d = tables.events, tables.deliveries
     given = select(
         *(unnested(f"e_{name}", e.c[name].type).label(name) for name in _EVENT_COLUMNS if name != "data"),
@@ -379,6 +403,7 @@ def _events_with_deliveries(tables: EventTables) -> Insert:
             ["event_seq", "subject", "status", "attempts", "next_attempt_at", *_DELIVERY_COLUMNS], rows
         )
         .add_cte(new_events)
+        .add_cte(*(statement.cte(f"new_{n}") for n, statement in enumerate(inserts_of(new_rows))))
     )
 
 
@@ -1094,7 +1119,28 @@ class Outbox:
         """Record ``events`` of one change in order (:func:`emit_all`) and keep the service's
         read models from them, each in turn."""
         now = utc_now()
-        ids = emit_all(
+        ids = [uuid.uuid4() for _ in events]
+        # The read models are kept first, their new rows held back to go with the events
+        # (on PostgreSQL in the events' one statement), in the transaction the events go in.
+        if any(event.type in self.projections for event in events):
+            session.connection()
+        with holding_new_rows(session) as kept:
+            for event_id, event in zip(ids, events, strict=True):
+                project = self.projections.get(event.type)
+                if project is not None:
+                    project(
+                        session,
+                        {
+                            "specversion": "1.0",
+                            "id": str(event_id),
+                            "source": self.source,
+                            "type": event.type,
+                            "subject": event.subject,
+                            "time": now.isoformat(),
+                            "data": dict(event.data),
+                        },
+                    )
+        return emit_all(
             session,
             self.tables,
             self.subscribers,
@@ -1103,23 +1149,9 @@ class Outbox:
             partner_audience=self.partner_audience,
             agreement=self.agreement,
             occurred_at=now,
+            ids=ids,
+            new_rows=kept,
         )
-        for event_id, event in zip(ids, events, strict=True):
-            project = self.projections.get(event.type)
-            if project is not None:
-                project(
-                    session,
-                    {
-                        "specversion": "1.0",
-                        "id": str(event_id),
-                        "source": self.source,
-                        "type": event.type,
-                        "subject": event.subject,
-                        "time": now.isoformat(),
-                        "data": dict(event.data),
-                    },
-                )
-        return ids
 
     def publish(self, session: Session, data: EventData) -> uuid.UUID:
         """``emit`` the event ``data`` describes (its type, subject and ``data`` object): the

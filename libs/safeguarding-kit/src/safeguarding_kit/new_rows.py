@@ -14,13 +14,18 @@ On PostgreSQL the rows go in one statement, each row's INSERT but the last a
 data-modifying WITH of the last: one round trip for all. Foreign keys between them hold,
 as PostgreSQL checks them once the whole statement is done. SQLite has no DML in a WITH:
 one INSERT a table there (as a flush sends them).
+
+A caller about to send a statement of its own can hold back the rows written meanwhile
+(:func:`holding_new_rows`) and send them as WITHs of it: the outbox writes the rows its
+read models keep from a change's events with the events themselves.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Column, Insert, Table, bindparam, insert, inspect
@@ -32,26 +37,74 @@ from sqlalchemy.sql.dml import ReturningInsert
 Shape = tuple[Table, tuple[str, ...]]
 
 
+# Where insert_new puts the instances it is given while a caller holds them back.
+_HELD = "safeguarding_kit.new_rows.held"
+
+
 def insert_new(session: Session, instances: Sequence[Any]) -> None:
     """Insert ``instances`` (new ORM instances, primary keys set, in an order their foreign
     keys allow: the order SQLite needs) and add them to ``session`` as persistent and
     unchanged. An integrity error (a unique key taken) is raised as a flush would raise it,
-    and the instances are then left out of the session. Does not commit."""
-    rows = [_row_of(instance) for instance in instances]
+    and the instances are then left out of the session. Does not commit. Inside
+    :func:`holding_new_rows` the instances are held back, for the holder to write."""
+    held = session.info.get(_HELD)
+    if held is not None:
+        held.extend(instances)
+        return
+    rows = rows_of(instances)
     if session.get_bind().dialect.name == "postgresql":
-        shapes = tuple((table, tuple(row)) for table, row in rows)
-        parameters = {_name(n, key): value for n, (_, row) in enumerate(rows) for key, value in row.items()}
-        session.execute(_inserted_together(shapes), parameters)
+        session.execute(_inserted_together(shapes_of(rows)), parameters_of(rows))
     else:
         # Rows of one table in a row (a referral's concerns) go in one executemany.
         for table, same_table in itertools.groupby(rows, key=lambda table_row: table_row[0]):
             session.execute(insert(table), [row for _, row in same_table])
+    adopt(session, instances)
+
+
+@contextmanager
+def holding_new_rows(session: Session) -> Iterator[list[Any]]:
+    """Hold back the instances :func:`insert_new` is given inside, in the list this yields,
+    for the holder to write with a statement of its own (on PostgreSQL, as WITHs of it:
+    :func:`rows_of`, :func:`inserts_of`, :func:`parameters_of`, then :func:`adopt`), one
+    round trip fewer; or to hand to :func:`insert_new` once out."""
+    held: list[Any] = []
+    outer = session.info.get(_HELD)
+    session.info[_HELD] = held
+    try:
+        yield held
+    finally:
+        if outer is None:
+            session.info.pop(_HELD, None)
+        else:
+            session.info[_HELD] = outer
+
+
+# A new row: its table and the values to insert.
+NewRow = tuple[Table, dict[str, Any]]
+
+
+def rows_of(instances: Sequence[Any]) -> list[NewRow]:
+    """Each instance's table and the values a flush would insert (:func:`_row_of`)."""
+    return [_row_of(instance) for instance in instances]
+
+
+def shapes_of(rows: Sequence[NewRow]) -> tuple[Shape, ...]:
+    return tuple((table, tuple(row)) for table, row in rows)
+
+
+def parameters_of(rows: Sequence[NewRow]) -> dict[str, Any]:
+    """The rows' values as the parameters of :func:`inserts_of`'s statements."""
+    return {_name(n, key): value for n, (_, row) in enumerate(rows) for key, value in row.items()}
+
+
+def adopt(session: Session, instances: Sequence[Any]) -> None:
+    """Hand instances whose rows were just written to the session, persistent and unchanged."""
     for instance in instances:
         make_transient_to_detached(instance)
     session.add_all(instances)
 
 
-def _row_of(instance: Any) -> tuple[Table, dict[str, Any]]:
+def _row_of(instance: Any) -> NewRow:
     """The instance's table and the values a flush would insert: each column's value set on
     it, else the column's Python default, else NULL for a column with no default at all
     (set on the instance too, so that the session never asks the database for them); a
@@ -92,16 +145,21 @@ def _name(n: int, column: str) -> str:
     return f"r{n}_{column}"
 
 
-@functools.lru_cache(maxsize=64)
-def _inserted_together(shapes: tuple[Shape, ...]) -> Insert:
-    """One statement inserting one row of each shape, its values given at execution (row
-    ``n``'s column ``c`` as ``r{n}_{c}``): built once for each set of shapes, so SQLAlchemy
-    compiles it once and the server prepares it once."""
-    inserts = [
+def inserts_of(shapes: tuple[Shape, ...]) -> list[Insert]:
+    """An INSERT of one row of each shape, its values given at execution (row ``n``'s
+    column ``c`` as ``r{n}_{c}``: :func:`parameters_of`)."""
+    return [
         insert(table).values({key: bindparam(_name(n, key), type_=table.c[key].type) for key in keys})
         for n, (table, keys) in enumerate(shapes)
     ]
-    *firsts, last = inserts
+
+
+@functools.lru_cache(maxsize=64)
+def _inserted_together(shapes: tuple[Shape, ...]) -> Insert:
+    """One statement inserting one row of each shape (:func:`inserts_of`), each but the last
+    a data-modifying WITH of the last: built once for each set of shapes, so SQLAlchemy
+    compiles it once and the server prepares it once."""
+    *firsts, last = inserts_of(shapes)
     return last.add_cte(*(statement.cte(f"new_{n}") for n, statement in enumerate(firsts)))
 
 
