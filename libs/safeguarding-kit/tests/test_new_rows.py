@@ -17,7 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from safeguarding_kit.db import UtcDateTime, create_db_engine, service_metadata, utc_now
-from safeguarding_kit.new_rows import holding_new_rows, insert_new, insert_unless_present
+from safeguarding_kit.new_rows import (
+    holding_new_rows,
+    insert_new,
+    insert_new_then_read,
+    insert_unless_present,
+)
 from safeguarding_kit.throwaway_database import provisioned_database
 
 
@@ -190,3 +195,29 @@ def test_rows_held_back_are_written_by_their_holder_and_only_then_the_sessions(e
         session.commit()
     with Session(engine) as session:
         assert session.scalars(select(Case.reference)).all() == ["SY-7"]
+
+
+OPEN_CASES = select(Case.reference).where(Case.closed_at.is_(None)).order_by(Case.reference)
+
+
+def test_new_rows_and_the_question_asked_next_go_in_one_statement_on_postgresql(engine: Engine) -> None:
+    """The referral service writes a referral and reads the partners' webhooks it is about to
+    announce it to: one round trip on PostgreSQL, where the query sees the database as it was
+    before the inserts; on SQLite the query follows them."""
+    with Session(engine) as session:
+        insert_new(session, [new_case("SY-8")])
+        session.commit()
+    case = new_case("SY-9", "strategy")
+    sent = statements_of(engine)
+    with Session(engine) as session:
+        read = insert_new_then_read(session, [case, *case.notes], OPEN_CASES)
+        assert case in session
+        session.commit()
+    writing = [sql.split()[0] for sql in sent if not sql.startswith(("BEGIN", "COMMIT"))]
+    with Session(engine) as session:
+        assert session.scalars(OPEN_CASES).all() == ["SY-8", "SY-9"]
+    if engine.dialect.name == "postgresql":
+        assert [row.reference for row in read] == ["SY-8"]
+        assert writing == ["WITH"]
+    else:
+        assert [row.reference for row in read] == ["SY-8", "SY-9"]

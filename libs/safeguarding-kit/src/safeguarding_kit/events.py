@@ -37,6 +37,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
@@ -66,6 +67,7 @@ from safeguarding_kit.new_rows import (
     adopt,
     holding_new_rows,
     insert_new,
+    insert_new_then_read,
     inserts_of,
     parameters_of,
     rows_of,
@@ -227,17 +229,29 @@ def webhook_principal(endpoint: Any, agreement: Agreement | None) -> Principal:
 _ENDPOINTS = "safeguarding_kit.events.active_endpoints"
 
 
+@functools.cache
+def active_endpoints_query(tables: EventTables) -> Select[Any]:
+    """The active partner webhook endpoints (built once per service)."""
+    w = tables.webhook_endpoints
+    return select(w).where(w.c.active.is_(True))
+
+
 def _active_endpoints(session: Session, tables: EventTables) -> list[Any]:
     """The active partner webhook endpoints, read once per transaction (a create that emits
-    several events asks once)."""
+    several events asks once; one that read them with its own statement, none)."""
     transaction = session.get_transaction()
     cached = session.info.get(_ENDPOINTS)
     if cached is not None and cached[0] is transaction:
         return cast(list[Any], cached[1])
-    w = tables.webhook_endpoints
-    endpoints = list(session.execute(select(w).where(w.c.active.is_(True))).all())
-    session.info[_ENDPOINTS] = (transaction, endpoints)
+    endpoints = list(session.execute(active_endpoints_query(tables)).all())
+    keep_active_endpoints(session, endpoints)
     return endpoints
+
+
+def keep_active_endpoints(session: Session, endpoints: list[Any]) -> None:
+    """The active endpoints (:func:`active_endpoints_query`'s rows), read in this transaction
+    with another statement: the next emit in it uses them rather than asking again."""
+    session.info[_ENDPOINTS] = (session.get_transaction(), endpoints)
 
 
 def forget_active_endpoints(session: Session) -> None:
@@ -1151,6 +1165,17 @@ class Outbox:
             occurred_at=now,
             ids=ids,
             new_rows=kept,
+        )
+
+    def insert_new_before_emitting(self, session: Session, instances: Sequence[Any]) -> None:
+        """:func:`~safeguarding_kit.new_rows.insert_new` for a change about to emit: when
+        partners hear this outbox's events, their active webhooks are read in the inserts'
+        own statement (``insert_new_then_read``) and the emit uses them, a round trip fewer."""
+        if self.partner_audience is None:
+            insert_new(session, instances)
+            return
+        keep_active_endpoints(
+            session, insert_new_then_read(session, instances, active_endpoints_query(self.tables))
         )
 
     def publish(self, session: Session, data: EventData) -> uuid.UUID:

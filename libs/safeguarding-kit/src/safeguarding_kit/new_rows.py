@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Column, Insert, Table, bindparam, insert, inspect
+from sqlalchemy import Column, Insert, Row, Select, Table, bindparam, insert, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
@@ -59,6 +59,25 @@ def insert_new(session: Session, instances: Sequence[Any]) -> None:
         for table, same_table in itertools.groupby(rows, key=lambda table_row: table_row[0]):
             session.execute(insert(table), [row for _, row in same_table])
     adopt(session, instances)
+
+
+def insert_new_then_read(session: Session, instances: Sequence[Any], query: Select[Any]) -> list[Row[Any]]:
+    """:func:`insert_new`, then ``query``'s rows: on PostgreSQL in the one statement (the
+    inserts as WITHs of the query, which sees the database as it was before them), so a
+    question the caller would ask next costs no round trip of its own; on SQLite the query
+    after the inserts. ``query`` should be built once (its identity keys the statement)."""
+    if session.get_bind().dialect.name != "postgresql" or session.info.get(_HELD) is not None:
+        insert_new(session, instances)
+        return list(session.execute(query).all())
+    rows = rows_of(instances)
+    read = list(session.execute(_read_after(shapes_of(rows), query), parameters_of(rows)).all())
+    adopt(session, instances)
+    return read
+
+
+@functools.lru_cache(maxsize=64)
+def _read_after(shapes: tuple[Shape, ...], query: Select[Any]) -> Select[Any]:
+    return query.add_cte(*(statement.cte(f"new_{n}") for n, statement in enumerate(inserts_of(shapes))))
 
 
 @contextmanager

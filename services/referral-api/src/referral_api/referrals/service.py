@@ -70,7 +70,6 @@ from safeguarding_kit.idempotency import (
     run_once,
     stored_response_for,
 )
-from safeguarding_kit.new_rows import insert_new
 from safeguarding_kit.pagination import paginate
 from safeguarding_kit.partnership.agreement import Agreement, UnknownAgency
 from safeguarding_kit.partnership.policy import RULES, Permission, allows
@@ -417,12 +416,13 @@ def flush_new_referral(session: Session, referral: Referral) -> None:
         session.flush()
 
 
-def insert_new_referral(session: Session, referral: Referral, new_rows: list[Any]) -> None:
+def insert_new_referral(session: Session, referral: Referral, new_rows: list[Any], outbox: Outbox) -> None:
     """Write a new referral's rows (:func:`~safeguarding_kit.new_rows.insert_new`: the
     referral, its concerns and history, and a child registered for it with its first link)
-    before anything else: a reused source_reference is the documented 409."""
+    before anything else, the partners' webhooks read with them for the announcement to
+    come: a reused source_reference is the documented 409."""
     with _refusing_a_reused_source_reference(session, referral):
-        insert_new(session, new_rows)
+        outbox.insert_new_before_emitting(session, new_rows)
 
 
 def _create_referral(
@@ -464,7 +464,7 @@ def _create_referral(
     new_rows = [referral, *referral.concerns, history]
     if first_link is not None:
         new_rows = [registration.child, first_link[0], *new_rows]
-    insert_new_referral(session, referral, new_rows)
+    insert_new_referral(session, referral, new_rows, outbox)
     if first_link is None:
         children_service.link_agency(session, child_id, principal.agency, LinkReason.referral, outbox)
     audit_trail.record(session, principal, "create", "referral", referral.id, child_id)
