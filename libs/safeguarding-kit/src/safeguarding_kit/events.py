@@ -66,9 +66,9 @@ from safeguarding_kit.new_rows import (
     Shape,
     adopt,
     holding_new_rows,
+    insert_ctes,
     insert_new,
     insert_new_then_read,
-    inserts_of,
     parameters_of,
     rows_of,
     shapes_of,
@@ -380,7 +380,7 @@ def _events_with_deliveries(tables: EventTables, new_rows: tuple[Shape, ...] = (
     BY`` assigns their seqs in that order, so each child's events keep it) as a
     data-modifying WITH; each delivery (``d_event_id`` naming its event) takes its event's
     seq, subject and time from what that insert returns. One row of each of the ``new_rows``
-    shapes is inserted with them (each a WITH: ``new_rows.inserts_of``). One round trip
+    shapes is inserted with them (each a WITH: ``new_rows.insert_ctes``). One round trip
     where the events and then their deliveries took two; built once for each set of shapes,
     so compiled once and prepared once."""
     e, d = tables.events, tables.deliveries
@@ -417,7 +417,7 @@ def _events_with_deliveries(tables: EventTables, new_rows: tuple[Shape, ...] = (
             ["event_seq", "subject", "status", "attempts", "next_attempt_at", *_DELIVERY_COLUMNS], rows
         )
         .add_cte(new_events)
-        .add_cte(*(statement.cte(f"new_{n}") for n, statement in enumerate(inserts_of(new_rows))))
+        .add_cte(*insert_ctes(new_rows))
     )
 
 

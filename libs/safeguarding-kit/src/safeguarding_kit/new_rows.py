@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Column, Insert, Row, Select, Table, bindparam, insert, inspect
+from sqlalchemy import CTE, Column, Insert, Row, Select, Table, bindparam, insert, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
@@ -77,14 +77,14 @@ def insert_new_then_read(session: Session, instances: Sequence[Any], query: Sele
 
 @functools.lru_cache(maxsize=64)
 def _read_after(shapes: tuple[Shape, ...], query: Select[Any]) -> Select[Any]:
-    return query.add_cte(*(statement.cte(f"new_{n}") for n, statement in enumerate(inserts_of(shapes))))
+    return query.add_cte(*insert_ctes(shapes))
 
 
 @contextmanager
 def holding_new_rows(session: Session) -> Iterator[list[Any]]:
     """Hold back the instances :func:`insert_new` is given inside, in the list this yields,
     for the holder to write with a statement of its own (on PostgreSQL, as WITHs of it:
-    :func:`rows_of`, :func:`inserts_of`, :func:`parameters_of`, then :func:`adopt`), one
+    :func:`rows_of`, :func:`insert_ctes`, :func:`parameters_of`, then :func:`adopt`), one
     round trip fewer; or to hand to :func:`insert_new` once out."""
     held: list[Any] = []
     outer = session.info.get(_HELD)
@@ -112,7 +112,7 @@ def shapes_of(rows: Sequence[NewRow]) -> tuple[Shape, ...]:
 
 
 def parameters_of(rows: Sequence[NewRow]) -> dict[str, Any]:
-    """The rows' values as the parameters of :func:`inserts_of`'s statements."""
+    """The rows' values as the parameters of :func:`insert_ctes`' statements."""
     return {_name(n, key): value for n, (_, row) in enumerate(rows) for key, value in row.items()}
 
 
@@ -173,13 +173,22 @@ def inserts_of(shapes: tuple[Shape, ...]) -> list[Insert]:
     ]
 
 
+def insert_ctes(shapes: tuple[Shape, ...]) -> list[CTE]:
+    """:func:`inserts_of` as data-modifying WITHs, to add to a statement of the caller's."""
+    return _as_ctes(inserts_of(shapes))
+
+
+def _as_ctes(inserts: Sequence[Insert]) -> list[CTE]:
+    return [statement.cte(f"new_{n}") for n, statement in enumerate(inserts)]
+
+
 @functools.lru_cache(maxsize=64)
 def _inserted_together(shapes: tuple[Shape, ...]) -> Insert:
     """One statement inserting one row of each shape (:func:`inserts_of`), each but the last
     a data-modifying WITH of the last: built once for each set of shapes, so SQLAlchemy
     compiles it once and the server prepares it once."""
     *firsts, last = inserts_of(shapes)
-    return last.add_cte(*(statement.cte(f"new_{n}") for n, statement in enumerate(firsts)))
+    return last.add_cte(*_as_ctes(firsts))
 
 
 def insert_unless_present(session: Session, instance: Any) -> bool:
