@@ -20,7 +20,6 @@ from sqlalchemy.orm import object_session
 from meetings_api.actions import routes as action_routes
 from meetings_api.actions.models import Action
 from meetings_api.database import EVENTS
-from safeguarding_kit.commit_riders import send_held
 from safeguarding_kit.db import Database
 from safeguarding_kit.events import Subscriber
 from safeguarding_kit.settings import DatabaseSettings
@@ -282,11 +281,9 @@ def test_an_action_agreed_in_a_request_that_fails_is_told_to_nobody(
     written: list[str] = []
 
     def answer_lost(action: Action) -> None:
-        # The action and its event are written in the request's transaction (the event is
-        # held for the commit on PostgreSQL: sent now, as the commit would)...
+        # The action and its event are written in the request's transaction...
         request_session = object_session(action)
         assert request_session is not None
-        send_held(request_session)
         written.extend(request_session.scalars(select(EVENTS.events.c.type)))
         # ...and then the request fails before its answer.
         raise RuntimeError("the answer could not be made")

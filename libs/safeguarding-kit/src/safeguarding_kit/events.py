@@ -60,7 +60,6 @@ from starlette.concurrency import run_in_threadpool
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.background import repeating
 from safeguarding_kit.cloudevents import CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, CloudEvent, EventData
-from safeguarding_kit.commit_riders import ride_on_commit
 from safeguarding_kit.db import Database, UtcDateTime, unnested, utc_now
 from safeguarding_kit.keep_alive import pool_limits
 from safeguarding_kit.new_rows import (
@@ -315,13 +314,10 @@ def emit_all(
 ) -> list[uuid.UUID]:
     """:func:`emit` for several events of one change, in order (with ``ids`` when the caller
     chose them): on PostgreSQL one statement records the events and their deliveries
-    (:func:`_events_with_deliveries`), held until the transaction commits and sent with its
-    last statement (:func:`~safeguarding_kit.commit_riders.ride_on_commit`; not in a
-    savepoint, sent at once), so the events are not in the database until then; on SQLite
-    one statement the events and one their deliveries, at once. ``new_rows``, new ORM
-    instances (a read model's, kept from these events), are written as
-    :func:`~safeguarding_kit.new_rows.insert_new` writes them: on PostgreSQL in the events'
-    statement, the instances in the session meanwhile."""
+    (:func:`_events_with_deliveries`); on SQLite one the events and one their deliveries.
+    ``new_rows``, new ORM instances (a read model's, kept from these events), are written
+    as :func:`~safeguarding_kit.new_rows.insert_new` writes them: on PostgreSQL in the same
+    statement."""
     if not events:
         return []
     now = occurred_at or utc_now()
@@ -345,11 +341,8 @@ def emit_all(
         for delivery in _deliveries(session, tables, subscribers, event, now, partner_audience, agreement)
     ]
     if session.get_bind().dialect.name == "postgresql":
-        # Nothing of this statement is needed back: it rides on the commit's (the audit
-        # record's), a round trip fewer.
         written_with = rows_of(new_rows)
-        ride_on_commit(
-            session,
+        session.execute(
             _events_with_deliveries(tables, shapes_of(written_with)),
             {**_as_arrays(rows, deliveries), **parameters_of(written_with)},
         )

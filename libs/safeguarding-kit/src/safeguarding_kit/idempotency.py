@@ -48,7 +48,6 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.commit_riders import ride_on_commit
 from safeguarding_kit.db import UtcDateTime, utc_now
 from safeguarding_kit.problems import IDEMPOTENCY_KEY_HEADER, FieldError, Problem
 
@@ -254,17 +253,16 @@ def _claim_as_its_own_transaction(session: Session) -> None:
 @functools.cache
 def _complete_statement(table: Table) -> Update:
     # Built once per table, its values given at execution: no statement to build per request.
-    # Its parameters' names are its own (k_...): it rides on the commit's statement.
     return (
         update(table)
-        .where(table.c.scope == bindparam("k_scope"), table.c.key == bindparam("k_key"))
+        .where(table.c.scope == bindparam("b_scope"), table.c.key == bindparam("b_key"))
         .values(
             state=COMPLETED,
-            response_status=bindparam("k_response_status"),
-            response_body=bindparam("k_response_body"),
-            response_headers=bindparam("k_response_headers"),
-            resource_id=bindparam("k_resource_id"),
-            updated_at=bindparam("k_updated_at"),
+            response_status=bindparam("response_status"),
+            response_body=bindparam("response_body"),
+            response_headers=bindparam("response_headers"),
+            resource_id=bindparam("resource_id"),
+            updated_at=bindparam("updated_at"),
         )
     )
 
@@ -278,20 +276,17 @@ def complete_key(
     answer: StoredResponse,
     resource_id: str | None = None,
 ) -> None:
-    """Store the first answer, in the caller's transaction (it commits with the change): on
-    PostgreSQL with the commit's last statement
-    (:func:`~safeguarding_kit.commit_riders.ride_on_commit`), a round trip fewer."""
-    ride_on_commit(
-        session,
+    """Store the first answer, in the caller's transaction (it commits with the change)."""
+    session.execute(
         _complete_statement(table),
         {
-            "k_scope": scope,
-            "k_key": key,
-            "k_response_status": answer.status,
-            "k_response_body": answer.body,
-            "k_response_headers": dict(answer.headers),
-            "k_resource_id": resource_id,
-            "k_updated_at": utc_now(),
+            "b_scope": scope,
+            "b_key": key,
+            "response_status": answer.status,
+            "response_body": answer.body,
+            "response_headers": dict(answer.headers),
+            "resource_id": resource_id,
+            "updated_at": utc_now(),
         },
     )
 

@@ -24,7 +24,7 @@ import functools
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,13 +46,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.sql.dml import ReturningUpdate, UpdateBase
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from safeguarding_kit.audit.group_commit import groups_for
 from safeguarding_kit.audit.models import GENESIS_HASH, HEAD_ID, AuditTables, audit_tables
 from safeguarding_kit.audit.schemas import AuditEntry
 from safeguarding_kit.auth.principal import Principal
-from safeguarding_kit.commit_riders import Rider, can_ride_together, carried_by, send_alone
 from safeguarding_kit.db import unnested, utc_now
 from safeguarding_kit.problems import InvalidCursor
 from safeguarding_kit.request_context import current_request_id
@@ -214,6 +213,7 @@ def _canonical_before_seq(values: dict[str, Any]) -> str | None:
     return before + '"seq":' if found and not after else None
 
 
+@functools.cache
 def _append_one_on_the_server(log: Table, head: Table) -> ReturningUpdate[int]:
     """PostgreSQL: one record appended in one statement, its seq and hash worked out by the
     server from the head it locks (``SELECT ... FOR UPDATE``, which in READ COMMITTED waits
@@ -223,7 +223,7 @@ def _append_one_on_the_server(log: Table, head: Table) -> ReturningUpdate[int]:
     here in Python), the seq and ``}``, exactly as :func:`record_hash` computes it; the head
     moves on to it. One round trip where taking the head and appending were two, and the
     head is locked from this statement to the commit. Nothing happens (no row answered)
-    when the chain has no head yet."""
+    when the chain has no head yet. Built once per table."""
     old = select(head.c.last_seq, head.c.last_hash).where(head.c.id == HEAD_ID).with_for_update().cte("old")
     seq = old.c.last_seq + 1
     hashed_text = func.concat(old.c.last_hash, bindparam("canonical_before_seq", type_=String()), seq, "}")
@@ -249,33 +249,16 @@ def _append_one_on_the_server(log: Table, head: Table) -> ReturningUpdate[int]:
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _append_one_carrying(log: Table, head: Table, riders: tuple[UpdateBase, ...]) -> ReturningUpdate[int]:
-    """:func:`_append_one_on_the_server` with the commit's ``riders`` (writes held for it:
-    :mod:`safeguarding_kit.commit_riders`) as data-modifying WITHs: the change's last
-    writes and its audit record in one round trip. Built once per set of riders, so
-    SQLAlchemy compiles it once and the server prepares it once."""
-    append = _append_one_on_the_server(log, head)
-    return append.add_cte(*(rider.cte(f"rider_{n}") for n, rider in enumerate(riders))) if riders else append
-
-
-def _append_one(
-    session: Session,
-    tables: AuditTables,
-    values: dict[str, Any],
-    before_seq: str,
-    riders: Sequence[Rider] = (),
-) -> int | None:
-    """:func:`_append_one_carrying` for one record (``before_seq``: its
-    :func:`_canonical_before_seq`) and ``riders``, which must be able to ride together
-    (:func:`~safeguarding_kit.commit_riders.can_ride_together`); its seq, or None when the
-    chain has no head yet: the record is then not written, but the riders are (a WITH
-    that writes runs whatever the rest of its statement does)."""
+def _append_one(session: Session, tables: AuditTables, values: dict[str, Any]) -> int | None:
+    """:func:`_append_one_on_the_server` for one record; its seq, or None when the chain has
+    no head yet (or the record's canonical form cannot be split at its seq)."""
+    before_seq = _canonical_before_seq(values)
+    if before_seq is None:
+        return None
     parameters = {name: [value] for name, value in values.items()}
-    for rider in riders:
-        parameters.update(rider.parameters)
-    statement = _append_one_carrying(tables.log, tables.head, tuple(rider.statement for rider in riders))
-    seq = session.scalar(statement, {**parameters, "canonical_before_seq": before_seq})
+    seq = session.scalar(
+        _append_one_on_the_server(tables.log, tables.head), {**parameters, "canonical_before_seq": before_seq}
+    )
     return None if seq is None else int(seq)
 
 
@@ -286,17 +269,9 @@ def append_records(session: Session, tables: AuditTables, records: list[dict[str
     if not records:
         return []
     if len(records) == 1 and session.get_bind().dialect.name == "postgresql":
-        before_seq = _canonical_before_seq(records[0])
-        if before_seq is not None:
-            seq = _append_one(session, tables, records[0], before_seq)
-            if seq is not None:
-                return [seq]
-    return _append_under_head(session, tables, records)
-
-
-def _append_under_head(session: Session, tables: AuditTables, records: list[dict[str, Any]]) -> list[int]:
-    """Take the head for ``records`` (creating it if need be), chain them in Python and
-    write them: the way for several records, and for the first of a chain."""
+        seq = _append_one(session, tables, records[0])
+        if seq is not None:
+            return [seq]
     last_seq, prev_hash = _take_head(session, tables, len(records))
     first_seq = last_seq - len(records) + 1
     rows = []
@@ -359,13 +334,10 @@ def append_audit(
 _PENDING = "safeguarding_kit.audit.pending"
 
 
-@carried_by
-def _append_pending_records(session: Session, riders: list[Rider]) -> None:
-    """Before a commit: the session's pending records, and the writes held for the commit
-    (``riders``). A request's one record on PostgreSQL carries the riders, when they can
-    ride together, in its one statement; otherwise they go alone, before the records."""
+@event.listens_for(Session, "before_commit")
+def _append_pending_records(session: Session) -> None:
     pending: list[tuple[AuditTables, dict[str, Any]]] = session.info.pop(_PENDING, [])
-    if pending or riders:
+    if pending:
         # Write the change first: the append takes the chain head's lock until the commit,
         # and every other append of the service waits for it. Flushed here, the change's
         # statements run before the lock is taken, and only the append and the commit after.
@@ -373,16 +345,6 @@ def _append_pending_records(session: Session, riders: list[Rider]) -> None:
     by_trail: dict[int, tuple[AuditTables, list[dict[str, Any]]]] = {}
     for tables, values in pending:
         by_trail.setdefault(id(tables), (tables, []))[1].append(values)
-    if riders and len(pending) == 1 and session.get_bind().dialect.name == "postgresql":
-        [(tables, values)] = pending
-        before_seq = _canonical_before_seq(values)
-        if before_seq is not None and can_ride_together(
-            riders, {**values, "canonical_before_seq": before_seq}
-        ):
-            if _append_one(session, tables, values, before_seq, riders) is None:
-                _append_under_head(session, tables, [values])
-            return
-    send_alone(session, riders)
     for tables, records in by_trail.values():
         append_records(session, tables, records)
 
