@@ -431,6 +431,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.threads = max(1, min(args.threads, args.connections))
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     return args
 
 
