@@ -109,24 +109,24 @@ def test_a_change_about_a_child_held_up_by_a_legal_hold_on_it_does_not_deadlock_
     service: Service,
 ) -> None:
     child = service.child
-    with service.database.sessions() as hold:
+
+    def note_about_the_child() -> None:
+        # A change whose chronology entry names the child: its foreign key waits on the hold.
+        with service.database.sessions() as session:
+            service.trail.record(session, WORKER, "update", "child", child, child)
+            service.outbox.emit(session, "child.noted", str(child), {"child_id": str(child)})
+            session.commit()
+
+    # The hold's session closes (releasing its lock) before the pool waits for the change.
+    with ThreadPoolExecutor(1) as pool, service.database.sessions() as hold:
         # A legal hold (or a disposal) locks the child's row until it commits.
         hold.execute(select(Child.id).where(Child.id == child).with_for_update())
-
-        def note_about_the_child() -> None:
-            # A change whose chronology entry names the child: its foreign key waits on the hold.
-            with service.database.sessions() as session:
-                service.trail.record(session, WORKER, "update", "child", child, child)
-                service.outbox.emit(session, "child.noted", str(child), {"child_id": str(child)})
-                session.commit()
-
-        with ThreadPoolExecutor(1) as pool:
-            noted = pool.submit(note_about_the_child)
-            assert someone_waits_on_a_row_lock(service.database), "the change should wait on the hold"
-            # The hold's own record takes the head: the waiting change must not be holding it.
-            service.trail.record(hold, WORKER, "hold", "child", child, child)
-            hold.commit()
-            noted.result(timeout=30)
+        noted = pool.submit(note_about_the_child)
+        assert someone_waits_on_a_row_lock(service.database), "the change should wait on the hold"
+        # The hold's own record takes the head: the waiting change must not be holding it.
+        service.trail.record(hold, WORKER, "hold", "child", child, child)
+        hold.commit()
+        noted.result(timeout=30)
 
     with service.database.sessions() as session:
         assert session.scalar(select(func.count()).select_from(ChronologyEntry)) == 1
