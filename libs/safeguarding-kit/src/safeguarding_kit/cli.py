@@ -1,4 +1,4 @@
-"""The command line every service has: ``migrate`` and ``serve``."""
+"""The command line every service has: ``migrate``, ``serve`` and ``relay``."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ import argparse
 import asyncio
 from collections.abc import Callable
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 import uvicorn
 from alembic import command
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
+from safeguarding_kit.events import EventTables
 from safeguarding_kit.keep_alive import SERVER_KEEP_ALIVE_SECONDS
 from safeguarding_kit.migrations import alembic_config, upgrade_to_head
+from safeguarding_kit.relay_app import create_relay_app
 from safeguarding_kit.settings import DatabaseSettings, ProcessSettings
 from safeguarding_kit.sqlite_single_server import SQLiteAlreadyServed, sole_server
 from safeguarding_kit.start_up_heap import mark_served_process
@@ -29,18 +33,32 @@ def service_main(
     migrations_dir: Path,
     version_table: str,
     after_migrate: Callable[[str], None] | None = None,
+    events: EventTables | None = None,
     argv: list[str] | None = None,
 ) -> None:
-    """``python -m <service> migrate|serve|revision -m MESSAGE``; settings come from the
-    environment. ``revision`` autogenerates a migration from the models;
-    ``after_migrate`` (given the database URL) installs reference data."""
+    """``python -m <service> migrate|serve|relay|revision -m MESSAGE``; settings come from
+    the environment. ``revision`` autogenerates a migration from the models;
+    ``after_migrate`` (given the database URL) installs reference data; ``relay`` runs the
+    outbox relay of ``events`` as a process of its own (:mod:`safeguarding_kit.relay_app`)."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["migrate", "serve", "revision"])
+    parser.add_argument("command", choices=["migrate", "serve", "relay", "revision"])
     parser.add_argument("-m", "--message", default="change")
     args = parser.parse_args(argv)
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     url = settings.resolved_database_url()
+    if args.command == "relay":
+        if events is None:
+            raise SystemExit(f"{settings.service_name}: this service has no outbox to relay")
+        if not make_url(url).drivername.startswith("postgresql"):
+            raise SystemExit(
+                f"{settings.service_name}: a relay of its own needs PostgreSQL "
+                "(DATABASE_URL=postgresql://...): a SQLite database is served by one process, "
+                "whose relay is a thread of serve (EVENTS_RELAY_ENABLED=true, the default)"
+            )
+        # One process: more relays are more replicas of this one, sharing the outbox.
+        serve(partial(create_relay_app, events=events), settings, workers=1)
+        return
     if args.command == "migrate":
         upgrade_to_head(migrations_dir, url, version_table)
         if after_migrate is not None:

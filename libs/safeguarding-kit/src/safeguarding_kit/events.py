@@ -58,7 +58,7 @@ from sqlalchemy.sql.dml import Insert, ReturningInsert
 from starlette.concurrency import run_in_threadpool
 
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
-from safeguarding_kit.background import repeating
+from safeguarding_kit.background import Pulse, repeating
 from safeguarding_kit.cloudevents import CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, CloudEvent, EventData
 from safeguarding_kit.db import Database, UtcDateTime, unnested, utc_now
 from safeguarding_kit.keep_alive import pool_limits
@@ -853,10 +853,11 @@ def relay_thread(
     interval: float = 0.3,
     timeout: float = 5.0,
     gauge_every: float = 5.0,
-) -> Iterator[None]:
+) -> Iterator[Pulse]:
     """A background thread delivering the outbox while the process runs: every
     ``interval`` seconds, and pass after pass while each delivers a full batch (a backlog
-    after a burst or an outage), sending up to ``policy.concurrent_sends`` at once."""
+    after a burst or an outage), sending up to ``policy.concurrent_sends`` at once. The
+    block gets the loop's :class:`~safeguarding_kit.background.Pulse`."""
     counted_at = 0.0
 
     def cycle() -> None:
@@ -876,9 +877,9 @@ def relay_thread(
             limits=pool_limits(max_idle=policy.concurrent_sends),
         ) as client,
         ThreadPoolExecutor(policy.concurrent_sends, thread_name_prefix=f"{service}-relay-send") as senders,
-        repeating(f"{service}-outbox-relay", cycle, interval, at_start=True),
+        repeating(f"{service}-outbox-relay", cycle, interval, at_start=True) as pulse,
     ):
-        yield
+        yield pulse
 
 
 def first_time(session: Session, tables: EventTables, event_id: uuid.UUID, type: str) -> bool:

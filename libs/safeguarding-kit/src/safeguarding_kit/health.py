@@ -13,15 +13,33 @@ from starlette.concurrency import run_in_threadpool
 from safeguarding_kit.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE
 
 ReadinessCheck = Callable[[], bool | Awaitable[bool]]
+LivenessCheck = Callable[[], bool]
 
 
-def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
-    """Operational endpoints, left out of the integrators' OpenAPI spec."""
+def health_router(
+    checks: dict[str, ReadinessCheck], *, liveness: dict[str, LivenessCheck] | None = None
+) -> APIRouter:
+    """Operational endpoints, left out of the integrators' OpenAPI spec. ``/readyz`` runs
+    ``checks`` (what the process needs, such as its database); ``/healthz`` runs
+    ``liveness``, cheap checks of the process itself (a loop that is not stuck), whose
+    failure means restarting it would help."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> JSONResponse:
+        stuck = [name for name, alive in (liveness or {}).items() if not alive()]
+        if not stuck:
+            return JSONResponse({"status": "ok"})
+        return JSONResponse(
+            {
+                "type": PROBLEM_TYPE_BASE + "not-alive",
+                "title": "Not alive",
+                "status": 503,
+                "detail": f"Stuck: {', '.join(stuck)}.",
+            },
+            status_code=503,
+            media_type=PROBLEM_JSON,
+        )
 
     @router.get("/readyz")
     async def readyz() -> JSONResponse:

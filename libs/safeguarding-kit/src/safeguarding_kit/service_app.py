@@ -24,7 +24,6 @@ from safeguarding_kit.events import (
     EventTables,
     Outbox,
     PartnerAudience,
-    RelayPolicy,
     events_router,
     relay_thread,
 )
@@ -32,6 +31,7 @@ from safeguarding_kit.health import health_router
 from safeguarding_kit.observability import RequestContextMiddleware, configure_logging, fastapi_telemetry
 from safeguarding_kit.openapi import install_problem_openapi
 from safeguarding_kit.problems import install_problem_handlers
+from safeguarding_kit.relay_app import relay_policy
 from safeguarding_kit.security_headers import SecurityHeadersMiddleware
 from safeguarding_kit.settings import DatabaseSettings, Environment, ProcessSettings
 from safeguarding_kit.start_up_heap import freeze_start_up_objects
@@ -123,12 +123,7 @@ def create_service_app(
                         events,
                         settings.events_signing_secret,
                         settings.service_name,
-                        policy=RelayPolicy(
-                            max_attempts=settings.events_max_attempts,
-                            backoff_base_seconds=settings.events_backoff_base_seconds,
-                            concurrent_sends=settings.events_concurrent_sends,
-                            private_addresses_allowed=settings.webhook_private_addresses_allowed,
-                        ),
+                        policy=relay_policy(settings),
                     )
                 )
             async with verifier_http_client(settings) as client:

@@ -179,7 +179,11 @@ class DatabaseSettings(ProcessSettings):
         DEV_EVENTS_SECRET, min_length=16, description="HMAC secret signing events between services."
     )
     event_subscribers: list[Subscriber] = Field(default_factory=list)
-    events_relay_enabled: bool = True
+    events_relay_enabled: bool = Field(
+        True,
+        description="Relay the outbox from a thread of each serve process. False where the relay runs "
+        "as a process of its own (python -m <service> relay; PostgreSQL only).",
+    )
     events_max_attempts: int = Field(8, ge=1, le=50, description="Tries before a delivery is dead.")
     events_backoff_base_seconds: float = Field(
         1.0, gt=0, le=600, description="First wait after a failed delivery; doubled each try, at most 5 min."

@@ -1,7 +1,7 @@
-"""``python -m referral_api migrate|serve``."""
+"""``python -m referral_api migrate|serve|relay``."""
 
 from referral_api.app import create_app
-from referral_api.database import MIGRATIONS_DIR, VERSION_TABLE
+from referral_api.database import EVENTS, MIGRATIONS_DIR, VERSION_TABLE
 from referral_api.settings import ReferralSettings
 from safeguarding_kit.cli import service_main
 
@@ -11,4 +11,5 @@ if __name__ == "__main__":
         create_app=create_app,
         migrations_dir=MIGRATIONS_DIR,
         version_table=VERSION_TABLE,
+        events=EVENTS,
     )
