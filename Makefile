@@ -26,6 +26,7 @@ ROLES ?= practitioner
 help:
 	@echo "make run      start the whole platform on SQLite with demo data; prints a dev token"
 	@echo "              REPLICAS=2 POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres make run: two of every process"
+	@echo "              (add RELAYS=separate: each service's outbox relay a process of its own, as on Kubernetes)"
 	@echo "make test     run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)"
 	@echo "make test-fast  everything but the end-to-end suites that start the real processes"
 	@echo "make token AGENCY=<slug> TYPE=<agency type> ROLES=<a,b>   print a dev token"
@@ -71,10 +72,12 @@ lock: $(PY)
 
 # REPLICAS=2 runs two of every process (services and gateways), which share PostgreSQL
 # (POSTGRES_URL, a server: one database per service is made there) and Redis (REDIS_URL).
+# RELAYS=separate runs each service's outbox relay as a process of its own (PostgreSQL only).
 REPLICAS ?= 1
 run: $(STAMP)
 	@$(PY) -m devstack run --data-dir $(DATA_DIR) --replicas $(REPLICAS) \
-	  $(if $(POSTGRES_URL),--postgres-url "$(POSTGRES_URL)") $(if $(REDIS_URL),--redis-url "$(REDIS_URL)")
+	  $(if $(POSTGRES_URL),--postgres-url "$(POSTGRES_URL)") $(if $(REDIS_URL),--redis-url "$(REDIS_URL)") \
+	  $(if $(filter separate,$(RELAYS)),--separate-relays)
 
 token: $(STAMP)
 	@$(PY) -m devstack token --data-dir $(DATA_DIR) --agency "$(AGENCY)" --type "$(TYPE)" --roles "$(ROLES)"

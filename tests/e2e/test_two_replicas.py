@@ -2,10 +2,13 @@
 
 Two gateways, each spreading every route over two replicas of each service (the second
 referral replica itself runs two worker processes), all real processes speaking HTTP with
-real signed tokens. Referrals about the same children are created and moved on through
-both gateways and so through both referral replicas, whose relays (three of them) deliver
-from the one outbox; yet each child's events reach each receiver once and in the order
-they were written. Twenty retries with one Idempotency-Key, all at once across the
+real signed tokens. Each replica's outbox relay is a process of its own beside it, as in a
+cluster's relay Deployments, except the second referral replica's two workers, which relay
+themselves as well (the shape a rolling change between the two lands in). Referrals about
+the same children are created and moved on through both gateways and so through both
+referral replicas, whose relays (four of them, two processes of their own and two worker
+threads) deliver from the one outbox; yet each child's events reach each receiver once and
+in the order they were written. Twenty retries with one Idempotency-Key, all at once across the
 replicas, make one referral. A client's rate limit is one budget whichever gateway it
 calls. Every service's audit chain, appended by both of its replicas at once, verifies.
 
@@ -208,8 +211,10 @@ def replicated(tmp_path_factory: pytest.TempPathFactory, witness: Witness, redis
                 # Seven service processes of 9 connections at most: within PostgreSQL's 100.
                 "DATABASE_POOL_SIZE": "9",
             },
-            # The second referral replica runs two worker processes: three relays share its outbox.
-            process_env={"referral-api-2": {"WORKERS": "2"}},
+            separate_relays=True,
+            # The second referral replica runs two worker processes, each relaying too: with the
+            # two relay processes, four relays share the referral service's outbox.
+            process_env={"referral-api-2": {"WORKERS": "2", "EVENTS_RELAY_ENABLED": "true"}},
         )
         prepare(config)
         stack = Stack(config)
@@ -446,7 +451,7 @@ def test_each_child_s_events_reach_each_receiver_once_and_in_the_order_written(
     assert all(len(ids) >= STEPS_PER_CHILD for ids in written.values()), written  # and agency links
 
     # The witness hears every event of every child once, each child's in the order written,
-    # whichever of the three relays (two replicas, one of them two workers) sent it.
+    # whichever of the four relays (the two relay processes, the second replica's two workers) sent it.
     eventually(
         lambda: delivered(referral_db, REFERRAL_EVENTS, "witness", children),
         "the referral service delivered every event to the witness",

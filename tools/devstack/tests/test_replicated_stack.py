@@ -114,3 +114,39 @@ def test_a_redis_that_does_not_answer_is_said_before_anything_starts():
         rate_limit_storage(f"redis://127.0.0.1:{port}")
     with pytest.raises(StackMisconfigured, match="not a Redis URL"):
         rate_limit_storage("http://127.0.0.1:6379")
+
+
+def test_separate_relays_run_beside_each_replica_a_thousand_ports_above_it(tmp_path):
+    config = two_of_everything(tmp_path, separate_relays=True)
+    relays = [(p.name, p.port, p.kind) for p in config.processes if p.command == "relay"]
+    assert relays == [
+        ("referral-api-relay", 9101, "referral-api"),
+        ("referral-api-relay-2", 9111, "referral-api"),
+        ("risk-api-relay", 9102, "risk-api"),
+        ("risk-api-relay-2", 9112, "risk-api"),
+        ("meetings-api-relay", 9103, "meetings-api"),
+        ("meetings-api-relay-2", 9113, "meetings-api"),
+    ]
+    # The gateways route to the replicas that serve, never to a relay.
+    gateway = config.environment(process(config, "gateway"))
+    assert gateway["REFERRAL_API_URLS"] == "http://127.0.0.1:8101,http://127.0.0.1:8111"
+
+
+def test_a_separate_relay_delivers_for_its_replica_which_then_does_not_relay_itself(tmp_path):
+    config = two_of_everything(tmp_path, separate_relays=True)
+    relay = config.environment(process(config, "referral-api-relay-2"))
+    serving = config.environment(process(config, "referral-api-2"))
+    assert relay["DATABASE_URL"] == serving["DATABASE_URL"] == ON_POSTGRESQL["referral-api"]
+    assert relay["EVENT_SUBSCRIBERS"] == serving["EVENT_SUBSCRIBERS"]  # the same lanes, the same peers
+    assert relay["PORT"] == "9111"
+    assert serving["EVENTS_RELAY_ENABLED"] == "false"
+    assert "EVENTS_RELAY_ENABLED" not in relay
+    # Without separate relays each replica relays itself, as it always did.
+    together = two_of_everything(tmp_path)
+    assert "EVENTS_RELAY_ENABLED" not in together.environment(process(together, "referral-api"))
+    assert not [p for p in together.processes if p.command == "relay"]
+
+
+def test_separate_relays_on_sqlite_are_refused_saying_what_to_give_instead(tmp_path):
+    with pytest.raises(StackMisconfigured, match=r"needs PostgreSQL.*POSTGRES_URL="):
+        StackConfig(data_dir=tmp_path, separate_relays=True)

@@ -40,7 +40,7 @@ def run(config: StackConfig) -> int:
             agency_type="social_care",
             roles=["practitioner", "manager", "meeting_coordinator", "risk_assessor"],
         )
-        if config.replicas > 1:
+        if config.replicas > 1 or config.separate_relays:
             print(f"\n{replicas_summary(config)}", flush=True)
         print(
             f"\nSafeguarding platform is up: {config.gateway_url}\n"
@@ -73,9 +73,15 @@ def run(config: StackConfig) -> int:
 
 def replicas_summary(config: StackConfig) -> str:
     """Where each replica listens, for the console."""
-    lines = [f"{config.replicas} replicas of every process:"]
+    lines = [f"{config.replicas} replica(s) of every process:"]
     for kind in ("gateway", "referral-api", "risk-api", "meetings-api"):
-        lines.append(f"  {kind:<13} {'  '.join(config.urls_of(kind))}")
+        lines.append(f"  {kind:<19} {'  '.join(config.urls_of(kind))}")
+    for kind in ("referral-api", "risk-api", "meetings-api"):
+        relays = [
+            f"http://127.0.0.1:{p.port}" for p in config.processes if p.command == "relay" and p.kind == kind
+        ]
+        if relays:
+            lines.append(f"  {kind + ' relay':<19} {'  '.join(relays)}  (/healthz, /readyz, /metrics)")
     return "\n".join(lines)
 
 
@@ -101,6 +107,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="a PostgreSQL server to keep the services' databases on (one each, made if missing), "
         "instead of SQLite files under --data-dir",
+    )
+    run_cmd.add_argument(
+        "--separate-relays",
+        action="store_true",
+        help="each service's outbox relay as a process of its own beside each replica (python -m "
+        "<service> relay, 1000 above the replica's port), as the Kubernetes manifests deploy it; "
+        "needs --postgres-url",
     )
     run_cmd.add_argument(
         "--redis-url",
@@ -129,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                 risk_port=args.risk_port,
                 meetings_port=args.meetings_port,
                 replicas=args.replicas,
+                separate_relays=args.separate_relays,
                 database_urls=postgres_databases(args.postgres_url) if args.postgres_url else {},
                 # Redis is asked for only once the databases can be shared (SQLite is said first).
                 rate_limit_storage_url=(

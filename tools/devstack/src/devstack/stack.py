@@ -10,6 +10,12 @@ process), and every gateway spreads each route over all of a service's replicas 
 counts rate limits in Redis, so that a client's budget is one however many gateways there
 are. Replica n of a service sends its events to, and builds agendas from, replica n of the
 others (in a cluster a Service's one address spreads them instead).
+
+With ``separate_relays`` each service's outbox relay runs as a process of its own beside
+each replica (``referral-api-relay``, ``referral-api-relay-2``...; ``python -m <service>
+relay``, ports 1000 above the replica's by default), the replicas serving with
+``EVENTS_RELAY_ENABLED=false``: the shape of a cluster's relay Deployments. That too needs
+PostgreSQL (the relays share the outbox by its row locks).
 """
 
 from __future__ import annotations
@@ -40,9 +46,14 @@ from safeguarding_kit.migrations import upgrade_to_head
 from safeguarding_kit.settings import DEMO_AGREEMENT
 
 GATEWAY = "gateway"
+SERVICE_KINDS = ("referral-api", "risk-api", "meetings-api")
 # Replica n (from 2) of a process listens this far above the first one's port, times n - 1:
 # the ports' last digits stay apart (8080, 8090 for gateways; 8101, 8111 for the referral service).
 REPLICA_PORT_STEP = 10
+# A relay process listens this far above the port of the replica it runs beside (9101...).
+RELAY_PORT_STEP = 1000
+SERVE = "serve"
+RELAY = "relay"
 
 
 class StackMisconfigured(ValueError):
@@ -59,11 +70,19 @@ class ServiceProcess:
     database_file: str | None = None
     after_migrate: Callable[[str], None] | None = None
     replica: int = 1  # which replica of its kind: the first is named as the kind, the nth "<kind>-<n>"
+    command: str = SERVE  # or RELAY: the service's outbox relay, named "<kind>-relay[-<n>]"
 
     @property
     def kind(self) -> str:
-        """What the process is (``referral-api``, ``gateway``), whichever replica."""
-        return self.name if self.replica == 1 else self.name.removesuffix(f"-{self.replica}")
+        """Which service or gateway the process is, or relays for (``referral-api``,
+        ``gateway``), whichever replica."""
+        name = self.name if self.replica == 1 else self.name.removesuffix(f"-{self.replica}")
+        return name.removesuffix(f"-{RELAY}") if self.command == RELAY else name
+
+    def relay(self, port: int) -> ServiceProcess:
+        """The relay process beside this replica of a service, on ``port``."""
+        suffix = "" if self.replica == 1 else f"-{self.replica}"
+        return replace(self, name=f"{self.kind}-{RELAY}{suffix}", port=port, command=RELAY)
 
 
 def free_port() -> int:
@@ -94,13 +113,24 @@ class StackConfig:
     replica_ports: dict[str, list[int]] = field(default_factory=dict)
     # Where every gateway counts rate limits (async+redis://host:port): needed by several.
     rate_limit_storage_url: str | None = None
+    # Each service's outbox relay as processes of their own, one beside each replica.
+    separate_relays: bool = False
+    # service kind -> the ports of its relays, one a replica (default: each replica's + 1000).
+    relay_ports: dict[str, list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.replicas < 1:
             raise StackMisconfigured("replicas: at least 1")
+        on_sqlite = [s.name for s in self.services if not self.database_url(s).startswith("postgresql")]
+        if self.separate_relays and on_sqlite:
+            raise StackMisconfigured(
+                "relays of their own share each service's outbox with it by its row locks, which needs "
+                f"PostgreSQL: {', '.join(on_sqlite)} would be on SQLite (a SQLite database is served by one "
+                "process, which relays itself); give a PostgreSQL server "
+                "(make run: POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres)"
+            )
         if self.replicas == 1:
             return
-        on_sqlite = [s.name for s in self.services if not self.database_url(s).startswith("postgresql")]
         if on_sqlite:
             raise StackMisconfigured(
                 f"{self.replicas} replicas of each service share its database, which must be PostgreSQL: "
@@ -116,7 +146,7 @@ class StackConfig:
 
     @classmethod
     def on_free_ports(cls, data_dir: Path, *, replicas: int = 1, **kwargs: object) -> StackConfig:
-        kinds = (GATEWAY, "referral-api", "risk-api", "meetings-api")
+        kinds = (GATEWAY, *SERVICE_KINDS)
         return cls(
             data_dir=data_dir,
             gateway_port=free_port(),
@@ -125,6 +155,7 @@ class StackConfig:
             meetings_port=free_port(),
             replicas=replicas,
             replica_ports={kind: [free_port() for _ in range(replicas - 1)] for kind in kinds},
+            relay_ports={kind: [free_port() for _ in range(replicas)] for kind in SERVICE_KINDS},
             **kwargs,  # type: ignore[arg-type]
         )
 
@@ -161,9 +192,23 @@ class StackConfig:
 
     @property
     def processes(self) -> list[ServiceProcess]:
-        """Every process the stack runs: each replica of each service, then the gateways."""
-        kinds = [*self.services, ServiceProcess(GATEWAY, "api_gateway", self.gateway_port)]
-        return [replica for kind in kinds for replica in self.replicas_of(kind)]
+        """Every process the stack runs: each replica of each service, their relays when
+        separate, then the gateways."""
+        services = [replica for kind in self.services for replica in self.replicas_of(kind)]
+        gateways = self.replicas_of(ServiceProcess(GATEWAY, "api_gateway", self.gateway_port))
+        return [*services, *self.relays_of(services), *gateways]
+
+    def relays_of(self, services: list[ServiceProcess]) -> list[ServiceProcess]:
+        """The relay processes beside ``services`` (none unless relays are separate)."""
+        if not self.separate_relays:
+            return []
+        relays = []
+        for replica in services:
+            ports = self.relay_ports.get(replica.kind)
+            relays.append(
+                replica.relay(ports[replica.replica - 1] if ports else replica.port + RELAY_PORT_STEP)
+            )
+        return relays
 
     def replicas_of(self, first: ServiceProcess) -> list[ServiceProcess]:
         """``first`` and, when there are replicas, the others of its kind on their ports."""
@@ -195,8 +240,8 @@ class StackConfig:
         return f"http://127.0.0.1:{port}"
 
     def urls_of(self, kind: str) -> list[str]:
-        """The addresses of every replica of ``kind``, the first first."""
-        return [f"http://127.0.0.1:{p.port}" for p in self.processes if p.kind == kind]
+        """The addresses of every replica of ``kind`` (not its relays), the first first."""
+        return [f"http://127.0.0.1:{p.port}" for p in self.processes if p.kind == kind and p.command == SERVE]
 
     def peer_url(self, kind: str, replica: int) -> str:
         """The replica of ``kind`` that replica ``replica`` of another process talks to."""
@@ -279,6 +324,8 @@ class StackConfig:
         if process.migrations_dir is not None:
             env["DATABASE_URL"] = self.database_url(process)
             env["EVENT_SUBSCRIBERS"] = json.dumps(self.subscribers(process.kind, process.replica))
+            if self.separate_relays and process.command == SERVE:
+                env["EVENTS_RELAY_ENABLED"] = "false"  # its relay process delivers
         env.update(self.extra_env)
         env.update(self.process_env.get(process.name, {}))
         return env
@@ -312,7 +359,7 @@ class Stack:
             stdout = open(self.config.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
             self._logs[name] = stdout
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", process.module, "serve"],
+            [sys.executable, "-m", process.module, process.command],
             env=self.config.environment(process),
             stdout=stdout,
             stderr=subprocess.STDOUT if stdout else None,
