@@ -9,6 +9,7 @@ Imported by the scripts beside it (`bench/referrals.py`, `bench/reads.py`), whic
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -449,13 +450,26 @@ def cpu_line(per: dict[str, float]) -> str:
     return f"{', '.join(f'{k} {v:.1f}' for k, v in per.items())}; total {sum(per.values()):.1f}"
 
 
+def relays_shape(args: argparse.Namespace) -> str:
+    """How the services' outbox relays ran, for a report's heading."""
+    return "relays in process" if args.relays_in_process else "a relay process per service"
+
+
 @contextmanager
 def running_platform(
-    server_url: str, workdir: Path, workers: int, redis_url: str, run: str, *, service_workers: int = 1
+    server_url: str,
+    workdir: Path,
+    workers: int,
+    redis_url: str,
+    run: str,
+    *,
+    service_workers: int = 1,
+    separate_relays: bool = True,
 ) -> Iterator[Platform]:
     """The gateway (``workers`` processes) and the three services (``service_workers``
-    processes each) on databases of their own, migrated and ready; stopped and dropped on
-    the way out, whatever happens."""
+    processes each) on databases of their own, migrated and ready, each service's outbox
+    relay a process of its own (as deployed) unless not ``separate_relays`` (then a thread
+    of each worker); stopped and dropped on the way out, whatever happens."""
     os.environ[TEST_DATABASE_URL_ENV] = server_url
     with ExitStack() as cleanup:
         urls = {name: cleanup.enter_context(provisioned_database(name, workdir)) for name in SERVICES}
@@ -479,6 +493,7 @@ def running_platform(
             log_dir=workdir / "logs",
             extra_env=extra_env,
             process_env=process_env,
+            separate_relays=separate_relays,
         )
         prepare(config)
         stack = Stack(config)

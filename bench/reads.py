@@ -61,6 +61,7 @@ from _harness import (
     cpu_per_request,
     measure,
     paths_script,
+    relays_shape,
     running_platform,
     running_probe,
 )
@@ -318,7 +319,8 @@ def report(args: argparse.Namespace, reads: list[Read], agenda: tuple[int, int])
     print(
         f"Reads: PostgreSQL, wrk up to {args.threads} thread(s) x {args.connections} connections "
         f"(agenda builds: {args.agenda_connections}), {args.seconds} s each after {args.warmup_seconds} s "
-        f"warm-up, through the gateway (the probe directly); {args.service_workers} worker(s) per service; "
+        f"warm-up, through the gateway (the probe directly); {args.service_workers} worker(s) per service, "
+        f"{relays_shape(args)}; "
         f"{args.children} children seeded with a "
         f"referral and high risk; agenda of {agenda[0]} items about {agenda[1]} children"
     )
@@ -391,6 +393,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--children", type=int, default=200, help="children seeded (default 200)")
     parser.add_argument(
+        "--relays-in-process",
+        action="store_true",
+        help="each service's outbox relay as a thread of its serve process(es), as on SQLite, "
+        "instead of a process of its own beside it (as deployed)",
+    )
+    parser.add_argument(
         "--service-workers",
         type=int,
         default=1,
@@ -424,7 +432,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-reads-") as tmp, ExitStack() as running:
         workdir = Path(tmp)
         platform = running.enter_context(
-            running_platform(args.server, workdir, 1, "", run, service_workers=args.service_workers)
+            running_platform(
+                args.server,
+                workdir,
+                1,
+                "",
+                run,
+                service_workers=args.service_workers,
+                separate_relays=not args.relays_in_process,
+            )
         )
         probe = running.enter_context(
             running_probe(args.server, workdir, platform.dev_issuer, args.probe_driver)

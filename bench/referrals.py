@@ -60,6 +60,7 @@ from _harness import (
     cpu_per_request,
     database_work_line,
     measure,
+    relays_shape,
     running_platform,
     running_probe,
 )
@@ -274,7 +275,7 @@ def report(
     print(
         f"Referral intake: POST /api/v1/referrals, PostgreSQL, wrk {args.threads} thread(s) x "
         f"{args.connections} connections, {args.seconds} s each after {args.warmup_seconds} s warm-up; "
-        f"{args.workers} gateway worker(s), {args.service_workers} worker(s) per service"
+        f"{args.workers} gateway worker(s), {args.service_workers} worker(s) per service, {relays_shape(args)}"
     )
     print(f"  {'':<22} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}   answers")
     print(table_row(f"probe ({args.probe_driver})", probe.run))
@@ -405,6 +406,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="gateway worker processes (WORKERS; above 1 counts rate limits in Redis)",
     )
     parser.add_argument(
+        "--relays-in-process",
+        action="store_true",
+        help="each service's outbox relay as a thread of its serve process(es), as on SQLite, "
+        "instead of a process of its own beside it (as deployed)",
+    )
+    parser.add_argument(
         "--service-workers",
         type=int,
         default=1,
@@ -452,7 +459,13 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         platform = running.enter_context(
             running_platform(
-                server, workdir, args.workers, args.redis_url, run, service_workers=args.service_workers
+                server,
+                workdir,
+                args.workers,
+                args.redis_url,
+                run,
+                service_workers=args.service_workers,
+                separate_relays=not args.relays_in_process,
             )
         )
         probe = running.enter_context(running_probe(server, workdir, platform.dev_issuer, args.probe_driver))
