@@ -6,8 +6,9 @@ JSON schemas that kubernetes-validate ships, checkov's Kubernetes policies scan 
 failed check must be listed with its reason in deploy/kubernetes/checkov-skips.yaml), and the
 tests below read the rendered objects as the specification reads: only the gateway is exposed,
 containers are non-root and read-only, probes, requests and limits, autoscaling and disruption
-budgets, no secret value in the manifests, migrations once per release, NetworkPolicies that
-deny by default and allow what the services really call.
+budgets, no secret value in the manifests, migrations once per release, each service's outbox
+relay a Deployment of its own (the service serving with its own relay off), NetworkPolicies
+that deny by default and allow what the services and relays really call.
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ PROCESSES = {
 }
 GATEWAY = "gateway"
 SERVICES = sorted(name for name, p in PROCESSES.items() if p.has_database)
+# Each service's outbox relay: a Deployment of its own, of the service's image and settings.
+RELAYS = {f"{name}-relay": name for name in SERVICES}
+RELAY = "relay"  # their pods' app.kubernetes.io/component
 # Settings fields that hold a secret: they come from Secret objects, never from a literal.
 SECRET_VARIABLES = {"DATABASE_URL", "EVENTS_SIGNING_SECRET", "RATE_LIMIT_STORAGE_URL"}
 HEALTH_PATHS = {route.path for route in health_router({}).routes}  # type: ignore[attr-defined]
@@ -221,8 +225,8 @@ def dockerfile_env(process: Process) -> dict[str, str]:
 # --- schemas and policies --------------------------------------------------------------------
 
 
-def test_every_overlay_renders_the_gateway_the_services_and_their_migrations(overlay: Overlay) -> None:
-    assert {d["metadata"]["name"] for d in overlay.of_kind("Deployment")} == set(PROCESSES)
+def test_every_overlay_renders_the_gateway_the_services_their_relays_and_migrations(overlay: Overlay) -> None:
+    assert {d["metadata"]["name"] for d in overlay.of_kind("Deployment")} == set(PROCESSES) | set(RELAYS)
     assert {process_of(job).name for job in overlay.of_kind("Job")} == set(SERVICES)
     # PostgreSQL and Redis are the cluster's dependencies, never deployed here.
     for obj in overlay.objects:
@@ -342,6 +346,17 @@ def test_every_process_is_served_on_its_settings_port(overlay: Overlay) -> None:
         # The Service sends to the Deployment's pods only, never to a migration Job's.
         assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
         assert pod_labels(deployment)["app.kubernetes.io/component"] != "migrations"
+    for name, service_name in RELAYS.items():
+        relay = overlay.deployment(name)
+        # Its health and metrics on the service's port; no Service sends it anything.
+        (port,) = main_container(relay)["ports"]
+        assert port == {"name": "http", "containerPort": PROCESSES[service_name].port}
+        assert pod_labels(relay) == {
+            **pod_labels(overlay.deployment(service_name)),
+            "app.kubernetes.io/component": RELAY,
+        }
+        for service in overlay.of_kind("Service"):
+            assert not selects({"matchLabels": service["spec"]["selector"]}, pod_labels(relay)), name
 
 
 # --- containers ------------------------------------------------------------------------------
@@ -417,7 +432,7 @@ def test_every_image_is_its_own_process_at_a_pinned_tag(overlay: Overlay) -> Non
 
 def test_every_deployment_is_probed_on_the_kits_health_paths(overlay: Overlay) -> None:
     assert {"/healthz", "/readyz"} <= HEALTH_PATHS
-    for name in PROCESSES:
+    for name in [*PROCESSES, *RELAYS]:
         container = main_container(overlay.deployment(name))
         probes = {
             kind: container[kind]["httpGet"] for kind in ("startupProbe", "livenessProbe", "readinessProbe")
@@ -436,7 +451,7 @@ def test_every_deployment_is_probed_on_the_kits_health_paths(overlay: Overlay) -
 
 
 def test_every_deployment_is_autoscaled_and_has_a_disruption_budget(overlay: Overlay) -> None:
-    for name in PROCESSES:
+    for name in [*PROCESSES, *RELAYS]:
         deployment = overlay.deployment(name)
         assert "replicas" not in deployment["spec"], f"{name}: the autoscaler owns the count"
         assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
@@ -618,6 +633,16 @@ def test_migrations_run_once_per_release_in_a_job_named_for_the_release(overlay:
             "/etc/safeguarding/migrations/wait_for_schema.py",
             process.package,
         ]
+        # Its relay runs the same image, once the schema is at head, as a process of its own;
+        # the service's own pods leave the outbox to it.
+        relay = overlay.deployment(f"{name}-relay")
+        assert main_container(relay)["command"] == ["python", "-m", process.package, "relay"]
+        assert main_container(relay)["image"] == image
+        (relay_wait,) = pod_spec(relay)["initContainers"]
+        assert relay_wait["command"] == wait["command"]
+        serving = {v["name"]: v.get("value") for v in main_container(deployment)["env"]}
+        assert serving["EVENTS_RELAY_ENABLED"] == "false"
+        assert "EVENTS_RELAY_ENABLED" not in {v["name"] for v in main_container(relay)["env"]}
     gateway = overlay.deployment(GATEWAY)
     assert main_container(gateway)["command"] == ["python", "-m", "api_gateway", "serve"]
     for workload in overlay.workloads():
@@ -734,11 +759,21 @@ def egress_blocks(overlay: Overlay, labels: dict[str, str], port: int) -> list[O
 
 
 def calls_in_configuration(overlay: Overlay, workload: Obj) -> set[tuple[str, int]]:
-    """The (Service, port) pairs a process's configuration names: upstream URLs, event subscribers."""
+    """The (Service, port) pairs a process's configuration names that it calls: the upstream
+    URLs of a service or the gateway, the event subscribers of a relay (a service serving with
+    its own relay off sends no events)."""
+    container = main_container(workload)
+    relay = pod_labels(workload)["app.kubernetes.io/component"] == RELAY
+    relaying = (
+        relay
+        or {v["name"]: v.get("value") for v in container.get("env", [])}.get("EVENTS_RELAY_ENABLED")
+        != "false"
+    )
     calls = set()
-    for source in main_container(workload).get("envFrom", []):
-        for value in overlay.config_map_data(source["configMapRef"]["name"]).values():
-            calls |= {(host, int(port)) for host, port in IN_CLUSTER_URL.findall(value)}
+    for source in container.get("envFrom", []):
+        for key, value in overlay.config_map_data(source["configMapRef"]["name"]).items():
+            if (key == "EVENT_SUBSCRIBERS" and relaying) or (key != "EVENT_SUBSCRIBERS" and not relay):
+                calls |= {(host, int(port)) for host, port in IN_CLUSTER_URL.findall(value)}
     return calls
 
 
@@ -782,7 +817,7 @@ def test_network_policies_deny_every_pod_by_default(overlay: Overlay) -> None:
 
 
 def test_pods_reach_each_other_only_where_their_configuration_calls(overlay: Overlay) -> None:
-    deployments = {name: overlay.deployment(name) for name in PROCESSES}
+    deployments = {name: overlay.deployment(name) for name in [*PROCESSES, *RELAYS]}
     expected = {
         (name, host, port)
         for name, d in deployments.items()
@@ -793,10 +828,10 @@ def test_pods_reach_each_other_only_where_their_configuration_calls(overlay: Ove
     allowed = {
         (source, target, PROCESSES[target].port)
         for source, source_deployment in deployments.items()
-        for target, target_deployment in deployments.items()
+        for target in PROCESSES
         if source != target
         and pod_may_connect(
-            overlay, pod_labels(source_deployment), pod_labels(target_deployment), PROCESSES[target].port
+            overlay, pod_labels(source_deployment), pod_labels(deployments[target]), PROCESSES[target].port
         )
     }
     assert allowed == expected
@@ -806,7 +841,14 @@ def test_pods_reach_each_other_only_where_their_configuration_calls(overlay: Ove
         (GATEWAY, "meetings-api", 8103),
         ("meetings-api", "referral-api", 8101),
         ("meetings-api", "risk-api", 8102),
+        # Events go from each relay, never from the service's own pods.
+        ("referral-api-relay", "risk-api", 8102),
+        ("referral-api-relay", "meetings-api", 8103),
+        ("risk-api-relay", "meetings-api", 8103),
+        ("risk-api-relay", "referral-api", 8101),
+        ("meetings-api-relay", "referral-api", 8101),
     }
+    assert not {("risk-api", "meetings-api", 8103), ("risk-api", "referral-api", 8101)} & allowed
     for job in overlay.of_kind("Job"):
         for target in deployments.values():
             assert not pod_may_connect(overlay, pod_labels(job), pod_labels(target), process_of(target).port)
