@@ -450,6 +450,16 @@ def cpu_line(per: dict[str, float]) -> str:
     return f"{', '.join(f'{k} {v:.1f}' for k, v in per.items())}; total {sum(per.values()):.1f}"
 
 
+def add_relays_option(parser: argparse.ArgumentParser) -> None:
+    """``--relays-in-process``: the old shape, for comparison with relay processes."""
+    parser.add_argument(
+        "--relays-in-process",
+        action="store_true",
+        help="each service's outbox relay as a thread of its serve process(es), as on SQLite, "
+        "instead of a process of its own beside it (as deployed)",
+    )
+
+
 def relays_shape(args: argparse.Namespace) -> str:
     """How the services' outbox relays ran, for a report's heading."""
     return "relays in process" if args.relays_in_process else "a relay process per service"

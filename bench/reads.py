@@ -57,6 +57,7 @@ from _harness import (
     Measured,
     Platform,
     Probe,
+    add_relays_option,
     cpu_line,
     cpu_per_request,
     measure,
@@ -392,12 +393,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--children", type=int, default=200, help="children seeded (default 200)")
-    parser.add_argument(
-        "--relays-in-process",
-        action="store_true",
-        help="each service's outbox relay as a thread of its serve process(es), as on SQLite, "
-        "instead of a process of its own beside it (as deployed)",
-    )
+    add_relays_option(parser)
     parser.add_argument(
         "--service-workers",
         type=int,

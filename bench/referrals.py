@@ -56,6 +56,7 @@ from _harness import (
     Measured,
     Probe,
     WrkRun,
+    add_relays_option,
     cpu_line,
     cpu_per_request,
     database_work_line,
@@ -405,12 +406,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1,
         help="gateway worker processes (WORKERS; above 1 counts rate limits in Redis)",
     )
-    parser.add_argument(
-        "--relays-in-process",
-        action="store_true",
-        help="each service's outbox relay as a thread of its serve process(es), as on SQLite, "
-        "instead of a process of its own beside it (as deployed)",
-    )
+    add_relays_option(parser)
     parser.add_argument(
         "--service-workers",
         type=int,

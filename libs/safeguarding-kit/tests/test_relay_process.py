@@ -78,7 +78,7 @@ def test_a_relay_process_delivers_what_the_service_wrote_and_reports_it(
         eventually(lambda: len(receiver.arrived) == 12, "the relay process delivered the twelve events")
         assert relay.get("/healthz").json() == {"status": "ok"}
         assert relay.get("/readyz").json()["checks"] == {"database": "ok"}
-        # Its gauge of the outbox, for the dashboards (the serve process no longer sets it).
+        # Its gauge of the outbox, for the dashboards (a serve process with its relay off sets none).
         assert (
             f'outbox_deliveries{{service="{settings.service_name}",status="pending"}}'
             in relay.get("/metrics").text

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from devstack.demo_data import load_demo_data
 from devstack.shared_backends import postgres_databases, rate_limit_storage
-from devstack.stack import Stack, StackConfig, StackMisconfigured, prepare
+from devstack.stack import RELAY, SERVICE_KINDS, Stack, StackConfig, StackMisconfigured, prepare
 from safeguarding_kit.auth.dev_issuer import mint_dev_token
 from safeguarding_kit.auth.principal import AgencyType, Role
 from safeguarding_kit.settings import DEV_ISSUER, ProcessSettings
@@ -76,10 +76,8 @@ def replicas_summary(config: StackConfig) -> str:
     lines = [f"{config.replicas} replica(s) of every process:"]
     for kind in ("gateway", "referral-api", "risk-api", "meetings-api"):
         lines.append(f"  {kind:<19} {'  '.join(config.urls_of(kind))}")
-    for kind in ("referral-api", "risk-api", "meetings-api"):
-        relays = [
-            f"http://127.0.0.1:{p.port}" for p in config.processes if p.command == "relay" and p.kind == kind
-        ]
+    for kind in SERVICE_KINDS:
+        relays = config.urls_of(kind, command=RELAY)
         if relays:
             lines.append(f"  {kind + ' relay':<19} {'  '.join(relays)}  (/healthz, /readyz, /metrics)")
     return "\n".join(lines)

@@ -239,9 +239,11 @@ class StackConfig:
         port = next(p.port for p in self.processes if p.name == name)
         return f"http://127.0.0.1:{port}"
 
-    def urls_of(self, kind: str) -> list[str]:
-        """The addresses of every replica of ``kind`` (not its relays), the first first."""
-        return [f"http://127.0.0.1:{p.port}" for p in self.processes if p.kind == kind and p.command == SERVE]
+    def urls_of(self, kind: str, command: str = SERVE) -> list[str]:
+        """The addresses of every replica of ``kind`` (or, with ``command=RELAY``, of its relay
+        processes), the first first."""
+        ports = [p.port for p in self.processes if p.kind == kind and p.command == command]
+        return [f"http://127.0.0.1:{port}" for port in ports]
 
     def peer_url(self, kind: str, replica: int) -> str:
         """The replica of ``kind`` that replica ``replica`` of another process talks to."""
