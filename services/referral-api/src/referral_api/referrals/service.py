@@ -258,7 +258,9 @@ def to_read(
         agency=referral.agency,
         agency_type=referral.agency_type,
         source_reference=referral.source_reference,
-        referrer=Referrer(
+        # Checked on the way in (an address is the costliest field to check, and every
+        # answer carries one): the stored values are taken as they are.
+        referrer=Referrer.model_construct(
             name=referral.referrer_name,
             role=referral.referrer_role,
             phone=referral.referrer_phone,
