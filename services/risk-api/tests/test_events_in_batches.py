@@ -4,11 +4,16 @@ been alone."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from risk_scenarios import ASSESSOR, YOUTH_WORKER, answers, new_child
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import select
 
+from risk_api.assessments.models import ChildRisk
 from safeguarding_kit.events import MAX_BATCH
 from safeguarding_kit.testing import deliver_batch, referral_event
 
@@ -82,3 +87,85 @@ def test_a_forged_or_malformed_batch_is_refused_whole_and_nothing_is_applied(cli
     assert post_batch(client, {"not": "an array"}).status_code == 400  # type: ignore[arg-type]
     assert post_batch(client, [linked(new_child()) for _ in range(MAX_BATCH + 1)]).status_code == 400
     assert youth_worker_reads(client, tokens, child) == 404
+
+
+def referred(child: str, time: str) -> dict[str, Any]:
+    event = referral_event(
+        "referral.received", child, child_id=child, concern_types=["criminal_exploitation"]
+    )
+    event["time"] = time
+    return event
+
+
+def test_a_batch_of_referrals_opens_each_childs_screening_once_reading_their_risk_rows_together(
+    client, tokens
+):
+    known, fresh, twice = new_child(), new_child(), new_child()
+    assessed(client, tokens, known)  # a risk row already, with no screening opened
+    batch = [
+        referred(fresh, "2026-11-13T09:00:00Z"),
+        linked(fresh),
+        referred(twice, "2026-11-16T09:00:00Z"),
+        referred(twice, "2026-11-17T09:00:00Z"),  # opening again changes nothing
+        referred(known, "2026-11-18T09:00:00Z"),
+    ]
+    database = client.app.state.database
+    statements: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    sqlalchemy_event.listen(database.engine, "before_cursor_execute", remember)
+    try:
+        answer = post_batch(client, batch)
+    finally:
+        sqlalchemy_event.remove(database.engine, "before_cursor_execute", remember)
+
+    assert [r["status"] for r in answer.json()["results"]] == [204] * len(batch)
+    reads_of_risk_rows = [
+        s for s in statements if s.lstrip().startswith("SELECT") and "FROM child_risk " in s
+    ]
+    assert len(reads_of_risk_rows) == 1, "\n".join(
+        " ".join(s.split())[:60] + " ... " + " ".join(s.split())[-50:] for s in statements
+    )
+    with database.sessions() as session:
+        opened = {
+            str(risk.child_id): (risk.screening_opened_at, risk.initial_assessment_due)
+            for risk in session.scalars(
+                select(ChildRisk).where(ChildRisk.child_id.in_([uuid.UUID(c) for c in (known, fresh, twice)]))
+            )
+        }
+    assert opened == {
+        fresh: (at("2026-11-13T09:00:00Z"), at("2026-11-27T09:00:00Z")),
+        twice: (at("2026-11-16T09:00:00Z"), at("2026-11-30T09:00:00Z")),
+        known: (at("2026-11-18T09:00:00Z"), at("2026-12-02T09:00:00Z")),
+    }
+    assert youth_worker_reads(client, tokens, fresh) == 200  # the link in between applied too
+
+
+def at(moment: str) -> datetime:
+    return datetime.fromisoformat(moment)
+
+
+def test_a_child_disposed_of_between_two_referrals_in_a_batch_is_screened_afresh_by_the_second(
+    client, tokens
+):
+    child = new_child()
+    assessed(client, tokens, child)
+    disposed = referral_event(
+        "child.disposed",
+        child,
+        child_id=child,
+        record_classes=["exploitation_case_record"],
+        disposed_at=datetime.now(UTC).isoformat(),
+    )
+    batch = [referred(child, "2026-11-16T09:00:00Z"), disposed, referred(child, "2026-11-18T09:00:00Z")]
+
+    answer = post_batch(client, batch)
+
+    assert [r["status"] for r in answer.json()["results"]] == [204, 204, 204]
+    with client.app.state.database.sessions() as session:
+        risk = session.get(ChildRisk, uuid.UUID(child))
+        assert risk is not None
+        # The row read ahead went with the disposal: the second referral opened a new one.
+        assert (risk.screening_opened_at, risk.assessments_count) == (at("2026-11-18T09:00:00Z"), 0)

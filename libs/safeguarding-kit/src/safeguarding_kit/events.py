@@ -916,6 +916,29 @@ def _remember_all(session: Session, tables: EventTables, events: list[tuple[uuid
 EventHandler = Callable[[Session, dict[str, Any]], None]
 
 
+@dataclass(frozen=True)
+class ReadingAhead:
+    """An event handler that, when a batch of events is applied together, first reads what
+    it will need for all the batch's events of its type in one statement (``read_ahead``,
+    given them in order, before any is applied), so that applying each asks nothing more.
+    Alone, an event is applied as by a plain handler."""
+
+    apply: EventHandler
+    read_ahead: Callable[[Session, list[dict[str, Any]]], None]
+
+    def __call__(self, session: Session, event: dict[str, Any]) -> None:
+        self.apply(session, event)
+
+
+def _read_ahead(session: Session, handlers: Mapping[str, EventHandler], events: list[dict[str, Any]]) -> None:
+    """Let each reading-ahead handler read for the events of its type, in the batch's order."""
+    for event_type, handler in handlers.items():
+        if isinstance(handler, ReadingAhead):
+            of_type = [event for event in events if event["type"] == event_type]
+            if of_type:
+                handler.read_ahead(session, of_type)
+
+
 def combined_handlers(*handlers: Mapping[str, EventHandler]) -> dict[str, EventHandler]:
     """One handler per event type that applies, in turn and in one transaction, every
     handler the mappings give for it (a service keeping two projections of one event)."""
@@ -1074,6 +1097,7 @@ def _apply_together(
             # Into the inbox in one statement, before any is applied (another replica's
             # taking one meanwhile refuses them all, and each is then applied alone).
             _remember_all(session, tables, [(event_id, str(e["type"])) for event_id, e in new.items()])
+            _read_ahead(session, handlers, list(new.values()))
             for event in new.values():
                 handler = handlers.get(str(event["type"]))
                 if handler is not None:

@@ -8,7 +8,12 @@ from fastapi import FastAPI
 
 from risk_api.assessments.events import RiskAssessed, RiskLevelChanged
 from risk_api.assessments.routes import router as assessments_router
-from risk_api.assessments.service import may_read_child, record_agency_link, screening_for_referral
+from risk_api.assessments.service import (
+    may_read_child,
+    read_risks_ahead,
+    record_agency_link,
+    screening_for_referral,
+)
 from risk_api.break_glass import service as break_glass_service
 from risk_api.database import AUDIT, EVENTS, IDEMPOTENCY
 from risk_api.disposal import service as disposal_service
@@ -18,6 +23,7 @@ from risk_api.settings import RiskSettings
 from risk_api.stats.routes import router as stats_router
 from risk_api.subject_access.routes import router as subject_access_router
 from safeguarding_kit.audit.routes import audit_router
+from safeguarding_kit.events import ReadingAhead
 from safeguarding_kit.retention.schedule import load_schedule
 from safeguarding_kit.service_app import create_service_app
 from safeguarding_kit.service_label import RISK_SERVICE
@@ -64,7 +70,10 @@ def create_app(settings: DatabaseSettings | None = None) -> FastAPI:
         idempotency=IDEMPOTENCY,
         audit=AUDIT,
         event_handlers={
-            "referral.received": lambda session, event: screening_for_referral(session, event, working_days),
+            "referral.received": ReadingAhead(
+                lambda session, event: screening_for_referral(session, event, working_days),
+                read_risks_ahead,
+            ),
             "child.agency_linked": record_agency_link,
             break_glass_service.EVENT_TYPE: break_glass_service.record_grant,
             disposal_service.EVENT_TYPE: lambda session, event: disposal_service.child_disposed(

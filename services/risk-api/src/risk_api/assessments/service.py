@@ -96,8 +96,58 @@ def record_agency_link(session: Session, event: Mapping[str, Any]) -> None:
     insert_unless_present(session, ChildAgencyLink(child_id=child_id, agency=agency))
 
 
+@dataclass
+class _RiskRowsReadAhead:
+    """A batch's risk rows read ahead (``read_risks_ahead``), kept in ``session.info`` for
+    the transaction they were read in: the children found to have none, and the rows read
+    or added since, held here because the session's identity map holds a clean row only
+    as long as something else does."""
+
+    transaction: object
+    without_row: set[uuid.UUID]
+    held: list[ChildRisk]
+
+
+_READ_AHEAD = "risk_api.risk_rows_read_ahead"
+
+
+def _read_ahead_in(session: Session) -> _RiskRowsReadAhead | None:
+    read_ahead = session.info.get(_READ_AHEAD)
+    if isinstance(read_ahead, _RiskRowsReadAhead) and read_ahead.transaction is session.get_transaction():
+        return read_ahead
+    return None
+
+
 def _risk_row(session: Session, child_id: uuid.UUID) -> ChildRisk | None:
-    return session.get(ChildRisk, child_id)
+    read_ahead = _read_ahead_in(session)
+    if read_ahead is not None and child_id in read_ahead.without_row:
+        return None
+    return session.get(ChildRisk, child_id)  # a row read ahead is in the session: not asked again
+
+
+def _added_risk_row(session: Session, risk: ChildRisk) -> None:
+    session.add(risk)
+    read_ahead = _read_ahead_in(session)
+    if read_ahead is not None:
+        read_ahead.without_row.discard(risk.child_id)
+        read_ahead.held.append(risk)
+
+
+def read_risks_ahead(session: Session, events: list[dict[str, Any]]) -> None:
+    """Before a batch of referrals opens its screenings: the risk rows of all their children
+    in one statement, where each screening would ask for its child's row by itself. Data an
+    event cannot be applied with is passed over here: applying that event refuses it."""
+    children: set[uuid.UUID] = set()
+    for event in events:
+        try:
+            children.add(uuid.UUID(str((event.get("data") or {})["child_id"])))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    if children:
+        found = list(session.scalars(select(ChildRisk).where(ChildRisk.child_id.in_(children))))
+        session.info[_READ_AHEAD] = _RiskRowsReadAhead(
+            session.get_transaction(), children - {risk.child_id for risk in found}, found
+        )
 
 
 def assess_child(
@@ -364,7 +414,7 @@ def open_screening(
     risk = _risk_row(session, child_id)
     if risk is None:
         risk = ChildRisk(child_id=child_id, assessments_count=0)
-        session.add(risk)
+        _added_risk_row(session, risk)
     if risk.screening_opened_at is None:
         opened = data.opened_at or utc_now()
         risk.screening_opened_at = opened
