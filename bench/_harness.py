@@ -465,6 +465,64 @@ def relays_shape(args: argparse.Namespace) -> str:
     return "relays in process" if args.relays_in_process else "a relay process per service"
 
 
+REPOSITORY = Path(__file__).resolve().parent.parent
+# What the platform's processes import, relative to a checkout's root.
+PACKAGE_SOURCES = (
+    "libs/safeguarding-kit/src",
+    "services/referral-api/src",
+    "services/risk-api/src",
+    "services/meetings-api/src",
+    "gateway/src",
+)
+# A platform running another commit's code is migrated by this tree's migrations.
+MIGRATIONS = (
+    "services/referral-api/migrations",
+    "services/risk-api/migrations",
+    "services/meetings-api/migrations",
+)
+
+
+class NotComparable(Exception):
+    """The commit asked to compare with cannot run on this tree's databases."""
+
+
+@contextmanager
+def checked_out(ref: str, workdir: Path) -> Iterator[Path]:
+    """``ref``'s tree, checked out in a git worktree under ``workdir`` and removed afterwards,
+    for a platform running that commit's code (:func:`running_platform`'s ``code``). Refused
+    (:class:`NotComparable`) for a commit git does not know or whose migrations are not this
+    tree's: both platforms' databases are migrated by this tree's code."""
+    known = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+    )
+    if known.returncode != 0:
+        raise NotComparable(f"git knows no commit '{ref}' in {REPOSITORY}.")
+    commit = known.stdout.strip()
+    migrations = subprocess.run(["git", "diff", "--quiet", commit, "--", *MIGRATIONS], cwd=REPOSITORY)
+    if migrations.returncode != 0:
+        raise NotComparable(
+            f"The migrations of {ref} are not this tree's: compare with a commit whose schema is "
+            "the same (a change of code alone), or migrate by hand."
+        )
+    tree = workdir / f"code-{commit[:12]}"
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", "--quiet", str(tree), commit], cwd=REPOSITORY, check=True
+    )
+    try:
+        yield tree
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPOSITORY, check=False)
+
+
+def code_path(tree: Path) -> str:
+    """A PYTHONPATH under which the platform's processes import ``tree``'s packages, not
+    the installed ones (this tree's, installed editable)."""
+    return os.pathsep.join(str(tree / source) for source in PACKAGE_SOURCES)
+
+
 @contextmanager
 def running_platform(
     server_url: str,
@@ -475,11 +533,13 @@ def running_platform(
     *,
     service_workers: int = 1,
     separate_relays: bool = True,
+    code: Path | None = None,
 ) -> Iterator[Platform]:
     """The gateway (``workers`` processes) and the three services (``service_workers``
     processes each) on databases of their own, migrated and ready, each service's outbox
     relay a process of its own (as deployed) unless not ``separate_relays`` (then a thread
-    of each worker); stopped and dropped on the way out, whatever happens."""
+    of each worker); stopped and dropped on the way out, whatever happens. ``code``: a
+    checkout (:func:`checked_out`) whose packages the processes run instead of this tree's."""
     os.environ[TEST_DATABASE_URL_ENV] = server_url
     with ExitStack() as cleanup:
         urls = {name: cleanup.enter_context(provisioned_database(name, workdir)) for name in SERVICES}
@@ -490,6 +550,8 @@ def running_platform(
             "RATE_LIMIT_WRITES": "100000000/minute",
             "UPSTREAM_TIMEOUT_SECONDS": "10",
         }
+        if code is not None:
+            extra_env["PYTHONPATH"] = code_path(code)
         # WORKERS per process: every service reads it too, so it is never set for all.
         process_env = {name: {"WORKERS": str(service_workers)} for name in SERVICES}
         process_env["gateway"] = {"WORKERS": str(workers)}

@@ -22,11 +22,18 @@ referrals checked, and its screenings all delivered before the next round's prob
 line a round is printed, and the round whose ratio is the median is reported in full: one
 run's ratio on a shared machine is a noisy figure.
 
+With ``--against REF`` a second platform runs commit REF's code (checked out in a git
+worktree; its migrations must be this tree's) beside this tree's, and each round measures
+the probe, then both platforms in turn (which goes first alternates): a change's effect is
+read from the two platforms' figures a minute apart, this tree's throughput as a ratio of
+REF's, round by round and at the median, with each one's CPU a referral.
+
 The issue's aim (issue 18): >= 0.5x the probe's throughput in the same run with
 p99 <= 50 ms at 8 connections, no answer but 201, and the database holding exactly the
 201s, each audited and announced.
 
     .venv/bin/python bench/referrals.py [--seconds 20] [--connections 8] [--workers 1] [--service-workers 1] [--rounds 1]
+        [--against REF]
 
 Each service, and the probe, gets a database of its own on the server BENCH_DATABASE_URL
 names (default: the local PostgreSQL), dropped afterwards.
@@ -54,9 +61,12 @@ from _harness import (
     PROBE_DRIVERS,
     Load,
     Measured,
+    NotComparable,
+    Platform,
     Probe,
     WrkRun,
     add_relays_option,
+    checked_out,
     cpu_line,
     cpu_per_request,
     database_work_line,
@@ -395,6 +405,52 @@ def report_rounds(rounds: list[Round]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Compared:
+    """One round of ``--against``: the probe, then REF's platform and this tree's."""
+
+    probe: Load
+    against: Round
+    this: Round
+
+    @property
+    def gain(self) -> float:
+        """This tree's referrals/s as a ratio of REF's, a minute apart."""
+        theirs = self.against.full.run.rate_of(201)
+        return self.this.full.run.rate_of(201) / theirs if theirs else 0.0
+
+
+def cpu_ms_per_referral(load: Load) -> float:
+    """All the platform's processes' CPU an answer, in milliseconds (as the report counts it)."""
+    return sum(cpu_per_request(load.cpu, load.run.answered).values())
+
+
+def report_comparison(ref: str, compared: list[Compared]) -> None:
+    """A line a round for each platform, then this tree against REF at the median."""
+    print(
+        f"This tree against {ref}: the probe, then both platforms in turn, {len(compared)} time(s); "
+        "referrals/s (ratio to the probe), p99, CPU ms a referral over all processes"
+    )
+    for n, c in enumerate(compared, start=1):
+        line = [f"  round {n}: probe {c.probe.run.rate_of(201):,.0f}/s"]
+        for name, r in ((ref, c.against), ("this tree", c.this)):
+            line.append(
+                f"{name} {r.full.run.rate_of(201):,.0f}/s ({r.ratio:.2f}x, p99 "
+                f"{r.full.run.latency_ms['99']:.0f} ms, {cpu_ms_per_referral(r.full):.1f} ms)"
+            )
+        print("; ".join(line) + f"; this tree {c.gain:.2f}x {ref}'s")
+    gains = sorted(c.gain for c in compared)
+    theirs = sorted(cpu_ms_per_referral(c.against.full) for c in compared)
+    ours = sorted(cpu_ms_per_referral(c.this.full) for c in compared)
+    middle = (len(compared) - 1) // 2
+    print(
+        f"  median                 this tree {gains[middle]:.2f}x {ref}'s referrals/s; CPU ms a referral "
+        f"{ours[middle]:.1f} against {theirs[middle]:.1f}"
+    )
+    if not all(c.against.check.ok and c.this.check.ok for c in compared):
+        print("  (a platform's database did not hold exactly its 201s: see below)")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--seconds", type=int, default=20, help="each measured run (default 20)")
@@ -422,6 +478,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1,
         help="measure the probe and the platform in turn this many times and report the round "
         "with the median ratio (the spread between runs on a shared machine is wide; default 1)",
+    )
+    parser.add_argument(
+        "--against",
+        metavar="REF",
+        help="also run commit REF's code as a second platform and measure both in turn each "
+        "round (REF's migrations must be this tree's)",
     )
     parser.add_argument(
         "--probe-driver",
@@ -453,21 +515,41 @@ def main(argv: list[str] | None = None) -> int:
     run = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="bench-referrals-") as tmp, ExitStack() as running:
         workdir = Path(tmp)
-        platform = running.enter_context(
-            running_platform(
-                server,
-                workdir,
-                args.workers,
-                args.redis_url,
-                run,
-                service_workers=args.service_workers,
-                separate_relays=not args.relays_in_process,
-            )
-        )
-        probe = running.enter_context(running_probe(server, workdir, platform.dev_issuer, args.probe_driver))
-        token = platform.token
 
-        def load(url: str, measured: Measured, run_id: str) -> Load:
+        def platform_running(code: Path | None, where: Path) -> Platform:
+            return running.enter_context(
+                running_platform(
+                    server,
+                    where,
+                    args.workers,
+                    args.redis_url,
+                    run,
+                    service_workers=args.service_workers,
+                    separate_relays=not args.relays_in_process,
+                    code=code,
+                )
+            )
+
+        against: Platform | None = None
+        if args.against:
+            try:
+                tree = running.enter_context(checked_out(args.against, workdir))
+            except NotComparable as refused:
+                print(refused, file=sys.stderr)
+                return 2
+            try:
+                against = platform_running(tree, workdir / "against")
+            except RuntimeError as failed:  # a process of it exited while starting
+                print(
+                    f"{args.against}'s platform did not start ({failed}). A commit from before the "
+                    "relay process (python -m <service> relay) needs --relays-in-process.",
+                    file=sys.stderr,
+                )
+                return 2
+        platform = platform_running(None, workdir)
+        probe = running.enter_context(running_probe(server, workdir, platform.dev_issuer, args.probe_driver))
+
+        def load(url: str, measured: Measured, run_id: str, token: str) -> Load:
             return measure(
                 url,
                 lambda phase, answers: lua_script(f"{phase}{run_id}", token, answers),
@@ -480,20 +562,37 @@ def main(argv: list[str] | None = None) -> int:
                 threads=args.threads,
             )
 
-        referral_db = platform.database_urls["referral-api"]
+        def platform_round(measured: Platform, round_run: str, probe_load: Load) -> Round:
+            full = load(measured.stack.config.gateway_url, measured, round_run, measured.token)
+            time.sleep(1)  # let requests wrk dropped at the stop finish before counting
+            referral_db = measured.database_urls["referral-api"]
+            check = check_database(referral_db, round_run, full.run)
+            catch_up = delivery_catch_up(referral_db, round_run)
+            return Round(round_run, probe_load, full, check, catch_up)
+
         rounds: list[Round] = []
+        compared: list[Compared] = []
         for n in range(args.rounds):
             round_run = run if args.rounds == 1 else f"{run}r{n}"
             # The probe first: the platform's relay and the risk service's screenings that a
             # load of referrals sets off then run after both measurements, not during the
             # probe's (and the next round starts once they have all run).
-            probe_load = load(probe.url, probe, f"p{round_run}")
-            full = load(platform.stack.config.gateway_url, platform, round_run)
-            time.sleep(1)  # let requests wrk dropped at the stop finish before counting
-            check = check_database(referral_db, round_run, full.run)
-            catch_up = delivery_catch_up(referral_db, round_run)
-            rounds.append(Round(round_run, probe_load, full, check, catch_up))
-        if len(rounds) > 1:
+            probe_load = load(probe.url, probe, f"p{round_run}", platform.token)
+            if against is None:
+                rounds.append(platform_round(platform, round_run, probe_load))
+                continue
+            # Both platforms, first one then the other: which goes first alternates.
+            if n % 2 == 0:
+                theirs = platform_round(against, f"{round_run}a", probe_load)
+                ours = platform_round(platform, round_run, probe_load)
+            else:
+                ours = platform_round(platform, round_run, probe_load)
+                theirs = platform_round(against, f"{round_run}a", probe_load)
+            rounds.append(ours)
+            compared.append(Compared(probe_load, theirs, ours))
+        if compared:
+            report_comparison(args.against, compared)
+        elif len(rounds) > 1:
             report_rounds(rounds)
         # The aim is reported, not enforced: figures on a shared machine are noisy.
         middle = median_round(rounds)
@@ -505,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
             middle.check,
             middle.catch_up,
         )
-        if not all(r.check.ok for r in rounds):
+        if not all(r.check.ok for r in rounds) or not all(c.against.check.ok for c in compared):
             print("the database does not hold exactly the referrals answered 201", file=sys.stderr)
             return 1
     return 0
