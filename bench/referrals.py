@@ -24,9 +24,11 @@ run's ratio on a shared machine is a noisy figure.
 
 With ``--against REF`` a second platform runs commit REF's code (checked out in a git
 worktree; its migrations must be this tree's) beside this tree's, and each round measures
-the probe, then both platforms in turn (which goes first alternates): a change's effect is
-read from the two platforms' figures a minute apart, this tree's throughput as a ratio of
-REF's, round by round and at the median, with each one's CPU a referral.
+the probe, then both platforms in turn. Which goes first alternates, and ``--rounds`` must
+be even: going second was faster in every round of the same code measured against itself.
+A change's effect is read from the two platforms' figures a minute apart: this tree's
+throughput as a ratio of REF's, round by round and at the median, with each one's CPU a
+referral.
 
 The issue's aim (issue 18): >= 0.5x the probe's throughput in the same run with
 p99 <= 50 ms at 8 connections, no answer but 201, and the database holding exactly the
@@ -483,7 +485,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--against",
         metavar="REF",
         help="also run commit REF's code as a second platform and measure both in turn each "
-        "round (REF's migrations must be this tree's)",
+        "round, each first in half of them (an even --rounds; REF's migrations must be this tree's)",
     )
     parser.add_argument(
         "--probe-driver",
@@ -498,6 +500,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.threads = max(1, min(args.threads, args.connections))
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.against and args.rounds % 2:
+        # The same code against itself, 3 rounds: the platform measured second was the faster
+        # in each (1.16x, 1.32x, 1.07x): each must go first as often as the other.
+        parser.error("--against needs an even number of --rounds: each platform goes first in half of them")
     return args
 
 
