@@ -447,7 +447,7 @@ def report_comparison(ref: str, compared: list[Compared]) -> None:
     middle = (len(compared) - 1) // 2
     print(
         f"  median                 this tree {gains[middle]:.2f}x {ref}'s referrals/s; CPU ms a referral "
-        f"{ours[middle]:.1f} against {theirs[middle]:.1f}"
+        f"{ours[middle]:.1f} against {theirs[middle]:.1f} (of an even count, the lower middle)"
     )
     if not all(c.against.check.ok and c.this.check.ok for c in compared):
         print("  (a platform's database did not hold exactly its 201s: see below)")
@@ -547,8 +547,8 @@ def main(argv: list[str] | None = None) -> int:
                 against = platform_running(tree, workdir / "against")
             except RuntimeError as failed:  # a process of it exited while starting
                 print(
-                    f"{args.against}'s platform did not start ({failed}). A commit from before the "
-                    "relay process (python -m <service> relay) needs --relays-in-process.",
+                    f"{args.against}'s platform did not start ({failed}). If {args.against} is from "
+                    "before the relay process (python -m <service> relay), add --relays-in-process.",
                     file=sys.stderr,
                 )
                 return 2
