@@ -5,11 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-
-from sqlalchemy import event
 
 PROBLEM = "application/problem+json"
 
@@ -108,19 +104,3 @@ def screen_and_decide(
     """The duty social worker screens the referral and the hub manager decides it."""
     screened = move(client, tokens, referral, SOCIAL_WORKER, to="screening")
     return move(client, tokens, screened, HUB_MANAGER, to=outcome, **{**DECISION_DETAILS[outcome], **details})
-
-
-@contextmanager
-def statements_sent(client: Any) -> Iterator[list[str]]:
-    """The SQL statements the service sends its database while in the block, in order."""
-    statements: list[str] = []
-
-    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engine = client.app.state.database.engine
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)

@@ -11,9 +11,10 @@ from referral_scenarios import (
     YOUTH_WORKER,
     child_details,
     referral_body,
-    statements_sent,
     submit,
 )
+
+from safeguarding_kit.testing import statements_sent
 
 
 def register(client, tokens, who=SOCIAL_WORKER, **details):

@@ -20,12 +20,12 @@ from referral_scenarios import (
     move,
     referral_body,
     screen_and_decide,
-    statements_sent,
     submit,
 )
 
 from referral_api.database import IDEMPOTENCY
 from safeguarding_kit.idempotency import claim_key, request_fingerprint
+from safeguarding_kit.testing import statements_sent
 
 
 def all_referrals(client, tokens):

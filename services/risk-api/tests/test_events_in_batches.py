@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest
 from risk_scenarios import ASSESSOR, YOUTH_WORKER, answers, new_child
-from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
 
 from risk_api.assessments.models import ChildRisk
 from safeguarding_kit.events import MAX_BATCH
-from safeguarding_kit.testing import deliver_batch, referral_event
+from safeguarding_kit.testing import deliver_batch, referral_event, statements_sent
 
 pytestmark = pytest.mark.usefixtures("default_model")
 
@@ -109,17 +108,8 @@ def test_a_batch_of_referrals_opens_each_childs_screening_once_reading_their_ris
         referred(twice, "2026-11-17T09:00:00Z"),  # opening again changes nothing
         referred(known, "2026-11-18T09:00:00Z"),
     ]
-    database = client.app.state.database
-    statements: list[str] = []
-
-    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    sqlalchemy_event.listen(database.engine, "before_cursor_execute", remember)
-    try:
+    with statements_sent(client) as statements:
         answer = post_batch(client, batch)
-    finally:
-        sqlalchemy_event.remove(database.engine, "before_cursor_execute", remember)
 
     assert [r["status"] for r in answer.json()["results"]] == [204] * len(batch)
     reads_of_risk_rows = [
@@ -128,7 +118,7 @@ def test_a_batch_of_referrals_opens_each_childs_screening_once_reading_their_ris
     assert len(reads_of_risk_rows) == 1, "\n".join(
         " ".join(s.split())[:60] + " ... " + " ".join(s.split())[-50:] for s in statements
     )
-    with database.sessions() as session:
+    with client.app.state.database.sessions() as session:
         opened = {
             str(risk.child_id): (risk.screening_opened_at, risk.initial_assessment_due)
             for risk in session.scalars(

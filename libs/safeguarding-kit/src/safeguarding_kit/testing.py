@@ -398,6 +398,22 @@ def referral_event(type: str, subject: str, **data: Any) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def statements_sent(client: TestClient) -> Iterator[list[str]]:
+    """The SQL statements the app's service sends its database while in the block, in order."""
+    statements: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = client.app.state.database.engine  # type: ignore[attr-defined]
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+
+
 def deliver_event(client: TestClient, event: Mapping[str, Any], *, receiver: str) -> int:
     """Post ``event`` (a CloudEvent as a dict) to the app's ``/internal/events``, signed
     with its events secret as another service's relay would sign it for ``receiver``;
