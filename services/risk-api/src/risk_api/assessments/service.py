@@ -134,15 +134,18 @@ def _added_risk_row(session: Session, risk: ChildRisk) -> None:
 
 
 def read_risks_ahead(session: Session, events: list[dict[str, Any]]) -> None:
-    """Before a batch of referrals opens its screenings: the risk rows of all their children
-    in one statement, where each screening would ask for its child's row by itself. Data an
-    event cannot be applied with is passed over here: applying that event refuses it."""
+    """Before a batch of referrals opens its screenings: the risk rows of all the children
+    they screen in one statement, where each screening would ask for its child's row by
+    itself. Data an event cannot be applied with is passed over here: applying that event
+    refuses it."""
     children: set[uuid.UUID] = set()
     for event in events:
         try:
-            children.add(uuid.UUID(str((event.get("data") or {})["child_id"])))
+            child_id = _child_to_screen(event)
         except (KeyError, TypeError, ValueError, AttributeError):
             continue
+        if child_id is not None:
+            children.add(child_id)
     if children:
         found = list(session.scalars(select(ChildRisk).where(ChildRisk.child_id.in_(children))))
         session.info[_READ_AHEAD] = _RiskRowsReadAhead(
@@ -266,21 +269,23 @@ SYSTEM = Principal(
 EXPLOITATION_CONCERNS = {"sexual_exploitation", "criminal_exploitation", "county_lines", "trafficking"}
 
 
+def _child_to_screen(event: Mapping[str, Any]) -> uuid.UUID | None:
+    """The child a referral.received event opens a screening for: None unless the referral
+    names an exploitation concern."""
+    data = event.get("data") or {}
+    if not EXPLOITATION_CONCERNS & set(data.get("concern_types", [])):
+        return None
+    return uuid.UUID(str(data["child_id"]))
+
+
 def screening_for_referral(session: Session, event: Mapping[str, Any], working_days: int) -> None:
     """A referral with an exploitation concern opens a screening for the child
     (idempotent: the inbox and open_screening both ignore a repeat)."""
-    data = event.get("data") or {}
-    if not EXPLOITATION_CONCERNS & set(data.get("concern_types", [])):
+    child_id = _child_to_screen(event)
+    if child_id is None:
         return
     opened = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
-    open_screening(
-        session,
-        SYSTEM,
-        uuid.UUID(str(data["child_id"])),
-        ScreeningCreate(opened_at=opened),
-        working_days,
-        commit=False,
-    )
+    open_screening(session, SYSTEM, child_id, ScreeningCreate(opened_at=opened), working_days, commit=False)
 
 
 def _apply_latest(risk: ChildRisk, assessment: Assessment, review_days: Mapping[RiskLevel, int]) -> None:
