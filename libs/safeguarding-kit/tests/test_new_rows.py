@@ -6,7 +6,7 @@ a flush refuses it. On SQLite, or on PostgreSQL when TEST_DATABASE_URL is set.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 
 from safeguarding_kit.db import UtcDateTime, create_db_engine, service_metadata, utc_now
 from safeguarding_kit.new_rows import (
+    built,
     holding_new_rows,
     insert_new,
     insert_new_then_read,
@@ -67,6 +68,18 @@ def new_case(reference: str, *kinds: str) -> Case:
     return Case(id=case_id, reference=reference, notes=[Note(case_id=case_id, kind=kind) for kind in kinds])
 
 
+def built_case(reference: str, *kinds: str) -> Case:
+    """The same case built as the loader builds one (``built``), as the referral service
+    builds a referral's new rows: without the constructor's attribute events."""
+    case_id = uuid.uuid4()
+    notes = [built(Note, case_id=case_id, kind=kind) for kind in kinds]
+    return built(Case, id=case_id, reference=reference, notes=notes)
+
+
+# Each specification of insert_new holds for instances made either way.
+either_way = pytest.mark.parametrize("make_case", [new_case, built_case], ids=["constructed", "built"])
+
+
 def statements_of(engine: Engine) -> list[str]:
     sent: list[str] = []
 
@@ -77,10 +90,11 @@ def statements_of(engine: Engine) -> list[str]:
     return sent
 
 
+@either_way
 def test_a_case_and_its_notes_are_written_with_their_defaults_and_the_database_fills_its_own(
-    engine: Engine,
+    engine: Engine, make_case: Callable[..., Case]
 ) -> None:
-    case = new_case("SY-1", "strategy", "visit")
+    case = make_case("SY-1", "strategy", "visit")
     with Session(engine) as session:
         insert_new(session, [case, *case.notes])
         opened = case.opened_at  # the default, set on the instance too
@@ -96,10 +110,13 @@ def test_a_case_and_its_notes_are_written_with_their_defaults_and_the_database_f
     assert kinds == ["strategy", "visit"]
 
 
-def test_on_postgresql_the_rows_of_several_tables_go_in_one_statement(engine: Engine) -> None:
+@either_way
+def test_on_postgresql_the_rows_of_several_tables_go_in_one_statement(
+    engine: Engine, make_case: Callable[..., Case]
+) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no INSERT in a WITH: one statement a table")
-    case = new_case("SY-2", "strategy", "visit")
+    case = make_case("SY-2", "strategy", "visit")
     sent = statements_of(engine)
     with Session(engine) as session:
         insert_new(session, [case, *case.notes])
@@ -107,15 +124,19 @@ def test_on_postgresql_the_rows_of_several_tables_go_in_one_statement(engine: En
     assert [sql.split()[0] for sql in sent if not sql.startswith(("BEGIN", "COMMIT"))] == ["WITH"]
 
 
-def test_the_instances_are_then_the_sessions_own_as_if_loaded(engine: Engine) -> None:
+@either_way
+def test_the_instances_are_then_the_sessions_own_as_if_loaded(
+    engine: Engine, make_case: Callable[..., Case]
+) -> None:
     """Found by primary key without a question to the database; nothing left to flush; a
     change made afterwards is an UPDATE checked against the version written."""
-    case = new_case("SY-3", "strategy")
+    case = make_case("SY-3", "strategy")
     with Session(engine) as session:
         insert_new(session, [case, *case.notes])
         sent = statements_of(engine)
         assert session.get(Case, case.id) is case
         assert (case.priority, case.closed_at) == ("routine", None)
+        assert [note.kind for note in case.notes] == ["strategy"]  # loaded with it
         assert not session.new
         assert not session.dirty
         assert sent == []
@@ -179,10 +200,13 @@ def test_a_row_inserted_unless_present_is_written_once_in_one_statement_however_
         assert session.scalars(select(Note.kind)).all() == ["strategy"]
 
 
-def test_rows_held_back_are_written_by_their_holder_and_only_then_the_sessions(engine: Engine) -> None:
+@either_way
+def test_rows_held_back_are_written_by_their_holder_and_only_then_the_sessions(
+    engine: Engine, make_case: Callable[..., Case]
+) -> None:
     """A caller about to send a statement of its own (the outbox, writing a change's events)
     holds back what insert_new is given meanwhile, and writes it with that statement."""
-    case = new_case("SY-7", "strategy")
+    case = make_case("SY-7", "strategy")
     sent = statements_of(engine)
     with Session(engine) as session:
         with holding_new_rows(session) as held:
@@ -200,14 +224,17 @@ def test_rows_held_back_are_written_by_their_holder_and_only_then_the_sessions(e
 OPEN_CASES = select(Case.reference).where(Case.closed_at.is_(None)).order_by(Case.reference)
 
 
-def test_new_rows_and_the_question_asked_next_go_in_one_statement_on_postgresql(engine: Engine) -> None:
+@either_way
+def test_new_rows_and_the_question_asked_next_go_in_one_statement_on_postgresql(
+    engine: Engine, make_case: Callable[..., Case]
+) -> None:
     """The referral service writes a referral and reads the partners' webhooks it is about to
     announce it to: one round trip on PostgreSQL, where the query sees the database as it was
     before the inserts; on SQLite the query follows them."""
     with Session(engine) as session:
-        insert_new(session, [new_case("SY-8")])
+        insert_new(session, [make_case("SY-8")])
         session.commit()
-    case = new_case("SY-9", "strategy")
+    case = make_case("SY-9", "strategy")
     sent = statements_of(engine)
     with Session(engine) as session:
         read = insert_new_then_read(session, [case, *case.notes], OPEN_CASES)
@@ -221,3 +248,24 @@ def test_new_rows_and_the_question_asked_next_go_in_one_statement_on_postgresql(
         assert writing == ["WITH"]
     else:
         assert [row.reference for row in read] == ["SY-8", "SY-9"]
+
+
+def test_a_case_built_as_loaded_and_added_is_flushed_with_its_notes(engine: Engine) -> None:
+    """Where the unit of work writes it (a migrated referral), a built instance and the
+    notes set on it are inserted as a constructed one's, with the columns' defaults."""
+    case = built_case("SY-11", "strategy")
+    with Session(engine) as session:
+        session.add(case)
+        session.commit()
+    with Session(engine) as session:
+        stored = session.scalars(select(Case)).one()
+        assert (stored.reference, stored.priority, stored.row_version) == ("SY-11", "routine", 1)
+        assert stored.opened_at is not None
+        assert session.scalars(select(Note.kind)).all() == ["strategy"]
+
+
+def test_a_name_the_class_does_not_map_is_refused_as_the_constructor_refuses_it() -> None:
+    with pytest.raises(TypeError, match="'colour' is an invalid keyword argument for Case"):
+        built(Case, reference="SY-12", colour="red")
+    with pytest.raises(TypeError, match="'colour' is an invalid keyword argument for Case"):
+        Case(reference="SY-12", colour="red")

@@ -41,6 +41,7 @@ from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import restricted
 from safeguarding_kit.events import Outbox
+from safeguarding_kit.new_rows import built
 from safeguarding_kit.pagination import paginate
 from safeguarding_kit.problems import NotFound, Problem
 
@@ -123,7 +124,7 @@ def new_child_link(
     event announcing it, which the caller publishes once the link is written (the event's
     partner audience is read from the links)."""
     return (
-        ChildAgencyLink(child_id=child_id, agency=agency, reason=reason),
+        built(ChildAgencyLink, child_id=child_id, agency=agency, reason=reason),
         ChildAgencyLinked(child_id=child_id, agency=agency, reason=reason),
     )
 
@@ -183,7 +184,9 @@ def child_for_details(session: Session, principal: Principal, details: ChildDeta
             return ChildRegistration(child=matching[0], created=False)
         if holders and sees_all_cases(principal):  # the hub's own teams trust the number
             return ChildRegistration(child=next(iter(holders.values())), created=False)
-    child = Child(id=uuid.uuid4(), **details.model_dump(), name_key=key, created_by_agency=principal.agency)
+    child = built(
+        Child, id=uuid.uuid4(), **details.model_dump(), name_key=key, created_by_agency=principal.agency
+    )
     return ChildRegistration(child=child, created=True)
 
 

@@ -70,6 +70,7 @@ from safeguarding_kit.idempotency import (
     run_once,
     stored_response_for,
 )
+from safeguarding_kit.new_rows import built
 from safeguarding_kit.pagination import paginate
 from safeguarding_kit.partnership.agreement import Agreement, UnknownAgency
 from safeguarding_kit.partnership.policy import RULES, Permission, allows
@@ -369,7 +370,8 @@ def new_referral(
     due), the same for a live referral and a migrated one."""
     quarter, month = reporting_periods(received_at)
     referral_id = uuid.uuid4()
-    return Referral(
+    return built(
+        Referral,
         id=referral_id,
         child_id=child_id,
         agency=agency,
@@ -392,7 +394,7 @@ def new_referral(
         received_financial_quarter=financial_quarter_of(reporting_day(received_at)),
         age_band_at_referral=age_band(age_on(reporting_day(received_at), born)),
         decision_due_at=referral_decision_due(received_at),
-        concerns=[ReferralConcern(referral_id=referral_id, concern_type=c) for c in concern_types],
+        concerns=[built(ReferralConcern, referral_id=referral_id, concern_type=c) for c in concern_types],
     )
 
 
@@ -448,7 +450,8 @@ def _create_referral(
         concern_types=body.concern_types,
         received_at=received_at,
     )
-    history = ReferralEvent(
+    history = built(
+        ReferralEvent,
         referral_id=referral.id,
         from_status=None,
         to_status=ReferralStatus.received,
