@@ -42,6 +42,7 @@ from safeguarding_kit.audit.service import (
     audit_values,
     ensure_chain_head,
     record_hash,
+    send_with_audit_append,
     verify_chain,
 )
 from safeguarding_kit.auth.principal import AgencyType, Principal, Role
@@ -668,4 +669,94 @@ def test_appends_of_any_size_chain_on(trail: Trail, records: int) -> None:
 
     assert seqs == list(range(2, records + 2))
     assert [row.seq for row in trail.rows()] == list(range(1, records + 3))
+    assert trail.verify().ok
+
+
+def _note_written(trail: Trail) -> tuple[Any, Any]:
+    """An insert of a case note built once (as a rider must be), its values bound by names of its own."""
+    statement = insert(trail.case_notes).values(
+        id=bindparam("note_id"), child_id=bindparam("note_child_id"), body=bindparam("note_body")
+    )
+    return statement, lambda body: {"note_id": uuid.uuid4(), "note_child_id": CHILD, "note_body": body}
+
+
+def _sent_during(trail: Trail) -> list[str]:
+    sent: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")):
+            sent.append(_verb_and_table(statement))
+
+    event.listen(trail.engine, "before_cursor_execute", remember)
+    return sent
+
+
+def test_a_write_sent_with_the_audit_append_goes_in_its_statement_and_commits_with_it(
+    trail: Trail,
+) -> None:
+    """An idempotent request's stored answer is written with the change's audit record: on
+    PostgreSQL as part of the append's one statement, a round trip fewer; on SQLite on its
+    own before the append. Either way it commits with the record, and the chain verifies."""
+    trail.append()  # the chain head exists
+    statement, values = _note_written(trail)
+    sent = _sent_during(trail)
+    with trail.sessions() as session:
+        AuditTrail(trail.tables).record(session, SOCIAL_WORKER, "create", "referral", "r-1", CHILD)
+        send_with_audit_append(session, statement, values("the first answer"))
+        session.commit()
+    if trail.engine.dialect.name == "postgresql":
+        assert sent == ['WITH "old"']
+    else:
+        assert sent[0] == "INSERT case_notes"
+    with trail.sessions() as session:
+        assert session.scalars(select(trail.case_notes.c.body)).all() == ["the first answer"]
+    assert [row.action for row in trail.rows()] == ["read", "create"]
+    assert trail.verify().ok
+
+
+def test_a_write_sent_with_the_audit_append_is_gone_when_the_transaction_rolls_back(trail: Trail) -> None:
+    """Rolled back with the record it was to go with, and not carried by the next commit."""
+    trail.append()
+    statement, values = _note_written(trail)
+    with trail.sessions() as session:
+        AuditTrail(trail.tables).record(session, SOCIAL_WORKER, "create", "referral", "r-1", CHILD)
+        send_with_audit_append(session, statement, values("never stored"))
+        session.rollback()
+        AuditTrail(trail.tables).record(session, SOCIAL_WORKER, "read", "referral", "r-1", CHILD)
+        session.commit()
+    with trail.sessions() as session:
+        assert session.scalars(select(trail.case_notes.c.body)).all() == []
+    assert [row.action for row in trail.rows()] == ["read", "read"]
+    assert trail.verify().ok
+
+
+def test_a_write_with_no_record_to_go_with_is_sent_at_once(trail: Trail) -> None:
+    statement, values = _note_written(trail)
+    sent = _sent_during(trail)
+    with trail.sessions() as session:
+        send_with_audit_append(session, statement, values("sent now"))
+        assert sent == ["INSERT case_notes"]
+        session.commit()
+    with trail.sessions() as session:
+        assert session.scalars(select(trail.case_notes.c.body)).all() == ["sent now"]
+
+
+@pytest.mark.parametrize("records", [0, 1, 3], ids=["no head yet", "one record", "three records"])
+def test_a_write_sent_with_the_audit_append_is_written_once_however_the_records_are_appended(
+    trail: Trail, records: int
+) -> None:
+    """The first append ever (no chain head yet: the append's statement finds none and the
+    head is made), or several records under one take of the head: the write is stored once,
+    and the chain verifies."""
+    if records:
+        trail.append()
+    statement, values = _note_written(trail)
+    with trail.sessions() as session:
+        for n in range(max(records, 1)):
+            AuditTrail(trail.tables).record(session, SOCIAL_WORKER, "list", "referral", f"r-{n}", CHILD)
+        send_with_audit_append(session, statement, values("stored once"))
+        session.commit()
+    with trail.sessions() as session:
+        assert session.scalars(select(trail.case_notes.c.body)).all() == ["stored once"]
+    assert len(trail.rows()) == (1 if records else 0) + max(records, 1)
     assert trail.verify().ok

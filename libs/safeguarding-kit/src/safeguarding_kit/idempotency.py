@@ -47,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from safeguarding_kit.audit.service import send_with_audit_append
 from safeguarding_kit.auth.principal import Principal
 from safeguarding_kit.db import UtcDateTime, utc_now
 from safeguarding_kit.problems import IDEMPOTENCY_KEY_HEADER, FieldError, Problem
@@ -253,16 +254,18 @@ def _claim_as_its_own_transaction(session: Session) -> None:
 @functools.cache
 def _complete_statement(table: Table) -> Update:
     # Built once per table, its values given at execution: no statement to build per request.
+    # Its parameters are named apart from the audit log's columns, as it may be sent with
+    # the audit append.
     return (
         update(table)
-        .where(table.c.scope == bindparam("b_scope"), table.c.key == bindparam("b_key"))
+        .where(table.c.scope == bindparam("answer_scope"), table.c.key == bindparam("answer_key"))
         .values(
             state=COMPLETED,
-            response_status=bindparam("response_status"),
-            response_body=bindparam("response_body"),
-            response_headers=bindparam("response_headers"),
-            resource_id=bindparam("resource_id"),
-            updated_at=bindparam("updated_at"),
+            response_status=bindparam("answer_status"),
+            response_body=bindparam("answer_body", type_=table.c.response_body.type),
+            response_headers=bindparam("answer_headers", type_=table.c.response_headers.type),
+            resource_id=bindparam("answer_resource_id"),
+            updated_at=bindparam("answer_updated_at", type_=table.c.updated_at.type),
         )
     )
 
@@ -276,17 +279,20 @@ def complete_key(
     answer: StoredResponse,
     resource_id: str | None = None,
 ) -> None:
-    """Store the first answer, in the caller's transaction (it commits with the change)."""
-    session.execute(
+    """Store the first answer, in the caller's transaction (it commits with the change): on
+    PostgreSQL with the audit record the commit appends, when there is one, a round trip
+    fewer (:func:`~safeguarding_kit.audit.service.send_with_audit_append`)."""
+    send_with_audit_append(
+        session,
         _complete_statement(table),
         {
-            "b_scope": scope,
-            "b_key": key,
-            "response_status": answer.status,
-            "response_body": answer.body,
-            "response_headers": dict(answer.headers),
-            "resource_id": resource_id,
-            "updated_at": utc_now(),
+            "answer_scope": scope,
+            "answer_key": key,
+            "answer_status": answer.status,
+            "answer_body": answer.body,
+            "answer_headers": dict(answer.headers),
+            "answer_resource_id": resource_id,
+            "answer_updated_at": utc_now(),
         },
     )
 

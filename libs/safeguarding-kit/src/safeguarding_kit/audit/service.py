@@ -46,7 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.sql.dml import ReturningUpdate
+from sqlalchemy.sql.dml import ReturningUpdate, UpdateBase
 
 from safeguarding_kit.audit.group_commit import groups_for
 from safeguarding_kit.audit.models import GENESIS_HASH, HEAD_ID, AuditTables, audit_tables
@@ -249,17 +249,65 @@ def _append_one_on_the_server(log: Table, head: Table) -> ReturningUpdate[int]:
     )
 
 
-def _append_one(session: Session, tables: AuditTables, values: dict[str, Any]) -> int | None:
-    """:func:`_append_one_on_the_server` for one record; its seq, or None when the chain has
-    no head yet (or the record's canonical form cannot be split at its seq)."""
+def _append_one(
+    session: Session, tables: AuditTables, values: dict[str, Any], riders: list[Rider] | None = None
+) -> int | None:
+    """:func:`_append_one_on_the_server` for one record (with ``riders``' writes as WITHs
+    of it, which are then taken off the list: they went with the statement, whatever it
+    answered); its seq, or None when the chain has no head yet (or the record's canonical
+    form cannot be split at its seq)."""
     before_seq = _canonical_before_seq(values)
     if before_seq is None:
         return None
-    parameters = {name: [value] for name, value in values.items()}
-    seq = session.scalar(
-        _append_one_on_the_server(tables.log, tables.head), {**parameters, "canonical_before_seq": before_seq}
-    )
+    parameters: dict[str, Any] = {name: [value] for name, value in values.items()}
+    statement = _append_one_on_the_server(tables.log, tables.head)
+    if riders:
+        statement = _with_riders(statement, tuple(rider.statement for rider in riders))
+        for rider in riders:
+            parameters.update(rider.parameters)
+        riders.clear()
+    seq = session.scalar(statement, {**parameters, "canonical_before_seq": before_seq})
     return None if seq is None else int(seq)
+
+
+@dataclass(frozen=True)
+class Rider:
+    """A write sent with the audit append (:func:`send_with_audit_append`): its statement,
+    built once, and its values, named as its own bind parameters."""
+
+    statement: UpdateBase
+    parameters: dict[str, Any]
+
+
+# Riders kept with a session until its commit's audit append takes them.
+_RIDERS = "safeguarding_kit.audit.riders"
+
+
+def send_with_audit_append(session: Session, statement: UpdateBase, parameters: dict[str, Any]) -> None:
+    """Send ``statement`` (an INSERT, UPDATE or DELETE built once, its bind parameters named
+    apart from the audit log's columns) in this transaction, on PostgreSQL as a
+    data-modifying WITH of the audit record the commit appends: a round trip fewer for a
+    write nothing reads before the commit (an idempotent request's stored answer). It is
+    sent now, on its own, when no record waits for the commit or on SQLite. It runs while
+    the chain head is locked, so keep it to a row or two."""
+    pending = session.info.get(_PENDING)
+    if not pending or session.get_bind().dialect.name != "postgresql":
+        session.execute(statement, parameters)
+        return
+    session.info.setdefault(_RIDERS, []).append(Rider(statement, parameters))
+
+
+@functools.lru_cache(maxsize=64)
+def _with_riders(append: ReturningUpdate[int], riders: tuple[UpdateBase, ...]) -> ReturningUpdate[int]:
+    # Built once for each set of riders, so SQLAlchemy compiles it once and the server
+    # prepares it once, as the append alone.
+    return append.add_cte(*(rider.cte(f"rider_{n}") for n, rider in enumerate(riders)))
+
+
+def _send_riders_alone(session: Session, riders: list[Rider]) -> None:
+    for rider in riders:
+        session.execute(rider.statement, rider.parameters)
+    riders.clear()
 
 
 def append_records(session: Session, tables: AuditTables, records: list[dict[str, Any]]) -> list[int]:
@@ -337,6 +385,7 @@ _PENDING = "safeguarding_kit.audit.pending"
 @event.listens_for(Session, "before_commit")
 def _append_pending_records(session: Session) -> None:
     pending: list[tuple[AuditTables, dict[str, Any]]] = session.info.pop(_PENDING, [])
+    riders: list[Rider] = session.info.pop(_RIDERS, [])
     if pending:
         # Write the change first: the append takes the chain head's lock until the commit,
         # and every other append of the service waits for it. Flushed here, the change's
@@ -345,6 +394,12 @@ def _append_pending_records(session: Session) -> None:
     by_trail: dict[int, tuple[AuditTables, list[dict[str, Any]]]] = {}
     for tables, values in pending:
         by_trail.setdefault(id(tables), (tables, []))[1].append(values)
+    if len(by_trail) == 1 and riders:
+        [(tables, records)] = by_trail.values()
+        if len(records) == 1 and _append_one(session, tables, records[0], riders) is not None:
+            return  # the usual write: one record, its riders with it
+    # Anything else (several records, a chain without a head yet): the riders first, alone.
+    _send_riders_alone(session, riders)
     for tables, records in by_trail.values():
         append_records(session, tables, records)
 
@@ -353,6 +408,7 @@ def _append_pending_records(session: Session) -> None:
 def _forget_records_rolled_back(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost transaction, not a savepoint
         session.info.pop(_PENDING, None)
+        session.info.pop(_RIDERS, None)
 
 
 @dataclass(frozen=True)
