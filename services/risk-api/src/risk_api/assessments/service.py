@@ -27,7 +27,7 @@ from safeguarding_kit.auth.principal import AgencyType, Principal, Role
 from safeguarding_kit.concurrency import check_if_match
 from safeguarding_kit.db import utc_now
 from safeguarding_kit.events import Outbox
-from safeguarding_kit.new_rows import insert_unless_present
+from safeguarding_kit.new_rows import built, insert_new, insert_unless_present
 from safeguarding_kit.pagination import paginate
 from safeguarding_kit.partnership.capacities import Capacity
 from safeguarding_kit.problems import Conflict, FieldError, NotFound, Problem
@@ -125,8 +125,11 @@ def _risk_row(session: Session, child_id: uuid.UUID) -> ChildRisk | None:
     return session.get(ChildRisk, child_id)  # a row read ahead is in the session: not asked again
 
 
-def _added_risk_row(session: Session, risk: ChildRisk) -> None:
-    session.add(risk)
+def _written_risk_row(session: Session, risk: ChildRisk) -> None:
+    """Write a child's first risk row now, in one INSERT (``insert_new``), rather than leave
+    it to the flush after each event of a batch, which works it out through the unit of
+    work at about twice the CPU; and keep it as read ahead."""
+    insert_new(session, [risk])
     read_ahead = _read_ahead_in(session)
     if read_ahead is not None:
         read_ahead.without_row.discard(risk.child_id)
@@ -417,14 +420,22 @@ def open_screening(
     ``working_days`` working days. Opening again changes nothing; commits."""
     _require_reader(session, principal, child_id, "risk record")
     risk = _risk_row(session, child_id)
-    if risk is None:
-        risk = ChildRisk(child_id=child_id, assessments_count=0)
-        _added_risk_row(session, risk)
-    if risk.screening_opened_at is None:
+    if risk is None or risk.screening_opened_at is None:
         opened = data.opened_at or utc_now()
-        risk.screening_opened_at = opened
-        risk.initial_assessment_due = add_working_days(opened, working_days)
-        session.flush()
+        due = add_working_days(opened, working_days)
+        if risk is None:  # the child's first risk row, opened with its screening
+            risk = built(
+                ChildRisk,
+                child_id=child_id,
+                assessments_count=0,
+                screening_opened_at=opened,
+                initial_assessment_due=due,
+            )
+            _written_risk_row(session, risk)
+        else:
+            risk.screening_opened_at = opened
+            risk.initial_assessment_due = due
+            session.flush()
         audit_trail.record(session, principal, "create", "screening", child_id, child_id)
     if commit:
         session.commit()
