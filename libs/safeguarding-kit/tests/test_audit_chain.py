@@ -760,3 +760,35 @@ def test_a_write_sent_with_the_audit_append_is_written_once_however_the_records_
         assert session.scalars(select(trail.case_notes.c.body)).all() == ["stored once"]
     assert len(trail.rows()) == (1 if records else 0) + max(records, 1)
     assert trail.verify().ok
+
+
+def test_the_same_write_sent_twice_with_the_audit_append_is_stored_twice_with_each_its_values(
+    trail: Trail,
+) -> None:
+    """Two first answers stored in one transaction: the second goes on its own, as one
+    statement with two WITHs of it would bind both to the same values."""
+    trail.append()
+    statement, values = _note_written(trail)
+    with trail.sessions() as session:
+        AuditTrail(trail.tables).record(session, SOCIAL_WORKER, "create", "referral", "r-1", CHILD)
+        send_with_audit_append(session, statement, values("the first"))
+        send_with_audit_append(session, statement, values("the second"))
+        session.commit()
+    with trail.sessions() as session:
+        stored = session.scalars(select(trail.case_notes.c.body).order_by(trail.case_notes.c.body)).all()
+    assert stored == ["the first", "the second"]
+    assert trail.verify().ok
+
+
+def test_a_write_whose_values_are_named_as_the_audit_logs_columns_is_refused(trail: Trail) -> None:
+    if trail.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite sends the write on its own: nothing to collide with")
+    statement = insert(trail.case_notes).values(
+        id=bindparam("note_id"), child_id=bindparam("child_id"), body=bindparam("note_body")
+    )
+    with trail.sessions() as session:
+        AuditTrail(trail.tables).record(session, SOCIAL_WORKER, "create", "referral", "r-1", CHILD)
+        with pytest.raises(ValueError, match=r"names its values apart: \['child_id'\]"):
+            send_with_audit_append(
+                session, statement, {"note_id": uuid.uuid4(), "child_id": CHILD, "note_body": "x"}
+            )

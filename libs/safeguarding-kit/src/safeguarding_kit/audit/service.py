@@ -290,11 +290,20 @@ def send_with_audit_append(session: Session, statement: UpdateBase, parameters: 
     write nothing reads before the commit (an idempotent request's stored answer). It is
     sent now, on its own, when no record waits for the commit or on SQLite. It runs while
     the chain head is locked, so keep it to a row or two."""
-    pending = session.info.get(_PENDING)
-    if not pending or session.get_bind().dialect.name != "postgresql":
+    pending: list[tuple[AuditTables, dict[str, Any]]] = session.info.get(_PENDING, [])
+    riders: list[Rider] = session.info.get(_RIDERS, [])
+    if (
+        not pending
+        or session.get_bind().dialect.name != "postgresql"
+        # The same statement twice would bind both WITHs to one set of values.
+        or any(rider.statement is statement for rider in riders)
+    ):
         session.execute(statement, parameters)
         return
-    session.info.setdefault(_RIDERS, []).append(Rider(statement, parameters))
+    taken = set(parameters) & ({"canonical_before_seq"} | set(pending[0][0].log.c.keys()))
+    if taken:
+        raise ValueError(f"a write sent with the audit append names its values apart: {sorted(taken)}")
+    session.info[_RIDERS] = [*riders, Rider(statement, parameters)]
 
 
 @functools.lru_cache(maxsize=64)
