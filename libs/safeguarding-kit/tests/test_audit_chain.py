@@ -792,3 +792,19 @@ def test_a_write_whose_values_are_named_as_the_audit_logs_columns_is_refused(tra
             send_with_audit_append(
                 session, statement, {"note_id": uuid.uuid4(), "child_id": CHILD, "note_body": "x"}
             )
+
+
+def test_a_write_sent_with_the_audit_append_inside_a_savepoint_rolled_back_is_gone(trail: Trail) -> None:
+    """Sent at once inside a savepoint, so rolling the savepoint back takes it back."""
+    trail.append()
+    statement, values = _note_written(trail)
+    with trail.sessions() as session:
+        AuditTrail(trail.tables).record(session, SOCIAL_WORKER, "create", "referral", "r-1", CHILD)
+        savepoint = session.begin_nested()
+        send_with_audit_append(session, statement, values("taken back"))
+        savepoint.rollback()
+        send_with_audit_append(session, statement, values("kept"))
+        session.commit()
+    with trail.sessions() as session:
+        assert session.scalars(select(trail.case_notes.c.body)).all() == ["kept"]
+    assert trail.verify().ok

@@ -289,13 +289,14 @@ def send_with_audit_append(session: Session, statement: UpdateBase, parameters: 
     data-modifying WITH of the audit record the commit appends: a round trip fewer for a
     write nothing reads before the commit (an idempotent request's stored answer). It is
     sent now, on its own, when no record waits for the commit or on SQLite. It runs while
-    the chain head is locked, so keep it to a row or two. Held, it goes with the whole
-    transaction, as the records do: a savepoint rolled back does not take it back."""
+    the chain head is locked, so keep it to a row or two. Inside a savepoint it is sent
+    now too, so that rolling the savepoint back takes it back."""
     pending: list[tuple[AuditTables, dict[str, Any]]] = session.info.get(_PENDING, [])
     riders: list[Rider] = session.info.get(_RIDERS, [])
     if (
         not pending
         or session.get_bind().dialect.name != "postgresql"
+        or session.in_nested_transaction()
         # The same statement twice would bind both WITHs to one set of values.
         or any(rider.statement is statement for rider in riders)
     ):
