@@ -321,16 +321,22 @@ def _send_riders_alone(session: Session, riders: list[Rider]) -> None:
     riders.clear()
 
 
-def append_records(session: Session, tables: AuditTables, records: list[dict[str, Any]]) -> list[int]:
+def append_records(
+    session: Session, tables: AuditTables, records: list[dict[str, Any]], riders: list[Rider] | None = None
+) -> list[int]:
     """Append ``records`` (from :func:`audit_values`) in order under one take of the chain
     head, in the caller's transaction; returns their seqs. On PostgreSQL one record (a
-    request's usual one) is one statement (:func:`_append_one_on_the_server`)."""
-    if not records:
-        return []
+    request's usual one) is one statement (:func:`_append_one_on_the_server`), and
+    ``riders`` (:func:`send_with_audit_append`) go in it; otherwise they are sent first,
+    each on its own. Either way they are taken off the list."""
+    riders = riders if riders is not None else []
     if len(records) == 1 and session.get_bind().dialect.name == "postgresql":
-        seq = _append_one(session, tables, records[0])
+        seq = _append_one(session, tables, records[0], riders)
         if seq is not None:
             return [seq]
+    _send_riders_alone(session, riders)
+    if not records:
+        return []
     last_seq, prev_hash = _take_head(session, tables, len(records))
     first_seq = last_seq - len(records) + 1
     rows = []
@@ -405,14 +411,9 @@ def _append_pending_records(session: Session) -> None:
     by_trail: dict[int, tuple[AuditTables, list[dict[str, Any]]]] = {}
     for tables, values in pending:
         by_trail.setdefault(id(tables), (tables, []))[1].append(values)
-    if len(by_trail) == 1 and riders:
-        [(tables, records)] = by_trail.values()
-        if len(records) == 1 and _append_one(session, tables, records[0], riders) is not None:
-            return  # the usual write: one record, its riders with it
-    # Anything else (several records, a chain without a head yet): the riders first, alone.
-    _send_riders_alone(session, riders)
     for tables, records in by_trail.values():
-        append_records(session, tables, records)
+        append_records(session, tables, records, riders)  # the riders go with the first
+    _send_riders_alone(session, riders)  # no record to go with
 
 
 @event.listens_for(Session, "after_transaction_end")
