@@ -32,12 +32,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, registry, sessionmaker
 
-from safeguarding_kit.audit.models import GENESIS_HASH, AuditTables, audit_tables
+from safeguarding_kit.audit.at_commit import GIVEN, chains_at_commit
+from safeguarding_kit.audit.models import CHAIN_COLUMNS, GENESIS_HASH, AuditTables, audit_tables
 from safeguarding_kit.audit.service import (
     AuditTrail,
     ChainVerification,
     access_log,
     append_audit,
+    append_by_commit,
     append_records,
     audit_values,
     ensure_chain_head,
@@ -146,7 +148,10 @@ def trail(tmp_path: Path) -> Iterator[Trail]:
     with provisioned_database("audit-chain", tmp_path) as url:
         engine = create_db_engine(url)
         metadata.create_all(engine)
-        yield Trail(engine, sessionmaker(engine, expire_on_commit=False), tables, case_notes)
+        sessions = sessionmaker(engine, expire_on_commit=False)
+        with sessions() as session:
+            chains_at_commit(session)  # asked once per database, not in a test's statements
+        yield Trail(engine, sessions, tables, case_notes)
         engine.dispose()
 
 
@@ -572,8 +577,9 @@ def test_a_change_made_through_the_session_is_written_before_the_chain_head_is_t
     """The chain head is the last lock a transaction takes: a change still unflushed in the
     session when it commits is written first, and only the append and the commit follow
     the head is taken, so every other append of the service waits only for those (and no
-    lock cycle runs through the head). On PostgreSQL the one record is one statement that
-    locks the head, inserts the record and moves the head on; SQLite needs three."""
+    lock cycle runs through the head). On PostgreSQL the record is staged by one statement
+    that takes no lock, and the commit chains it (the head locked only inside the commit);
+    SQLite needs three statements, the first taking the head."""
 
     class CaseNote:
         def __init__(self, **values: Any) -> None:
@@ -596,11 +602,8 @@ def test_a_change_made_through_the_session_is_written_before_the_chain_head_is_t
 
     done = [_verb_and_table(statement) for statement in statements]
     if trail.engine.dialect.name == "postgresql":
-        assert done[-2:] == ["INSERT case_notes", 'WITH "old"']
-        assert all(
-            part in statements[-1]
-            for part in ("FOR UPDATE", "INSERT INTO audit_log", "UPDATE audit_chain_head")
-        )
+        assert done[-2:] == ["INSERT case_notes", "INSERT audit_pending"]
+        assert not any(part in statements[-1] for part in ("FOR UPDATE", "audit_log", "audit_chain_head"))
     else:
         bump = done.index("UPDATE audit_chain_head")
         assert done.index("INSERT case_notes") < bump
@@ -695,8 +698,9 @@ def test_a_write_sent_with_the_audit_append_goes_in_its_statement_and_commits_wi
     trail: Trail,
 ) -> None:
     """An idempotent request's stored answer is written with the change's audit record: on
-    PostgreSQL as part of the append's one statement, a round trip fewer; on SQLite on its
-    own before the append. Either way it commits with the record, and the chain verifies."""
+    PostgreSQL as part of the statement staging the record, a round trip fewer; on SQLite
+    on its own before the append. Either way it commits with the record, and the chain
+    verifies."""
     trail.append()  # the chain head exists
     statement, values = _note_written(trail)
     sent = _sent_during(trail)
@@ -705,7 +709,7 @@ def test_a_write_sent_with_the_audit_append_goes_in_its_statement_and_commits_wi
         send_with_audit_append(session, statement, values("the first answer"))
         session.commit()
     if trail.engine.dialect.name == "postgresql":
-        assert sent == ['WITH "old"']
+        assert sent == ["WITH rider_0"]
     else:
         assert sent[0] == "INSERT case_notes"
     with trail.sessions() as session:
@@ -807,4 +811,125 @@ def test_a_write_sent_with_the_audit_append_inside_a_savepoint_rolled_back_is_go
         session.commit()
     with trail.sessions() as session:
         assert session.scalars(select(trail.case_notes.c.body)).all() == ["kept"]
+    assert trail.verify().ok
+
+
+def test_the_commit_copies_every_column_of_a_staged_record_into_the_log() -> None:
+    """The trigger's list of columns is frozen with its version: it is the log's, less the
+    three the chain fills, and the staging table's. A column added to the log must come with
+    a new version of the trigger, or the commit would drop it."""
+    tables = audit_tables(MetaData())
+    assert list(GIVEN) == [column.name for column in tables.log.c if column.name not in CHAIN_COLUMNS]
+    assert [column.name for column in tables.pending.c] == ["id", *GIVEN, "canonical_before_seq"]
+
+
+def _staged_record(trail: Trail, resource_id: str, *, detail: str | None = None) -> list[dict[str, Any]]:
+    return [
+        audit_values(
+            trail.tables.log,
+            SOCIAL_WORKER,
+            action="create",
+            resource_type="case_note",
+            resource_id=resource_id,
+            child_id=CHILD,
+            detail=detail,
+        )
+    ]
+
+
+def _staged_rows_left(trail: Trail) -> int:
+    with trail.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(trail.tables.pending)) or 0)
+
+
+@pytest.fixture
+def chained_at_commit(trail: Trail) -> Trail:
+    if trail.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL chains at commit; SQLite has one writer and appends in the transaction")
+    return trail
+
+
+def test_a_transaction_holds_the_chain_head_only_inside_its_commit(chained_at_commit: Trail) -> None:
+    """A request's record is staged, and its commit chains it. Until that commit its
+    transaction holds no lock on the head: another append commits meanwhile (here within a
+    one-second lock timeout, where it would otherwise wait for the whole transaction), and
+    the staged record takes the next seq when its own transaction commits."""
+    trail = chained_at_commit
+    trail.append()
+    with trail.sessions() as staging:
+        append_by_commit(staging, trail.tables, _staged_record(trail, "note-1"))
+        assert [row.seq for row in trail.rows()] == [1]  # not in the log before its commit
+        with trail.sessions() as other:
+            other.execute(text("SET LOCAL lock_timeout = '1s'"))
+            trail.read(other)
+            other.commit()
+        staging.commit()
+    assert [(row.seq, row.action) for row in trail.rows()] == [(1, "read"), (2, "read"), (3, "create")]
+    assert _staged_rows_left(trail) == 0
+    assert trail.verify().ok
+
+
+def test_records_staged_in_a_transaction_or_savepoint_rolled_back_leave_nothing(
+    chained_at_commit: Trail,
+) -> None:
+    """Nothing of a rolled-back transaction's records reaches the log or stays staged, and
+    a savepoint rolled back takes its records back while the transaction's others commit."""
+    trail = chained_at_commit
+    trail.append()
+    with trail.sessions() as session:
+        append_by_commit(session, trail.tables, _staged_record(trail, "rolled-back"))
+        session.rollback()
+    with trail.sessions() as session:
+        append_by_commit(session, trail.tables, _staged_record(trail, "kept"))
+        savepoint = session.begin_nested()
+        append_by_commit(session, trail.tables, _staged_record(trail, "in-a-savepoint"))
+        savepoint.rollback()
+        session.commit()
+    trail.append()
+    assert [(row.seq, row.resource_id) for row in trail.rows()][1:] == [(2, "kept"), (3, str(CHILD))]
+    assert _staged_rows_left(trail) == 0
+    assert trail.verify().ok
+
+
+def test_the_chain_s_first_record_staged_makes_its_head_and_hashes_as_python_does(
+    chained_at_commit: Trail,
+) -> None:
+    """No head yet (a fresh database): the commit makes it. The server's hash of a staged
+    record is record_hash's, whatever the text (here a detail beyond ASCII and quoted)."""
+    trail = chained_at_commit
+    with trail.sessions() as session:
+        append_by_commit(session, trail.tables, _staged_record(trail, "first", detail='vu à l\'école "x"'))
+        session.commit()
+    [row] = trail.rows()
+    assert (row.seq, row.prev_hash) == (1, GENESIS_HASH)
+    assert row.hash == record_hash(GENESIS_HASH, dict(row._mapping))
+    assert trail.verify().ok
+
+
+def test_transactions_committing_at_once_chain_their_records_whole_and_in_order(
+    chained_at_commit: Trail,
+) -> None:
+    """Eight transactions, each staging three records, commit at the same time: the chain
+    verifies, and each transaction's records hold consecutive seqs in the order it staged
+    them (the head's lock is taken by the first of them and held to the commit's end)."""
+    trail = chained_at_commit
+    trail.append()
+    start = threading.Barrier(8)
+
+    def transaction(n: int) -> None:
+        with trail.sessions() as session:
+            for part in range(3):
+                append_by_commit(session, trail.tables, _staged_record(trail, f"t{n}-{part}"))
+            start.wait(timeout=10)
+            session.commit()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(transaction, range(8)))
+    rows = trail.rows()[1:]
+    assert len(rows) == 24
+    for first in range(0, 24, 3):
+        run = [row.resource_id for row in rows[first : first + 3]]
+        name = run[0].split("-")[0]
+        assert run == [f"{name}-0", f"{name}-1", f"{name}-2"]
+    assert _staged_rows_left(trail) == 0
     assert trail.verify().ok

@@ -92,7 +92,8 @@ def test_a_referral_costs_the_same_round_trips_however_many_concerns_it_names(cl
     PostgreSQL the referral's new rows (a child registered for it and the child's first
     link, the referral, its concerns and its history, with a read of the partners'
     webhooks) are one statement, its events with their deliveries and the chronology's
-    entry another, its audit record with the key's stored answer one more: four in all."""
+    entry another, its audit record (staged, for the commit to chain) with the key's stored
+    answer one more: four in all."""
 
     def statements_for(concern_types: list[str]) -> list[str]:
         headers = {**tokens.headers(**SCHOOL), "Idempotency-Key": str(uuid.uuid4())}
@@ -120,11 +121,12 @@ def test_a_referral_costs_the_same_round_trips_however_many_concerns_it_names(cl
             ["INSERT", "INTO", "idempotency_keys"],
             ["WITH", "new_0", "AS"],
             ["WITH", "new_events", "AS"],
-            ["WITH", '"old"', "AS"],
+            ["WITH", "rider_0", "AS"],
         ]
         assert "FROM webhook_endpoints" in four[1]
         assert "INSERT INTO chronology_entries " in four[2]
         assert "UPDATE idempotency_keys SET" in four[3]
+        assert "INSERT INTO audit_pending " in four[3]
 
 
 def test_a_referrer_reading_back_its_referrals_is_asked_about_no_break_glass_grant(client, tokens):

@@ -34,8 +34,9 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from opentelemetry import trace
 from sqlalchemy import Connection, MetaData, create_engine, event
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from safeguarding_kit.audit.at_commit import chains_at_commit
 from safeguarding_kit.auth.dev_issuer import ensure_dev_key_pair, mint_token
 from safeguarding_kit.cloudevents import CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON
 from safeguarding_kit.db import Database, normalise_url
@@ -319,6 +320,13 @@ def rolled_back(database: Database) -> Iterator[Connection]:
             driver.isolation_level = None  # type: ignore[union-attr]
             event.listen(connection, "begin", _begin_explicitly)
         transaction = connection.begin()
+        if not sqlite:
+            # That transaction never commits: the audit trail's records, which PostgreSQL
+            # chains at commit (safeguarding_kit.audit.at_commit), are chained at each
+            # statement instead, so a test reads them as a committed request leaves them.
+            connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+            with Session(connection, join_transaction_mode="create_savepoint") as asking:
+                chains_at_commit(asking)  # asked once per database, not among a test's statements
         database.sessions = sessionmaker(
             **{**original.kw, "bind": connection, "join_transaction_mode": "create_savepoint"}
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Uuid
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, Uuid
 
 from safeguarding_kit.db import UtcDateTime
 
@@ -13,14 +13,21 @@ GENESIS_HASH = "0" * 64
 HEAD_ID = 1
 LOG_TABLE = "audit_log"
 HEAD_TABLE = "audit_chain_head"
+PENDING_TABLE = "audit_pending"
+
+
+# The log's columns the chain fills in.
+CHAIN_COLUMNS = ("seq", "prev_hash", "hash")
 
 
 @dataclass(frozen=True)
 class AuditTables:
-    """A service's audit log and its chain head."""
+    """A service's audit log, its chain head, and the records its transactions leave to be
+    chained when they commit (PostgreSQL: :mod:`safeguarding_kit.audit.at_commit`)."""
 
     log: Table
     head: Table
+    pending: Table
 
 
 def audit_tables(metadata: MetaData) -> AuditTables:
@@ -56,4 +63,22 @@ def audit_tables(metadata: MetaData) -> AuditTables:
         Column("last_seq", seq_type, nullable=False),
         Column("last_hash", String(64), nullable=False),
     )
-    return AuditTables(log=log, head=head)
+    # A record waiting for its transaction's commit to chain it: the log's own columns but
+    # those the chain gives, and its canonical JSON up to its seq (what the hash covers).
+    # Empty but for that moment: the commit moves each row into the log.
+    pending = Table(
+        PENDING_TABLE,
+        metadata,
+        Column("id", seq_type, primary_key=True, autoincrement=True),
+        *(
+            Column(column.name, column.type, nullable=column.nullable)
+            for column in log.c
+            if column.name not in CHAIN_COLUMNS
+        ),
+        Column("canonical_before_seq", Text, nullable=False),
+    )
+    # Its trigger with it, where metadata.create_all makes it (a service's migrations install it).
+    from safeguarding_kit.audit.at_commit import install_with  # it reads this module's names
+
+    install_with(pending)
+    return AuditTables(log=log, head=head, pending=pending)

@@ -13,7 +13,9 @@ the last statement of a transaction and commit straight after: the head is then
 always the last lock a transaction takes (no deadlock cycle through it) and other
 appends wait only for the commit. :meth:`AuditTrail.record`, what the services call,
 does that for them: it keeps the request's records with the session and appends them,
-all under one take of the head, when the session commits.
+all under one take of the head, when the session commits. On PostgreSQL it hands them to
+the commit itself (:mod:`safeguarding_kit.audit.at_commit`), so the head is locked only
+inside the server's commit, never while the service has the next statement to send.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -48,6 +50,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.dml import ReturningUpdate, UpdateBase
 
+from safeguarding_kit.audit import at_commit
 from safeguarding_kit.audit.group_commit import groups_for
 from safeguarding_kit.audit.models import GENESIS_HASH, HEAD_ID, AuditTables, audit_tables
 from safeguarding_kit.audit.schemas import AuditEntry
@@ -279,6 +282,8 @@ class Rider:
     parameters: dict[str, Any]
 
 
+_Append = TypeVar("_Append", bound=UpdateBase)
+
 # Riders kept with a session until its commit's audit append takes them.
 _RIDERS = "safeguarding_kit.audit.riders"
 
@@ -288,8 +293,9 @@ def send_with_audit_append(session: Session, statement: UpdateBase, parameters: 
     apart from the audit log's columns) in this transaction, on PostgreSQL as a
     data-modifying WITH of the audit record the commit appends: a round trip fewer for a
     write nothing reads before the commit (an idempotent request's stored answer). It is
-    sent now, on its own, when no record waits for the commit or on SQLite. It runs while
-    the chain head is locked, so keep it to a row or two. Inside a savepoint it is sent
+    sent now, on its own, when no record waits for the commit or on SQLite. Where the
+    database does not chain at commit it runs while the chain head is locked, so keep it to
+    a row or two. Inside a savepoint it is sent
     now too, so that rolling the savepoint back takes it back."""
     pending: list[tuple[AuditTables, dict[str, Any]]] = session.info.get(_PENDING, [])
     riders: list[Rider] = session.info.get(_RIDERS, [])
@@ -309,7 +315,7 @@ def send_with_audit_append(session: Session, statement: UpdateBase, parameters: 
 
 
 @functools.lru_cache(maxsize=64)
-def _with_riders(append: ReturningUpdate[int], riders: tuple[UpdateBase, ...]) -> ReturningUpdate[int]:
+def _with_riders(append: _Append, riders: tuple[UpdateBase, ...]) -> _Append:
     # Built once for each set of riders, so SQLAlchemy compiles it once and the server
     # prepares it once, as the append alone.
     return append.add_cte(*(rider.cte(f"rider_{n}") for n, rider in enumerate(riders)))
@@ -346,6 +352,31 @@ def append_records(
         rows.append(row)
     _write_records(session, tables, rows, prev_hash)
     return [row["seq"] for row in rows]
+
+
+def append_by_commit(
+    session: Session, tables: AuditTables, records: list[dict[str, Any]], riders: list[Rider] | None = None
+) -> None:
+    """Append ``records`` (from :func:`audit_values`) in the caller's transaction, so that
+    they are chained, in order, when it commits. On PostgreSQL, once the database chains at
+    commit (:mod:`~safeguarding_kit.audit.at_commit`), they are staged in one statement,
+    with ``riders``' writes as WITHs of it, and the commit chains them: the head is locked
+    only inside the commit. Otherwise as :func:`append_records`, now. The riders are taken
+    off the list either way."""
+    riders = riders if riders is not None else []
+    before_seq = [_canonical_before_seq(values) for values in records]
+    if not records or not at_commit.chains_at_commit(session) or None in before_seq:
+        append_records(session, tables, records, riders)
+        return
+    statement: UpdateBase = at_commit.staged(tables.pending)
+    parameters = at_commit.staged_parameters(list(zip(records, cast(list[str], before_seq), strict=True)))
+    if riders:
+        # Their names are apart from the log's (send_with_audit_append), so from these.
+        statement = _with_riders(statement, tuple(rider.statement for rider in riders))
+        for rider in riders:
+            parameters.update(rider.parameters)
+        riders.clear()
+    session.execute(statement, parameters)
 
 
 def _write_records(session: Session, tables: AuditTables, rows: list[dict[str, Any]], last_hash: str) -> None:
@@ -412,7 +443,7 @@ def _append_pending_records(session: Session) -> None:
     for tables, values in pending:
         by_trail.setdefault(id(tables), (tables, []))[1].append(values)
     for tables, records in by_trail.values():
-        append_records(session, tables, records, riders)  # the riders go with the first
+        append_by_commit(session, tables, records, riders)  # the riders go with the first
     _send_riders_alone(session, riders)  # no record to go with
 
 
@@ -614,5 +645,5 @@ class AuditTrail:
         if others:
             session.info[_PENDING] = others  # another trail's: appended at the commit below
         if mine:
-            groups_for(session, self.tables, append_records).append(session, mine)
+            groups_for(session, self.tables, append_by_commit).append(session, mine)
         session.commit()
