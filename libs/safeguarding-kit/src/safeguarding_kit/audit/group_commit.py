@@ -2,7 +2,9 @@
 chain in one transaction, one take of the chain head and one commit for all of them.
 
 Every append takes the chain head's lock until its transaction commits, so reads each
-appending and committing on their own queue behind one another. Here the first read to
+appending and committing on their own queue behind one another (on PostgreSQL only for the
+commit itself, which takes the head: :mod:`safeguarding_kit.audit.at_commit`; a group still
+saves a commit a read). Here the first read to
 arrive leads: it appends its records and those of every read waiting meanwhile, commits,
 and wakes them; reads that arrive while it writes wait for the next leader (one of them).
 A read is still never answered before its record is durable: each caller returns only

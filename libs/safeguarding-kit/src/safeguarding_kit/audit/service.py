@@ -295,8 +295,8 @@ def send_with_audit_append(session: Session, statement: UpdateBase, parameters: 
     write nothing reads before the commit (an idempotent request's stored answer). It is
     sent now, on its own, when no record waits for the commit or on SQLite. Where the
     database does not chain at commit it runs while the chain head is locked, so keep it to
-    a row or two. Inside a savepoint it is sent
-    now too, so that rolling the savepoint back takes it back."""
+    a row or two. Inside a savepoint it is sent now too, so that rolling the savepoint back
+    takes it back."""
     pending: list[tuple[AuditTables, dict[str, Any]]] = session.info.get(_PENDING, [])
     riders: list[Rider] = session.info.get(_RIDERS, [])
     if (
