@@ -263,12 +263,7 @@ def _append_one(
     if before_seq is None:
         return None
     parameters: dict[str, Any] = {name: [value] for name, value in values.items()}
-    statement = _append_one_on_the_server(tables.log, tables.head)
-    if riders:
-        statement = _with_riders(statement, tuple(rider.statement for rider in riders))
-        for rider in riders:
-            parameters.update(rider.parameters)
-        riders.clear()
+    statement = _carrying(_append_one_on_the_server(tables.log, tables.head), parameters, riders)
     seq = session.scalar(statement, {**parameters, "canonical_before_seq": before_seq})
     return None if seq is None else int(seq)
 
@@ -321,6 +316,19 @@ def _with_riders(append: _Append, riders: tuple[UpdateBase, ...]) -> _Append:
     return append.add_cte(*(rider.cte(f"rider_{n}") for n, rider in enumerate(riders)))
 
 
+def _carrying(append: _Append, parameters: dict[str, Any], riders: list[Rider] | None) -> _Append:
+    """``append`` with ``riders``' writes as WITHs of it, their values added to
+    ``parameters`` (named apart from the log's: :func:`send_with_audit_append`); the riders
+    are taken off the list, as they go with the statement whatever it answers."""
+    if not riders:
+        return append
+    carrying: _Append = _with_riders(append, tuple(rider.statement for rider in riders))
+    for rider in riders:
+        parameters.update(rider.parameters)
+    riders.clear()
+    return carrying
+
+
 def _send_riders_alone(session: Session, riders: list[Rider]) -> None:
     for rider in riders:
         session.execute(rider.statement, rider.parameters)
@@ -363,20 +371,15 @@ def append_by_commit(
     with ``riders``' writes as WITHs of it, and the commit chains them: the head is locked
     only inside the commit. Otherwise as :func:`append_records`, now. The riders are taken
     off the list either way."""
-    riders = riders if riders is not None else []
-    before_seq = [_canonical_before_seq(values) for values in records]
-    if not records or not at_commit.chains_at_commit(session) or None in before_seq:
-        append_records(session, tables, records, riders)
-        return
-    statement: UpdateBase = at_commit.staged(tables.pending)
-    parameters = at_commit.staged_parameters(list(zip(records, cast(list[str], before_seq), strict=True)))
-    if riders:
-        # Their names are apart from the log's (send_with_audit_append), so from these.
-        statement = _with_riders(statement, tuple(rider.statement for rider in riders))
-        for rider in riders:
-            parameters.update(rider.parameters)
-        riders.clear()
-    session.execute(statement, parameters)
+    if records and at_commit.chains_at_commit(session):
+        before_seq = [_canonical_before_seq(values) for values in records]
+        if None not in before_seq:
+            parameters = at_commit.staged_parameters(
+                list(zip(records, cast(list[str], before_seq), strict=True))
+            )
+            session.execute(_carrying(at_commit.staged(tables.pending), parameters, riders), parameters)
+            return
+    append_records(session, tables, records, riders)
 
 
 def _write_records(session: Session, tables: AuditTables, rows: list[dict[str, Any]], last_hash: str) -> None:
