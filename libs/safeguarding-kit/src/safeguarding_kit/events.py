@@ -69,6 +69,7 @@ from safeguarding_kit.new_rows import (
     insert_ctes,
     insert_new,
     insert_new_then_read,
+    insert_rows_unless_present,
     parameters_of,
     rows_of,
     shapes_of,
@@ -899,18 +900,24 @@ def first_time(session: Session, tables: EventTables, event_id: uuid.UUID, type:
 
 def _remember(session: Session, tables: EventTables, event_id: uuid.UUID, type: str) -> None:
     """Write the event's id into the inbox (a redelivery's raises IntegrityError)."""
-    _remember_all(session, tables, [(event_id, type)])
+    session.execute(
+        _statements(tables).remember_in_inbox, {"id": event_id, "type": type, "received_at": utc_now()}
+    )
 
 
-def _remember_all(session: Session, tables: EventTables, events: list[tuple[uuid.UUID, str]]) -> None:
-    """Write the events' ids (with their types) into the inbox in one statement; any of them
-    there already raises IntegrityError."""
-    if events:
-        now = utc_now()
-        session.execute(
-            _statements(tables).remember_in_inbox,
-            [{"id": event_id, "type": type, "received_at": now} for event_id, type in events],
-        )
+def _remember_first_times(
+    session: Session, tables: EventTables, events: list[tuple[uuid.UUID, str]]
+) -> set[uuid.UUID]:
+    """Write into the inbox, in one statement and before any is applied, those of the
+    events (ids with their types) it has not had, and return their ids: the insert itself
+    tells which are new (``ON CONFLICT DO NOTHING``), where asking first read the inbox
+    once more, by a plan that a table's missing statistics could make a scan of it all.
+    An event another replica is applying meanwhile is waited for, then passed over once
+    that replica has committed it. The ids go in sorted, so replicas given overlapping
+    batches wait on each other in one order and never deadlock."""
+    now = utc_now()
+    rows = [{"id": event_id, "type": type, "received_at": now} for event_id, type in sorted(events)]
+    return insert_rows_unless_present(session, tables.inbox, rows)
 
 
 EventHandler = Callable[[Session, dict[str, Any]], None]
@@ -1082,21 +1089,19 @@ def _apply_together(
 ) -> bool:
     """Apply checked events, in their order, in one transaction: one commit and one audit
     append for them all (a commit and an append each were most of the cost of applying an
-    event). Those the inbox has had are passed over. True when all were applied; False,
-    with nothing applied, when any was refused or failed (or another replica took one into
-    its inbox meanwhile): the caller then applies them one by one, each answered as it
-    would have been alone. A database that cannot be reached raises, as for one event."""
-    ids = [uuid.UUID(str(event["id"])) for event in events]
+    event). Those the inbox has had are passed over, and so is one another replica applies
+    meanwhile. True when all were applied; False, with nothing applied, when any was
+    refused or failed: the caller then applies them one by one, each answered as it would
+    have been alone. A database that cannot be reached raises, as for one event."""
+    batch: dict[uuid.UUID, dict[str, Any]] = {}
+    for event in events:
+        batch.setdefault(uuid.UUID(str(event["id"])), event)  # a repeat within the batch is had once
     with database.sessions() as session:
         try:
-            seen = set(session.scalars(select(tables.inbox.c.id).where(tables.inbox.c.id.in_(ids))))
-            new: dict[uuid.UUID, dict[str, Any]] = {}
-            for event_id, event in zip(ids, events, strict=True):
-                if event_id not in seen:
-                    new.setdefault(event_id, event)  # a repeat within the batch is had once
-            # Into the inbox in one statement, before any is applied (another replica's
-            # taking one meanwhile refuses them all, and each is then applied alone).
-            _remember_all(session, tables, [(event_id, str(e["type"])) for event_id, e in new.items()])
+            first_times = _remember_first_times(
+                session, tables, [(event_id, str(event["type"])) for event_id, event in batch.items()]
+            )
+            new = {event_id: event for event_id, event in batch.items() if event_id in first_times}
             _read_ahead(session, handlers, list(new.values()))
             for event in new.values():
                 handler = handlers.get(str(event["type"]))

@@ -273,6 +273,19 @@ def insert_unless_present(session: Session, instance: Any) -> bool:
     return session.execute(_inserted_unless_present(table, dialect), row).first() is not None
 
 
+def insert_rows_unless_present(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> set[Any]:
+    """Insert those of ``rows`` (values for ``table``, whose primary key is one column) whose
+    key is not taken, in one statement (:func:`insert_unless_present`'s, with every row),
+    and return the keys of those inserted. The rows go in the order given: callers that may
+    race over the same keys give them sorted, so two such inserts wait on each other in one
+    order and never deadlock. A key another transaction has inserted but not committed is
+    waited for, then passed over if it committed."""
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    return set(session.scalars(_inserted_unless_present(table, dialect), list(rows)))
+
+
 @functools.lru_cache(maxsize=64)
 def _inserted_unless_present(table: Table, dialect: str) -> ReturningInsert[Any]:
     # The row's key is returned when it was inserted, nothing when it was there: a rowcount
