@@ -52,7 +52,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert, ReturningInsert
 from starlette.concurrency import run_in_threadpool
@@ -186,7 +186,6 @@ class _EventStatements:
     insert_events_in_order: ReturningInsert[tuple[int]]
     insert_deliveries: Insert
     record_outcome: Update
-    remember_in_inbox: Insert
 
 
 @functools.cache
@@ -206,7 +205,6 @@ def _statements(tables: EventTables) -> _EventStatements:
         record_outcome=update(d)
         .where(d.c.id == bindparam("b_delivery_id"))
         .values({column: bindparam(column) for column in OUTCOME_COLUMNS}),
-        remember_in_inbox=insert(tables.inbox),
     )
 
 
@@ -886,23 +884,8 @@ def relay_thread(
 def first_time(session: Session, tables: EventTables, event_id: uuid.UUID, type: str) -> bool:
     """Record the event in the inbox; False when it was already processed (a redelivery).
     Call first in the consumer's transaction, before applying the event: a redelivery
-    rolls that transaction back, with nothing in it yet."""
-    # No savepoint: on SQLite a SAVEPOINT taken before any write opens the transaction
-    # itself, and releasing it commits the inbox row at once - so an event whose handler
-    # then failed was remembered as applied, and its redelivery skipped (the event lost).
-    try:
-        _remember(session, tables, event_id, type)
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
-
-
-def _remember(session: Session, tables: EventTables, event_id: uuid.UUID, type: str) -> None:
-    """Write the event's id into the inbox (a redelivery's raises IntegrityError)."""
-    session.execute(
-        _statements(tables).remember_in_inbox, {"id": event_id, "type": type, "received_at": utc_now()}
-    )
+    leaves nothing in it. The inbox's one write, as for a batch (:func:`_remember_first_times`)."""
+    return bool(_remember_first_times(session, tables, [(event_id, type)]))
 
 
 def _remember_first_times(
