@@ -24,6 +24,7 @@ The trigger, its function and the staging table come with each service's migrati
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any
 
 from sqlalchemy import DDL, Connection, Engine, Insert, Table, event, select, text
@@ -120,8 +121,9 @@ def install_with(pending: Table) -> None:
 _TRIGGER_INSTALLED = text(
     "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = :name AND tgrelid = to_regclass(:staging))"
 )
-# Whether each database (by engine) chains staged records at commit, asked once.
-_CHAINS_AT_COMMIT: dict[Engine, bool] = {}
+# Whether each database (by engine) chains staged records at commit, asked once; an engine
+# no longer used (the tests make hundreds) is forgotten with it.
+_CHAINS_AT_COMMIT: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
 def chains_at_commit(session: Session) -> bool:
